@@ -1,0 +1,88 @@
+/**
+ * One benchmark run in its own process (so peak RSS is per run):
+ *   node --import tsx bench/run-one.ts --engine native --threads 1 --model mlp --steps 100
+ * Prints one JSON line: examples/second over the timed steps, peak RSS, engine info.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine, createOptimizer, type EngineChoice } from '../src/engine/index.js';
+import { kernelTimes } from '../src/engine/nativeBackend.js';
+import { buildBenchModel, type ModelName } from './models.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+const engine = arg('engine', 'native') as EngineChoice;
+const threads = Number(arg('threads', '1'));
+const modelName = arg('model', 'mlp') as ModelName;
+const steps = Number(arg('steps', '50'));
+const warmup = Number(arg('warmup', '3'));
+const maxSeconds = Number(arg('max-seconds', '30'));
+const batch = Number(arg('batch', '128'));
+const stockAdam = process.argv.includes('--stock-adam');
+const profile = process.argv.includes('--profile');
+
+const info = await initEngine({ backend: engine, threads });
+if (info.backend !== engine && engine !== 'auto') {
+  console.log(JSON.stringify({ engine, threads, model: modelName, error: `engine unavailable: ${info.notice ?? info.backend}` }));
+  process.exit(0);
+}
+const model = buildBenchModel(modelName);
+const opt = stockAdam ? tf.train.adam(1e-3) : createOptimizer({ kind: 'adam', learningRate: 1e-3 });
+const data = Array.from({ length: 4 }, () => model.batch(batch));
+
+function step(i: number): number {
+  const { x, y } = data[i % data.length];
+  const cost = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, true);
+  const v = cost!.dataSync()[0];
+  cost!.dispose();
+  return v;
+}
+
+let error: string | undefined;
+let done = 0;
+let seconds = 0;
+let firstLoss = NaN, lastLoss = NaN;
+try {
+  for (let i = 0; i < warmup; i++) firstLoss = step(i);
+  if (profile) {
+    const p = await tf.profile(() => {
+      step(0);
+    });
+    const agg = new Map<string, { ms: number; n: number }>();
+    for (const k of p.kernels) {
+      const e = agg.get(k.name) ?? { ms: 0, n: 0 };
+      e.ms += Number(k.kernelTimeMs);
+      e.n++;
+      agg.set(k.name, e);
+    }
+    const rows = [...agg.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+    console.error(rows.map(([n, e]) => `${n.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.n).padStart(4)}x`).join('\n'));
+  }
+  if (process.env.DISTILLERY_KERNEL_TIMES === '1') kernelTimes(true);
+  const t0 = process.hrtime.bigint();
+  while (done < steps) {
+    lastLoss = step(done);
+    done++;
+    seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (seconds > maxSeconds) break;
+  }
+} catch (e) {
+  error = (e as Error).message.split('\n')[0];
+}
+if (process.env.DISTILLERY_KERNEL_TIMES === '1') {
+  const rows = kernelTimes();
+  const tot = rows.reduce((a, r) => a + r.ms, 0);
+  console.error(`kernels ${(tot / Math.max(done, 1)).toFixed(2)} ms/step of ${((seconds * 1000) / Math.max(done, 1)).toFixed(2)}`);
+  for (const r of rows.slice(0, 22)) console.error(`  ${r.kernel.padEnd(22)} ${(r.ms / Math.max(done, 1)).toFixed(3).padStart(8)} ms/step ${(r.calls / Math.max(done, 1)).toFixed(1).padStart(6)} calls`);
+}
+const maxRssMB = process.resourceUsage().maxRSS / 1024;
+console.log(
+  JSON.stringify({
+    engine: info.backend, threads: info.threads, blas: info.blas, model: modelName, batch, steps: done, seconds,
+    exPerSec: done > 0 ? (done * batch) / seconds : 0, msPerStep: done > 0 ? (seconds * 1000) / done : 0,
+    maxRssMB, params: model.params, firstLoss, lastLoss, optimizer: stockAdam ? 'tf.train.adam' : opt.constructor.name,
+    ...(error ? { error } : {}),
+  }),
+);

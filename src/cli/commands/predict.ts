@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { loadModel } from '../../models/io.js';
+import { createContext, type GlobalFlags } from '../context.js';
+import { loadDataFlag } from '../dataInput.js';
+import { predictWithModel, writePredictionsCsv } from '../predictions.js';
+
+interface PredictFlags {
+  model: string;
+  data: string;
+  label?: string;
+  out: string;
+}
+
+export function predictCommand(globals: () => GlobalFlags): Command {
+  return new Command('predict')
+    .description('run a saved model on data and write a predictions CSV (prediction + one probability column per class)')
+    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption('--data <file|name>', 'data to predict (a label column is optional)')
+    .option('--label <column>', 'label column to ignore (default: the model\'s label column)')
+    .requiredOption('--out <file>', 'predictions CSV to write (written atomically)')
+    .action(async (flags: PredictFlags) => {
+      const ctx = await createContext(globals());
+      const model = await loadModel(flags.model);
+      const spec = model.meta.preprocessing;
+      const label = flags.label ?? (spec.kind === 'tabular' ? spec.labelColumn : undefined);
+      const raw = await loadDataFlag({ data: flags.data, label, labelOptional: true });
+      const predictions = predictWithModel(model, raw, flags.model);
+      await writePredictionsCsv(flags.out, predictions);
+      ctx.out(`wrote ${predictions.predicted.length} predictions to ${flags.out}`);
+    });
+}

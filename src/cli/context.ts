@@ -1,0 +1,34 @@
+import { initEngine, type EngineChoice, type EngineInfo } from '../engine/index.js';
+import { defaultProgress, type ProgressSink, silentProgress } from '../train/progress.js';
+
+export interface GlobalFlags {
+  verbose?: boolean;
+  quiet?: boolean;
+  engine?: EngineChoice;
+  threads?: number;
+}
+
+export interface CliContext {
+  engine: EngineInfo;
+  progress: ProgressSink;
+  /** Progress and status lines go to stderr; results go to stdout. */
+  log: (line: string) => void;
+  verbose: (line: string) => void;
+  out: (text: string) => void;
+}
+
+/** Initialises the engine and the output channels for one CLI command. */
+export async function createContext(flags: GlobalFlags): Promise<CliContext> {
+  const engine = await initEngine({ backend: flags.engine, threads: flags.threads });
+  const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(line + '\n');
+  if (engine.notice) log(`notice: ${engine.notice}`);
+  const verbose = flags.verbose ? log : () => {};
+  verbose(`engine: ${engine.backend}, ${engine.threads} thread(s)`);
+  return {
+    engine,
+    progress: flags.quiet ? silentProgress : defaultProgress(),
+    log,
+    verbose,
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+  };
+}

@@ -1,0 +1,51 @@
+import { Command, CommanderError, Option } from 'commander';
+import { DistilleryError } from '../util/errors.js';
+import { LIBRARY_VERSION } from '../version.js';
+import type { GlobalFlags } from './context.js';
+import { parseInteger } from './options.js';
+import { trainCommand } from './commands/train.js';
+import { updateCommand } from './commands/update.js';
+import { compareCommand } from './commands/compare.js';
+import { predictCommand } from './commands/predict.js';
+import { demoCommand, runCommand } from './commands/experiment.js';
+
+/** Builds the `distillery` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('distillery')
+    .description('Train model updates that stay consistent with the deployed model, and measure how two versions differ.')
+    .version(LIBRARY_VERSION)
+    .addOption(new Option('--engine <name>', 'tensor engine (default: fastest available; env DISTILLERY_ENGINE)').choices(['auto', 'tensorflow', 'native', 'wasm', 'cpu']))
+    .option('--threads <n>', 'engine threads (env DISTILLERY_THREADS; default 1)', parseInteger('threads', 1, 256))
+    .option('-v, --verbose', 'print the engine in use and more detail')
+    .option('-q, --quiet', 'no progress output')
+    .showHelpAfterError('(run with --help for usage)');
+  const globals = (): GlobalFlags => program.opts<GlobalFlags>();
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, predictCommand]) {
+    program.addCommand(make(globals));
+  }
+  program.exitOverride();
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code (0 ok, 2 bad input or usage, 1 internal error). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit through here with code 0; usage errors were already printed.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof DistilleryError) {
+      process.stderr.write(`distillery: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    process.stderr.write(`distillery: internal error: ${err?.message ?? String(e)}\n`);
+    if (program.opts<GlobalFlags>().verbose && err?.stack) process.stderr.write(err.stack + '\n');
+    return 1;
+  }
+}

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type { ModelConfig } from '../models/config.js';
+import type { PreprocessingSpec } from '../data/types.js';
+import { InputError } from '../util/errors.js';
+
+export interface ModelFlags {
+  model?: 'mlp' | 'cnn' | 'transformer';
+  hidden?: number[];
+  modelConfig?: string;
+}
+
+/** A sensible architecture for the kind of data, as used when no model flags are given. */
+export function defaultArchitecture(spec: PreprocessingSpec, kind?: ModelFlags['model']): ModelConfig {
+  const k = kind ?? (spec.kind === 'tabular' ? 'mlp' : spec.kind === 'image' ? 'cnn' : 'transformer');
+  switch (k) {
+    case 'mlp':
+      return { kind: 'mlp', hidden: [128, 128] };
+    case 'cnn':
+      return { kind: 'cnn', conv: [{ filters: 32, kernel: 3, pool: 2 }, { filters: 64, kernel: 3, pool: 2 }], dense: [128] };
+    case 'transformer': {
+      if (spec.kind !== 'text') throw new InputError('--model', 'a transformer needs text data (JSONL)');
+      return { kind: 'transformer', vocabSize: spec.vocab.length, maxLen: spec.maxLen, dModel: 64, heads: 2, layers: 2, ff: 128 };
+    }
+  }
+}
+
+/** The architecture from --model-config (YAML/JSON file), else --model/--hidden, else the default for the data. */
+export async function architectureFromFlags(flags: ModelFlags, spec: PreprocessingSpec): Promise<ModelConfig> {
+  if (flags.modelConfig) {
+    let text: string;
+    try {
+      text = await readFile(flags.modelConfig, 'utf8');
+    } catch {
+      throw new InputError(flags.modelConfig, 'model config file not found or unreadable');
+    }
+    let value: any;
+    try {
+      value = parseYaml(text);
+    } catch (e: any) {
+      throw new InputError(flags.modelConfig, `is not valid YAML/JSON: ${String(e?.message ?? e).split('\n')[0]}`);
+    }
+    if (!value || !['mlp', 'cnn', 'transformer'].includes(value.kind)) {
+      throw new InputError(flags.modelConfig, 'needs "kind": one of mlp, cnn, transformer');
+    }
+    return value as ModelConfig;
+  }
+  const arch = defaultArchitecture(spec, flags.model);
+  if (flags.hidden) {
+    if (arch.kind === 'mlp') arch.hidden = flags.hidden;
+    else if (arch.kind === 'cnn') arch.dense = flags.hidden;
+    else throw new InputError('--hidden', 'applies to mlp and cnn models only');
+  }
+  return arch;
+}

@@ -1,0 +1,90 @@
+import { statSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import type { RawData } from '../data/types.js';
+import { applyPreprocessing } from '../data/preprocess.js';
+import { readInputText } from '../data/read.js';
+import type { TrainedModel } from '../models/types.js';
+import { argmaxRows, checkCompatible, logitsToProbs, predictLogits } from '../models/predict.js';
+import { loadModel } from '../models/io.js';
+import { InputError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomicFs.js';
+
+/** Top-1 predictions (class names) and, where known, class probabilities [n, K] in `classNames` order. */
+export interface Predictions {
+  source: string;
+  predicted: string[];
+  classNames?: string[];
+  probs?: Float32Array;
+}
+
+/** Runs a saved model on raw data with the model's own preprocessing. */
+export function predictWithModel(trained: TrainedModel, raw: RawData, source: string): Predictions {
+  const ds = applyPreprocessing(trained.meta.preprocessing, raw, { allowUnknownLabels: true });
+  checkCompatible(trained.meta, ds);
+  const K = trained.meta.classNames.length;
+  const logits = predictLogits(trained.model, ds.features, ds.featureShape);
+  const pred = argmaxRows(logits, K);
+  return {
+    source,
+    predicted: Array.from(pred, (k) => trained.meta.classNames[k]),
+    classNames: trained.meta.classNames,
+    probs: logitsToProbs(logits, K),
+  };
+}
+
+const PROB_PREFIX = 'p:';
+
+/** Writes predictions as CSV: a `prediction` column, then one `p:<class>` probability column per class. */
+export async function writePredictionsCsv(path: string, p: Predictions): Promise<void> {
+  const K = p.classNames?.length ?? 0;
+  const header = ['prediction', ...(p.probs && p.classNames ? p.classNames.map((c) => PROB_PREFIX + c) : [])];
+  const rows = p.predicted.map((label, i) => [label, ...(p.probs && K ? Array.from(p.probs.subarray(i * K, (i + 1) * K), (v) => v.toPrecision(6)) : [])]);
+  await writeFileAtomic(path, stringify([header, ...rows]));
+}
+
+/** Reads a predictions CSV written by `distillery predict` (or any CSV with a `prediction` column). */
+export async function readPredictionsCsv(path: string): Promise<Predictions> {
+  const text = await readInputText(path);
+  let records: string[][];
+  try {
+    records = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
+  } catch (e) {
+    throw new InputError(path, `is not valid CSV: ${(e as Error).message}`);
+  }
+  if (records.length < 2) throw new InputError(path, 'has no prediction rows');
+  const header = records[0];
+  const col = header.indexOf('prediction');
+  if (col < 0) throw new InputError(path, `has no "prediction" column (columns: ${header.join(', ')})`);
+  const probCols = header.map((h, j) => [h, j] as const).filter(([h]) => h.startsWith(PROB_PREFIX));
+  const rows = records.slice(1);
+  rows.forEach((r, i) => {
+    if (r.length !== header.length) throw new InputError(path, `row ${i + 2}: has ${r.length} fields but the header has ${header.length}`);
+    if (r[col] === '') throw new InputError(path, `row ${i + 2}: empty prediction`);
+  });
+  const out: Predictions = { source: path, predicted: rows.map((r) => r[col]) };
+  if (probCols.length) {
+    const K = probCols.length;
+    out.classNames = probCols.map(([h]) => h.slice(PROB_PREFIX.length));
+    out.probs = new Float32Array(rows.length * K);
+    rows.forEach((r, i) =>
+      probCols.forEach(([h, j], k) => {
+        const v = Number(r[j]);
+        if (r[j] === '' || !Number.isFinite(v) || v < 0 || v > 1) throw new InputError(path, `row ${i + 2}: ${h} "${r[j]}" is not a probability`);
+        out.probs![i * K + k] = v;
+      }),
+    );
+  }
+  return out;
+}
+
+/** A model directory or a predictions file, told apart by whether the path is a directory. */
+export async function loadModelOrPredictions(path: string): Promise<{ model?: TrainedModel; predictions?: Predictions }> {
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new InputError(path, 'not found (expected a model directory or a predictions CSV)');
+  }
+  return isDir ? { model: await loadModel(path) } : { predictions: await readPredictionsCsv(path) };
+}

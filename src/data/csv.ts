@@ -1,0 +1,181 @@
+import { parse } from 'csv-parse/sync';
+import type { RawTabular } from './types.js';
+import { InputError } from '../util/errors.js';
+import { readInputText } from './read.js';
+import { isNumberLiteral } from './values.js';
+
+/** Options of {@link loadCsv} and {@link parseCsvText}. */
+export interface CsvOptions {
+  /**
+   * Column holding the class label. Default: the first column named `label`, `class`,
+   * `target` or `y` (case-insensitive), else the last column.
+   */
+  labelColumn?: string;
+  /** Field delimiter (`,` `;` `\t`, or `tab`). Default: detected from the header line. */
+  delimiter?: string;
+  /** Columns to leave out (e.g. ids). */
+  dropColumns?: string[];
+  /** Columns to treat as categorical even where every value is a number. */
+  categorical?: string[];
+  /**
+   * Accept a file without the label column (for prediction): every label is then "".
+   * Applies only when `labelColumn` is given and absent from the header.
+   */
+  labelOptional?: boolean;
+}
+
+/**
+ * Tabular data as loaded from a CSV file, with the columns the user forced to be
+ * categorical. fitPreprocessing reads `categorical`; subsetRaw keeps it.
+ */
+export interface RawTabularWithHints extends RawTabular {
+  categorical?: string[];
+}
+
+/** Names that mark a label column when none is given, in order of preference. */
+export const LABEL_COLUMN_NAMES = ['label', 'class', 'target', 'y'];
+
+const CANDIDATE_DELIMITERS = [',', ';', '\t'];
+
+/**
+ * Loads a CSV (or TSV) file with a header row; gzipped files are recognised by their
+ * magic bytes. Values stay strings; fitPreprocessing decides which columns are numeric.
+ * Throws an InputError naming the file for any problem (missing file, no header,
+ * ragged row with its line number, missing or empty labels, no feature column).
+ */
+export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<RawTabularWithHints> {
+  return parseCsvText(await readInputText(path), path, opts);
+}
+
+/** Parses CSV text as {@link loadCsv} does; `source` names the text in error messages. */
+export function parseCsvText(text: string, source: string, opts: CsvOptions = {}): RawTabularWithHints {
+  if (text.trim() === '') throw new InputError(source, 'is empty');
+  const delimiter = resolveDelimiter(text, source, opts.delimiter);
+  const records = parseRecords(text, source, delimiter);
+
+  const header = readHeader(records[0].record, source);
+  if (records.length === 1) throw new InputError(source, 'has a header row but no data rows');
+  for (const { record, info } of records) {
+    if (record.length !== header.length) {
+      throw new InputError(
+        source,
+        `line ${info.lines}: has ${record.length} field${record.length === 1 ? '' : 's'} but the header has ${header.length}`,
+      );
+    }
+  }
+
+  if (opts.labelOptional && opts.labelColumn !== undefined && !header.includes(opts.labelColumn)) {
+    return unlabeledTable(header, records, source, opts);
+  }
+  const labelColumn = chooseLabelColumn(header, source, opts.labelColumn);
+  const dropped = new Set(opts.dropColumns ?? []);
+  for (const name of dropped) requireColumn(header, name, source, 'column to drop');
+  if (dropped.has(labelColumn)) throw new InputError(source, `cannot drop the label column "${labelColumn}"`);
+
+  const labelIndex = header.indexOf(labelColumn);
+  const featureIndices = header.map((_, j) => j).filter((j) => j !== labelIndex && !dropped.has(header[j]));
+  if (featureIndices.length === 0) {
+    throw new InputError(source, `has no feature columns besides the label column "${labelColumn}"`);
+  }
+  const columns = featureIndices.map((j) => header[j]);
+  for (const name of opts.categorical ?? []) {
+    if (!columns.includes(name)) requireColumn(columns, name, source, 'categorical column');
+  }
+
+  const rows: string[][] = [];
+  const labels: string[] = [];
+  for (const { record, info } of records.slice(1)) {
+    const label = record[labelIndex];
+    if (label === '') throw new InputError(source, `line ${info.lines}: label column "${labelColumn}" is empty`);
+    labels.push(label);
+    rows.push(featureIndices.map((j) => record[j]));
+  }
+  const raw: RawTabularWithHints = { kind: 'tabular', source, columns, rows, labels, labelColumn };
+  if (opts.categorical?.length) raw.categorical = [...opts.categorical];
+  return raw;
+}
+
+/** A table whose label column is absent: all features kept, labels empty. */
+function unlabeledTable(header: string[], records: ParsedRecord[], source: string, opts: CsvOptions): RawTabularWithHints {
+  const dropped = new Set(opts.dropColumns ?? []);
+  const featureIndices = header.map((_, j) => j).filter((j) => !dropped.has(header[j]));
+  const rows = records.slice(1).map(({ record }) => featureIndices.map((j) => record[j]));
+  return {
+    kind: 'tabular',
+    source,
+    columns: featureIndices.map((j) => header[j]),
+    rows,
+    labels: rows.map(() => ''),
+    labelColumn: opts.labelColumn!,
+  };
+}
+
+interface ParsedRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+function parseRecords(text: string, source: string, delimiter: string): ParsedRecord[] {
+  try {
+    return parse(text, {
+      delimiter,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+    }) as unknown as ParsedRecord[];
+  } catch (err) {
+    throw new InputError(source, `is not valid CSV: ${(err as Error).message}`);
+  }
+}
+
+/** The delimiter given (`tab` allowed) or the candidate seen most often in the header line. */
+function resolveDelimiter(text: string, source: string, given: string | undefined): string {
+  if (given !== undefined) {
+    const delimiter = given === 'tab' || given === '\\t' ? '\t' : given;
+    if (delimiter.length === 0) throw new InputError(source, 'the delimiter cannot be empty');
+    return delimiter;
+  }
+  const firstLine = text.split(/\r?\n/, 1)[0].replace(/"(?:[^"]|"")*"/g, '');
+  let best = ',';
+  let bestCount = 0;
+  for (const candidate of CANDIDATE_DELIMITERS) {
+    const count = firstLine.split(candidate).length - 1;
+    if (count > bestCount) {
+      best = candidate;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+function readHeader(header: string[], source: string): string[] {
+  header.forEach((name, j) => {
+    if (name === '') throw new InputError(source, `line 1: header column ${j + 1} has no name`);
+  });
+  if (header.every(isNumberLiteral)) {
+    throw new InputError(source, 'line 1 looks like data, not a header: a header row naming the columns is required');
+  }
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name)) throw new InputError(source, `line 1: column name "${name}" appears more than once`);
+    seen.add(name);
+  }
+  return header;
+}
+
+function chooseLabelColumn(header: string[], source: string, given: string | undefined): string {
+  if (given !== undefined) return requireColumn(header, given, source, 'label column');
+  for (const candidate of LABEL_COLUMN_NAMES) {
+    const match = header.find((name) => name.toLowerCase() === candidate);
+    if (match !== undefined) return match;
+  }
+  return header[header.length - 1];
+}
+
+function requireColumn(columns: string[], name: string, source: string, role: string): string {
+  if (!columns.includes(name)) {
+    throw new InputError(source, `${role} "${name}" not found; columns: ${columns.join(', ')}`);
+  }
+  return name;
+}

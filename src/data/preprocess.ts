@@ -1,0 +1,233 @@
+/**
+ * Preprocessing fitted on training rows only and stored with every model, then applied
+ * unchanged to validation, test and prediction data.
+ *
+ * - tabular: a column is numeric when every non-missing training value is a number
+ *   (and it is not forced categorical); numeric columns are standardised with the
+ *   training mean and (population) standard deviation, a zero deviation counting as 1.
+ *   Missing values (see MISSING_MARKERS: "", "NA", "?", "nan") become the training mean,
+ *   i.e. 0 after standardising. NaN/Infinity literals ("NaN", "inf", "Infinity") in a
+ *   numeric column are an error. Categorical columns are one-hot over the sorted
+ *   training categories; an unseen or missing category is all zeros.
+ * - image: pixels scaled by 1/255.
+ * - text: tokens (see tokenize) mapped through a vocabulary of the most frequent
+ *   training tokens; sequences truncated or padded at the end to maxLen.
+ * - classes: given, else the loader's class order, else the sorted distinct training labels.
+ */
+import type { ColumnSpec, Dataset, NumericColumnSpec, PreprocessingSpec, RawData, RawImages, RawTabular, RawText } from './types.js';
+import type { RawTabularWithHints } from './csv.js';
+import type { RawImagesWithClasses } from './idx.js';
+import { InputError } from '../util/errors.js';
+import { readCell, requirePositiveInteger, sortedDistinct } from './values.js';
+import { buildVocabulary, encodeText } from './text.js';
+
+/** Options of {@link fitPreprocessing}; each applies to one kind of data only. */
+export interface FitOptions {
+  /** Class order; every training label must be in it. */
+  classNames?: string[];
+  /** Tabular: columns to treat as categorical even where all values are numbers. */
+  categorical?: string[];
+  /** Text: vocabulary size including `<pad>` and `<unk>` (default 5000). */
+  maxVocab?: number;
+  /** Text: tokens per example (default 64). */
+  maxLen?: number;
+  /** Text: lowercase before tokenising (default true). */
+  lowercase?: boolean;
+}
+
+/** Options of {@link applyPreprocessing}. */
+export interface ApplyOptions {
+  /** Map labels that are not among the classes to -1 instead of throwing (prediction). */
+  allowUnknownLabels?: boolean;
+}
+
+export const DEFAULT_MAX_VOCAB = 5000;
+export const DEFAULT_MAX_LEN = 64;
+export const PIXEL_SCALE = 1 / 255;
+
+/** Label index given to unknown labels when {@link ApplyOptions.allowUnknownLabels} is set. */
+export const UNKNOWN_LABEL = -1;
+
+/** Fits preprocessing on `raw`, which must hold the training rows only. */
+export function fitPreprocessing(raw: RawData, opts: FitOptions = {}): PreprocessingSpec {
+  if (raw.labels.length === 0) throw new InputError(raw.source, 'has no examples to fit preprocessing on');
+  switch (raw.kind) {
+    case 'tabular':
+      return fitTabular(raw, opts);
+    case 'image':
+      return { kind: 'image', classNames: fitClassNames(raw, opts), shape: [...raw.shape], scale: PIXEL_SCALE };
+    case 'text':
+      return fitText(raw, opts);
+  }
+}
+
+/**
+ * Turns `raw` into a model-ready Dataset with a fitted spec. Throws an InputError naming
+ * the source and data row for values the spec cannot encode and, unless
+ * `allowUnknownLabels`, for labels that are not among the spec's classes.
+ */
+export function applyPreprocessing(spec: PreprocessingSpec, raw: RawData, opts: ApplyOptions = {}): Dataset {
+  const labels = encodeLabels(raw, spec.classNames, opts.allowUnknownLabels ?? false);
+  const featureShape = featureShapeOf(spec);
+  let features: Float32Array;
+  if (spec.kind === 'tabular' && raw.kind === 'tabular') features = encodeTabular(spec.columns, raw);
+  else if (spec.kind === 'image' && raw.kind === 'image') features = encodeImages(spec, raw);
+  else if (spec.kind === 'text' && raw.kind === 'text') features = encodeTexts(spec, raw);
+  else throw new InputError(raw.source, `holds ${raw.kind} data but the model expects ${spec.kind} data`);
+  return { features, featureShape, labels, classNames: spec.classNames.slice(), source: raw.source };
+}
+
+/** Shape of one preprocessed example: [features] (tabular), [h, w, c] (image), [maxLen] (text). */
+export function featureShapeOf(spec: PreprocessingSpec): number[] {
+  switch (spec.kind) {
+    case 'tabular':
+      return [tabularWidth(spec.columns)];
+    case 'image':
+      return [...spec.shape];
+    case 'text':
+      return [spec.maxLen];
+  }
+}
+
+// ---------------------------------------------------------------- classes and labels
+
+function fitClassNames(raw: RawData, opts: FitOptions): string[] {
+  const given = opts.classNames ?? (raw.kind === 'image' ? (raw as RawImagesWithClasses).classNames : undefined);
+  if (given === undefined) return sortedDistinct(raw.labels);
+  if (new Set(given).size !== given.length) throw new InputError(raw.source, 'the class names given contain duplicates');
+  const known = new Set(given);
+  const i = raw.labels.findIndex((label) => !known.has(label));
+  if (i >= 0) throw new InputError(raw.source, `data row ${i + 1}: ${unknownLabelProblem(raw.labels[i], given)}`);
+  return given.slice();
+}
+
+function encodeLabels(raw: RawData, classNames: string[], allowUnknown: boolean): Int32Array {
+  const index = new Map(classNames.map((name, i) => [name, i]));
+  return Int32Array.from(raw.labels, (label, i) => {
+    const k = index.get(label);
+    if (k !== undefined) return k;
+    if (allowUnknown) return UNKNOWN_LABEL;
+    throw new InputError(raw.source, `data row ${i + 1}: ${unknownLabelProblem(label, classNames)}`);
+  });
+}
+
+function unknownLabelProblem(label: string, classNames: string[]): string {
+  const shown = classNames.length > 30 ? [...classNames.slice(0, 30), '…'] : classNames;
+  return `label "${label}" is not one of the model's classes: ${shown.join(', ')}`;
+}
+
+// ---------------------------------------------------------------- tabular
+
+function fitTabular(raw: RawTabular, opts: FitOptions): PreprocessingSpec {
+  const forced = new Set([...((raw as RawTabularWithHints).categorical ?? []), ...(opts.categorical ?? [])]);
+  for (const name of forced) {
+    if (!raw.columns.includes(name)) {
+      throw new InputError(raw.source, `categorical column "${name}" not found; columns: ${raw.columns.join(', ')}`);
+    }
+  }
+  const columns = raw.columns.map((name, j): ColumnSpec => {
+    const values = raw.rows.map((row) => row[j]);
+    return forced.has(name) ? fitCategorical(name, values) : fitNumeric(name, values, raw.source) ?? fitCategorical(name, values);
+  });
+  return { kind: 'tabular', labelColumn: raw.labelColumn, classNames: fitClassNames(raw, opts), columns };
+}
+
+/** Mean/std of a column whose non-missing values are all numbers; undefined when some value is text. */
+function fitNumeric(name: string, values: string[], source: string): NumericColumnSpec | undefined {
+  const cells = values.map(readCell);
+  if (cells.some((cell) => cell.kind === 'text')) return undefined;
+  const nonFinite = cells.findIndex((cell) => cell.kind === 'non-finite');
+  if (nonFinite >= 0) throw notANumberError(source, nonFinite, name, values[nonFinite], 'non-finite');
+  const numbers = cells.flatMap((cell) => (cell.kind === 'number' ? [cell.value] : []));
+  const mean = numbers.length === 0 ? 0 : numbers.reduce((a, b) => a + b, 0) / numbers.length;
+  const variance = numbers.length === 0 ? 0 : numbers.reduce((a, b) => a + (b - mean) ** 2, 0) / numbers.length;
+  const std = Math.sqrt(variance);
+  return { name, type: 'numeric', mean, std: std > 1e-12 * Math.max(1, Math.abs(mean)) ? std : 1 };
+}
+
+function fitCategorical(name: string, values: string[]): ColumnSpec {
+  return { name, type: 'categorical', categories: sortedDistinct(values.filter((v) => readCell(v).kind !== 'missing')) };
+}
+
+function columnWidth(column: ColumnSpec): number {
+  return column.type === 'numeric' ? 1 : column.categories.length;
+}
+
+function tabularWidth(columns: ColumnSpec[]): number {
+  return columns.reduce((width, column) => width + columnWidth(column), 0);
+}
+
+function encodeTabular(columns: ColumnSpec[], raw: RawTabular): Float32Array {
+  const width = tabularWidth(columns);
+  const features = new Float32Array(raw.rows.length * width);
+  let offset = 0;
+  for (const column of columns) {
+    const j = raw.columns.indexOf(column.name);
+    if (j < 0) {
+      throw new InputError(raw.source, `has no column "${column.name}", which the model needs; columns: ${raw.columns.join(', ')}`);
+    }
+    if (column.type === 'numeric') {
+      raw.rows.forEach((row, i) => {
+        features[i * width + offset] = standardise(row[j], column, i, raw.source);
+      });
+    } else {
+      const index = new Map(column.categories.map((category, k) => [category, k]));
+      raw.rows.forEach((row, i) => {
+        const k = index.get(row[j]);
+        if (k !== undefined) features[i * width + offset + k] = 1;
+      });
+    }
+    offset += columnWidth(column);
+  }
+  return features;
+}
+
+/** Standardised value of one numeric cell; missing → 0 (the training mean). */
+function standardise(text: string, column: NumericColumnSpec, row: number, source: string): number {
+  const cell = readCell(text);
+  if (cell.kind === 'number') return (cell.value - column.mean) / column.std;
+  if (cell.kind === 'missing') return 0;
+  throw notANumberError(source, row, column.name, text, cell.kind);
+}
+
+function notANumberError(source: string, row: number, column: string, text: string, kind: 'non-finite' | 'text'): InputError {
+  const problem =
+    kind === 'non-finite'
+      ? 'is not a finite number (leave the cell empty or write NA for a missing value)'
+      : 'is not a number';
+  return new InputError(source, `data row ${row + 1}: column "${column}" value "${text}" ${problem}`);
+}
+
+// ---------------------------------------------------------------- image
+
+function encodeImages(spec: Extract<PreprocessingSpec, { kind: 'image' }>, raw: RawImages): Float32Array {
+  if (raw.shape.join('x') !== spec.shape.join('x')) {
+    throw new InputError(raw.source, `images are ${raw.shape.join('×')} but the model expects ${spec.shape.join('×')}`);
+  }
+  const features = new Float32Array(raw.pixels.length);
+  for (let i = 0; i < features.length; i++) features[i] = raw.pixels[i] * spec.scale;
+  return features;
+}
+
+// ---------------------------------------------------------------- text
+
+function fitText(raw: RawText, opts: FitOptions): PreprocessingSpec {
+  const maxVocab = requirePositiveInteger(opts.maxVocab ?? DEFAULT_MAX_VOCAB, raw.source, 'maxVocab');
+  if (maxVocab < 3) throw new InputError(raw.source, `maxVocab must be at least 3 (two special tokens and one word), got ${maxVocab}`);
+  const maxLen = requirePositiveInteger(opts.maxLen ?? DEFAULT_MAX_LEN, raw.source, 'maxLen');
+  const lowercase = opts.lowercase ?? true;
+  return {
+    kind: 'text',
+    classNames: fitClassNames(raw, opts),
+    vocab: buildVocabulary(raw.texts, maxVocab, lowercase),
+    maxLen,
+    lowercase,
+  };
+}
+
+function encodeTexts(spec: Extract<PreprocessingSpec, { kind: 'text' }>, raw: RawText): Float32Array {
+  const tokenIds = new Map(spec.vocab.map((token, id) => [token, id]));
+  const features = new Float32Array(raw.texts.length * spec.maxLen);
+  raw.texts.forEach((text, i) => encodeText(text, tokenIds, spec.maxLen, spec.lowercase, features, i * spec.maxLen));
+  return features;
+}

@@ -1,0 +1,136 @@
+/**
+ * Core data types. Loaders produce RawData (values as read from a file, labels as strings);
+ * a PreprocessingSpec is fitted on training rows only and stored with every model; applying
+ * it turns RawData into a Dataset of numeric features and integer labels.
+ */
+
+/** Raw examples as read from a file, before any fitted preprocessing. */
+export type RawData = RawTabular | RawImages | RawText;
+
+export interface RawTabular {
+  kind: 'tabular';
+  /** File (or other origin) the rows came from; used in error messages. */
+  source: string;
+  /** Feature column names, in file order (label column excluded). */
+  columns: string[];
+  /** rows[i][j] is the raw text of column j of example i. */
+  rows: string[][];
+  /** Raw label of each example. */
+  labels: string[];
+  labelColumn: string;
+}
+
+export interface RawImages {
+  kind: 'image';
+  source: string;
+  /** uint8 pixels, row-major [n, h, w, c]. */
+  pixels: Uint8Array;
+  /** [h, w, c] */
+  shape: [number, number, number];
+  labels: string[];
+}
+
+export interface RawText {
+  kind: 'text';
+  source: string;
+  texts: string[];
+  labels: string[];
+}
+
+/** Numeric column: standardised with mean/std fitted on training rows. */
+export interface NumericColumnSpec {
+  name: string;
+  type: 'numeric';
+  mean: number;
+  std: number;
+}
+
+/** Categorical column: one-hot over categories seen in training (unseen → all zeros). */
+export interface CategoricalColumnSpec {
+  name: string;
+  type: 'categorical';
+  categories: string[];
+}
+
+export type ColumnSpec = NumericColumnSpec | CategoricalColumnSpec;
+
+export type PreprocessingSpec =
+  | { kind: 'tabular'; labelColumn: string; classNames: string[]; columns: ColumnSpec[] }
+  | { kind: 'image'; classNames: string[]; shape: [number, number, number]; scale: number }
+  | {
+      kind: 'text';
+      classNames: string[];
+      /** index 0 = padding, 1 = unknown token */
+      vocab: string[];
+      maxLen: number;
+      lowercase: boolean;
+    };
+
+/** Numeric, model-ready examples. */
+export interface Dataset {
+  /** Row-major features, shape [n, ...featureShape]. Text: token ids stored as floats. */
+  features: Float32Array;
+  /** Shape of one example, e.g. [16], [28, 28, 1], [64]. */
+  featureShape: number[];
+  /** Class index of each example, in [0, classNames.length). */
+  labels: Int32Array;
+  classNames: string[];
+  /** Where the examples came from (file path or dataset name). */
+  source: string;
+}
+
+export function exampleSize(ds: Pick<Dataset, 'featureShape'>): number {
+  return ds.featureShape.reduce((a, b) => a * b, 1);
+}
+
+export function numExamples(ds: Pick<Dataset, 'labels'>): number {
+  return ds.labels.length;
+}
+
+/** The examples at `indices`, in that order. */
+export function subsetDataset(ds: Dataset, indices: ArrayLike<number>): Dataset {
+  const d = exampleSize(ds);
+  const features = new Float32Array(indices.length * d);
+  const labels = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const j = indices[i];
+    features.set(ds.features.subarray(j * d, (j + 1) * d), i * d);
+    labels[i] = ds.labels[j];
+  }
+  return { features, featureShape: ds.featureShape.slice(), labels, classNames: ds.classNames, source: ds.source };
+}
+
+/** The examples of `a` followed by those of `b` (same feature shape and classes). */
+export function concatDatasets(a: Dataset, b: Dataset): Dataset {
+  if (a.featureShape.join('x') !== b.featureShape.join('x')) {
+    throw new Error(`cannot concatenate datasets of shapes [${a.featureShape}] and [${b.featureShape}]`);
+  }
+  const features = new Float32Array(a.features.length + b.features.length);
+  features.set(a.features, 0);
+  features.set(b.features, a.features.length);
+  const labels = new Int32Array(a.labels.length + b.labels.length);
+  labels.set(a.labels, 0);
+  labels.set(b.labels, a.labels.length);
+  return { features, featureShape: a.featureShape.slice(), labels, classNames: a.classNames, source: a.source };
+}
+
+/** The raw examples at `indices`, in that order. */
+export function subsetRaw<T extends RawData>(raw: T, indices: ArrayLike<number>): T {
+  const pick = <U>(arr: U[]): U[] => Array.from(indices, (i) => arr[i]);
+  switch (raw.kind) {
+    case 'tabular':
+      return { ...raw, rows: pick(raw.rows), labels: pick(raw.labels) } as T;
+    case 'text':
+      return { ...raw, texts: pick(raw.texts), labels: pick(raw.labels) } as T;
+    case 'image': {
+      const d = raw.shape[0] * raw.shape[1] * raw.shape[2];
+      const pixels = new Uint8Array(indices.length * d);
+      for (let i = 0; i < indices.length; i++) pixels.set(raw.pixels.subarray(indices[i] * d, (indices[i] + 1) * d), i * d);
+      return { ...raw, pixels, labels: pick(raw.labels) } as T;
+    }
+  }
+}
+
+export function rawSize(raw: RawData): number {
+  return raw.labels.length;
+}

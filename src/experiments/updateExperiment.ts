@@ -1,0 +1,208 @@
+import type { Dataset, PreprocessingSpec, RawData } from '../data/types.js';
+import { subsetRaw, concatDatasets, rawSize } from '../data/types.js';
+import { loadData } from '../data/builtin.js';
+import { applyPreprocessing, fitPreprocessing } from '../data/preprocess.js';
+import { splitUpdateScenario, trainTestSplit } from '../data/split.js';
+import { argmaxRows, logitsToProbs, predictLogits } from '../models/predict.js';
+import type { TrainedModel } from '../models/types.js';
+import { fitModel } from '../methods/fit.js';
+import { describeMethod, type UpdateMethodSpec } from '../methods/spec.js';
+import { trainUpdate, type BudgetSweepPoint } from '../methods/update.js';
+import { crossEntropyObjective } from '../objectives/objectives.js';
+import { compareModels, type ComparisonMetrics } from '../metrics/compare.js';
+import { meanCI, type MeanCI } from '../metrics/bootstrap.js';
+import type { ProgressSink } from '../train/progress.js';
+import { engineInfo } from '../engine/index.js';
+import { LIBRARY_VERSION } from '../version.js';
+import { normaliseMethod, type UpdateExperimentConfig } from './config.js';
+
+/** One method in one trial (seed), measured on the test set against that trial's base model. */
+export interface TrialMethodResult {
+  seed: number;
+  method: string;
+  spec: UpdateMethodSpec;
+  /** Every rate with its bootstrap CI over test examples. */
+  metrics: ComparisonMetrics;
+  epochsRun: number;
+  /** Churn-budget methods: the λ sweep on validation data. */
+  sweep?: { points: BudgetSweepPoint[]; chosenLambda: number; budgetMet: boolean };
+}
+
+/** A method's results across seeds: mean with a Student-t CI. */
+export interface MethodSummary {
+  method: string;
+  spec: UpdateMethodSpec;
+  seeds: number;
+  accuracy: MeanCI;
+  churn: MeanCI;
+  nfr: MeanCI;
+  pfr: MeanCI;
+  relativeNfr: MeanCI;
+  predictionDifference: MeanCI;
+  /** 1 − mean churn / mean churn of plain retraining (positive = less churn). */
+  churnReductionVsPlain: number | null;
+  /** Mean accuracy minus plain retraining's, in points of accuracy fraction. */
+  accuracyDeltaVsPlain: number | null;
+}
+
+export interface UpdateExperimentResult {
+  name: string;
+  config: UpdateExperimentConfig;
+  libraryVersion: string;
+  engine: { backend: string; threads: number } | null;
+  startedAt: string;
+  durationSeconds: number;
+  data: { source: string; examples: number; classes: number; testExamples: number };
+  /** Test accuracy of each trial's base model. */
+  base: { seed: number; accuracy: number; epochsRun: number }[];
+  trials: TrialMethodResult[];
+  summary: MethodSummary[];
+}
+
+export interface ExperimentHooks {
+  progress?: ProgressSink;
+  log?: (line: string) => void;
+}
+
+interface PreparedData {
+  pool: RawData;
+  test: RawData;
+}
+
+async function prepareData(cfg: UpdateExperimentConfig): Promise<PreparedData> {
+  const all = await loadData(cfg.data, { labelColumn: cfg.labelColumn });
+  if (cfg.testData) return { pool: all, test: await loadData(cfg.testData, { labelColumn: cfg.labelColumn }) };
+  const { train, test } = trainTestSplit(rawSize(all), cfg.testSize, cfg.splitSeed);
+  return { pool: subsetRaw(all, train), test: subsetRaw(all, test) };
+}
+
+function testPredictions(model: TrainedModel, test: Dataset): { pred: Int32Array; probs: Float32Array } {
+  const K = test.classNames.length;
+  const logits = predictLogits(model.model, test.features, test.featureShape);
+  return { pred: argmaxRows(logits, K), probs: logitsToProbs(logits, K) };
+}
+
+/**
+ * The update experiment of methods.md §1: for each seed, draw the initial sample,
+ * validation sample and new batch; train the base model on the initial sample; train
+ * the new model on initial + new batch with every method; measure accuracy, churn and
+ * flips on the held-out test set against the base model.
+ */
+export async function runUpdateExperiment(cfg: UpdateExperimentConfig, hooks: ExperimentHooks = {}): Promise<UpdateExperimentResult> {
+  const started = Date.now();
+  const log = hooks.log ?? (() => {});
+  const methods = cfg.methods.map(normaliseMethod);
+  const { pool, test: testRaw } = await prepareData(cfg);
+  log(`data: ${pool.source}, ${rawSize(pool)} training-pool examples, ${rawSize(testRaw)} test examples`);
+
+  const base: UpdateExperimentResult['base'] = [];
+  const trials: TrialMethodResult[] = [];
+  let numClasses = 0;
+  for (const seed of cfg.seeds) {
+    const split = splitUpdateScenario(rawSize(pool), { ...cfg.split, seed, source: pool.source });
+    const initialRaw = subsetRaw(pool, split.initial);
+    const spec: PreprocessingSpec = fitPreprocessing(initialRaw);
+    const classNames = spec.classNames;
+    numClasses = classNames.length;
+    const initial = applyPreprocessing(spec, initialRaw);
+    const validation = applyPreprocessing(spec, subsetRaw(pool, split.validation), { allowUnknownLabels: false });
+    const newBatch = applyPreprocessing(spec, subsetRaw(pool, split.newBatch));
+    const test = applyPreprocessing(spec, testRaw);
+    const updateTrain = concatDatasets(initial, newBatch);
+
+    const { trained: baseModel, result: baseResult } = await fitModel({
+      architecture: cfg.model,
+      preprocessing: spec,
+      train: initial,
+      validation,
+      objective: crossEntropyObjective(),
+      training: cfg.training,
+      seed,
+      recipe: { method: 'base' },
+      progress: hooks.progress,
+      label: `seed ${seed}: base model`,
+    });
+    const baseTest = testPredictions(baseModel, test);
+    const baseAcc = baseTest.pred.reduce((s, p, i) => s + (p === test.labels[i] ? 1 : 0), 0) / test.labels.length;
+    base.push({ seed, accuracy: baseAcc, epochsRun: baseResult.epochsRun });
+    log(`seed ${seed}: base model test accuracy ${(100 * baseAcc).toFixed(2)}%`);
+
+    for (const [m, method] of methods.entries()) {
+      const outcome = await trainUpdate({
+        base: baseModel,
+        train: updateTrain,
+        validation,
+        method,
+        training: cfg.training,
+        // The new model's initialisation differs from the base model's, as in a cold-start retrain.
+        seed: seed * 1000 + 1,
+        progress: hooks.progress,
+      });
+      const newTest = testPredictions(outcome.trained, test);
+      const report = compareModels(
+        {
+          labels: test.labels,
+          predOld: baseTest.pred,
+          predNew: newTest.pred,
+          probsOld: baseTest.probs,
+          probsNew: newTest.probs,
+          numClasses,
+          classNames,
+        },
+        { resamples: cfg.bootstrap.resamples, level: cfg.bootstrap.level, seed: `${seed}/${m}` },
+      );
+      outcome.trained.model.dispose();
+      const label = describeMethod(method);
+      trials.push({ seed, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, sweep: outcome.sweep });
+      log(
+        `seed ${seed}: ${label}: accuracy ${(100 * report.metrics.accuracyNew.estimate).toFixed(2)}%, churn ${(100 * report.metrics.churn.estimate).toFixed(2)}%`,
+      );
+    }
+    baseModel.model.dispose();
+  }
+
+  const info = engineInfo();
+  return {
+    name: cfg.name,
+    config: cfg,
+    libraryVersion: LIBRARY_VERSION,
+    engine: info ? { backend: info.backend, threads: info.threads } : null,
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: (Date.now() - started) / 1000,
+    data: { source: pool.source, examples: rawSize(pool) + rawSize(testRaw), classes: numClasses, testExamples: rawSize(testRaw) },
+    base,
+    trials,
+    summary: summariseTrials(methods, trials, cfg.bootstrap.level),
+  };
+}
+
+/** Mean ± t-interval across seeds of each method's test metrics, with reductions vs plain retraining. */
+export function summariseTrials(methods: UpdateMethodSpec[], trials: TrialMethodResult[], level: number): MethodSummary[] {
+  const summaries = methods.map((spec) => {
+    const label = describeMethod(spec);
+    const rows = trials.filter((t) => t.method === label);
+    const ci = (get: (m: ComparisonMetrics) => number | null | undefined) =>
+      meanCI(rows.map((r) => get(r.metrics)).filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v)), level);
+    return {
+      method: label,
+      spec,
+      seeds: rows.length,
+      accuracy: ci((m) => m.accuracyNew.estimate),
+      churn: ci((m) => m.churn.estimate),
+      nfr: ci((m) => m.nfr.estimate),
+      pfr: ci((m) => m.pfr.estimate),
+      relativeNfr: ci((m) => m.relativeNfr?.estimate),
+      predictionDifference: ci((m) => m.predictionDifference?.estimate),
+      churnReductionVsPlain: null as number | null,
+      accuracyDeltaVsPlain: null as number | null,
+    };
+  });
+  const plain = summaries.find((s) => s.spec.method === 'plain');
+  if (plain) {
+    for (const s of summaries) {
+      s.churnReductionVsPlain = plain.churn.mean > 0 ? 1 - s.churn.mean / plain.churn.mean : null;
+      s.accuracyDeltaVsPlain = s.accuracy.mean - plain.accuracy.mean;
+    }
+  }
+  return summaries;
+}

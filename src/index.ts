@@ -1,0 +1,18 @@
+/**
+ * Distillery: train model updates that stay consistent with the deployed model, measure
+ * how two versions differ, and move knowledge between models. See README.md.
+ */
+export * from './data/index.js';
+export * from './models/index.js';
+export * from './objectives/index.js';
+export * from './train/index.js';
+export * from './methods/index.js';
+export * from './metrics/index.js';
+export * from './experiments/config.js';
+export * from './experiments/updateExperiment.js';
+export * from './report/experimentReport.js';
+export { renderComparison, renderTextTable, renderMarkdownTable, formatRate, formatCI, formatMeanCI } from './report/table.js';
+export { initEngine, engineInfo, type EngineChoice, type EngineInfo, type EngineOptions } from './engine/index.js';
+export { DistilleryError, InputError } from './util/errors.js';
+export { Rng } from './util/rng.js';
+export { LIBRARY_VERSION } from './version.js';

@@ -1,0 +1,3 @@
+export * from './spec.js';
+export * from './fit.js';
+export * from './update.js';

@@ -1,0 +1,46 @@
+/** Metrics between an old and a new model: flips, churn, prediction difference, intervals and tests. */
+export {
+  Outcome,
+  churn,
+  correctMask,
+  countOutcomes,
+  flipMetrics,
+  flipOutcomes,
+  flipRates,
+  perClassFlips,
+  type ClassFlips,
+  type FlipCounts,
+  type FlipMetrics,
+} from './flips.js';
+export {
+  perExamplePredictionDifference,
+  predictionDifference,
+  predictionDifferenceFromLogits,
+  softmax,
+} from './predictionDifference.js';
+export {
+  DEFAULT_LEVEL,
+  DEFAULT_RESAMPLES,
+  bootstrapCI,
+  bootstrapCIs,
+  mcnemarTest,
+  meanCI,
+  normalQuantile,
+  pairedBootstrapTest,
+  studentTQuantile,
+  type BootstrapOptions,
+  type ConfidenceInterval,
+  type Interval,
+  type McNemarResult,
+  type MeanCI,
+  type MultiStatistic,
+  type PairedTestResult,
+  type Statistic,
+} from './bootstrap.js';
+export {
+  compareModels,
+  type ClassFlipsReport,
+  type CompareInput,
+  type ComparisonMetrics,
+  type ComparisonReport,
+} from './compare.js';

@@ -1,0 +1,235 @@
+/**
+ * Model directories. A saved model is a directory holding
+ *   model.json       the standard tfjs LayersModel format (modelTopology, weightsManifest,
+ *                    format 'layers-model'), loadable by tfjs's loadLayersModel;
+ *   weights.bin      the weights, as listed in model.json's weightsManifest;
+ *   distillery.json  the ModelMetadata (classes, preprocessing, recipe, metrics, …).
+ * Saving is atomic: the directory appears (or replaces an older one) complete, or not at all.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { ModelMetadata, TrainedModel } from './types.js';
+import { registerDistilleryLayers } from './layers.js';
+import { outputWidth } from './predict.js';
+import { InputError } from '../util/errors.js';
+import { writeDirAtomic } from '../util/atomicFs.js';
+import { LIBRARY_VERSION } from '../version.js';
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+export const METADATA_JSON = 'distillery.json';
+
+/** The network's topology and weights as tfjs serialises them. */
+async function captureArtifacts(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  if (!captured) throw new Error('tfjs returned no model artifacts');
+  return captured;
+}
+
+/**
+ * Writes `trained` to the directory `dir` (model.json, weights.bin, distillery.json),
+ * atomically: an existing `dir` is replaced only once the new one is complete.
+ */
+export async function saveModel(dir: string, trained: TrainedModel): Promise<void> {
+  const artifacts = await captureArtifacts(trained.model);
+  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? []));
+  const modelJson: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology as {},
+    format: 'layers-model',
+    generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+    convertedBy: null,
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
+    ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+  };
+  await writeDirAtomic(dir, async (tmp) => {
+    await fs.writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson));
+    await fs.writeFile(path.join(tmp, WEIGHTS_BIN), weights);
+    await fs.writeFile(path.join(tmp, METADATA_JSON), `${JSON.stringify(trained.meta, null, 2)}\n`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+async function checkDirectory(dir: string): Promise<void> {
+  let stat;
+  try {
+    stat = await fs.stat(dir);
+  } catch {
+    throw new InputError(dir, 'model directory not found');
+  }
+  if (!stat.isDirectory()) {
+    throw new InputError(dir, `is not a directory (a model is a directory with ${MODEL_JSON}, ${WEIGHTS_BIN} and ${METADATA_JSON})`);
+  }
+}
+
+async function readModelFile(file: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (e: any) {
+    if (e?.code === 'ENOENT') throw new InputError(file, `not found (a model directory holds ${MODEL_JSON}, ${WEIGHTS_BIN} and ${METADATA_JSON})`);
+    throw new InputError(file, `cannot be read: ${firstLine(e)}`);
+  }
+}
+
+async function readJson(file: string): Promise<unknown> {
+  const text = (await readModelFile(file)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e: any) {
+    throw new InputError(file, `is not valid JSON: ${firstLine(e)}`);
+  }
+}
+
+/** The first line of an error's message (tfjs errors can run to several lines). */
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** model.json, checked to have a topology and a well-formed weights manifest. */
+async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
+  const file = path.join(dir, MODEL_JSON);
+  const json = await readJson(file);
+  if (!isObject(json) || !isObject(json.modelTopology)) throw new InputError(file, 'has no modelTopology: not a tfjs LayersModel');
+  if (json.format !== undefined && json.format !== 'layers-model') {
+    throw new InputError(file, `has format ${JSON.stringify(json.format)}; expected "layers-model"`);
+  }
+  const manifest = json.weightsManifest;
+  const ok =
+    Array.isArray(manifest) &&
+    manifest.every((g) => isObject(g) && Array.isArray(g.paths) && g.paths.every((p: unknown) => typeof p === 'string') && Array.isArray(g.weights));
+  if (!ok) throw new InputError(file, 'has no valid weightsManifest ([{paths: [...], weights: [...]}])');
+  return json as unknown as tf.io.ModelJSON;
+}
+
+const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** Bytes the manifest entries describe; undefined when one has a dtype this check does not know. */
+function manifestBytes(specs: tf.io.WeightsManifestEntry[]): number | undefined {
+  let total = 0;
+  for (const spec of specs) {
+    const dtype = spec.quantization?.dtype ?? spec.dtype;
+    const size = BYTES_PER_ELEMENT[dtype];
+    if (size === undefined || !Array.isArray(spec.shape)) return undefined;
+    total += spec.shape.reduce((a, b) => a * b, 1) * size;
+  }
+  return total;
+}
+
+/** All weight files of the manifest, concatenated in manifest order, checked against its size. */
+async function readWeights(dir: string, modelJson: tf.io.ModelJSON): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }> {
+  const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  const files = modelJson.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(dir, p)));
+  const buffers = await Promise.all(files.map(readModelFile));
+  const actual = buffers.reduce((a, b) => a + b.byteLength, 0);
+  const expected = manifestBytes(specs);
+  if (expected !== undefined && expected !== actual) {
+    const where = files.length === 1 ? files[0] : `${files.join(', ')} (together)`;
+    throw new InputError(where, `holds ${actual} bytes but ${path.join(dir, MODEL_JSON)} describes ${expected} bytes of weights (truncated or mismatched files)`);
+  }
+  const data = new Uint8Array(actual);
+  let offset = 0;
+  for (const b of buffers) {
+    data.set(b, offset);
+    offset += b.byteLength;
+  }
+  return { specs, data: data.buffer };
+}
+
+/** distillery.json, checked to be Distillery metadata of a format this version reads. */
+async function readMetadata(dir: string): Promise<ModelMetadata> {
+  const file = path.join(dir, METADATA_JSON);
+  const meta = await readJson(file);
+  if (!isObject(meta)) throw new InputError(file, 'must hold a JSON object');
+  if (meta.format !== 'distillery-model') {
+    throw new InputError(file, `has format ${JSON.stringify(meta.format)}; expected "distillery-model" (not Distillery model metadata)`);
+  }
+  if (meta.formatVersion !== 1) {
+    throw new InputError(file, `has formatVersion ${JSON.stringify(meta.formatVersion)}; Distillery ${LIBRARY_VERSION} reads version 1`);
+  }
+  const shapeOk = Array.isArray(meta.inputShape) && meta.inputShape.every((d: unknown) => Number.isInteger(d) && (d as number) > 0);
+  if (!shapeOk) throw new InputError(file, 'inputShape must be a list of positive integers');
+  if (!Array.isArray(meta.classNames) || !meta.classNames.every((c: unknown) => typeof c === 'string')) {
+    throw new InputError(file, 'classNames must be a list of strings');
+  }
+  if (!isObject(meta.architecture) || !isObject(meta.preprocessing)) throw new InputError(file, 'architecture and preprocessing must be objects');
+  return meta as ModelMetadata;
+}
+
+/**
+ * Reads a model directory written by saveModel. Throws InputError naming the directory or
+ * file when the directory or a file is missing, a JSON file is malformed, weights.bin does
+ * not match model.json's manifest, distillery.json is not Distillery metadata, or the
+ * network does not match its metadata (input shape, number of classes).
+ */
+export async function loadModel(dir: string): Promise<TrainedModel> {
+  registerDistilleryLayers();
+  await checkDirectory(dir);
+  const modelJson = await readModelJson(dir);
+  const meta = await readMetadata(dir);
+  const { specs, data } = await readWeights(dir, modelJson);
+  const jsonFile = path.join(dir, MODEL_JSON);
+  let model: tfl.LayersModel;
+  try {
+    model = await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: specs,
+        weightData: data,
+        format: modelJson.format,
+        generatedBy: modelJson.generatedBy,
+        convertedBy: modelJson.convertedBy,
+        trainingConfig: modelJson.trainingConfig,
+      }),
+    );
+  } catch (e: any) {
+    throw new InputError(jsonFile, `cannot be loaded as a tfjs LayersModel: ${firstLine(e)}`);
+  }
+  const modelShape = model.inputs[0].shape.slice(1);
+  if (modelShape.join('x') !== meta.inputShape.join('x')) {
+    model.dispose();
+    throw new InputError(dir, `the network takes inputs of shape [${modelShape.join(', ')}] but ${METADATA_JSON} says [${meta.inputShape.join(', ')}]`);
+  }
+  if (outputWidth(model) !== meta.classNames.length) {
+    const k = outputWidth(model);
+    model.dispose();
+    throw new InputError(dir, `the network outputs ${k} logits but ${METADATA_JSON} lists ${meta.classNames.length} classes`);
+  }
+  return { model, meta };
+}
+
+/**
+ * Loads only the network of a model directory the way a plain tfjs user would: tfjs-layers'
+ * `loadLayersModel` with a file-reading IOHandler built on tfjs's own
+ * `io.getModelArtifactsForJSON`, and no Distillery checks or metadata.
+ *
+ * MLPs and CNNs load like this in any tfjs program. A transformer uses Distillery's custom
+ * layers (attention, position embedding, masking, pooling): plain tfjs must first register
+ * them by calling `registerDistilleryLayers()` (importing Distillery does this), or
+ * loading fails with "Unknown layer: Distillery…".
+ */
+export async function loadPlainModel(dir: string): Promise<tfl.LayersModel> {
+  const handler: tf.io.IOHandler = {
+    load: async () => {
+      const modelJson = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
+      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const specs = manifest.flatMap((g) => g.weights);
+        const buffers = await Promise.all(manifest.flatMap((g) => g.paths.map((p) => fs.readFile(path.join(dir, p)))));
+        return [specs, tf.io.CompositeArrayBuffer.join(buffers.map((b) => new Uint8Array(b).buffer))];
+      });
+    },
+  };
+  return tfl.loadLayersModel(handler);
+}

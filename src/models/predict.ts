@@ -1,0 +1,86 @@
+/** Running a network on model-ready features, and checking that data fits a model. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { ModelMetadata } from './types.js';
+import { InputError } from '../util/errors.js';
+
+/** Number of classes (width of the logits) a network outputs. */
+export function outputWidth(model: LayersModel): number {
+  const shape = model.outputs[0].shape;
+  return shape[shape.length - 1] as number;
+}
+
+/**
+ * Logits of `model` for `features` (row-major [n, ...featureShape]) as row-major [n, K],
+ * computed `batchSize` examples at a time in inference mode. Allocates no lasting tensors.
+ */
+export function predictLogits(model: LayersModel, features: Float32Array, featureShape: number[], batchSize = 512): Float32Array {
+  const d = featureShape.reduce((a, b) => a * b, 1);
+  if (d === 0 || features.length % d !== 0) {
+    throw new Error(`predictLogits: ${features.length} feature values do not form examples of shape [${featureShape}]`);
+  }
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`predictLogits: batch size must be a positive integer, got ${batchSize}`);
+  const n = features.length / d;
+  const K = outputWidth(model);
+  const out = new Float32Array(n * K);
+  for (let start = 0; start < n; start += batchSize) {
+    const b = Math.min(batchSize, n - start);
+    const part = tf.tidy(() => {
+      const x = tf.tensor(features.subarray(start * d, (start + b) * d), [b, ...featureShape]);
+      return (model.predict(x, { batchSize: b }) as tf.Tensor).dataSync();
+    });
+    out.set(part, start * K);
+  }
+  return out;
+}
+
+/** Row-wise softmax of row-major logits [n, K] (numerically stable). */
+export function logitsToProbs(logits: Float32Array, K: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length; r += K) {
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) max = Math.max(max, logits[r + k]);
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      out[r + k] = Math.exp(logits[r + k] - max);
+      sum += out[r + k];
+    }
+    for (let k = 0; k < K; k++) out[r + k] /= sum;
+  }
+  return out;
+}
+
+/** Index of the largest entry of each row of row-major [n, K] scores (first one on ties). */
+export function argmaxRows(logits: Float32Array, K: number): Int32Array {
+  const n = logits.length / K;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
+    out[i] = best;
+  }
+  return out;
+}
+
+function describeClassDifference(model: string[], data: string[]): string {
+  const missing = model.filter((c) => !data.includes(c));
+  const extra = data.filter((c) => !model.includes(c));
+  const parts: string[] = [];
+  if (extra.length) parts.push(`the data has classes the model lacks: ${extra.join(', ')}`);
+  if (missing.length) parts.push(`the model has classes the data lacks: ${missing.join(', ')}`);
+  if (!parts.length) parts.push(`same classes in a different order: model [${model.join(', ')}], data [${data.join(', ')}]`);
+  return parts.join('; ');
+}
+
+/**
+ * Throws an InputError (source: the data's source) when examples of `ds` cannot be fed to
+ * the model described by `meta`: a different feature shape, or different class names or
+ * class order (class indices would mean different things).
+ */
+export function checkCompatible(meta: ModelMetadata, ds: { featureShape: number[]; classNames: string[]; source: string }): void {
+  if (meta.inputShape.join('x') !== ds.featureShape.join('x')) {
+    throw new InputError(ds.source, `examples have shape [${ds.featureShape.join(', ')}] but the model expects [${meta.inputShape.join(', ')}]`);
+  }
+  const same = meta.classNames.length === ds.classNames.length && meta.classNames.every((c, i) => c === ds.classNames[i]);
+  if (!same) throw new InputError(ds.source, `classes do not match the model's: ${describeClassDifference(meta.classNames, ds.classNames)}`);
+}

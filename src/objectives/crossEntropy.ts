@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** CE(q, z) = −Σ_k q_k · log σ(z)_k per row: cross entropy of soft targets `q` against softmax(logits). */
+export function softTargetCrossEntropy(targets: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), -1)) as tf.Tensor1D);
+}
+
+/** KL(p ‖ σ(z)) per row for a probability matrix `p` and logits `z`; terms with p = 0 contribute 0. */
+export function klDivergence(p: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const safeLogP = tf.log(tf.maximum(p, 1e-30));
+    const plogp = tf.where(tf.greater(p, 0), tf.mul(p, safeLogP), tf.zerosLike(p));
+    return tf.sub(tf.sum(plogp, -1), tf.sum(tf.mul(p, tf.logSoftmax(logits)), -1)) as tf.Tensor1D;
+  });
+}
+
+/** Softmax of logits / T. */
+export function temperedSoftmax(logits: tf.Tensor2D, temperature: number): tf.Tensor2D {
+  return tf.tidy(() => tf.softmax(temperature === 1 ? logits : tf.div(logits, temperature)) as tf.Tensor2D);
+}

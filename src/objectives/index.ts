@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './crossEntropy.js';
+export * from './targets.js';
+export * from './objectives.js';

@@ -1,0 +1,27 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** What an objective sees for one minibatch. All tensors are owned by the trainer. */
+export interface BatchContext {
+  /** Logits of the model being trained, [b, K]. */
+  logits: tf.Tensor2D;
+  /** True class indices, [b] int32. */
+  labels: tf.Tensor1D;
+  /** onehot(labels), [b, K] float32. */
+  oneHot: tf.Tensor2D;
+  /** Reference (teacher / ensemble / peer) logits for the same rows, [b, K]; present when the objective needs one. */
+  reference?: tf.Tensor2D;
+}
+
+/**
+ * A training objective: a pure function from a batch's logits to one loss value per
+ * example. The trainer takes the (optionally example-weighted) mean.
+ */
+export interface Objective {
+  /** Short name, e.g. "distill". */
+  name: string;
+  /** Hyper-parameters, recorded in model metadata. */
+  params: Record<string, number | string | boolean>;
+  /** Whether `reference` logits must be supplied. */
+  needsReference: boolean;
+  perExampleLoss(ctx: BatchContext): tf.Tensor1D;
+}

@@ -1,0 +1,140 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { UpdateExperimentResult } from '../experiments/updateExperiment.js';
+import { formatMeanCI, formatRate, renderMarkdownTable, renderTextTable, type Table } from './table.js';
+import { renderVegaLiteSvg } from './plot.js';
+import { writeDirAtomic } from '../util/atomicFs.js';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { stringify as toYaml } from 'yaml';
+
+export const PLOT_FILE = 'accuracy-vs-churn.svg';
+
+/** The per-method summary: accuracy and churn (mean ± t-CI over seeds), flips, and change vs plain retraining. */
+export function summaryTable(result: UpdateExperimentResult): Table {
+  return {
+    headers: ['method', 'accuracy', 'churn', 'NFR', 'PFR', 'rel. NFR', 'churn vs plain', 'acc. vs plain'],
+    rows: result.summary.map((s) => [
+      s.method,
+      formatMeanCI(s.accuracy),
+      formatMeanCI(s.churn),
+      formatMeanCI(s.nfr),
+      formatMeanCI(s.pfr),
+      formatMeanCI(s.relativeNfr, { percent: false }),
+      s.churnReductionVsPlain === null ? 'n/a' : formatRate(-s.churnReductionVsPlain, { signed: true, decimals: 1 }),
+      s.accuracyDeltaVsPlain === null ? 'n/a' : formatRate(s.accuracyDeltaVsPlain, { signed: true }),
+    ]),
+  };
+}
+
+function perSeedTable(result: UpdateExperimentResult): Table {
+  return {
+    headers: ['seed', 'method', 'accuracy [95% CI]', 'churn [95% CI]', 'NFR [95% CI]', 'PD', 'epochs'],
+    rows: result.trials.map((t) => [
+      String(t.seed),
+      t.method,
+      formatRateCI(t.metrics.accuracyNew),
+      formatRateCI(t.metrics.churn),
+      formatRateCI(t.metrics.nfr),
+      formatRate(t.metrics.predictionDifference?.estimate),
+      String(t.epochsRun),
+    ]),
+  };
+}
+
+function formatRateCI(ci: { estimate: number; low: number; high: number }): string {
+  return `${formatRate(ci.estimate)} [${(ci.low * 100).toFixed(2)}, ${(ci.high * 100).toFixed(2)}]`;
+}
+
+/** Plain-text summary for a terminal. */
+export function renderExperimentText(result: UpdateExperimentResult): string {
+  const level = Math.round(result.config.bootstrap.level * 100);
+  return [
+    `${result.name}: ${result.config.seeds.length} seed(s), ${result.data.testExamples} test examples; mean ± ${level}% t-interval over seeds`,
+    renderTextTable(summaryTable(result)),
+  ].join('\n');
+}
+
+/** A readable Markdown report: set-up, the summary table, the plot, per-seed detail, λ sweeps. */
+export function renderExperimentMarkdown(result: UpdateExperimentResult): string {
+  const c = result.config;
+  const level = Math.round(c.bootstrap.level * 100);
+  const lines: string[] = [
+    `# ${result.name}`,
+    '',
+    `Distillery ${result.libraryVersion}, engine ${result.engine ? `${result.engine.backend} (${result.engine.threads} thread(s))` : 'n/a'}, started ${result.startedAt}, ${result.durationSeconds.toFixed(0)} s.`,
+    '',
+    '## Set-up',
+    '',
+    `- Data: \`${result.data.source}\`, ${result.data.classes} classes; ${result.data.testExamples} held-out test examples.`,
+    `- Update scenario (one trial per seed, seeds ${c.seeds.join(', ')}): the base model trains on an initial sample of ${c.split.initial}, the new model on the initial sample plus a new batch of ${c.split.newBatch}; both use the same validation sample of ${c.split.validation} for early stopping.`,
+    `- Model: \`${JSON.stringify(c.model)}\`; training: ${c.training.optimizer}, learning rate ${c.training.learningRate}, batch ${c.training.batchSize}, at most ${c.training.epochs} epochs, patience ${c.training.patience}.`,
+    `- Churn, NFR and PFR are measured on the test set between each trial's base model and its new model.`,
+    `- Base model test accuracy: ${result.base.map((b) => `${formatRate(b.accuracy)} (seed ${b.seed})`).join(', ')}.`,
+    '',
+    '## Results',
+    '',
+    `Mean ± ${level}% Student-t half-width over ${c.seeds.length} seed(s). "churn vs plain" is the relative change of mean churn against plain retraining (negative = less churn).`,
+    '',
+    renderMarkdownTable(summaryTable(result)),
+    '',
+    `![accuracy against churn](${PLOT_FILE})`,
+    '',
+    '## Per seed',
+    '',
+    `Intervals: ${level}% percentile bootstrap over test examples (${c.bootstrap.resamples} resamples).`,
+    '',
+    renderMarkdownTable(perSeedTable(result)),
+  ];
+  const sweeps = result.trials.filter((t) => t.sweep);
+  if (sweeps.length) {
+    lines.push('', '## Churn-budget λ search (validation data)', '');
+    for (const t of sweeps) {
+      lines.push(`Seed ${t.seed}, ${t.method}: chose λ=${t.sweep!.chosenLambda.toFixed(3)}${t.sweep!.budgetMet ? '' : ' (no λ met the budget: lowest churn taken)'}.`, '');
+      lines.push(
+        renderMarkdownTable({
+          headers: ['λ', 'validation accuracy', 'validation churn', 'within budget'],
+          rows: t.sweep!.points.map((p) => [p.lambda.toFixed(3), formatRate(p.validationAccuracy), formatRate(p.validationChurn), p.withinBudget ? 'yes' : 'no']),
+        }),
+        '',
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Accuracy against churn: one faint point per seed, one large point per method mean (the paper's trade-off view). */
+export function accuracyChurnPlotSpec(result: UpdateExperimentResult): TopLevelSpec {
+  const perSeed = result.trials.map((t) => ({ method: t.method, churn: t.metrics.churn.estimate * 100, accuracy: t.metrics.accuracyNew.estimate * 100, kind: 'seed' }));
+  const means = result.summary.map((s) => ({ method: s.method, churn: s.churn.mean * 100, accuracy: s.accuracy.mean * 100, kind: 'mean' }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${result.name}: test accuracy against churn vs the base model`,
+    width: 520,
+    height: 340,
+    background: 'white',
+    data: { values: [...perSeed, ...means] },
+    mark: { type: 'point', filled: true },
+    encoding: {
+      x: { field: 'churn', type: 'quantitative', title: 'churn vs base model (%)', scale: { zero: false } },
+      y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
+      color: { field: 'method', type: 'nominal', title: 'method' },
+      size: { field: 'kind', type: 'nominal', scale: { domain: ['seed', 'mean'], range: [30, 160] }, title: 'point' },
+      opacity: { field: 'kind', type: 'nominal', scale: { domain: ['seed', 'mean'], range: [0.35, 1] }, legend: null },
+    },
+  } as TopLevelSpec;
+}
+
+/**
+ * Writes a run directory atomically: results.json, report.md, summary.txt, the plot and
+ * the resolved config. A failure leaves no half-written directory.
+ */
+export async function writeExperimentRun(dir: string, result: UpdateExperimentResult): Promise<void> {
+  const svg = await renderVegaLiteSvg(accuracyChurnPlotSpec(result));
+  await writeDirAtomic(dir, async (tmp) => {
+    await fs.writeFile(path.join(tmp, 'results.json'), JSON.stringify(result, null, 2));
+    await fs.writeFile(path.join(tmp, 'report.md'), renderExperimentMarkdown(result));
+    await fs.writeFile(path.join(tmp, 'summary.txt'), renderExperimentText(result) + '\n');
+    await fs.writeFile(path.join(tmp, PLOT_FILE), svg);
+    await fs.writeFile(path.join(tmp, 'config.yaml'), toYaml(result.config));
+  });
+}

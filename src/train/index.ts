@@ -1,0 +1,3 @@
+export * from './trainer.js';
+export * from './reference.js';
+export * from './progress.js';

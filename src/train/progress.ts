@@ -1,0 +1,65 @@
+import cliProgress from 'cli-progress';
+
+/** Receives training progress. The CLI shows a bar on a TTY and plain log lines otherwise. */
+export interface ProgressSink {
+  start(label: string, total: number): void;
+  update(done: number, values: Record<string, number>): void;
+  stop(summary?: string): void;
+}
+
+/** Discards progress (library default). */
+export const silentProgress: ProgressSink = { start() {}, update() {}, stop() {} };
+
+function formatValues(values: Record<string, number>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(' ');
+}
+
+/** A progress bar on stderr with loss/accuracy values. */
+export function barProgress(stream: NodeJS.WriteStream = process.stderr): ProgressSink {
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    start(label, total) {
+      bar = new cliProgress.SingleBar(
+        { format: `${label.padEnd(28)} [{bar}] {value}/{total} epochs {metrics}`, stream, hideCursor: true, clearOnComplete: false },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, 0, { metrics: '' });
+    },
+    update(done, values) {
+      bar?.update(done, { metrics: formatValues(values) });
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}
+
+/** Plain log lines (for pipes and CI logs): one line every `every` updates and at the end. */
+export function logProgress(write: (line: string) => void = (l) => process.stderr.write(l + '\n'), every = 10): ProgressSink {
+  let label = '';
+  let total = 0;
+  let last: Record<string, number> = {};
+  let lastDone = 0;
+  return {
+    start(l, t) {
+      label = l;
+      total = t;
+    },
+    update(done, values) {
+      last = values;
+      lastDone = done;
+      if (done % every === 0) write(`${label}: ${done}/${total} ${formatValues(values)}`);
+    },
+    stop(summary) {
+      write(`${label}: done at ${lastDone}/${total} ${formatValues(last)}${summary ? ' ' + summary : ''}`);
+    },
+  };
+}
+
+/** Bar when stderr is a terminal, log lines otherwise. */
+export function defaultProgress(): ProgressSink {
+  return process.stderr.isTTY ? barProgress() : logProgress();
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Supplies reference logits (a teacher, an averaged ensemble, stale peer checkpoints)
+ * for rows of the training set. The trainer asks once per minibatch.
+ */
+export interface ReferenceProvider {
+  /** Number of classes K. */
+  readonly numClasses: number;
+  /** Reference logits [indices.length, K] for training rows `indices`. */
+  rows(indices: Int32Array): tf.Tensor2D;
+  /** Called by the trainer before each step (e.g. to reload stale peer checkpoints). */
+  beforeStep?(step: number): void | Promise<void>;
+}
+
+/**
+ * Reference logits computed ONCE per training example and kept in memory, so a teacher is
+ * never re-run during training.
+ */
+export class CachedReference implements ReferenceProvider {
+  readonly numClasses: number;
+  private readonly logits: Float32Array;
+
+  constructor(logits: Float32Array, numClasses: number) {
+    if (logits.length % numClasses !== 0) throw new Error(`logits length ${logits.length} is not a multiple of K=${numClasses}`);
+    this.logits = logits;
+    this.numClasses = numClasses;
+  }
+
+  get size(): number {
+    return this.logits.length / this.numClasses;
+  }
+
+  /** Replace the cached logits in place (used by stale-checkpoint providers). */
+  update(logits: Float32Array): void {
+    if (logits.length !== this.logits.length) throw new Error('reference logits changed size');
+    this.logits.set(logits);
+  }
+
+  rows(indices: Int32Array): tf.Tensor2D {
+    const K = this.numClasses;
+    const out = new Float32Array(indices.length * K);
+    for (let i = 0; i < indices.length; i++) out.set(this.logits.subarray(indices[i] * K, (indices[i] + 1) * K), i * K);
+    return tf.tensor2d(out, [indices.length, K]);
+  }
+}
+
+/** Element-wise mean of several [n, K] logit matrices (a homogeneous ensemble's logits). */
+export function averageLogits(all: Float32Array[]): Float32Array {
+  if (all.length === 0) throw new Error('averageLogits needs at least one matrix');
+  const out = new Float32Array(all[0].length);
+  for (const m of all) {
+    if (m.length !== out.length) throw new Error('ensemble members disagree on the logits shape');
+    for (let i = 0; i < out.length; i++) out[i] += m[i];
+  }
+  for (let i = 0; i < out.length; i++) out[i] /= all.length;
+  return out;
+}
+
+/** log of the mean of softmax probabilities, row by row: a "logit" matrix whose softmax is the mean probability. */
+export function logMeanProbabilities(all: Float32Array[], numClasses: number): Float32Array {
+  const n = all[0].length / numClasses;
+  const out = new Float32Array(all[0].length);
+  const p = new Float64Array(numClasses);
+  for (let r = 0; r < n; r++) {
+    p.fill(0);
+    for (const m of all) {
+      let max = -Infinity;
+      for (let k = 0; k < numClasses; k++) max = Math.max(max, m[r * numClasses + k]);
+      let sum = 0;
+      for (let k = 0; k < numClasses; k++) sum += Math.exp(m[r * numClasses + k] - max);
+      for (let k = 0; k < numClasses; k++) p[k] += Math.exp(m[r * numClasses + k] - max) / sum / all.length;
+    }
+    for (let k = 0; k < numClasses; k++) out[r * numClasses + k] = Math.log(Math.max(p[k], 1e-30));
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+import seedrandom from 'seedrandom';
+
+/**
+ * Seeded pseudo-random numbers (Alea). Every random choice in Distillery goes through
+ * one of these, so the same seed gives the same run.
+ */
+export class Rng {
+  private readonly prng: seedrandom.PRNG;
+  readonly seed: number | string;
+
+  constructor(seed: number | string) {
+    this.seed = seed;
+    this.prng = seedrandom.alea(String(seed));
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.prng();
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.prng() * n);
+  }
+
+  /** A 31-bit integer, handy as a seed for tfjs initialisers. */
+  seedInt(): number {
+    return this.prng.int32() >>> 1;
+  }
+
+  /** Standard normal (Box-Muller). */
+  normal(): number {
+    let u = 0;
+    while (u === 0) u = this.prng();
+    const v = this.prng();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** In-place Fisher-Yates shuffle; returns the array. */
+  shuffle<T extends { length: number; [i: number]: any }>(a: T): T {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** A random permutation of 0..n-1. */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    return this.shuffle(p);
+  }
+
+  /** A child generator whose stream depends on this seed and `label` only. */
+  fork(label: string | number): Rng {
+    return new Rng(`${this.seed}/${label}`);
+  }
+}

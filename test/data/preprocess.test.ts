@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadLetter } from '../../src/data/builtin.js';
+import { parseCsvText } from '../../src/data/csv.js';
+import { applyPreprocessing, featureShapeOf, fitPreprocessing, UNKNOWN_LABEL } from '../../src/data/preprocess.js';
+import { splitUpdateScenario } from '../../src/data/split.js';
+import type { Dataset, RawImages, RawTabular } from '../../src/data/types.js';
+import { subsetRaw } from '../../src/data/types.js';
+import { isInputError } from './fixtures.js';
+
+/** Mean of feature column j. */
+function columnMean(ds: Dataset, j: number): number {
+  const d = ds.featureShape[0];
+  let sum = 0;
+  for (let i = 0; i < ds.labels.length; i++) sum += ds.features[i * d + j];
+  return sum / ds.labels.length;
+}
+
+test('letter: standardisation is fitted on training rows only', async () => {
+  const raw = await loadLetter();
+  const split = splitUpdateScenario(raw.labels.length, { seed: 7, initial: 1000, validation: 100, newBatch: 1000, test: 2000 });
+  const spec = fitPreprocessing(subsetRaw(raw, split.initial));
+  assert.equal(spec.kind, 'tabular');
+  assert.deepEqual(featureShapeOf(spec), [16]);
+  assert.equal(spec.classNames.length, 26);
+  assert.equal(spec.classNames[0], 'A');
+  assert.equal(spec.classNames[25], 'Z');
+
+  const train = applyPreprocessing(spec, subsetRaw(raw, split.initial));
+  const test = applyPreprocessing(spec, subsetRaw(raw, split.test));
+  let testDeviation = 0;
+  for (let j = 0; j < 16; j++) {
+    assert.ok(Math.abs(columnMean(train, j)) < 1e-5, `train column ${j} mean ≈ 0`);
+    testDeviation += Math.abs(columnMean(test, j));
+  }
+  assert.ok(testDeviation > 1e-3, 'the test rows are standardised with the training statistics, not their own');
+  assert.deepEqual(train.classNames, spec.classNames);
+  assert.equal(test.labels.length, 2000);
+  assert.ok(test.labels.every((k) => k >= 0 && k < 26));
+});
+
+test('tabular: numeric columns standardised, missing values → 0, categorical one-hot over training categories', () => {
+  const train = parseCsvText('age,colour,zip,label\n20,red,1,a\n40,blue,2,b\nNA,red,1,a\n', 'train.csv', { categorical: ['zip'] });
+  const spec = fitPreprocessing(train);
+  assert.ok(spec.kind === 'tabular');
+  assert.deepEqual(spec.columns, [
+    { name: 'age', type: 'numeric', mean: 30, std: 10 },
+    { name: 'colour', type: 'categorical', categories: ['blue', 'red'] },
+    { name: 'zip', type: 'categorical', categories: ['1', '2'] },
+  ]);
+  assert.deepEqual(featureShapeOf(spec), [5]);
+
+  const other = parseCsvText('age,colour,zip,label\n50,green,2,b\n?,blue,,a\n', 'other.csv');
+  const ds = applyPreprocessing(spec, other);
+  assert.deepEqual(Array.from(ds.features), [2, 0, 0, 0, 1, /* row 2 */ 0, 1, 0, 0, 0]);
+  assert.deepEqual(Array.from(ds.labels), [1, 0]);
+  assert.deepEqual(ds.featureShape, [5]);
+  assert.equal(ds.source, 'other.csv');
+});
+
+test('tabular: a constant column gets std 1; columns are matched by name', () => {
+  const spec = fitPreprocessing(parseCsvText('a,b,label\n3,1,x\n3,2,y\n', 't'));
+  assert.ok(spec.kind === 'tabular');
+  assert.deepEqual(spec.columns[0], { name: 'a', type: 'numeric', mean: 3, std: 1 });
+  const reordered = applyPreprocessing(spec, parseCsvText('b,extra,a,label\n2,q,4,y\n', 'r'));
+  assert.deepEqual(Array.from(reordered.features), [1, 1]);
+});
+
+test('class names: numeric labels sorted numerically, others lexicographically; given order kept', () => {
+  const numeric = fitPreprocessing(parseCsvText('a,label\n1,10\n2,2\n3,1\n', 't'));
+  assert.deepEqual(numeric.classNames, ['1', '2', '10']);
+  const text = fitPreprocessing(parseCsvText('a,label\n1,b\n2,B\n3,a\n', 't'));
+  assert.deepEqual(text.classNames, ['B', 'a', 'b']);
+  const given = fitPreprocessing(parseCsvText('a,label\n1,b\n2,a\n', 't'), { classNames: ['b', 'a', 'c'] });
+  assert.deepEqual(given.classNames, ['b', 'a', 'c']);
+  assert.throws(
+    () => fitPreprocessing(parseCsvText('a,label\n1,b\n2,z\n', 't'), { classNames: ['a', 'b'] }),
+    isInputError('t', /data row 2: label "z" is not one of the model's classes: a, b/),
+  );
+});
+
+test('bad values: NaN/Infinity literals, unparseable numbers and unknown labels are InputErrors', () => {
+  assert.throws(
+    () => fitPreprocessing(parseCsvText('age,label\n1,x\nNaN,y\n', 'train.csv')),
+    isInputError('train.csv', /data row 2: column "age" value "NaN" is not a finite number/),
+  );
+  assert.throws(
+    () => fitPreprocessing(parseCsvText('age,label\n1,x\n-inf,y\n', 'train.csv')),
+    isInputError('train.csv', /data row 2: column "age" value "-inf" is not a finite number/),
+  );
+  const spec = fitPreprocessing(parseCsvText('age,label\n1,A\n2,B\n', 'train.csv'));
+  assert.throws(
+    () => applyPreprocessing(spec, parseCsvText('age,label\n1,A\nabc,B\n', 'new.csv')),
+    isInputError('new.csv', /data row 2: column "age" value "abc" is not a number/),
+  );
+  assert.throws(
+    () => applyPreprocessing(spec, parseCsvText('age,label\n1,A\n2,Z\n', 'new.csv')),
+    isInputError('new.csv', /data row 2: label "Z" is not one of the model's classes: A, B/),
+  );
+  assert.throws(
+    () => applyPreprocessing(spec, parseCsvText('height,label\n1,A\n', 'new.csv')),
+    isInputError('new.csv', /has no column "age", which the model needs; columns: height/),
+  );
+  const images: RawImages = { kind: 'image', source: 'img', pixels: new Uint8Array(4), shape: [2, 2, 1], labels: ['A'] };
+  assert.throws(() => applyPreprocessing(spec, images), isInputError('img', /holds image data but the model expects tabular data/));
+});
+
+test('allowUnknownLabels maps unknown labels to -1 for prediction', () => {
+  const spec = fitPreprocessing(parseCsvText('age,label\n1,A\n2,B\n', 'train.csv'));
+  const ds = applyPreprocessing(spec, parseCsvText('age,label\n1,B\n2,?\n', 'new.csv'), { allowUnknownLabels: true });
+  assert.deepEqual(Array.from(ds.labels), [1, UNKNOWN_LABEL]);
+});
+
+test('images: pixels scaled by 1/255, shape kept, mismatched shape rejected', () => {
+  const raw: RawImages = { kind: 'image', source: 'img', pixels: Uint8Array.from([0, 255, 51, 102]), shape: [2, 2, 1], labels: ['1'] };
+  const spec = fitPreprocessing(raw);
+  assert.deepEqual(featureShapeOf(spec), [2, 2, 1]);
+  const ds = applyPreprocessing(spec, raw);
+  assert.deepEqual(Array.from(ds.features, (v) => Math.round(v * 1000) / 1000), [0, 1, 0.2, 0.4]);
+  const wide: RawImages = { ...raw, pixels: new Uint8Array(6), shape: [2, 3, 1] };
+  assert.throws(() => applyPreprocessing(spec, wide), isInputError('img', /images are 2×3×1 but the model expects 2×2×1/));
+});
+
+test('fitting on no rows is an InputError', () => {
+  const empty: RawTabular = { kind: 'tabular', source: 'e', columns: ['a'], rows: [], labels: [], labelColumn: 'label' };
+  assert.throws(() => fitPreprocessing(empty), isInputError('e', /no examples/));
+});

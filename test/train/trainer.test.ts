@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../src/engine/tfjs.js';
+import { buildModel } from '../../src/models/build.js';
+import { argmaxRows, predictLogits } from '../../src/models/predict.js';
+import { crossEntropyObjective, distillationObjective } from '../../src/objectives/objectives.js';
+import { trainModel, evaluate } from '../../src/train/trainer.js';
+import { CachedReference, type ReferenceProvider } from '../../src/train/reference.js';
+import { logProgress } from '../../src/train/progress.js';
+import { accuracy, letterSplits } from '../helpers/letter.js';
+
+const data = await letterSplits({ initial: 800, validation: 200, newBatch: 0, test: 1000 });
+const K = data.spec.classNames.length;
+const mlp = (seed: number) => buildModel({ kind: 'mlp', hidden: [32] }, [16], K, seed);
+
+async function weightsOf(model: ReturnType<typeof mlp>): Promise<number[]> {
+  return model.getWeights().flatMap((w) => Array.from(w.dataSync()));
+}
+
+test('training on real data lowers the loss and beats chance by far', async () => {
+  const model = mlp(1);
+  const result = await trainModel(model, data.initial, { objective: crossEntropyObjective(), epochs: 15, batchSize: 32, learningRate: 0.01, seed: 1 });
+  assert.equal(result.epochsRun, 15);
+  assert.ok(result.history[14].loss < result.history[0].loss * 0.6, `loss ${result.history[0].loss} → ${result.history[14].loss}`);
+  const acc = accuracy(argmaxRows(predictLogits(model, data.test.features, [16]), K), data.test.labels);
+  assert.ok(acc > 0.5, `test accuracy ${acc}`);
+});
+
+test('the same seed gives identical weights; another seed does not', async () => {
+  const run = async (seed: number) => {
+    const model = mlp(seed);
+    await trainModel(model, data.initial, { objective: crossEntropyObjective(), epochs: 2, seed });
+    return weightsOf(model);
+  };
+  const a = await run(5);
+  const b = await run(5);
+  const c = await run(6);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+});
+
+test('early stopping keeps the weights of the best validation epoch', async () => {
+  const model = mlp(2);
+  // A large learning rate makes validation loss turn up quickly.
+  const result = await trainModel(model, data.initial, {
+    objective: crossEntropyObjective(),
+    epochs: 200,
+    learningRate: 0.05,
+    validation: data.validation,
+    earlyStopping: { patience: 3 },
+    seed: 2,
+  });
+  assert.ok(result.stoppedEarly, 'expected early stopping');
+  const best = Math.min(...result.history.map((h) => h.valLoss!));
+  assert.equal(result.history[result.bestEpoch - 1].valLoss, best);
+  assert.ok(Math.abs(evaluate(model, data.validation).loss - best) < 1e-4);
+});
+
+test('example weights act: zero weight on one class leaves it unlearned', async () => {
+  const target = data.initial.labels[0];
+  const weights = Float32Array.from(data.initial.labels, (y) => (y === target ? 0 : 1));
+  const model = mlp(3);
+  await trainModel(model, data.initial, { objective: crossEntropyObjective(), exampleWeights: weights, epochs: 15, learningRate: 0.01, seed: 3 });
+  const pred = argmaxRows(predictLogits(model, data.test.features, [16]), K);
+  const ofClass = [...data.test.labels.keys()].filter((i) => data.test.labels[i] === target);
+  const recall = ofClass.filter((i) => pred[i] === target).length / ofClass.length;
+  assert.ok(recall < 0.1, `recall of the zero-weight class is ${recall}`);
+});
+
+test('reference logits are asked for exactly the rows of each batch, every row once per epoch', async () => {
+  const teacher = mlp(4);
+  const cached = new CachedReference(predictLogits(teacher, data.initial.features, [16]), K);
+  const seen: number[] = [];
+  let steps = 0;
+  const recording: ReferenceProvider = {
+    numClasses: K,
+    rows: (idx) => {
+      seen.push(...idx);
+      return cached.rows(idx);
+    },
+    beforeStep: () => {
+      steps++;
+    },
+  };
+  const result = await trainModel(mlp(5), data.initial, { objective: distillationObjective(0.5), reference: recording, epochs: 2, batchSize: 64, seed: 4 });
+  assert.equal(steps, result.steps);
+  assert.equal(seen.length, 2 * data.initial.labels.length);
+  assert.deepEqual([...new Set(seen)].sort((a, b) => a - b), [...data.initial.labels.keys()]);
+});
+
+test('an objective that needs a teacher without one is refused', async () => {
+  await assert.rejects(trainModel(mlp(6), data.initial, { objective: distillationObjective(0.5), epochs: 1, seed: 1 }), /needs reference logits/);
+});
+
+test('plain log-line progress reports epochs and the final state', async () => {
+  const lines: string[] = [];
+  await trainModel(mlp(7), data.initial, { objective: crossEntropyObjective(), epochs: 4, seed: 7, validation: data.validation, progress: logProgress((l) => lines.push(l), 2), label: 'unit' });
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /^unit: 2\/4 loss=\d/);
+  assert.match(lines[2], /^unit: done at 4\/4 .*val_acc=/);
+});
+
+test('training leaks no tensors', async () => {
+  const model = mlp(8);
+  await trainModel(model, data.initial, { objective: crossEntropyObjective(), epochs: 1, seed: 8 });
+  const before = tf.memory().numTensors;
+  await trainModel(model, data.initial, { objective: crossEntropyObjective(), epochs: 2, seed: 8, validation: data.validation, earlyStopping: { patience: 1 } });
+  assert.equal(tf.memory().numTensors, before);
+});
