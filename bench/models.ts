@@ -72,9 +72,16 @@ export interface TransformerSize {
 
 export const TRANSFORMER: TransformerSize = { vocab: 5000, seq: 64, dModel: 128, heads: 2, layers: 2, ff: 256, classes: 2 };
 
-/** Post-LN encoder classifier (ReLU FFN, mean pool), as nn.TransformerEncoderLayer(batch_first, norm_first=False). */
+/**
+ * Post-LN encoder classifier (ReLU FFN, mean pool), as nn.TransformerEncoderLayer(batch_first,
+ * norm_first=False). Written for tfjs's memory model: tfjs keeps every forward intermediate
+ * and every gradient of a step alive until the step ends, so the formulation avoids
+ * full-size temporaries where the arithmetic allows (separate q/k/v projections instead of a
+ * split of a fused one; the attention scale folded into the q projection).
+ */
 export function transformer(s: TransformerSize = TRANSFORMER): BenchModel {
   const D = s.dModel, H = s.heads, dh = D / s.heads, T = s.seq;
+  const scale = 1 / Math.sqrt(dh);
   const vars: tf.Variable[] = [];
   const v = (shape: number[], scale: number, init?: number): tf.Variable => {
     const t = init === undefined ? tf.mul(tf.randomNormal(shape), scale) : tf.fill(shape, init);
@@ -85,7 +92,9 @@ export function transformer(s: TransformerSize = TRANSFORMER): BenchModel {
   };
   const emb = v([s.vocab, D], 0.02), pos = v([T, D], 0.02);
   const layers = Array.from({ length: s.layers }, () => ({
-    wqkv: v([D, 3 * D], 1 / Math.sqrt(D)), bqkv: v([3 * D], 0, 0),
+    wq: v([D, D], 1 / Math.sqrt(D)), bq: v([D], 0, 0),
+    wk: v([D, D], 1 / Math.sqrt(D)), bk: v([D], 0, 0),
+    wv: v([D, D], 1 / Math.sqrt(D)), bv: v([D], 0, 0),
     wo: v([D, D], 1 / Math.sqrt(D)), bo: v([D], 0, 0),
     g1: v([D], 0, 1), b1: v([D], 0, 0),
     w1: v([D, s.ff], 1 / Math.sqrt(D)), bf1: v([s.ff], 0, 0),
@@ -103,11 +112,14 @@ export function transformer(s: TransformerSize = TRANSFORMER): BenchModel {
     const B = ids.shape[0];
     let h = tf.add(tf.gather(emb, ids as tf.Tensor2D), pos).reshape([B * T, D]) as tf.Tensor2D;
     for (const L of layers) {
-      const qkv = tf.fused.matMul({ a: h, b: L.wqkv as tf.Tensor2D, bias: L.bqkv });
-      const r = tf.transpose(tf.reshape(qkv, [B, T, 3, H, dh]), [2, 0, 3, 1, 4]);
-      const [q, k, vv] = tf.unstack(r, 0) as tf.Tensor4D[];
-      const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh));
-      const ctx = tf.matMul(tf.softmax(scores), vv);
+      // [B*T, D] -> [B, H, T, dh]
+      const heads = (t: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]);
+      // q·k / sqrt(dh) with the scale applied to the (small) projection instead of the [B,H,T,T]
+      // scores: s(xWq + bq) = x(sWq) + s·bq, the same arithmetic as PyTorch's scaled q.
+      const q = heads(tf.fused.matMul({ a: h, b: tf.mul(L.wq, scale) as tf.Tensor2D, bias: tf.mul(L.bq, scale) }));
+      const k = heads(tf.fused.matMul({ a: h, b: L.wk as tf.Tensor2D, bias: L.bk }));
+      const vv = heads(tf.fused.matMul({ a: h, b: L.wv as tf.Tensor2D, bias: L.bv }));
+      const ctx = tf.matMul(tf.softmax(tf.matMul(q, k, false, true)), vv);
       const ctx2 = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
       const attn = tf.fused.matMul({ a: ctx2, b: L.wo as tf.Tensor2D, bias: L.bo });
       const h1 = layerNorm(tf.add(h, attn), L.g1, L.b1);
@@ -116,7 +128,7 @@ export function transformer(s: TransformerSize = TRANSFORMER): BenchModel {
       h = layerNorm(tf.add(h1, f2), L.g2, L.b2);
     }
     const pooled = tf.mean(tf.reshape(h, [B, T, D]), 1) as tf.Tensor2D;
-    return tf.fused.matMul({ a: pooled, b: wc as tf.Tensor2D, bias: bc });
+    return tf.fused.matMul({ a: pooled, b: wc as tf.Tensor2D, bias: bc }) as tf.Tensor2D;
   };
   return {
     name: 'transformer',

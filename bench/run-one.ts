@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine, createOptimizer, type EngineChoice } from '../src/engine/index.js';
-import { kernelTimes } from '../src/engine/nativeBackend.js';
+import { kernelTimes, mmLog } from '../src/engine/nativeBackend.js';
 import { buildBenchModel, type ModelName } from './models.js';
 
 function arg(name: string, def: string): string {
@@ -44,6 +44,7 @@ let error: string | undefined;
 let done = 0;
 let seconds = 0;
 let firstLoss = NaN, lastLoss = NaN;
+let cpu0 = process.cpuUsage();
 try {
   for (let i = 0; i < warmup; i++) firstLoss = step(i);
   if (profile) {
@@ -62,6 +63,7 @@ try {
   }
   if (process.env.DISTILLERY_KERNEL_TIMES === '1') kernelTimes(true);
   const t0 = process.hrtime.bigint();
+  cpu0 = process.cpuUsage();
   while (done < steps) {
     lastLoss = step(done);
     done++;
@@ -77,11 +79,16 @@ if (process.env.DISTILLERY_KERNEL_TIMES === '1') {
   console.error(`kernels ${(tot / Math.max(done, 1)).toFixed(2)} ms/step of ${((seconds * 1000) / Math.max(done, 1)).toFixed(2)}`);
   for (const r of rows.slice(0, 22)) console.error(`  ${r.kernel.padEnd(22)} ${(r.ms / Math.max(done, 1)).toFixed(3).padStart(8)} ms/step ${(r.calls / Math.max(done, 1)).toFixed(1).padStart(6)} calls`);
 }
+if (process.env.DISTILLERY_MATMUL_LOG === '1') {
+  for (const [k, e] of [...mmLog.entries()].sort((a, b) => b[1].ms - a[1].ms)) console.error(`  ${k.padEnd(28)} ${(e.ms / e.n).toFixed(2)} ms x${e.n}`);
+}
+const cpu = process.cpuUsage(cpu0);
+const cpuMsPerStep = done > 0 ? (cpu.user + cpu.system) / 1000 / done : 0;
 const maxRssMB = process.resourceUsage().maxRSS / 1024;
 console.log(
   JSON.stringify({
     engine: info.backend, threads: info.threads, blas: info.blas, model: modelName, batch, steps: done, seconds,
-    exPerSec: done > 0 ? (done * batch) / seconds : 0, msPerStep: done > 0 ? (seconds * 1000) / done : 0,
+    exPerSec: done > 0 ? (done * batch) / seconds : 0, msPerStep: done > 0 ? (seconds * 1000) / done : 0, cpuMsPerStep,
     maxRssMB, params: model.params, firstLoss, lastLoss, optimizer: stockAdam ? 'tf.train.adam' : opt.constructor.name,
     ...(error ? { error } : {}),
   }),

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
@@ -40,12 +41,14 @@ static bool g_use_blas =
 #endif
 
 static int g_threads = 1;
+// DISTILLERY_GEMM_THREADS=blas: let OpenBLAS thread its own GEMMs instead of splitting them here.
+static bool g_blas_threads = false;
 
 // ---------------------------------------------------------------- GEMM front end
 
-// Row-major C = op(A) op(B) + beta*C.
-static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                 int64_t ldb, float beta, float* C, int64_t ldc, bool may_thread = true) {
+// Row-major C = op(A) op(B) + beta*C on the calling thread only.
+static void gemm_single(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                        const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
 #ifdef DISTILLERY_OPENBLAS
   if (g_use_blas && K > 0) {
@@ -54,7 +57,58 @@ static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float*
     return;
   }
 #endif
-  gemm_portable(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, may_thread && g_threads > 1);
+  gemm_portable(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, false);
+}
+
+static thread_local AlignedBuf t_ksplit;
+
+// Row-major C = op(A) op(B) + beta*C, split across the engine's threads. The BLAS always runs
+// single-threaded inside each piece: its own thread pool busy-waits between calls, which on a
+// 2-core machine steals the core that the next (elementwise) kernel wants, and it cannot
+// tell small products (where threading loses) from large ones.
+static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                 int64_t ldb, float beta, float* C, int64_t ldc, bool may_thread = true) {
+  if (M <= 0 || N <= 0) return;
+  const int T = g_threads;
+  const double work = double(M) * double(N) * double(K);
+  if (!may_thread || T == 1 || work < 1.5e6 || K <= 0 || (g_blas_threads && g_use_blas)) {
+    gemm_single(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (M >= 16 * T && M * 2 >= N) {
+    // split rows of C (rows of op(A))
+    const int64_t blocks = (M + 7) / 8;
+    parallel_for(blocks, 1e9, [&](int64_t b0, int64_t b1) {
+      const int64_t m0 = b0 * 8, m1 = std::min(M, b1 * 8);
+      gemm_single(ta, tb, m1 - m0, N, K, ta ? A + m0 : A + m0 * lda, lda, B, ldb, beta, C + m0 * ldc, ldc);
+    });
+  } else if (N >= 16 * T) {
+    // split columns of C (columns of op(B))
+    const int64_t blocks = (N + 15) / 16;
+    parallel_for(blocks, 1e9, [&](int64_t b0, int64_t b1) {
+      const int64_t n0 = b0 * 16, n1 = std::min(N, b1 * 16);
+      gemm_single(ta, tb, M, n1 - n0, K, A, lda, tb ? B + n0 * ldb : B + n0, ldb, beta, C + n0, ldc);
+    });
+  } else {
+    // small C, long K (weight gradients of thin layers): split K, then add the partial products
+    const int64_t MN = M * N;
+    float* part = t_ksplit.get(size_t(MN) * (T - 1));
+    parallel_for(T, 1e9, [&](int64_t w0, int64_t w1) {
+      for (int64_t w = w0; w < w1; ++w) {
+        const int64_t k0 = K * w / T, k1 = K * (w + 1) / T;
+        const float* Aw = ta ? A + k0 * lda : A + k0;
+        const float* Bw = tb ? B + k0 : B + k0 * ldb;
+        if (w == 0) gemm_single(ta, tb, M, N, k1 - k0, Aw, lda, Bw, ldb, beta, C, ldc);
+        else gemm_single(ta, tb, M, N, k1 - k0, Aw, lda, Bw, ldb, 0.f, part + (w - 1) * MN, N);
+      }
+    });
+    for (int w = 1; w < T; ++w)
+      for (int64_t i = 0; i < M; ++i) {
+        float* c = C + i * ldc;
+        const float* p = part + (w - 1) * MN + i * N;
+        for (int64_t j = 0; j < N; ++j) c[j] += p[j];
+      }
+  }
 }
 
 // Activation codes shared with the JS side.
@@ -86,6 +140,44 @@ static void bias_act(float* C, int64_t rows, int64_t cols, int64_t ld, const flo
       }
     }
   });
+}
+
+static void bias_act_rows(float* C, int64_t rows, int64_t cols, int64_t ld, const float* bias, int act, float alpha) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* c = C + r * ld;
+    if (bias)
+      for (int64_t j = 0; j < cols; ++j) c[j] += bias[j];
+    if (act == ACT_RELU) {
+      for (int64_t j = 0; j < cols; ++j) c[j] = c[j] > 0.f ? c[j] : 0.f;
+    } else if (act != ACT_NONE) {
+      for (int64_t j = 0; j < cols; ++j) c[j] = apply_act(c[j], act, alpha);
+    }
+  }
+}
+
+// C = op(A) op(B) + bias, act — in row chunks so that the bias/activation pass finds each chunk
+// of C still in cache (one pass over C instead of two).
+static void gemm_bias_act(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                          const float* B, int64_t ldb, float* C, int64_t ldc, const float* bias, int act,
+                          float alpha) {
+  int64_t R = std::max<int64_t>(32, std::min<int64_t>(512, 65536 / std::max<int64_t>(N, 1)));
+  R = (R + 7) / 8 * 8;
+  if (M <= R || K <= 0) {
+    gemm(ta, tb, M, N, K, A, lda, B, ldb, 0.f, C, ldc);
+    bias_act(C, M, N, ldc, bias, act, alpha);
+    return;
+  }
+  const int64_t chunks = (M + R - 1) / R;
+  const bool par = g_threads > 1 && double(M) * N * K >= 1.5e6 && chunks >= 2;
+  auto body = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t m0 = c * R, m1 = std::min(M, m0 + R);
+      gemm_single(ta, tb, m1 - m0, N, K, ta ? A + m0 : A + m0 * lda, lda, B, ldb, 0.f, C + m0 * ldc, ldc);
+      bias_act_rows(C + m0 * ldc, m1 - m0, N, ldc, bias, act, alpha);
+    }
+  };
+  if (par) parallel_for(chunks, 1e9, body);
+  else body(0, chunks);
 }
 
 // ---------------------------------------------------------------- argument helpers
@@ -135,7 +227,7 @@ static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   g_threads = n;
   pool().resize(n);
 #ifdef DISTILLERY_OPENBLAS
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(g_blas_threads ? n : 1);
 #endif
   return info.Env().Undefined();
 }
@@ -164,11 +256,29 @@ static Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const float alpha = float(D(info[13]));
   const int64_t lda = ta ? M : K, ldb = tb ? K : N;
   const double mnk = double(M) * N * K;
+  if (batch == 1 && (bias || act != ACT_NONE)) {
+    gemm_bias_act(ta, tb, M, N, K, A, lda, Bm, ldb, C, N, bias, act, alpha);
+    return info.Env().Undefined();
+  }
+  // Small products with a transposed B (attention scores q·kᵀ) are slow in OpenBLAS; transposing
+  // each B into a cache-resident buffer first and multiplying without transposes is faster.
+  const bool small_nt = tb && !ta && g_use_blas && mnk <= 262144.0 && K * N <= 16384;
   auto one = [&](int64_t b, bool may_thread) {
-    gemm(ta, tb, M, N, K, A + (b % batchA) * M * K, lda, Bm + (b % batchB) * K * N, ldb, 0.f, C + b * M * N, N,
-         may_thread);
+    const float* Ab = A + (b % batchA) * M * K;
+    const float* Bb = Bm + (b % batchB) * K * N;
+    float* Cb = C + b * M * N;
+    if (small_nt) {
+      thread_local float bt[16384];
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < N; ++j) bt[k * N + j] = Bb[j * K + k];
+      gemm_single(false, false, M, N, K, Ab, lda, bt, N, 0.f, Cb, N);
+    } else if (may_thread) {
+      gemm(ta, tb, M, N, K, Ab, lda, Bb, ldb, 0.f, Cb, N);
+    } else {
+      gemm_single(ta, tb, M, N, K, Ab, lda, Bb, ldb, 0.f, Cb, N);
+    }
   };
-  if (batch > 1 && g_threads > 1 && mnk <= 262144.0) {
+  if (batch > 1 && g_threads > 1 && (mnk <= 262144.0 || batch >= 4 * g_threads)) {
     // many small products (attention): one product per worker at a time, each single-threaded
     parallel_for(batch, mnk, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) one(b, false);
@@ -392,6 +502,56 @@ static Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   const float* x = F32(info[1]);
   float* dx = F32(info[2]);
   PoolP p = pool_params(info, 3);
+  // Fast path: non-overlapping windows (stride == size, no padding, no dilation): every input
+  // cell belongs to at most one window, so dx is written once, without a separate zeroing pass.
+  if (p.sh == p.FH && p.sw == p.FW && p.pt == 0 && p.pl == 0 && p.dh == 1 && p.dw == 1 && p.FH * p.FW <= 64 &&
+      p.OH * p.FH <= p.H && p.OW * p.FW <= p.W) {
+    const bool covered = p.OH * p.FH == p.H && p.OW * p.FW == p.W;
+    parallel_for(p.N * p.OH, double(p.OW * p.C * p.FH * p.FW), [&](int64_t r0, int64_t r1) {
+      std::vector<float> best(p.C);
+      std::vector<int32_t> win(p.C);
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t n = r / p.OH, oh = r % p.OH;
+        const float* xn = x + n * p.H * p.W * p.C;
+        float* dxn = dx + n * p.H * p.W * p.C;
+        if (!covered) {
+          // rows of this window band beyond the last full window column, and trailing rows
+          for (int64_t fh = 0; fh < p.FH; ++fh) {
+            float* row = dxn + ((oh * p.FH + fh) * p.W + p.OW * p.FW) * p.C;
+            std::memset(row, 0, sizeof(float) * (p.W - p.OW * p.FW) * p.C);
+          }
+          if (oh == p.OH - 1)
+            std::memset(dxn + (p.OH * p.FH) * p.W * p.C, 0, sizeof(float) * (p.H - p.OH * p.FH) * p.W * p.C);
+        }
+        for (int64_t ow = 0; ow < p.OW; ++ow) {
+          float* __restrict bs = best.data();
+          int32_t* __restrict wi = win.data();
+          for (int64_t c = 0; c < p.C; ++c) {
+            bs[c] = -std::numeric_limits<float>::infinity();
+            wi[c] = -1;
+          }
+          int32_t k = 0;
+          for (int64_t fh = 0; fh < p.FH; ++fh)
+            for (int64_t fw = 0; fw < p.FW; ++fw, ++k) {
+              const float* __restrict v = xn + ((oh * p.FH + fh) * p.W + ow * p.FW + fw) * p.C;
+              for (int64_t c = 0; c < p.C; ++c) {
+                const bool gt = v[c] > bs[c];
+                bs[c] = gt ? v[c] : bs[c];
+                wi[c] = gt ? k : wi[c];
+              }
+            }
+          const float* __restrict g = dy + ((n * p.OH + oh) * p.OW + ow) * p.C;
+          k = 0;
+          for (int64_t fh = 0; fh < p.FH; ++fh)
+            for (int64_t fw = 0; fw < p.FW; ++fw, ++k) {
+              float* __restrict d = dxn + ((oh * p.FH + fh) * p.W + ow * p.FW + fw) * p.C;
+              for (int64_t c = 0; c < p.C; ++c) d[c] = wi[c] == k ? g[c] : 0.f;
+            }
+        }
+      }
+    });
+    return info.Env().Undefined();
+  }
   std::memset(dx, 0, sizeof(float) * p.N * p.H * p.W * p.C);
   // windows of different images never overlap: split over images
   parallel_for(p.N, double(p.OH * p.OW * p.C * p.FH * p.FW), [&](int64_t n0, int64_t n1) {
@@ -663,6 +823,13 @@ static void bin_nd(const float* a, const float* b, float* o, int rank, const int
   const int64_t inner = shape[rank - 1];
   int64_t rows = 1;
   for (int d = 0; d < rank - 1; ++d) rows *= shape[d];
+  if (rank == 2) {
+    parallel_for(rows, double(inner), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        bin_row<OP>(a + r * as[0], as[1], b + r * bs[0], bs[1], o + r * inner, inner);
+    });
+    return;
+  }
   parallel_for(rows, double(inner), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       int64_t rem = r, ao = 0, bo = 0;
@@ -834,6 +1001,69 @@ static Napi::Value Transpose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// tile(x, y, xShape:number[], reps:number[]) — any 4-byte type
+static Napi::Value Tile(const Napi::CallbackInfo& info) {
+  const uint32_t* x = W32(info[0]);
+  uint32_t* y = W32(info[1]);
+  Napi::Array sh = info[2].As<Napi::Array>(), rp = info[3].As<Napi::Array>();
+  const int rank = int(sh.Length());
+  int64_t xs[8], os[8], xstr[8];
+  for (int d = 0; d < rank; ++d) {
+    xs[d] = I(sh.Get(uint32_t(d)));
+    os[d] = xs[d] * I(rp.Get(uint32_t(d)));
+  }
+  xstr[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) xstr[d] = xstr[d + 1] * xs[d + 1];
+  const int64_t inner = os[rank - 1], xin = xs[rank - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < rank - 1; ++d) rows *= os[d];
+  parallel_for(rows, double(inner), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t rem = r, off = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        off += ((rem % os[d]) % xs[d]) * xstr[d];
+        rem /= os[d];
+      }
+      const uint32_t* src = x + off;
+      uint32_t* dst = y + r * inner;
+      if (xin == 1) {
+        const uint32_t v = src[0];
+        for (int64_t j = 0; j < inner; ++j) dst[j] = v;
+      } else {
+        for (int64_t j = 0; j < inner; j += xin) std::memcpy(dst + j, src, sizeof(uint32_t) * xin);
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// concat(out, inputs[], outer, sizes:number[]): out[o, :] = concat_i(in_i[o, 0:sizes[i]]) — any 4-byte type
+static Napi::Value Concat(const Napi::CallbackInfo& info) {
+  uint32_t* y = W32(info[0]);
+  Napi::Array list = info[1].As<Napi::Array>();
+  const int64_t outer = I(info[2]);
+  Napi::Array sz = info[3].As<Napi::Array>();
+  const uint32_t n = list.Length();
+  std::vector<const uint32_t*> srcs(n);
+  std::vector<int64_t> sizes(n);
+  int64_t row = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    srcs[i] = W32(list.Get(i));
+    sizes[i] = I(sz.Get(i));
+    row += sizes[i];
+  }
+  parallel_for(outer, double(row), [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      uint32_t* dst = y + o * row;
+      for (uint32_t i = 0; i < n; ++i) {
+        std::memcpy(dst, srcs[i] + o * sizes[i], sizeof(uint32_t) * sizes[i]);
+        dst += sizes[i];
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // gather(x, indices:Int32Array, y, outer, axisDim, inner): y[o, i, :] = x[o, idx[i], :]
 // Out-of-range indices give zeros (tfjs cpu throws; the JS side checks first).
 static Napi::Value Gather(const Napi::CallbackInfo& info) {
@@ -949,9 +1179,13 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN("addN", AddN);
   FN("transpose", Transpose);
   FN("gather", Gather);
+  FN("tile", Tile);
+  FN("concat", Concat);
   FN("segmentSum", SegmentSum);
   FN("adam", Adam);
 #undef FN
+  const char* gt = getenv("DISTILLERY_GEMM_THREADS");
+  g_blas_threads = gt && std::string(gt) == "blas";
 #ifdef DISTILLERY_OPENBLAS
   openblas_set_num_threads(1);
 #endif

@@ -30,7 +30,10 @@ class Pool {
     workers_.clear();
     stop_ = false;
     threads_ = n;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // Workers start from the current generation: a job submitted before a new thread gets to
+    // run is then still seen as new (reading the generation inside the thread would race).
+    const uint64_t start = generation_;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { loop(i, start); });
   }
 
   // Runs fn(worker, nworkers) on every worker (including the caller) and waits.
@@ -53,12 +56,7 @@ class Pool {
   }
 
  private:
-  void loop(int id) {
-    uint64_t seen = 0;
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      seen = generation_;
-    }
+  void loop(int id, uint64_t seen) {
     for (;;) {
       const std::function<void(int, int)>* job;
       int n;

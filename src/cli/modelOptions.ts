@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ModelConfig } from '../models/config.js';
 import type { PreprocessingSpec } from '../data/types.js';
 import { InputError } from '../util/errors.js';
+import { DEFAULT_MLP } from '../experiments/config.js';
 
 export interface ModelFlags {
   model?: 'mlp' | 'cnn' | 'transformer';
@@ -15,7 +16,7 @@ export function defaultArchitecture(spec: PreprocessingSpec, kind?: ModelFlags['
   const k = kind ?? (spec.kind === 'tabular' ? 'mlp' : spec.kind === 'image' ? 'cnn' : 'transformer');
   switch (k) {
     case 'mlp':
-      return { kind: 'mlp', hidden: [128, 128] };
+      return { ...DEFAULT_MLP, hidden: [...DEFAULT_MLP.hidden] };
     case 'cnn':
       return { kind: 'cnn', conv: [{ filters: 32, kernel: 3, pool: 2 }, { filters: 64, kernel: 3, pool: 2 }], dense: [128] };
     case 'transformer': {

@@ -32,6 +32,8 @@ export interface NativeAddon {
   addN(out: Float32Array, inputs: Float32Array[]): void;
   transpose(x: Float32Array | Int32Array, y: Float32Array | Int32Array, shape: number[], perm: number[]): void;
   gather(x: Float32Array | Int32Array, indices: Int32Array, y: Float32Array | Int32Array, outer: number, axisDim: number, inner: number): void;
+  tile(x: Float32Array | Int32Array, y: Float32Array | Int32Array, shape: number[], reps: number[]): void;
+  concat(out: Float32Array | Int32Array, inputs: Array<Float32Array | Int32Array>, outer: number, sizes: number[]): void;
   segmentSum(x: Float32Array, ids: Int32Array, y: Float32Array, numSegments: number, inner: number): void;
   adam(
     value: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,
@@ -49,14 +51,16 @@ function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-/** Candidate locations, first the DISTILLERY_NATIVE_ADDON override. */
+/** Candidate locations of the addon (DISTILLERY_NATIVE_ADDON overrides them). */
 export function addonCandidates(): string[] {
   const root = packageRoot();
   const list = [
     join(root, 'native', 'build', 'Release', 'distillery_native.node'),
     join(root, 'build', 'Release', 'distillery_native.node'),
   ];
-  if (process.env.DISTILLERY_NATIVE_ADDON) list.unshift(resolve(process.env.DISTILLERY_NATIVE_ADDON));
+  // An explicit path replaces the defaults ('none' disables the addon, e.g. to test the fallback).
+  const override = process.env.DISTILLERY_NATIVE_ADDON;
+  if (override) return override === 'none' ? [] : [resolve(override)];
   return list;
 }
 
@@ -65,7 +69,9 @@ export function loadAddon(): NativeAddon | undefined {
   tried = true;
   const path = addonCandidates().find((p) => existsSync(p));
   if (!path) {
-    error = 'native addon not built (run `node scripts/build-native.mjs`)';
+    error = process.env.DISTILLERY_NATIVE_ADDON === 'none'
+      ? 'native addon disabled (DISTILLERY_NATIVE_ADDON=none)'
+      : 'native addon not built (run `node scripts/build-native.mjs`)';
     return undefined;
   }
   try {

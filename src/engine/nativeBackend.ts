@@ -21,9 +21,12 @@ type KFunc = (args: KArgs) => TensorInfo | TensorInfo[];
 
 export const NATIVE_BACKEND = 'native';
 
+const logMM = process.env.DISTILLERY_MATMUL_LOG === '1';
+export const mmLog = new Map<string, { ms: number; n: number }>();
+
 // Codes shared with native/distillery.cc
 const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, elu: 4, leakyrelu: 5 };
-const BIN = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
+const BIN = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6, Pow: 7 } as const;
 const UN: Record<string, number> = {
   Relu: 0, Relu6: 1, Exp: 2, Log: 3, Sqrt: 4, Rsqrt: 5, Square: 6, Neg: 7, Abs: 8, Step: 9, Sigmoid: 10,
   Tanh: 11, Reciprocal: 12, Elu: 13, LeakyRelu: 14, Log1p: 15, Softplus: 16,
@@ -115,10 +118,18 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
       return cpu(fused ? '_FusedMatMul' : 'BatchMatMul')(args) as TensorInfo;
     }
     const out = allocF32(b, batch * M * N);
+    const t0 = logMM ? performance.now() : 0;
     addon.gemm(
       transposeA, transposeB, batchA, batchB, batch, M, N, K, f32(b, a), f32(b, bb), out,
       bias ? f32(b, bias) : null, nativeAct ?? 0, Number(attrs.leakyreluAlpha ?? 0.2),
     );
+    if (logMM) {
+      const key = `${fused ? 'F' : ''}${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'} b${batch} ${M}x${N}x${K}`;
+      const e = mmLog.get(key) ?? { ms: 0, n: 0 };
+      e.ms += performance.now() - t0;
+      e.n++;
+      mmLog.set(key, e);
+    }
     return make(b, [...outer, M, N], out);
   }
   k.set('BatchMatMul', (args) => matmul(args, false));
@@ -321,6 +332,72 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
     return make(b, outShape, out, x.dtype);
   });
 
+  k.set('Tile', (args) => {
+    const { backend: b } = args;
+    const x = args.inputs.x!;
+    const reps = args.attrs?.reps as number[];
+    const xv = words(b, x);
+    if (!xv || x.shape.length === 0 || x.shape.length > 8 || reps.length !== x.shape.length) return cpu('Tile')(args);
+    const outShape = x.shape.map((d, i) => d * reps[i]);
+    const n = size(outShape);
+    const out = xv instanceof Float32Array ? allocF32(b, n) : new Int32Array(n);
+    if (n > 0) addon.tile(xv, out, x.shape, reps);
+    return make(b, outShape, out, x.dtype);
+  });
+
+  const concatInto = (b: MathBackendCPU, list: TensorInfo[], axis: number, outShape: number[], dtype: tf.DataType): TensorInfo => {
+    const n = size(outShape);
+    const out = dtype === 'float32' ? allocF32(b, n) : new Int32Array(n);
+    const parts = list.filter((t) => size(t.shape) > 0);
+    if (n > 0) {
+      addon.concat(out, parts.map((t) => words(b, t)!), size(outShape.slice(0, axis)), parts.map((t) => size(t.shape.slice(axis))));
+    }
+    return make(b, outShape, out, dtype);
+  };
+  const sameWords = (b: MathBackendCPU, list: TensorInfo[]): boolean =>
+    list.length > 0 && list.every((t) => t.dtype === list[0].dtype && (t.dtype === 'float32' || t.dtype === 'int32') && words(b, t) !== undefined);
+
+  k.set('Concat', (args) => {
+    const { backend: b } = args;
+    const list = Object.values(args.inputs) as TensorInfo[];
+    if (!sameWords(b, list)) return cpu('Concat')(args);
+    const axis = tf.util.parseAxisParam(args.attrs?.axis as number, list[0].shape)[0];
+    const live = list.filter((t) => size(t.shape) > 0);
+    if (live.length === 0) return cpu('Concat')(args);
+    const outShape = tf.backend_util.computeOutShape(live.map((t) => t.shape), axis);
+    return concatInto(b, live, axis, outShape, list[0].dtype);
+  });
+
+  k.set('Pack', (args) => {
+    const { backend: b } = args;
+    const list = Object.values(args.inputs) as TensorInfo[];
+    if (!sameWords(b, list) || list.some((t) => t.shape.length !== list[0].shape.length)) return cpu('Pack')(args);
+    let axis = Number(args.attrs?.axis ?? 0);
+    if (axis < 0) axis += list[0].shape.length + 1;
+    const outShape = [...list[0].shape.slice(0, axis), list.length, ...list[0].shape.slice(axis)];
+    const expanded = list.map((t) => ({ ...t, shape: [...t.shape.slice(0, axis), 1, ...t.shape.slice(axis)] }));
+    return concatInto(b, expanded, axis, outShape, list[0].dtype);
+  });
+
+  k.set('Unpack', (args) => {
+    const { backend: b } = args;
+    const x = args.inputs.value!;
+    const xv = words(b, x);
+    if (!xv) return cpu('Unpack')(args);
+    let axis = Number(args.attrs?.axis ?? 0);
+    if (axis < 0) axis += x.shape.length;
+    const outShape = x.shape.filter((_, i) => i !== axis);
+    const outer = size(x.shape.slice(0, axis)), inner = size(x.shape.slice(axis + 1)), num = x.shape[axis];
+    const res: TensorInfo[] = [];
+    for (let i = 0; i < num; i++) {
+      const n = outer * inner;
+      const out = xv instanceof Float32Array ? allocF32(b, n) : new Int32Array(n);
+      if (n > 0) addon.gather(xv, Int32Array.of(i), out, outer, num, inner);
+      res.push(make(b, outShape, out, x.dtype));
+    }
+    return res;
+  });
+
   k.set('GatherV2', (args) => {
     const { backend: b } = args;
     const x = args.inputs.x!, indices = args.inputs.indices!;
@@ -368,18 +445,26 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
  * but the native Adam update works in place.
  */
 export class NativeBackend extends MathBackendCPU {
-  /** Recycled output buffers by length. Only buffers allocated by `alloc` are ever recycled. */
+  /**
+   * Recycled output buffers by length (Map order = least recently used first). Only buffers
+   * allocated by `alloc` are ever recycled. A training loop allocates the same sizes every
+   * step, so after the first step it allocates nothing and the garbage collector stays idle;
+   * peak memory is then the step's live set rather than live set + uncollected garbage.
+   */
   private free = new Map<number, Float32Array[]>();
   private freeBytes = 0;
   private readonly own = new WeakSet<Float32Array>();
-  /** Upper bound on recycled memory held (bytes). */
-  static poolLimitBytes = 256 * 1024 * 1024;
+  /** Upper bound on recycled memory held (bytes); least recently used sizes are dropped first. */
+  static poolLimitBytes = Number(process.env.DISTILLERY_POOL_MB ?? 1024) * 1024 * 1024;
 
   alloc(n: number): Float32Array {
     const list = this.free.get(n);
     const v = list?.pop();
     if (v) {
       this.freeBytes -= v.byteLength;
+      // mark this size as recently used
+      this.free.delete(n);
+      this.free.set(n, list!);
       return v;
     }
     const fresh = new Float32Array(n);
@@ -391,13 +476,25 @@ export class NativeBackend extends MathBackendCPU {
     const d = this.data.get(dataId);
     const v = d?.values;
     const removed = super.disposeData(dataId, force);
-    if (removed && v instanceof Float32Array && this.own.has(v) && this.freeBytes + v.byteLength <= NativeBackend.poolLimitBytes) {
+    if (removed && v instanceof Float32Array && this.own.has(v) && v.byteLength <= NativeBackend.poolLimitBytes) {
+      for (const [len, list] of this.free) {
+        if (this.freeBytes + v.byteLength <= NativeBackend.poolLimitBytes) break;
+        while (list.length > 0 && this.freeBytes + v.byteLength > NativeBackend.poolLimitBytes) {
+          this.freeBytes -= list.pop()!.byteLength;
+        }
+        if (list.length === 0) this.free.delete(len);
+      }
       let list = this.free.get(v.length);
       if (!list) this.free.set(v.length, (list = []));
       list.push(v);
       this.freeBytes += v.byteLength;
     }
     return removed;
+  }
+
+  /** Bytes held in recycled buffers. */
+  pooledBytes(): number {
+    return this.freeBytes;
   }
 
   /** Drops the recycled buffers (they are garbage-collected as usual). */
@@ -484,6 +581,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   const native = createNativeKernels(addon, cpu);
   // Priority 0: tfjs never picks 'native' on its own; initEngine selects it explicitly.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
+  registerGradients();
   const timed = process.env.DISTILLERY_KERNEL_TIMES === '1';
   const wrap = (name: string, f: KFunc): tf.KernelFunc => (timed ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {
@@ -496,6 +594,37 @@ export function registerNativeBackend(addon: NativeAddon): void {
   }
   for (const [name, f] of native) {
     if (!cpuFuncs.has(name)) tf.registerKernel({ kernelName: name, backendName: NATIVE_BACKEND, kernelFunc: wrap(name, f) });
+  }
+}
+
+/**
+ * Sum and Mean gradients as registered by tfjs multiply dy by a `ones(x.shape)` tensor that
+ * is filled element by element in JS. On the native backend the same values come from one
+ * broadcast (Tile) of dy; other backends keep the original gradient.
+ */
+function registerGradients(): void {
+  for (const name of ['Sum', 'Mean'] as const) {
+    const orig = tf.getGradient(name);
+    if (!orig) continue;
+    tf.registerGradient({
+      ...orig,
+      gradFunc: (dy, saved, attrs) => {
+        const x = saved[0];
+        const d = Array.isArray(dy) ? dy[0] : dy;
+        if (tf.getBackend() !== NATIVE_BACKEND || !x || d.dtype !== 'float32') return orig.gradFunc(dy, saved, attrs);
+        const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+        const expanded = x.shape.slice();
+        for (const a of axes) expanded[a] = 1;
+        const reduceSize = axes.reduce((p, a) => p * x.shape[a], 1);
+        return {
+          x: () => {
+            let e = tf.reshape(d, expanded);
+            if (name === 'Mean') e = tf.div(e, reduceSize);
+            return tf.broadcastTo(e, x.shape);
+          },
+        };
+      },
+    });
   }
 }
 

@@ -26,7 +26,71 @@ interface AdamState {
   accumulatedSecondMoment: Array<OptVar | undefined>;
 }
 
+interface TapeNode {
+  gradient?: (dys: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+  saved?: tf.Tensor[];
+}
+interface EngineInternals {
+  state: { activeTape: TapeNode[] | null; gradientDepth: number };
+}
+
+/**
+ * Runs `compute` (which calls tfjs's engine.gradients on `f`) so that each tape node's output
+ * gradients and saved forward tensors are disposed as soon as backpropagation has moved past
+ * that node. tfjs itself keeps all of them until the whole backward pass ends, which doubles
+ * a step's peak memory. Gradients and their order are unchanged: only tensors that no later
+ * step of the backward pass can read are disposed (a node's output gradients are final when
+ * the node is processed, and its saved tensors are private clones).
+ */
+function frugalGradients<T>(f: () => tf.Scalar, compute: (g: () => tf.Scalar) => T): T {
+  const eng = tf.engine() as unknown as EngineInternals;
+  if (eng.state.gradientDepth !== 0) return compute(f);
+  let pending: { dys: tf.Tensor[]; saved: tf.Tensor[]; results: Set<tf.Tensor> } | undefined;
+  const flush = (): void => {
+    if (!pending) return;
+    for (const t of pending.dys) if (t && !pending.results.has(t)) t.dispose();
+    for (const t of pending.saved) t.dispose();
+    pending = undefined;
+  };
+  const hooked = (): tf.Scalar => {
+    const y = f();
+    for (const node of eng.state.activeTape ?? []) {
+      const orig = node.gradient;
+      if (!orig) continue;
+      node.gradient = (dys: tf.Tensor[]) => {
+        flush();
+        const thunks = orig(dys);
+        const results = new Set<tf.Tensor>();
+        pending = { dys: dys.slice(), saved: node.saved ?? [], results };
+        const wrapped: Record<string, () => tf.Tensor> = {};
+        for (const [name, thunk] of Object.entries(thunks)) {
+          wrapped[name] = () => {
+            const r = thunk();
+            results.add(r);
+            return r;
+          };
+        }
+        return wrapped;
+      };
+    }
+    return y;
+  };
+  try {
+    return compute(hooked);
+  } finally {
+    pending = undefined;
+  }
+}
+
 export class NativeAdamOptimizer extends tf.AdamOptimizer {
+  /** Free each node's gradients and saved tensors as soon as backprop is past it (default on; DISTILLERY_FRUGAL_GRADIENTS=0 turns it off). */
+  static frugalGradients = process.env.DISTILLERY_FRUGAL_GRADIENTS !== '0';
+
+  override computeGradients(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    if (!NativeAdamOptimizer.frugalGradients) return super.computeGradients(f, varList);
+    return frugalGradients(f, (g) => super.computeGradients(g, varList));
+  }
+
   override applyGradients(variableGradients: NamedGrads): void {
     const addon = loadAddon();
     if (!addon || tf.getBackend() !== NATIVE_BACKEND) {

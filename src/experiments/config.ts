@@ -4,6 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { InputError } from '../util/errors.js';
 import type { UpdateMethodSpec } from '../methods/spec.js';
 import { METHOD_DEFAULTS } from '../methods/spec.js';
+import { DEFAULT_TRAINING } from '../methods/fit.js';
+import type { MlpConfig } from '../models/config.js';
+
+/** The default architecture for tabular data (that of the main job). */
+export const DEFAULT_MLP: MlpConfig = { kind: 'mlp', hidden: [256, 256], dropout: 0.2 };
 
 const unit = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
@@ -11,7 +16,7 @@ const positiveInt = z.number().int().positive();
 const modelSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('mlp'),
-    hidden: z.array(positiveInt).default([128, 128]),
+    hidden: z.array(positiveInt).default(DEFAULT_MLP.hidden),
     activation: z.enum(['relu', 'tanh', 'gelu']).optional(),
     dropout: unit.optional(),
   }),
@@ -74,16 +79,16 @@ export const updateExperimentSchema = z
         newBatch: countOrRest.default(1000),
       })
       .default({ initial: 1000, validation: 100, newBatch: 1000 }),
-    model: modelSchema.default({ kind: 'mlp', hidden: [128, 128] }),
+    model: modelSchema.default(DEFAULT_MLP),
     training: z
       .object({
-        epochs: positiveInt.default(60),
-        batchSize: positiveInt.default(32),
-        optimizer: z.enum(['adam', 'sgd']).default('adam'),
-        learningRate: z.number().positive().default(3e-3),
-        patience: z.number().int().min(0).default(10),
+        epochs: positiveInt.default(DEFAULT_TRAINING.epochs),
+        batchSize: positiveInt.default(DEFAULT_TRAINING.batchSize),
+        optimizer: z.enum(['adam', 'sgd']).default(DEFAULT_TRAINING.optimizer),
+        learningRate: z.number().positive().default(DEFAULT_TRAINING.learningRate),
+        patience: z.number().int().min(0).default(DEFAULT_TRAINING.patience),
       })
-      .default({ epochs: 60, batchSize: 32, optimizer: 'adam', learningRate: 3e-3, patience: 10 }),
+      .default(DEFAULT_TRAINING),
     /** One trial per seed: a fresh split, base model and update for every method. */
     seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
     methods: z.array(methodSchema).min(1).default(['plain', { method: 'distill', lambda: 0.5 }]),

@@ -19,12 +19,13 @@ export interface TrainingConfig {
   patience: number;
 }
 
+/** Defaults of the CLI and of experiment configs (those of the main job, configs/letter-update.yaml). */
 export const DEFAULT_TRAINING: TrainingConfig = {
-  epochs: 60,
+  epochs: 150,
   batchSize: 32,
   optimizer: 'adam',
-  learningRate: 3e-3,
-  patience: 10,
+  learningRate: 1e-3,
+  patience: 20,
 };
 
 export interface FitRequest {

@@ -14,3 +14,4 @@ export {
 } from './layers.js';
 export { saveModel, loadModel, loadPlainModel, MODEL_JSON, WEIGHTS_BIN, METADATA_JSON } from './io.js';
 export { predictLogits, logitsToProbs, argmaxRows, checkCompatible, outputWidth } from './predict.js';
+export * from './probes.js';

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { runCli } from '../helpers/cli.js';
+import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'distillery-cli-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+// Real data, as a user would have it: the letter CSV split into three files (label column renamed).
+const lines = gunzipSync(readFileSync(LETTER_CSV_PATH)).toString('utf8').trim().split('\n');
+const header = lines[0].replace('"lettr"', 'letter');
+const write = (name: string, rows: string[]) => {
+  const p = join(dir, name);
+  writeFileSync(p, [header, ...rows].join('\n') + '\n');
+  return p;
+};
+const oldCsv = write('old.csv', lines.slice(1, 1201));
+const newCsv = write('new.csv', lines.slice(1, 2401));
+const testCsv = write('test.csv', lines.slice(5001, 6001));
+const quick = ['--epochs', '8', '--batch-size', '64', '--lr', '0.01'];
+
+test('--help documents every command', () => {
+  const top = runCli(['--help']);
+  assert.equal(top.code, 0);
+  for (const cmd of ['demo', 'run', 'train', 'update', 'compare', 'predict']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+  for (const cmd of ['demo', 'run', 'train', 'update', 'compare', 'predict']) {
+    const r = runCli([cmd, '--help']);
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.stdout, /Usage: distillery/);
+  }
+  assert.match(runCli(['update', '--help']).stdout, /churn-budget/);
+});
+
+test('train → update → predict → compare on real CSV files', () => {
+  const base = join(dir, 'base');
+  const r1 = runCli(['train', '--data', oldCsv, '--label', 'letter', '--out', base, '--seed', '3', ...quick]);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.match(r1.stdout, /saved .*validation accuracy \d+\.\d+%/);
+  assert.deepEqual(readdirSync(base).sort(), ['distillery.json', 'model.json', 'weights.bin']);
+  const meta = JSON.parse(readFileSync(join(base, 'distillery.json'), 'utf8'));
+  assert.equal(meta.classNames.length, 26);
+  assert.equal(meta.preprocessing.kind, 'tabular');
+  assert.equal(meta.seed, 3);
+  assert.ok(meta.engine);
+
+  const v2 = join(dir, 'v2');
+  const r2 = runCli(['update', '--base', base, '--data', newCsv, '--method', 'distill', '--lambda', '0.6', '--out', v2, ...quick]);
+  assert.equal(r2.code, 0, r2.stderr);
+  const meta2 = JSON.parse(readFileSync(join(v2, 'distillery.json'), 'utf8'));
+  assert.equal(meta2.recipe.method, 'distill');
+  assert.equal(meta2.recipe.objectiveParams.lambda, 0.6);
+
+  const p1 = join(dir, 'p1.csv');
+  const p2 = join(dir, 'p2.csv');
+  assert.equal(runCli(['predict', '--model', base, '--data', testCsv, '--out', p1]).code, 0);
+  assert.equal(runCli(['predict', '--model', v2, '--data', testCsv, '--out', p2]).code, 0);
+  assert.equal(readFileSync(p1, 'utf8').trim().split('\n').length, 1001);
+
+  const j1 = join(dir, 'cmp-models.json');
+  const j2 = join(dir, 'cmp-preds.json');
+  const c1 = runCli(['compare', '--old', base, '--new', v2, '--data', testCsv, '--json', j1, '--markdown', join(dir, 'cmp.md')]);
+  assert.equal(c1.code, 0, c1.stderr);
+  assert.match(c1.stdout, /churn/i);
+  const c2 = runCli(['compare', '--old', p1, '--new', p2, '--data', testCsv, '--label', 'letter', '--json', j2]);
+  assert.equal(c2.code, 0, c2.stderr);
+  const a = JSON.parse(readFileSync(j1, 'utf8'));
+  const b = JSON.parse(readFileSync(j2, 'utf8'));
+  assert.equal(a.n, 1000);
+  assert.deepEqual(a.counts, b.counts, 'models and their prediction files give the same comparison');
+  assert.ok(a.metrics.churn.estimate > 0 && a.metrics.churn.estimate < 0.5);
+  assert.ok(a.metrics.churn.low <= a.metrics.churn.estimate && a.metrics.churn.estimate <= a.metrics.churn.high);
+  assert.ok(Math.abs(a.metrics.predictionDifference.estimate - b.metrics.predictionDifference.estimate) < 1e-4);
+  assert.ok(existsSync(join(dir, 'cmp.md')));
+});
+
+/** Asserts a one-line error naming `name`, exit code 2, and nothing left at `out`. */
+function expectBadInput(args: string[], name: RegExp, out?: string): void {
+  const r = runCli(args);
+  assert.equal(r.code, 2, `exit code for ${args.join(' ')}: ${r.stderr}`);
+  const errLines = r.stderr.trim().split('\n').filter((l) => l.startsWith('distillery:'));
+  assert.equal(errLines.length, 1, r.stderr);
+  assert.match(errLines[0], name);
+  if (out) {
+    assert.equal(existsSync(out), false, `${out} must not exist after a failure`);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary leftovers');
+  }
+}
+
+test('bad input gets a one-line error naming the problem, exit code 2, and no partial output', () => {
+  const out = join(dir, 'never');
+  expectBadInput(['train', '--data', join(dir, 'missing.csv'), '--out', out], /missing\.csv: file not found/, out);
+  const ragged = write('ragged.csv', [lines[1], '1,2,3']);
+  expectBadInput(['train', '--data', ragged, '--label', 'letter', '--out', out], /ragged\.csv: line 3/, out);
+  expectBadInput(['train', '--data', oldCsv, '--label', 'nope', '--out', out], /old\.csv: .*nope/, out);
+  const nan = write('nan.csv', [...lines.slice(1, 50), lines[50].replace(/,(\d+)$/, ',NaN')]);
+  expectBadInput(['train', '--data', nan, '--label', 'letter', '--out', out], /nan\.csv: .*NaN/i, out);
+  // Update data with a label the base model has never seen.
+  const base = join(dir, 'base');
+  const unknown = write('unknown.csv', [...lines.slice(1, 100), lines[100].replace(/^"?[A-Z]"?,/, '"Ω",')]);
+  expectBadInput(['update', '--base', base, '--data', unknown, '--out', out, ...quick], /unknown\.csv: .*"Ω"/, out);
+  expectBadInput(['update', '--base', join(dir, 'no-model'), '--data', newCsv, '--out', out], /no-model/, out);
+  expectBadInput(['update', '--base', base, '--data', newCsv, '--lambda', '2', '--out', out], /--lambda/, out);
+  expectBadInput(['update', '--base', base, '--data', newCsv, '--method', 'churn-budget', '--out', out], /--max-churn/, out);
+  // A model whose input does not match the data (16 features vs 15).
+  const narrow = join(dir, 'narrow.csv');
+  writeFileSync(narrow, lines.slice(0, 300).map((l) => l.split(',').slice(0, 16).join(',')).join('\n').replace('"lettr"', 'letter'));
+  expectBadInput(['compare', '--old', base, '--new', base, '--data', narrow], /narrow\.csv: .*(column|feature)/);
+  const badPreds = join(dir, 'bad-preds.csv');
+  writeFileSync(badPreds, 'prediction\nA\nB\n');
+  expectBadInput(['compare', '--old', badPreds, '--new', badPreds, '--data', testCsv, '--label', 'letter'], /bad-preds\.csv: has 2 predictions but .* has 1000 rows/);
+  const r = runCli(['train', '--nonsense']);
+  assert.equal(r.code, 2);
+});
