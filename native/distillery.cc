@@ -1127,12 +1127,14 @@ static Napi::Value Adam(const Napi::CallbackInfo& info) {
   parallel_for(n, 12.0, [&](int64_t i0, int64_t i1) {
     int64_t i = i0;
     const v8sf B1 = vbroadcast(b1), B2 = vbroadcast(b2), OB1 = vbroadcast(ob1), OB2 = vbroadcast(ob2);
-    const v8sf C1 = vbroadcast(c1), C2 = vbroadcast(c2), EPS = vbroadcast(eps), NLR = vbroadcast(-lr);
+    // bias corrections as multiplications by reciprocals (≤1 ulp from tfjs's divisions; the
+    // update is bound by the divider otherwise)
+    const v8sf C1 = vbroadcast(1.f / c1), C2 = vbroadcast(1.f / c2), EPS = vbroadcast(eps), NLR = vbroadcast(-lr);
     for (; i + 8 <= i1; i += 8) {
       const v8sf gi = vload(g + i);
       const v8sf mi = vload(m + i) * B1 + gi * OB1;
       const v8sf vi = vload(v + i) * B2 + (gi * gi) * OB2;
-      const v8sf mh = mi / C1, vh = vi / C2;
+      const v8sf mh = mi * C1, vh = vi * C2;
 #ifdef __AVX__
       const v8sf sq = __builtin_ia32_sqrtps256(vh);
 #else

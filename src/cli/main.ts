@@ -30,6 +30,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; returns the process exit code (0 ok, 2 bad input or usage, 1 internal error). */
 export async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`distillery … | head`) ends the program quietly, as for any Unix tool.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

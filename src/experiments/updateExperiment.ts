@@ -64,12 +64,13 @@ export interface ExperimentHooks {
   log?: (line: string) => void;
 }
 
-interface PreparedData {
+export interface PreparedData {
   pool: RawData;
   test: RawData;
 }
 
-async function prepareData(cfg: UpdateExperimentConfig): Promise<PreparedData> {
+/** Loads the data and draws the fixed test hold-out. */
+export async function prepareData(cfg: UpdateExperimentConfig): Promise<PreparedData> {
   const all = await loadData(cfg.data, { labelColumn: cfg.labelColumn });
   if (cfg.testData) return { pool: all, test: await loadData(cfg.testData, { labelColumn: cfg.labelColumn }) };
   const { train, test } = trainTestSplit(rawSize(all), cfg.testSize, cfg.splitSeed);
@@ -82,98 +83,106 @@ function testPredictions(model: TrainedModel, test: Dataset): { pred: Int32Array
   return { pred: argmaxRows(logits, K), probs: logitsToProbs(logits, K) };
 }
 
+/** What one trial (seed) produces. */
+export interface TrialOutcome {
+  seed: number;
+  base: UpdateExperimentResult['base'][number];
+  trials: TrialMethodResult[];
+  numClasses: number;
+}
+
 /**
- * The update experiment of methods.md §1: for each seed, draw the initial sample,
- * validation sample and new batch; train the base model on the initial sample; train
- * the new model on initial + new batch with every method; measure accuracy, churn and
- * flips on the held-out test set against the base model.
+ * One trial of the update experiment (methods.md §1) for one seed: draw the initial
+ * sample, validation sample and new batch; train the base model on the initial sample;
+ * train the new model on initial + new batch with every method; measure accuracy, churn
+ * and flips on the held-out test set against the base model. Depends on the seed only,
+ * so trials can run in any order or in parallel.
  */
-export async function runUpdateExperiment(cfg: UpdateExperimentConfig, hooks: ExperimentHooks = {}): Promise<UpdateExperimentResult> {
-  const started = Date.now();
+export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: PreparedData, hooks: ExperimentHooks = {}): Promise<TrialOutcome> {
   const log = hooks.log ?? (() => {});
+  const { pool, test: testRaw } = data;
   const methods = cfg.methods.map(normaliseMethod);
-  const { pool, test: testRaw } = await prepareData(cfg);
-  log(`data: ${pool.source}, ${rawSize(pool)} training-pool examples, ${rawSize(testRaw)} test examples`);
+  const split = splitUpdateScenario(rawSize(pool), { ...cfg.split, seed, source: pool.source });
+  const initialRaw = subsetRaw(pool, split.initial);
+  const spec: PreprocessingSpec = fitPreprocessing(initialRaw);
+  const classNames = spec.classNames;
+  const numClasses = classNames.length;
+  const initial = applyPreprocessing(spec, initialRaw);
+  const validation = applyPreprocessing(spec, subsetRaw(pool, split.validation));
+  const newBatch = applyPreprocessing(spec, subsetRaw(pool, split.newBatch));
+  const test = applyPreprocessing(spec, testRaw);
+  const updateTrain = concatDatasets(initial, newBatch);
 
-  const base: UpdateExperimentResult['base'] = [];
+  const { trained: baseModel, result: baseResult } = await fitModel({
+    architecture: cfg.model,
+    preprocessing: spec,
+    train: initial,
+    validation,
+    objective: crossEntropyObjective(),
+    training: cfg.training,
+    seed,
+    recipe: { method: 'base' },
+    progress: hooks.progress,
+    label: `seed ${seed}: base model`,
+  });
+  const baseTest = testPredictions(baseModel, test);
+  const baseAcc = baseTest.pred.reduce((s, p, i) => s + (p === test.labels[i] ? 1 : 0), 0) / test.labels.length;
+  log(`seed ${seed}: base model test accuracy ${(100 * baseAcc).toFixed(2)}%`);
+
   const trials: TrialMethodResult[] = [];
-  let numClasses = 0;
-  for (const seed of cfg.seeds) {
-    const split = splitUpdateScenario(rawSize(pool), { ...cfg.split, seed, source: pool.source });
-    const initialRaw = subsetRaw(pool, split.initial);
-    const spec: PreprocessingSpec = fitPreprocessing(initialRaw);
-    const classNames = spec.classNames;
-    numClasses = classNames.length;
-    const initial = applyPreprocessing(spec, initialRaw);
-    const validation = applyPreprocessing(spec, subsetRaw(pool, split.validation), { allowUnknownLabels: false });
-    const newBatch = applyPreprocessing(spec, subsetRaw(pool, split.newBatch));
-    const test = applyPreprocessing(spec, testRaw);
-    const updateTrain = concatDatasets(initial, newBatch);
-
-    const { trained: baseModel, result: baseResult } = await fitModel({
-      architecture: cfg.model,
-      preprocessing: spec,
-      train: initial,
+  for (const [m, method] of methods.entries()) {
+    const outcome = await trainUpdate({
+      base: baseModel,
+      train: updateTrain,
       validation,
-      objective: crossEntropyObjective(),
+      method,
       training: cfg.training,
-      seed,
-      recipe: { method: 'base' },
+      // The new model's initialisation differs from the base model's, as in a cold-start retrain.
+      seed: seed * 1000 + 1,
       progress: hooks.progress,
-      label: `seed ${seed}: base model`,
+      label: `seed ${seed}`,
     });
-    const baseTest = testPredictions(baseModel, test);
-    const baseAcc = baseTest.pred.reduce((s, p, i) => s + (p === test.labels[i] ? 1 : 0), 0) / test.labels.length;
-    base.push({ seed, accuracy: baseAcc, epochsRun: baseResult.epochsRun });
-    log(`seed ${seed}: base model test accuracy ${(100 * baseAcc).toFixed(2)}%`);
-
-    for (const [m, method] of methods.entries()) {
-      const outcome = await trainUpdate({
-        base: baseModel,
-        train: updateTrain,
-        validation,
-        method,
-        training: cfg.training,
-        // The new model's initialisation differs from the base model's, as in a cold-start retrain.
-        seed: seed * 1000 + 1,
-        progress: hooks.progress,
-      });
-      const newTest = testPredictions(outcome.trained, test);
-      const report = compareModels(
-        {
-          labels: test.labels,
-          predOld: baseTest.pred,
-          predNew: newTest.pred,
-          probsOld: baseTest.probs,
-          probsNew: newTest.probs,
-          numClasses,
-          classNames,
-        },
-        { resamples: cfg.bootstrap.resamples, level: cfg.bootstrap.level, seed: `${seed}/${m}` },
-      );
-      outcome.trained.model.dispose();
-      const label = describeMethod(method);
-      trials.push({ seed, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, sweep: outcome.sweep });
-      log(
-        `seed ${seed}: ${label}: accuracy ${(100 * report.metrics.accuracyNew.estimate).toFixed(2)}%, churn ${(100 * report.metrics.churn.estimate).toFixed(2)}%`,
-      );
-    }
-    baseModel.model.dispose();
+    const newTest = testPredictions(outcome.trained, test);
+    const report = compareModels(
+      { labels: test.labels, predOld: baseTest.pred, predNew: newTest.pred, probsOld: baseTest.probs, probsNew: newTest.probs, numClasses, classNames },
+      { resamples: cfg.bootstrap.resamples, level: cfg.bootstrap.level, seed: `${seed}/${m}` },
+    );
+    outcome.trained.model.dispose();
+    const label = describeMethod(method);
+    trials.push({ seed, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, sweep: outcome.sweep });
+    log(`seed ${seed}: ${label}: accuracy ${(100 * report.metrics.accuracyNew.estimate).toFixed(2)}%, churn ${(100 * report.metrics.churn.estimate).toFixed(2)}%`);
   }
+  baseModel.model.dispose();
+  return { seed, base: { seed, accuracy: baseAcc, epochsRun: baseResult.epochsRun }, trials, numClasses };
+}
 
+/** Puts trials (in any order) together into the experiment's result, in seed order. */
+export function assembleResult(cfg: UpdateExperimentConfig, data: PreparedData, outcomes: TrialOutcome[], startedMs: number): UpdateExperimentResult {
+  const order = new Map(cfg.seeds.map((s, i) => [s, i]));
+  const sorted = [...outcomes].sort((a, b) => order.get(a.seed)! - order.get(b.seed)!);
   const info = engineInfo();
   return {
     name: cfg.name,
     config: cfg,
     libraryVersion: LIBRARY_VERSION,
     engine: info ? { backend: info.backend, threads: info.threads } : null,
-    startedAt: new Date(started).toISOString(),
-    durationSeconds: (Date.now() - started) / 1000,
-    data: { source: pool.source, examples: rawSize(pool) + rawSize(testRaw), classes: numClasses, testExamples: rawSize(testRaw) },
-    base,
-    trials,
-    summary: summariseTrials(methods, trials, cfg.bootstrap.level),
+    startedAt: new Date(startedMs).toISOString(),
+    durationSeconds: (Date.now() - startedMs) / 1000,
+    data: { source: data.pool.source, examples: rawSize(data.pool) + rawSize(data.test), classes: sorted[0]?.numClasses ?? 0, testExamples: rawSize(data.test) },
+    base: sorted.map((o) => o.base),
+    trials: sorted.flatMap((o) => o.trials),
+    summary: summariseTrials(cfg.methods.map(normaliseMethod), sorted.flatMap((o) => o.trials), cfg.bootstrap.level),
   };
+}
+
+/** The whole update experiment, one seed after another in this thread (see runUpdateExperimentParallel). */
+export async function runUpdateExperiment(cfg: UpdateExperimentConfig, hooks: ExperimentHooks = {}): Promise<UpdateExperimentResult> {
+  const started = Date.now();
+  const data = await prepareData(cfg);
+  hooks.log?.(`data: ${data.pool.source}, ${rawSize(data.pool)} training-pool examples, ${rawSize(data.test)} test examples`);
+  const outcomes: TrialOutcome[] = [];
+  for (const seed of cfg.seeds) outcomes.push(await runTrial(cfg, seed, data, hooks));
+  return assembleResult(cfg, data, outcomes, started);
 }
 
 /** Mean ± t-interval across seeds of each method's test metrics, with reductions vs plain retraining. */

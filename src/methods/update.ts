@@ -21,6 +21,8 @@ export interface UpdateRequest {
   training: TrainingConfig;
   seed: number;
   progress?: ProgressSink;
+  /** Prefix of progress labels (e.g. "seed 3"). */
+  label?: string;
 }
 
 /** One λ tried by the churn-budget search, measured on validation data. */
@@ -75,7 +77,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
     seed: req.seed,
     recipe: { method: req.method.method, baseModelSeed: req.base.meta.seed },
     progress: req.progress,
-    label: describeMethod(req.method),
+    label: [req.label, describeMethod(req.method)].filter(Boolean).join(': '),
   });
   return { trained, result };
 }
@@ -109,7 +111,7 @@ async function trainWithinChurnBudget(
       seed: req.seed,
       recipe: { method: 'churn-budget', maxChurn: spec.maxChurn, baseModelSeed: req.base.meta.seed },
       progress: req.progress,
-      label: `churn budget λ=${lambda.toFixed(3)}`,
+      label: [req.label, `churn budget λ=${lambda.toFixed(3)}`].filter(Boolean).join(': '),
     });
     const s = agreementStats(outcome.trained, basePred, req.validation);
     const point = { lambda, validationAccuracy: s.accuracy, validationChurn: s.churn, withinBudget: s.churn <= spec.maxChurn };

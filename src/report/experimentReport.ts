@@ -118,8 +118,8 @@ export function accuracyChurnPlotSpec(result: UpdateExperimentResult): TopLevelS
       x: { field: 'churn', type: 'quantitative', title: 'churn vs base model (%)', scale: { zero: false } },
       y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
       color: { field: 'method', type: 'nominal', title: 'method' },
-      size: { field: 'kind', type: 'nominal', scale: { domain: ['seed', 'mean'], range: [30, 160] }, title: 'point' },
-      opacity: { field: 'kind', type: 'nominal', scale: { domain: ['seed', 'mean'], range: [0.35, 1] }, legend: null },
+      size: { field: 'kind', type: 'ordinal', sort: ['seed', 'mean'], scale: { domain: ['seed', 'mean'], range: [30, 160] }, title: 'point' },
+      opacity: { field: 'kind', type: 'ordinal', sort: ['seed', 'mean'], scale: { domain: ['seed', 'mean'], range: [0.35, 1] }, legend: null },
     },
   } as TopLevelSpec;
 }

@@ -11,14 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../../src/engine/index.js';
 import { loadExperimentConfig } from '../../src/experiments/config.js';
-import { runUpdateExperiment } from '../../src/experiments/updateExperiment.js';
+import { runUpdateExperimentParallel } from '../../src/experiments/parallel.js';
 import { writeExperimentRun } from '../../src/report/experimentReport.js';
 import { DEMO_CONFIG_PATH } from '../../src/cli/commands/experiment.js';
 
 await initEngine();
 const cfg = await loadExperimentConfig(DEMO_CONFIG_PATH);
 cfg.methods = cfg.methods.filter((m) => m === 'plain' || (typeof m === 'object' && (m.method === 'plain' || m.method === 'distill')));
-const result = await runUpdateExperiment(cfg);
+// Trials in worker threads (one per core): the same numbers as one after another (see parallel.test.ts).
+const result = await runUpdateExperimentParallel(cfg);
 
 test('the main job runs at least 3 seeds with plain retraining and several λ', () => {
   assert.ok(cfg.seeds.length >= 3);

@@ -2,10 +2,11 @@ import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { loadExperimentConfig, type UpdateExperimentConfig } from '../../experiments/config.js';
-import { runUpdateExperiment } from '../../experiments/updateExperiment.js';
+import { runUpdateExperimentParallel } from '../../experiments/parallel.js';
 import { renderExperimentText, writeExperimentRun } from '../../report/experimentReport.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { parseNumberList } from '../options.js';
+import { parseInteger, parseNumberList } from '../options.js';
+import { availableParallelism } from 'node:os';
 
 /** The config behind `distillery demo` (and `npm start`). */
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../../configs/letter-update.yaml', import.meta.url));
@@ -14,6 +15,7 @@ interface ExperimentFlags {
   config?: string;
   out?: string;
   seeds?: number[];
+  jobs?: number;
 }
 
 function timestamp(): string {
@@ -24,8 +26,14 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
   const ctx = await createContext(globals);
   if (flags.seeds) cfg.seeds = flags.seeds.map((s) => Math.round(s));
   const out = flags.out ?? path.join('runs', `${cfg.name}-${timestamp()}`);
-  ctx.log(`${cfg.name}: ${cfg.seeds.length} seed(s) × ${cfg.methods.length} method(s) on ${cfg.data}; engine ${ctx.engine.backend}`);
-  const result = await runUpdateExperiment(cfg, { progress: ctx.progress, log: ctx.verbose });
+  const jobs = Math.min(flags.jobs ?? availableParallelism(), cfg.seeds.length);
+  ctx.log(`${cfg.name}: ${cfg.seeds.length} seed(s) × ${cfg.methods.length} method(s) on ${cfg.data}; engine ${ctx.engine.backend}; ${jobs} trial(s) at a time`);
+  // One worker thread per concurrent trial; their progress arrives as log lines.
+  const result = await runUpdateExperimentParallel(
+    cfg,
+    { progress: ctx.progress, log: ctx.log },
+    { jobs, progressEvery: globals.verbose ? 10 : 0 },
+  );
   await writeExperimentRun(out, result);
   ctx.out(renderExperimentText(result));
   ctx.out(`\nreport: ${path.join(out, 'report.md')} (plot ${path.join(out, 'accuracy-vs-churn.svg')}, data ${path.join(out, 'results.json')})`);
@@ -34,7 +42,8 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
 function addExperimentOptions(cmd: Command): Command {
   return cmd
     .option('--out <dir>', 'run directory for results.json, report.md, the plot and the resolved config (default runs/<name>-<time>)')
-    .option('--seeds <list>', 'override the seeds, e.g. 1,2,3,4,5', parseNumberList('seeds'));
+    .option('--seeds <list>', 'override the seeds, e.g. 1,2,3,4,5', parseNumberList('seeds'))
+    .option('--jobs <n>', 'trials (seeds) run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64));
 }
 
 export function runCommand(globals: () => GlobalFlags): Command {
