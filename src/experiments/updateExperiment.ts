@@ -10,6 +10,7 @@ import { describeMethod, type UpdateMethodSpec } from '../methods/spec.js';
 import { trainUpdate, type BudgetSweepPoint } from '../methods/update.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
 import { compareModels, type ComparisonMetrics } from '../metrics/compare.js';
+import { flipMetrics } from '../metrics/flips.js';
 import { meanCI, type MeanCI } from '../metrics/bootstrap.js';
 import type { ProgressSink } from '../train/progress.js';
 import { engineInfo } from '../engine/index.js';
@@ -126,7 +127,7 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
     label: `seed ${seed}: base model`,
   });
   const baseTest = testPredictions(baseModel, test);
-  const baseAcc = baseTest.pred.reduce((s, p, i) => s + (p === test.labels[i] ? 1 : 0), 0) / test.labels.length;
+  const baseAcc = flipMetrics(test.labels, baseTest.pred, baseTest.pred).accuracyOld;
   log(`seed ${seed}: base model test accuracy ${(100 * baseAcc).toFixed(2)}%`);
 
   const trials: TrialMethodResult[] = [];

@@ -3,6 +3,7 @@ import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
 import { argmaxRows, checkCompatible, predictLogits } from '../models/predict.js';
 import { CachedReference } from '../train/reference.js';
+import { flipMetrics } from '../metrics/flips.js';
 import type { TrainResult } from '../train/trainer.js';
 import type { ProgressSink } from '../train/progress.js';
 import { fitModel, type TrainingConfig } from './fit.js';
@@ -47,13 +48,8 @@ export function teacherReference(base: TrainedModel, train: Dataset): CachedRefe
 
 function agreementStats(model: TrainedModel, basePred: Int32Array, ds: Dataset): { accuracy: number; churn: number } {
   const pred = argmaxRows(predictLogits(model.model, ds.features, ds.featureShape), ds.classNames.length);
-  let correct = 0;
-  let changed = 0;
-  for (let i = 0; i < pred.length; i++) {
-    if (pred[i] === ds.labels[i]) correct++;
-    if (pred[i] !== basePred[i]) changed++;
-  }
-  return { accuracy: correct / pred.length, churn: changed / pred.length };
+  const m = flipMetrics(ds.labels, basePred, pred);
+  return { accuracy: m.accuracyNew, churn: m.churn };
 }
 
 /**
