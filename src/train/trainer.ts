@@ -95,6 +95,11 @@ function checkTrainInputs(model: LayersModel, train: Dataset, opts: TrainOptions
   if (opts.earlyStopping && !opts.validation) throw new Error('early stopping needs validation data');
 }
 
+/**
+ * The stock tfjs optimizers. The native engine's fused Adam (engine/optimizer.ts) is about
+ * 2× faster per step but rounds differently, so long runs drift from the reference numbers;
+ * it stays opt-in until the experiments' claims are re-validated on it.
+ */
 function makeOptimizer(opts: TrainOptions): tf.Optimizer {
   const kind = opts.optimizer ?? 'adam';
   if (kind === 'adam') return tf.train.adam(opts.learningRate ?? 1e-3);
