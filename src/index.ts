@@ -12,7 +12,7 @@ export * from './experiments/config.js';
 export * from './experiments/updateExperiment.js';
 export * from './report/experimentReport.js';
 export { renderComparison, renderTextTable, renderMarkdownTable, formatRate, formatCI, formatMeanCI } from './report/table.js';
-export { initEngine, engineInfo, type EngineChoice, type EngineInfo, type EngineOptions } from './engine/index.js';
+export { initEngine, engineInfo, createOptimizer, type EngineChoice, type EngineInfo, type EngineOptions } from './engine/index.js';
 export { DistilleryError, InputError } from './util/errors.js';
 export { Rng } from './util/rng.js';
 export { LIBRARY_VERSION } from './version.js';

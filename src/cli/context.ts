@@ -23,7 +23,7 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
   const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(line + '\n');
   if (engine.notice) log(`notice: ${engine.notice}`);
   const verbose = flags.verbose ? log : () => {};
-  verbose(`engine: ${engine.backend}, ${engine.threads} thread(s)`);
+  verbose(`engine: ${engine.backend}, ${engine.threads} thread(s)${engine.blas ? `, ${engine.blas}` : ''}`);
   return {
     engine,
     progress: flags.quiet ? silentProgress : defaultProgress(),

@@ -27,6 +27,12 @@ export interface FitOptions {
   classNames?: string[];
   /** Tabular: columns to treat as categorical even where all values are numbers. */
   categorical?: string[];
+  /**
+   * Tabular: at most this many categories per categorical column (default 100): the most
+   * frequent training values (ties in sorted order); rarer ones encode as all zeros, like
+   * unseen values. Keeps an id-like text column from exploding the input width.
+   */
+  maxCategories?: number;
   /** Text: vocabulary size including `<pad>` and `<unk>` (default 5000). */
   maxVocab?: number;
   /** Text: tokens per example (default 64). */
@@ -43,6 +49,7 @@ export interface ApplyOptions {
 
 export const DEFAULT_MAX_VOCAB = 5000;
 export const DEFAULT_MAX_LEN = 64;
+export const DEFAULT_MAX_CATEGORIES = 100;
 export const PIXEL_SCALE = 1 / 255;
 
 /** Label index given to unknown labels when {@link ApplyOptions.allowUnknownLabels} is set. */
@@ -127,7 +134,8 @@ function fitTabular(raw: RawTabular, opts: FitOptions): PreprocessingSpec {
   }
   const columns = raw.columns.map((name, j): ColumnSpec => {
     const values = raw.rows.map((row) => row[j]);
-    return forced.has(name) ? fitCategorical(name, values) : fitNumeric(name, values, raw.source) ?? fitCategorical(name, values);
+    const maxCategories = opts.maxCategories ?? DEFAULT_MAX_CATEGORIES;
+    return forced.has(name) ? fitCategorical(name, values, maxCategories) : fitNumeric(name, values, raw.source) ?? fitCategorical(name, values, maxCategories);
   });
   return { kind: 'tabular', labelColumn: raw.labelColumn, classNames: fitClassNames(raw, opts), columns };
 }
@@ -145,8 +153,16 @@ function fitNumeric(name: string, values: string[], source: string): NumericColu
   return { name, type: 'numeric', mean, std: std > 1e-12 * Math.max(1, Math.abs(mean)) ? std : 1 };
 }
 
-function fitCategorical(name: string, values: string[]): ColumnSpec {
-  return { name, type: 'categorical', categories: sortedDistinct(values.filter((v) => readCell(v).kind !== 'missing')) };
+function fitCategorical(name: string, values: string[], maxCategories: number): ColumnSpec {
+  const present = values.filter((v) => readCell(v).kind !== 'missing');
+  let categories = sortedDistinct(present);
+  if (categories.length > maxCategories) {
+    const counts = new Map<string, number>();
+    for (const v of present) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const kept = new Set([...categories].sort((a, b) => counts.get(b)! - counts.get(a)!).slice(0, maxCategories));
+    categories = categories.filter((c) => kept.has(c));
+  }
+  return { name, type: 'categorical', categories };
 }
 
 function columnWidth(column: ColumnSpec): number {

@@ -125,3 +125,15 @@ test('fitting on no rows is an InputError', () => {
   const empty: RawTabular = { kind: 'tabular', source: 'e', columns: ['a'], rows: [], labels: [], labelColumn: 'label' };
   assert.throws(() => fitPreprocessing(empty), isInputError('e', /no examples/));
 });
+
+test('a high-cardinality text column keeps only its most frequent categories', () => {
+  const rows = Array.from({ length: 300 }, (_, i) => [i < 100 ? 'common' : `id-${i}`, String(i % 7)]);
+  const raw: RawTabular = { kind: 'tabular', source: 'ids.csv', columns: ['id', 'x'], rows, labels: rows.map((_, i) => (i % 2 ? 'a' : 'b')), labelColumn: 'y' };
+  const spec = fitPreprocessing(raw, { maxCategories: 10 });
+  assert.ok(spec.kind === 'tabular');
+  const idColumn = spec.columns[0];
+  assert.ok(idColumn.type === 'categorical');
+  assert.equal(idColumn.categories.length, 10);
+  assert.ok(idColumn.categories.includes('common'));
+  assert.equal(applyPreprocessing(spec, raw).featureShape[0], 11);
+});
