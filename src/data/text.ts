@@ -16,6 +16,8 @@ export interface JsonlOptions {
   textField?: string;
   /** Field holding the label, a string or a number (default `label`). */
   labelField?: string;
+  /** Accept records without the label field (prediction): their label is then "". */
+  labelOptional?: boolean;
 }
 
 /**
@@ -51,6 +53,11 @@ export function parseJsonlText(content: string, source: string, opts: JsonlOptio
     if (text === undefined) throw new InputError(source, `${where}: no "${textField}" field (fields: ${fields})`);
     if (typeof text !== 'string') throw new InputError(source, `${where}: field "${textField}" is not a string`);
     const label = record[labelField];
+    if (label === undefined && opts.labelOptional) {
+      texts.push(text);
+      labels.push('');
+      return;
+    }
     if (label === undefined) throw new InputError(source, `${where}: no "${labelField}" field (fields: ${fields})`);
     if (typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean') {
       throw new InputError(source, `${where}: field "${labelField}" must be a string or a number`);

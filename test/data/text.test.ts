@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyPreprocessing, featureShapeOf, fitPreprocessing } from '../../src/data/preprocess.js';
-import { buildVocabulary, loadJsonl, PAD_ID, tokenize, UNK_ID } from '../../src/data/text.js';
+import { buildVocabulary, loadJsonl, PAD_ID, parseJsonlText, tokenize, UNK_ID } from '../../src/data/text.js';
 import { isInputError, makeTempDir, writeFixture } from './fixtures.js';
 
 const dir = makeTempDir();
@@ -75,4 +75,11 @@ test('text preprocessing: token ids padded at the end, truncated to maxLen, unkn
   assert.equal(defaults.lowercase, true);
   assert.throws(() => fitPreprocessing(raw, { maxVocab: 2 }), isInputError('reviews', /maxVocab must be at least 3/));
   assert.throws(() => fitPreprocessing(raw, { maxLen: 0 }), isInputError('reviews', /maxLen must be a positive integer/));
+});
+
+test('JSON Lines for prediction may omit the label when labelOptional is set', () => {
+  const content = '{"text": "win money now"}\n{"text": "see you at lunch", "label": "ham"}\n';
+  const raw = parseJsonlText(content, 'unlabelled.jsonl', { labelOptional: true });
+  assert.deepEqual(raw.labels, ['', 'ham']);
+  assert.throws(() => parseJsonlText(content, 'unlabelled.jsonl'), /unlabelled\.jsonl: line 1: no "label" field/);
 });
