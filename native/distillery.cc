@@ -126,22 +126,6 @@ static inline float apply_act(float v, int act, float alpha) {
 }
 
 // rows x cols matrix (leading dim ld): add bias (length cols, may be null), then activation.
-static void bias_act(float* C, int64_t rows, int64_t cols, int64_t ld, const float* bias, int act, float alpha) {
-  if (!bias && act == ACT_NONE) return;
-  parallel_for(rows, double(cols), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      float* c = C + r * ld;
-      if (bias)
-        for (int64_t j = 0; j < cols; ++j) c[j] += bias[j];
-      if (act == ACT_RELU) {
-        for (int64_t j = 0; j < cols; ++j) c[j] = c[j] > 0.f ? c[j] : 0.f;
-      } else if (act != ACT_NONE) {
-        for (int64_t j = 0; j < cols; ++j) c[j] = apply_act(c[j], act, alpha);
-      }
-    }
-  });
-}
-
 static void bias_act_rows(float* C, int64_t rows, int64_t cols, int64_t ld, const float* bias, int act, float alpha) {
   for (int64_t r = 0; r < rows; ++r) {
     float* c = C + r * ld;
@@ -153,6 +137,12 @@ static void bias_act_rows(float* C, int64_t rows, int64_t cols, int64_t ld, cons
       for (int64_t j = 0; j < cols; ++j) c[j] = apply_act(c[j], act, alpha);
     }
   }
+}
+
+// bias_act_rows over all rows, split across the engine's threads.
+static void bias_act(float* C, int64_t rows, int64_t cols, int64_t ld, const float* bias, int act, float alpha) {
+  if (!bias && act == ACT_NONE) return;
+  parallel_for(rows, double(cols), [&](int64_t r0, int64_t r1) { bias_act_rows(C + r0 * ld, r1 - r0, cols, ld, bias, act, alpha); });
 }
 
 // C = op(A) op(B) + bias, act — in row chunks so that the bias/activation pass finds each chunk
