@@ -1,4 +1,4 @@
-import type { RawData } from '../data/types.js';
+import type { PreprocessingSpec, RawData } from '../data/types.js';
 import { rawSize, subsetRaw } from '../data/types.js';
 import { loadData } from '../data/builtin.js';
 import { trainValidationSplit } from '../data/split.js';
@@ -19,4 +19,9 @@ export function loadDataFlag(flags: DataFlags): Promise<RawData> {
 export function holdOutValidation(raw: RawData, size: number, seed: number): { train: RawData; validation: RawData } {
   const { train, validation } = trainValidationSplit(rawSize(raw), size, seed);
   return { train: subsetRaw(raw, train), validation: subsetRaw(raw, validation) };
+}
+
+/** The label column to read: `--label` if given, else the one a tabular model was trained with. */
+export function labelColumnFor(flag: string | undefined, spec: PreprocessingSpec | undefined): string | undefined {
+  return flag ?? (spec?.kind === 'tabular' ? spec.labelColumn : undefined);
 }

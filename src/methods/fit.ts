@@ -3,7 +3,7 @@ import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
 import { buildModel } from '../models/build.js';
 import type { Objective } from '../objectives/types.js';
-import { trainModel, type TrainResult, evaluate } from '../train/trainer.js';
+import { trainModel, type TrainResult } from '../train/trainer.js';
 import type { ReferenceProvider } from '../train/reference.js';
 import type { ProgressSink } from '../train/progress.js';
 import { LIBRARY_VERSION } from '../version.js';
@@ -62,10 +62,11 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
     label: req.label,
   });
   const metrics: Record<string, unknown> = { epochsRun: result.epochsRun, bestEpoch: result.bestEpoch };
-  if (req.validation) {
-    const v = evaluate(model, req.validation);
-    metrics.validationAccuracy = v.accuracy;
-    metrics.validationLoss = v.loss;
+  // The model holds the weights of `bestEpoch`, whose validation numbers the trainer already measured.
+  const best = result.history[result.bestEpoch - 1];
+  if (req.validation && best) {
+    metrics.validationAccuracy = best.valAccuracy;
+    metrics.validationLoss = best.valLoss;
   }
   const trained: TrainedModel = {
     model,

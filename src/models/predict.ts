@@ -34,21 +34,8 @@ export function predictLogits(model: LayersModel, features: Float32Array, featur
   return out;
 }
 
-/** Row-wise softmax of row-major logits [n, K] (numerically stable). */
-export function logitsToProbs(logits: Float32Array, K: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length; r += K) {
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) max = Math.max(max, logits[r + k]);
-    let sum = 0;
-    for (let k = 0; k < K; k++) {
-      out[r + k] = Math.exp(logits[r + k] - max);
-      sum += out[r + k];
-    }
-    for (let k = 0; k < K; k++) out[r + k] /= sum;
-  }
-  return out;
-}
+/** Row-wise softmax of row-major logits [n, K] (numerically stable); the metrics layer's softmax. */
+export { softmax as logitsToProbs } from '../metrics/predictionDifference.js';
 
 /** Index of the largest entry of each row of row-major [n, K] scores (first one on ties). */
 export function argmaxRows(logits: Float32Array, K: number): Int32Array {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { softmax } from '../metrics/predictionDifference.js';
 
 /**
  * Supplies reference logits (a teacher, an averaged ensemble, stale peer checkpoints)
@@ -59,19 +60,12 @@ export function averageLogits(all: Float32Array[]): Float32Array {
 
 /** log of the mean of softmax probabilities, row by row: a "logit" matrix whose softmax is the mean probability. */
 export function logMeanProbabilities(all: Float32Array[], numClasses: number): Float32Array {
-  const n = all[0].length / numClasses;
+  const probs = all.map((m) => softmax(m, numClasses));
   const out = new Float32Array(all[0].length);
-  const p = new Float64Array(numClasses);
-  for (let r = 0; r < n; r++) {
-    p.fill(0);
-    for (const m of all) {
-      let max = -Infinity;
-      for (let k = 0; k < numClasses; k++) max = Math.max(max, m[r * numClasses + k]);
-      let sum = 0;
-      for (let k = 0; k < numClasses; k++) sum += Math.exp(m[r * numClasses + k] - max);
-      for (let k = 0; k < numClasses; k++) p[k] += Math.exp(m[r * numClasses + k] - max) / sum / all.length;
-    }
-    for (let k = 0; k < numClasses; k++) out[r * numClasses + k] = Math.log(Math.max(p[k], 1e-30));
+  for (let i = 0; i < out.length; i++) {
+    let mean = 0;
+    for (const p of probs) mean += p[i];
+    out[i] = Math.log(Math.max(mean / probs.length, 1e-30));
   }
   return out;
 }

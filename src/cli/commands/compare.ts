@@ -5,7 +5,7 @@ import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomicFs.js';
 import { sortedDistinct } from '../../data/values.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { loadDataFlag } from '../dataInput.js';
+import { labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
 import { parseInteger, parseNumber } from '../options.js';
 
@@ -62,7 +62,7 @@ export function compareCommand(globals: () => GlobalFlags): Command {
     const oldIn = await loadModelOrPredictions(flags.old);
     const newIn = await loadModelOrPredictions(flags.new);
     const modelSpec = oldIn.model?.meta.preprocessing ?? newIn.model?.meta.preprocessing;
-    const label = flags.label ?? (modelSpec?.kind === 'tabular' ? modelSpec.labelColumn : undefined);
+    const label = labelColumnFor(flags.label, modelSpec);
     const raw = await loadDataFlag({ data: flags.data, label });
     const a = oldIn.model ? predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
     const b = newIn.model ? predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadModel } from '../../models/io.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { loadDataFlag } from '../dataInput.js';
+import { labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { predictWithModel, writePredictionsCsv } from '../predictions.js';
 
 interface PredictFlags {
@@ -21,8 +21,7 @@ export function predictCommand(globals: () => GlobalFlags): Command {
     .action(async (flags: PredictFlags) => {
       const ctx = await createContext(globals());
       const model = await loadModel(flags.model);
-      const spec = model.meta.preprocessing;
-      const label = flags.label ?? (spec.kind === 'tabular' ? spec.labelColumn : undefined);
+      const label = labelColumnFor(flags.label, model.meta.preprocessing);
       const raw = await loadDataFlag({ data: flags.data, label, labelOptional: true });
       const predictions = predictWithModel(model, raw, flags.model);
       await writePredictionsCsv(flags.out, predictions);

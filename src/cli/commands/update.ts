@@ -7,7 +7,7 @@ import { trainUpdate } from '../../methods/update.js';
 import { formatRate, renderTextTable } from '../../report/table.js';
 import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { holdOutValidation, loadDataFlag } from '../dataInput.js';
+import { holdOutValidation, labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { parseNumber, parseNumberList, trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addTrainingOptions } from '../trainingOptions.js';
 
@@ -73,7 +73,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     const ctx = await createContext(globals());
     const method = methodFromFlags(flags);
     const base = await loadModel(flags.base);
-    const raw = await loadDataFlag({ data: flags.data, label: flags.label ?? (base.meta.preprocessing.kind === 'tabular' ? base.meta.preprocessing.labelColumn : undefined) });
+    const raw = await loadDataFlag({ data: flags.data, label: labelColumnFor(flags.label, base.meta.preprocessing) });
     const { train: trainRaw, validation: valRaw } = holdOutValidation(raw, flags.validation ?? 0.1, flags.seed);
     const train = applyPreprocessing(base.meta.preprocessing, trainRaw);
     const validation = applyPreprocessing(base.meta.preprocessing, valRaw);
