@@ -39,6 +39,7 @@ export interface NativeAddon {
     value: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,
     newValue: Float32Array, newM: Float32Array, newV: Float32Array,
     lr: number, beta1: number, beta2: number, eps: number, oneMinusAccBeta1: number, oneMinusAccBeta2: number,
+    oneMinusBeta1: number, oneMinusBeta2: number,
   ): void;
 }
 

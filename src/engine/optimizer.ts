@@ -3,7 +3,8 @@
  * on every engine except 'native', where Adam is a `NativeAdamOptimizer`: a subclass of
  * tf.AdamOptimizer (same class name 'Adam', same config, same weights layout, same
  * arithmetic) whose update runs as one fused native loop per variable instead of ~12 tfjs
- * ops. It updates the first/second moments in place and the variable in place when no other
+ * ops, bit for bit the same float32 arithmetic (so a run gives the same numbers with either
+ * optimizer). It updates the first/second moments in place and the variable in place when no other
  * tensor shares its buffer (else it writes a new buffer and assigns it, like tfjs does).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -115,6 +116,8 @@ function fusedAdam(opt: NativeAdamOptimizer, addon: NativeAddon, grads: NamedGra
   const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
   const acc1 = values(b, self.accBeta1)![0], acc2 = values(b, self.accBeta2)![0];
   const c1 = Math.fround(1 - acc1), c2 = Math.fround(1 - acc2);
+  // tfjs computes `1 - beta` in double and rounds it once, as a scalar tensor
+  const ob1 = Math.fround(1 - self.beta1), ob2 = Math.fround(1 - self.beta2);
   const registered = tf.engine().registeredVariables;
   names.forEach((name, i) => {
     const value = registered[name];
@@ -138,7 +141,7 @@ function fusedAdam(opt: NativeAdamOptimizer, addon: NativeAddon, grads: NamedGra
     const outX = own(value) ? xv : new Float32Array(xv.length);
     const outM = own(m) ? mv : new Float32Array(mv.length);
     const outV = own(v) ? vv : new Float32Array(vv.length);
-    addon.adam(xv, mv, vv, gv, outX, outM, outV, self.learningRate, self.beta1, self.beta2, self.epsilon, c1, c2);
+    addon.adam(xv, mv, vv, gv, outX, outM, outV, self.learningRate, self.beta1, self.beta2, self.epsilon, c1, c2, ob1, ob2);
     for (const [t, out, old] of [[value, outX, xv], [m, outM, mv], [v, outV, vv]] as const) {
       if (out !== old) {
         owned.add(out);
