@@ -4,7 +4,7 @@
  * importable, the identical PyTorch models in the same run, at 1 and 2 threads.
  *
  *   node --import tsx bench/engine.ts [--models mlp,cnn,transformer] [--threads 1,2]
- *        [--engines native,wasm,cpu] [--repeat 2] [--quick] [--no-torch] [--out results.json]
+ *        [--engines native,trainer,wasm,cpu] [--repeat 2] [--quick] [--no-torch] [--out results.json]
  *
  * Every measurement runs in its own process (bench/run-one.ts, bench/torch_bench.py) so that
  * peak RSS is per run. Runs of the same model and thread count are interleaved (torch, then
@@ -30,7 +30,12 @@ const quick = flag('quick');
 const models = (opt('models') ?? 'mlp,cnn,transformer').split(',') as Array<'mlp' | 'cnn' | 'transformer'>;
 const threadList = (opt('threads') ?? '1,2').split(',').map(Number);
 const repeat = Number(opt('repeat') ?? (quick ? 1 : 2));
-const defaultEngines = [loadAddon() ? 'native' : undefined, 'wasm', 'cpu'].filter(Boolean) as string[];
+/**
+ * 'trainer' is the native engine measured through Distillery's own path (src/models/build.ts +
+ * src/train/trainer.ts trainModel) rather than a bare minimize loop over bench/models.ts: what a
+ * `distillery` run actually gets.
+ */
+const defaultEngines = [loadAddon() ? 'native' : undefined, loadAddon() ? 'trainer' : undefined, 'wasm', 'cpu'].filter(Boolean) as string[];
 const engines = (opt('engines') ?? defaultEngines.join(',')).split(',');
 const steps: Record<string, number> = quick
   ? { mlp: 60, cnn: 8, transformer: 3 }
@@ -103,14 +108,15 @@ function compileRunner(): string | undefined {
 const compiled = compileRunner();
 const addonPath = join(root, 'native', 'build', 'Release', 'distillery_native.node');
 
-function runOurs(engine: string, threads: number, model: string): Result {
+function runOurs(label: string, threads: number, model: string): Result {
+  const engine = label === 'trainer' ? 'native' : label;
   const n = slowSteps[engine]?.[model] ?? steps[model];
   if (n === 0) return { engine, threads, model, error: 'skipped (too slow on this engine; see docs/engine.md)' };
   const runner = compiled ? [compiled] : ['--import', 'tsx', join(here, 'run-one.ts')];
   return runChild(
     process.execPath,
     [...runner, '--engine', engine, '--threads', String(threads), '--model', model,
-      '--steps', String(n), '--warmup', engine === 'native' ? '3' : '1', '--max-seconds', '60'],
+      '--steps', String(n), '--warmup', engine === 'native' ? '3' : '1', '--max-seconds', '60', ...(label === 'trainer' ? ['--via', 'trainer'] : [])],
     { DISTILLERY_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), ...(process.env.DISTILLERY_NATIVE_ADDON ? {} : { DISTILLERY_NATIVE_ADDON: addonPath }) },
     { engine, threads, model },
   );
@@ -146,7 +152,7 @@ for (const model of models) {
     for (let r = 0; r < repeat; r++) {
       if (py) torch = better(torch, runTorch(py, threads, model));
       for (const e of engines) {
-        if (r > 0 && e !== 'native') continue; // slow fallbacks: once is enough
+        if (r > 0 && e !== 'native' && e !== 'trainer') continue; // slow fallbacks: once is enough
         ours.set(e, better(ours.get(e), runOurs(e, threads, model)));
       }
     }

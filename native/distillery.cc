@@ -1097,6 +1097,40 @@ static Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---------------------------------------------------------------- batch normalisation
+
+// batchNorm(x, mean, variance, offset|null, scale|null, out, eps): tfjs's FusedBatchNorm with its
+// flat cyclic broadcasting (parameter i is used for element j when j % len == i). Computed in
+// double and rounded once, like tfjs-cpu's kernel, so the result is bit-identical to it.
+static Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  Napi::Float32Array xa = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array ma = info[1].As<Napi::Float32Array>(), va = info[2].As<Napi::Float32Array>();
+  const float* x = xa.Data();
+  const float* mean = ma.Data();
+  const float* var = va.Data();
+  const float one = 1.f, zero = 0.f;
+  const bool hasOff = info[3].IsTypedArray(), hasScale = info[4].IsTypedArray();
+  const float* off = hasOff ? F32(info[3]) : &zero;
+  const float* scale = hasScale ? F32(info[4]) : &one;
+  const int64_t nOff = hasOff ? int64_t(info[3].As<Napi::Float32Array>().ElementLength()) : 1;
+  const int64_t nScale = hasScale ? int64_t(info[4].As<Napi::Float32Array>().ElementLength()) : 1;
+  const int64_t nMean = int64_t(ma.ElementLength()), nVar = int64_t(va.ElementLength());
+  float* out = F32(info[5]);
+  const double eps = D(info[6]);
+  const int64_t n = int64_t(xa.ElementLength());
+  parallel_for(n, 8.0, [&](int64_t i0, int64_t i1) {
+    int64_t io = i0 % nOff, im = i0 % nMean, is = i0 % nScale, iv = i0 % nVar;
+    for (int64_t i = i0; i < i1; ++i) {
+      out[i] = float(double(off[io]) + (double(x[i]) - double(mean[im])) * double(scale[is]) / std::sqrt(double(var[iv]) + eps));
+      if (++io == nOff) io = 0;
+      if (++im == nMean) im = 0;
+      if (++is == nScale) is = 0;
+      if (++iv == nVar) iv = 0;
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------- Adam
 
 // adam(value, m, v, g, newValue, newM, newV, lr, beta1, beta2, eps, oneMinusAccBeta1, oneMinusAccBeta2,
@@ -1192,6 +1226,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN("concat", Concat);
   FN("segmentSum", SegmentSum);
   FN("adam", Adam);
+  FN("batchNorm", BatchNorm);
 #undef FN
   const char* gt = getenv("DISTILLERY_GEMM_THREADS");
   g_blas_threads = gt && std::string(gt) == "blas";

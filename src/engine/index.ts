@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerTileGradient } from './gradients.js';
 import '@tensorflow/tfjs-backend-cpu';
 import './tfjs.js';
 import { addonError, loadAddon, type NativeAddon } from './addon.js';
@@ -102,6 +103,7 @@ async function useCpu(): Promise<Attempt> {
  */
 export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
   if (current) return current;
+  registerTileGradient();
   const choice = opts.backend ?? parseChoice(process.env.DISTILLERY_ENGINE) ?? 'auto';
   const threads = parseThreads(opts.threads ?? process.env.DISTILLERY_THREADS);
   const order: EngineChoice[] =

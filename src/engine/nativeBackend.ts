@@ -6,6 +6,7 @@
  * goes to the original cpu kernel, so results never depend on coverage.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerBroadcastReduceGradients } from './gradients.js';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 
@@ -318,6 +319,32 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
     return make(b, list[0].shape, out);
   });
 
+  k.set('FusedBatchNorm', (args) => {
+    const { backend: b } = args;
+    const { x, mean, variance, offset, scale } = args.inputs;
+    const present = [x!, mean!, variance!, ...(offset ? [offset] : []), ...(scale ? [scale] : [])];
+    if (!isF32(b, ...present) || present.some((t) => size(t.shape) === 0)) return cpu('FusedBatchNorm')(args);
+    const out = allocF32(b, size(x!.shape));
+    const eps = (args.attrs?.varianceEpsilon as number | undefined) ?? 0.001;
+    addon.batchNorm(f32(b, x!), f32(b, mean!), f32(b, variance!), offset ? f32(b, offset) : null, scale ? f32(b, scale) : null, out, eps);
+    return make(b, x!.shape, out);
+  });
+
+  // tfjs-cpu's Cast to float32 from int32/bool keeps the Int32Array/Uint8Array under a float32
+  // dtype, which sends every later float op on it (one-hot labels, padding masks) to the slow
+  // JS kernels. Here such casts produce a real Float32Array (the same values, exactly).
+  k.set('Cast', (args) => {
+    const { backend: b } = args;
+    const x = args.inputs.x!;
+    const values = b.data.get(x.dataId)?.values;
+    if (args.attrs?.dtype !== 'float32' || (x.dtype !== 'int32' && x.dtype !== 'bool') || !(values instanceof Int32Array || values instanceof Uint8Array)) {
+      return cpu('Cast')(args);
+    }
+    const out = allocF32(b, size(x.shape));
+    out.set(values);
+    return make(b, x.shape, out);
+  });
+
   // ------------------------------------------------------------ data movement
 
   k.set('Transpose', (args) => {
@@ -546,14 +573,18 @@ function noViews(f: KFunc): KFunc {
 
 const times = new Map<string, { ms: number; calls: number }>();
 
+/** DISTILLERY_KERNEL_TIMES=shapes: one row per kernel and input shapes. */
+const byShape = process.env.DISTILLERY_KERNEL_TIMES === 'shapes';
+
 function timeKernel(name: string, f: KFunc): KFunc {
   return (args) => {
     const t0 = performance.now();
     const r = f(args);
-    const e = times.get(name) ?? { ms: 0, calls: 0 };
+    const key = byShape ? `${name} ${Object.values(args.inputs as Record<string, { shape: number[] } | undefined>).map((t) => (t ? `[${t.shape}]` : "-")).join('')}` : name;
+    const e = times.get(key) ?? { ms: 0, calls: 0 };
     e.ms += performance.now() - t0;
     e.calls++;
-    times.set(name, e);
+    times.set(key, e);
     return r;
   };
 }
@@ -581,8 +612,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
   const native = createNativeKernels(addon, cpu);
   // Priority 0: tfjs never picks 'native' on its own; initEngine selects it explicitly.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
-  registerGradients();
-  const timed = process.env.DISTILLERY_KERNEL_TIMES === '1';
+  registerBroadcastReduceGradients(NATIVE_BACKEND);
+  const timed = process.env.DISTILLERY_KERNEL_TIMES === '1' || byShape;
   const wrap = (name: string, f: KFunc): tf.KernelFunc => (timed ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {
     const own = native.get(c.kernelName);
@@ -594,37 +625,6 @@ export function registerNativeBackend(addon: NativeAddon): void {
   }
   for (const [name, f] of native) {
     if (!cpuFuncs.has(name)) tf.registerKernel({ kernelName: name, backendName: NATIVE_BACKEND, kernelFunc: wrap(name, f) });
-  }
-}
-
-/**
- * Sum and Mean gradients as registered by tfjs multiply dy by a `ones(x.shape)` tensor that
- * is filled element by element in JS. On the native backend the same values come from one
- * broadcast (Tile) of dy; other backends keep the original gradient.
- */
-function registerGradients(): void {
-  for (const name of ['Sum', 'Mean'] as const) {
-    const orig = tf.getGradient(name);
-    if (!orig) continue;
-    tf.registerGradient({
-      ...orig,
-      gradFunc: (dy, saved, attrs) => {
-        const x = saved[0];
-        const d = Array.isArray(dy) ? dy[0] : dy;
-        if (tf.getBackend() !== NATIVE_BACKEND || !x || d.dtype !== 'float32') return orig.gradFunc(dy, saved, attrs);
-        const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
-        const expanded = x.shape.slice();
-        for (const a of axes) expanded[a] = 1;
-        const reduceSize = axes.reduce((p, a) => p * x.shape[a], 1);
-        return {
-          x: () => {
-            let e = tf.reshape(d, expanded);
-            if (name === 'Mean') e = tf.div(e, reduceSize);
-            return tf.broadcastTo(e, x.shape);
-          },
-        };
-      },
-    });
   }
 }
 
