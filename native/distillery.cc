@@ -1118,6 +1118,14 @@ static Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   float* out = F32(info[5]);
   const double eps = D(info[6]);
   const int64_t n = int64_t(xa.ElementLength());
+  if (nOff == n && nMean == n && nScale == n && nVar == n) {
+    // every parameter full-size (tfjs-layers' LayerNormalization tiles them): a vectorisable loop
+    parallel_for(n, 8.0, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        out[i] = float(double(off[i]) + (double(x[i]) - double(mean[i])) * double(scale[i]) / std::sqrt(double(var[i]) + eps));
+    });
+    return info.Env().Undefined();
+  }
   parallel_for(n, 8.0, [&](int64_t i0, int64_t i1) {
     int64_t io = i0 % nOff, im = i0 % nMean, is = i0 % nScale, iv = i0 % nVar;
     for (int64_t i = i0; i < i1; ++i) {
@@ -1130,6 +1138,77 @@ static Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   });
   return info.Env().Undefined();
 }
+
+// batchNormGrad(which, x, mean, variance, scale|null, dy, out, eps): one input's gradient of
+// FusedBatchNorm when mean, variance and scale are as large as x (tfjs-layers' LayerNormalization),
+// in one pass. which: 0 = x, 1 = mean, 2 = variance, 3 = scale. The float32 operations and their
+// order are those of tfjs-core's registered gradient run op by op on this engine (rsqrt as
+// 1/sqrt), so the result is bit-identical to it.
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+template <int WHICH>
+static void batch_norm_grad(const float* __restrict x, const float* __restrict mean, const float* __restrict var,
+                            const float* __restrict scale, const float* __restrict dy, float* __restrict out,
+                            float eps, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    const float s = scale[i];
+    const float ve = var[i] + eps;
+    const float sq = std::sqrt(ve);
+    const float r = 1.f / sq;
+    float o;
+    if (WHICH == 0) {
+      const float t = dy[i] * r;
+      o = t * s;
+    } else if (WHICH == 1) {
+      const float nr = r * -1.f;
+      const float dys = dy[i] * s;
+      o = nr * dys;
+    } else if (WHICH == 2) {
+      const float r2 = r * r;
+      const float r3 = r2 * r;
+      const float mh = r3 * -0.5f;
+      const float xm = x[i] - mean[i];
+      const float t = mh * xm;
+      const float dys = dy[i] * s;
+      o = t * dys;
+    } else {
+      const float xm = x[i] - mean[i];
+      const float t = xm * r;
+      o = dy[i] * t;
+    }
+    out[i] = o;
+  }
+}
+
+static Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
+  const int which = int(I(info[0]));
+  Napi::Float32Array xa = info[1].As<Napi::Float32Array>();
+  const float* x = xa.Data();
+  const float* mean = F32(info[2]);
+  const float* var = F32(info[3]);
+  const float* dy = F32(info[5]);
+  float* out = F32(info[6]);
+  const float eps = float(D(info[7]));
+  const int64_t n = int64_t(xa.ElementLength());
+  // no scale: tfjs multiplies by a scalar 1 (exact), here by a row of ones
+  static thread_local AlignedBuf ones;
+  const float* scale;
+  if (info[4].IsTypedArray()) {
+    scale = F32(info[4]);
+  } else {
+    float* o = ones.get(n);
+    for (int64_t i = 0; i < n; ++i) o[i] = 1.f;
+    scale = o;
+  }
+  parallel_for(n, 6.0, [&](int64_t i0, int64_t i1) {
+    if (which == 0) batch_norm_grad<0>(x, mean, var, scale, dy, out, eps, i0, i1);
+    else if (which == 1) batch_norm_grad<1>(x, mean, var, scale, dy, out, eps, i0, i1);
+    else if (which == 2) batch_norm_grad<2>(x, mean, var, scale, dy, out, eps, i0, i1);
+    else batch_norm_grad<3>(x, mean, var, scale, dy, out, eps, i0, i1);
+  });
+  return info.Env().Undefined();
+}
+#pragma GCC pop_options
 
 // ---------------------------------------------------------------- Adam
 
@@ -1227,6 +1306,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN("segmentSum", SegmentSum);
   FN("adam", Adam);
   FN("batchNorm", BatchNorm);
+  FN("batchNormGrad", BatchNormGrad);
 #undef FN
   const char* gt = getenv("DISTILLERY_GEMM_THREADS");
   g_blas_threads = gt && std::string(gt) == "blas";

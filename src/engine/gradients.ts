@@ -6,10 +6,16 @@
  *   [batch, seq, d] tiles gamma and beta batch·seq times, so ~65,000 slices and adds per
  *   transformer step, 4 s of 5). Here: one reshape of dy to [r0, x0, r1, x1, …] and one sum
  *   over the repetition axes. Registered for every backend.
+ * - FusedBatchNorm (native backend only, when mean, variance and scale are as large as x, as in
+ *   tfjs-layers' LayerNormalization): each input's gradient in one native pass (kernel
+ *   `NativeBatchNormGrad`) instead of ~12 full-size tfjs ops; bit-identical to them.
  * - Sum / Mean (native backend only): tfjs multiplies dy by a `ones(x.shape)` tensor filled
  *   element by element in JS; the same values come from one broadcast of dy.
  */
 import * as tf from '@tensorflow/tfjs-core';
+
+/** Switches for tests: when false, that replaced gradient defers to tfjs's own. */
+export const fastGradients = { tile: true, batchNorm: true, sumMean: true };
 
 /** The gradient of tile(x, reps) with respect to x: dy summed over the repetitions. */
 export function tileGradient(dy: tf.Tensor, xShape: number[], reps: number[]): tf.Tensor {
@@ -41,7 +47,7 @@ export function registerTileGradient(): void {
       const x = saved[0];
       const d = Array.isArray(dy) ? dy[0] : dy;
       const reps = (attrs as unknown as { reps: number[] }).reps;
-      if (!x || d.dtype !== 'float32' || reps.length !== x.shape.length) return orig.gradFunc(dy, saved, attrs);
+      if (!fastGradients.tile || !x || d.dtype !== 'float32' || reps.length !== x.shape.length) return orig.gradFunc(dy, saved, attrs);
       return { x: () => tileGradient(d, x.shape, reps) };
     },
   });
@@ -61,7 +67,7 @@ export function registerBroadcastReduceGradients(backend: string): void {
       gradFunc: (dy, saved, attrs) => {
         const x = saved[0];
         const d = Array.isArray(dy) ? dy[0] : dy;
-        if (tf.getBackend() !== backend || !x || d.dtype !== 'float32') return orig.gradFunc(dy, saved, attrs);
+        if (!fastGradients.sumMean || tf.getBackend() !== backend || !x || d.dtype !== 'float32') return orig.gradFunc(dy, saved, attrs);
         const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
         const expanded = x.shape.slice();
         for (const a of axes) expanded[a] = 1;
@@ -76,4 +82,39 @@ export function registerBroadcastReduceGradients(backend: string): void {
       },
     });
   }
+}
+
+/** Kernel name of the one-pass FusedBatchNorm gradient (registered for the native backend). */
+export const BATCH_NORM_GRAD = 'NativeBatchNormGrad';
+
+let batchNormDone = false;
+
+/** Replaces the FusedBatchNorm gradient when `backend` is the current backend (idempotent). */
+export function registerBatchNormGradient(backend: string): void {
+  if (batchNormDone) return;
+  batchNormDone = true;
+  const orig = tf.getGradient('FusedBatchNorm');
+  if (!orig) return;
+  tf.registerGradient({
+    ...orig,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved;
+      const d = Array.isArray(dy) ? dy[0] : dy;
+      const n = x?.size;
+      const fullSize = (t: tf.Tensor | undefined): boolean => !t || (t.size === n && t.dtype === 'float32');
+      if (!fastGradients.batchNorm || tf.getBackend() !== backend || !x || !mean || !variance || d.dtype !== 'float32' || d.size !== n || ![x, mean, variance, scale].every(fullSize)) {
+        return orig.gradFunc(dy, saved, attrs);
+      }
+      const eps = (attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+      const grad = (which: number, shape: number[]) => (): tf.Tensor =>
+        tf.reshape(tf.engine().runKernel(BATCH_NORM_GRAD, { x, mean, variance, dy: d, ...(scale ? { scale } : {}) }, { which, varianceEpsilon: eps }) as tf.Tensor, shape);
+      return {
+        x: grad(0, x.shape),
+        mean: grad(1, mean.shape),
+        variance: grad(2, mean.shape),
+        scale: grad(3, mean.shape),
+        offset: () => tf.reshape(d, mean.shape),
+      };
+    },
+  });
 }

@@ -6,7 +6,7 @@
  * goes to the original cpu kernel, so results never depend on coverage.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerBroadcastReduceGradients } from './gradients.js';
+import { BATCH_NORM_GRAD, registerBatchNormGradient, registerBroadcastReduceGradients } from './gradients.js';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 
@@ -330,6 +330,15 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
     return make(b, x!.shape, out);
   });
 
+  k.set(BATCH_NORM_GRAD, (args) => {
+    const { backend: b } = args;
+    const { x, mean, variance, scale, dy } = args.inputs;
+    const out = allocF32(b, size(x!.shape));
+    const F = (t: TensorInfo): Float32Array => (isF32(b, t) ? f32(b, t) : Float32Array.from(b.data.get(t.dataId).values as ArrayLike<number>));
+    addon.batchNormGrad(args.attrs!.which as 0 | 1 | 2 | 3, F(x!), F(mean!), F(variance!), scale ? F(scale) : null, F(dy!), out, args.attrs!.varianceEpsilon as number);
+    return make(b, x!.shape, out);
+  });
+
   // tfjs-cpu's Cast to float32 from int32/bool keeps the Int32Array/Uint8Array under a float32
   // dtype, which sends every later float op on it (one-hot labels, padding masks) to the slow
   // JS kernels. Here such casts produce a real Float32Array (the same values, exactly).
@@ -613,6 +622,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   // Priority 0: tfjs never picks 'native' on its own; initEngine selects it explicitly.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   registerBroadcastReduceGradients(NATIVE_BACKEND);
+  registerBatchNormGradient(NATIVE_BACKEND);
   const timed = process.env.DISTILLERY_KERNEL_TIMES === '1' || byShape;
   const wrap = (name: string, f: KFunc): tf.KernelFunc => (timed ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {

@@ -1,0 +1,13 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../src/engine/index.ts';
+import { fastGradients } from '../src/engine/gradients.ts';
+await initEngine({ backend: 'native' });
+const n = [2, 3, 4];
+const R = () => tf.randomUniform(n, -1, 1, 'float32', 5);
+const x = tf.randomUniform(n, -1, 1, 'float32', 1), m = tf.randomUniform(n, -1, 1, 'float32', 2), v = tf.randomUniform(n, 0.1, 1, 'float32', 3), s = tf.randomUniform(n, -1, 1, 'float32', 4), o = tf.randomUniform(n, -1, 1, 'float32', 6);
+const w = R();
+const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(a, b, c, e, d, 1e-5), w));
+const g1 = tf.grads(f)([x, m, v, s, o]).map((t) => t.dataSync());
+fastGradients.batchNorm = false;
+const g2 = tf.grads(f)([x, m, v, s, o]).map((t) => t.dataSync());
+g1.forEach((a, i) => { let d = 0; a.forEach((q, j) => { if (q !== g2[i][j]) d++; }); console.log(i, d, a[0], g2[i][0]); });

@@ -1,0 +1,16 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initEngine } from '../src/engine/index.ts';
+import { fastGradients } from '../src/engine/gradients.ts';
+await initEngine({ backend: 'native' });
+const shape = [4, 5, 6];
+const layer = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5 });
+layer.build(shape);
+const x = tf.randomUniform(shape, -3, 3, 'float32', 1), w = tf.randomUniform(shape, -1, 1, 'float32', 2);
+const dx = () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layer.apply(v) as tf.Tensor, w)))(x).dataSync();
+const a = dx(), a2 = dx();
+fastGradients.batchNorm = false;
+const b = dx();
+let d = 0; a.forEach((q, j) => { if (q !== b[j]) d++; });
+let d2 = 0; a.forEach((q, j) => { if (q !== a2[j]) d2++; });
+console.log('diff fast/stock', d, 'fast/fast', d2);

@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initEngine } from '../src/engine/index.ts';
+import { fastGradients } from '../src/engine/gradients.ts';
+await initEngine({ backend: 'native' });
+const shape = [4, 5, 6];
+const layer = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5 });
+layer.build(shape);
+const x = tf.randomUniform(shape, -3, 3, 'float32', 1), w = tf.randomUniform(shape, -1, 1, 'float32', 2);
+const fn = (): Float32Array[] => tf.tidy(() => {
+  const g = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, w)) as tf.Scalar, layer.trainableWeights.map((p) => p.read() as tf.Variable));
+  const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layer.apply(v) as tf.Tensor, w)))(x);
+  return [layer.apply(x) as tf.Tensor, dx, ...Object.values(g.grads)].map((t) => t.dataSync().slice() as Float32Array);
+});
+const a = fn();
+fastGradients.batchNorm = false;
+const b = fn();
+fastGradients.batchNorm = true;
+const c = fn();
+a.forEach((q, i) => { let d = 0, d2 = 0; q.forEach((u, j) => { if (u !== b[i][j]) d++; if (u !== c[i][j]) d2++; }); console.log(i, 'fast/stock', d, 'fast/fast', d2); });
