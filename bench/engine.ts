@@ -39,7 +39,9 @@ const defaultEngines = [loadAddon() ? 'native' : undefined, loadAddon() ? 'train
 const engines = (opt('engines') ?? defaultEngines.join(',')).split(',');
 const steps: Record<string, number> = quick
   ? { mlp: 60, cnn: 8, transformer: 3 }
-  : { mlp: 300, cnn: 30, transformer: 10 };
+  : { mlp: 1000, cnn: 40, transformer: 16 };
+/** Warm-up steps before timing (both sides): the MLP's steps are short, so it gets more. */
+const warmupSteps: Record<string, number> = { mlp: 20, cnn: 3, transformer: 3 };
 /** Engines that are one to three orders of magnitude slower get a few steps only. */
 const slowSteps: Record<string, Record<string, number>> = {
   wasm: { mlp: 30, cnn: 3, transformer: 2 },
@@ -116,7 +118,7 @@ function runOurs(label: string, threads: number, model: string): Result {
   return runChild(
     process.execPath,
     [...runner, '--engine', engine, '--threads', String(threads), '--model', model,
-      '--steps', String(n), '--warmup', engine === 'native' ? '3' : '1', '--max-seconds', '60', ...(label === 'trainer' ? ['--via', 'trainer'] : [])],
+      '--steps', String(n), '--warmup', engine === 'native' ? String(warmupSteps[model]) : '1', '--max-seconds', '60', ...(label === 'trainer' ? ['--via', 'trainer'] : [])],
     { DISTILLERY_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), ...(process.env.DISTILLERY_NATIVE_ADDON ? {} : { DISTILLERY_NATIVE_ADDON: addonPath }) },
     { engine, threads, model },
   );
@@ -125,7 +127,7 @@ function runOurs(label: string, threads: number, model: string): Result {
 function runTorch(py: string, threads: number, model: string): Result {
   return runChild(
     py,
-    [join(here, 'torch_bench.py'), '--model', model, '--threads', String(threads), '--steps', String(steps[model]), '--max-seconds', '60'],
+    [join(here, 'torch_bench.py'), '--model', model, '--threads', String(threads), '--steps', String(steps[model]), '--warmup', String(warmupSteps[model]), '--max-seconds', '60'],
     { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: '1' },
     { engine: 'pytorch', threads, model },
   );

@@ -9,6 +9,7 @@
 // back to sleep almost at once instead of burning a core the way BLAS thread pools do.
 #pragma once
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -92,7 +93,7 @@ class Pool {
           // to whoever else is runnable instead of to this spin
           if (it < 256) DST_PAUSE();
           else std::this_thread::yield();
-          if ((++it & 63) == 0 && std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(1000)) break;
+          if ((++it & 63) == 0 && std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(spin_us_)) break;
         }
         if (g == seen) {
           std::unique_lock<std::mutex> lk(m_);
@@ -112,6 +113,7 @@ class Pool {
   }
 
   int threads_ = 1;
+  int spin_us_ = [] { const char* e = std::getenv("DISTILLERY_SPIN_US"); return e ? std::atoi(e) : 1000; }();
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};

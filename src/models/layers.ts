@@ -194,7 +194,8 @@ export class MultiHeadSelfAttention extends tfl.layers.Layer {
       const rows = tf.reshape(x, [b * s, d]);
       const project = (p: string, t: tf.Tensor): tf.Tensor => {
         const w = this.kernels.get(p)!;
-        return tf.add(tf.matMul(t as tf.Tensor2D, w.kernel.read() as tf.Tensor2D), w.bias.read());
+        // one fused kernel (GEMM + bias): the same float32 sums as matMul then add
+        return tf.fused.matMul({ a: t as tf.Tensor2D, b: w.kernel.read() as tf.Tensor2D, bias: w.bias.read() });
       };
       // [b·s, d] → [b·h, s, dh]
       const splitHeads = (t: tf.Tensor): tf.Tensor3D =>
