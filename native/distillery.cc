@@ -1210,6 +1210,23 @@ static Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
 }
 #pragma GCC pop_options
 
+// reluGrad(x, dy, out): tfjs's Relu gradient dy · step(x) in one pass (step(NaN) = NaN).
+static Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  Napi::Float32Array xa = info[0].As<Napi::Float32Array>();
+  const float* __restrict x = xa.Data();
+  const float* __restrict dy = F32(info[1]);
+  float* __restrict out = F32(info[2]);
+  const int64_t n = int64_t(xa.ElementLength());
+  parallel_for(n, 1.0, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const float v = x[i];
+      const float st = v > 0.f ? 1.f : (v != v ? v : 0.f);
+      out[i] = dy[i] * st;
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------- Adam
 
 // adam(value, m, v, g, newValue, newM, newV, lr, beta1, beta2, eps, oneMinusAccBeta1, oneMinusAccBeta2,
@@ -1306,6 +1323,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN("segmentSum", SegmentSum);
   FN("adam", Adam);
   FN("batchNorm", BatchNorm);
+  FN("reluGrad", ReluGrad);
   FN("batchNormGrad", BatchNormGrad);
 #undef FN
   const char* gt = getenv("DISTILLERY_GEMM_THREADS");

@@ -36,6 +36,7 @@ export interface NativeAddon {
   concat(out: Float32Array | Int32Array, inputs: Array<Float32Array | Int32Array>, outer: number, sizes: number[]): void;
   segmentSum(x: Float32Array, ids: Int32Array, y: Float32Array, numSegments: number, inner: number): void;
   batchNormGrad(which: 0 | 1 | 2 | 3, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, dy: Float32Array, out: Float32Array, eps: number): void;
+  reluGrad(x: Float32Array, dy: Float32Array, out: Float32Array): void;
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, out: Float32Array, eps: number): void;
   adam(
     value: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,

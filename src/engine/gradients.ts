@@ -9,13 +9,15 @@
  * - FusedBatchNorm (native backend only, when mean, variance and scale are as large as x, as in
  *   tfjs-layers' LayerNormalization): each input's gradient in one native pass (kernel
  *   `NativeBatchNormGrad`) instead of ~12 full-size tfjs ops; bit-identical to them.
+ * - Relu (native backend only): dy·step(x) in one native pass (kernel `NativeReluGrad`) instead
+ *   of Step, Cast and Multiply; bit-identical.
  * - Sum / Mean (native backend only): tfjs multiplies dy by a `ones(x.shape)` tensor filled
  *   element by element in JS; the same values come from one broadcast of dy.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Switches for tests: when false, that replaced gradient defers to tfjs's own. */
-export const fastGradients = { tile: true, batchNorm: true, sumMean: true };
+export const fastGradients = { tile: true, batchNorm: true, sumMean: true, relu: true };
 
 /** The gradient of tile(x, reps) with respect to x: dy summed over the repetitions. */
 export function tileGradient(dy: tf.Tensor, xShape: number[], reps: number[]): tf.Tensor {
@@ -115,6 +117,30 @@ export function registerBatchNormGradient(backend: string): void {
         scale: grad(3, mean.shape),
         offset: () => tf.reshape(d, mean.shape),
       };
+    },
+  });
+}
+
+/** Kernel name of the one-pass Relu gradient (registered for the native backend). */
+export const RELU_GRAD = 'NativeReluGrad';
+
+let reluDone = false;
+
+/** Replaces the Relu gradient when `backend` is the current backend (idempotent). */
+export function registerReluGradient(backend: string): void {
+  if (reluDone) return;
+  reluDone = true;
+  const orig = tf.getGradient('Relu');
+  if (!orig) return;
+  tf.registerGradient({
+    ...orig,
+    gradFunc: (dy, saved, attrs) => {
+      const x = saved[0];
+      const d = Array.isArray(dy) ? dy[0] : dy;
+      if (!fastGradients.relu || tf.getBackend() !== backend || !x || x.dtype !== 'float32' || d.dtype !== 'float32' || d.size !== x.size) {
+        return orig.gradFunc(dy, saved, attrs);
+      }
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { x, dy: d }) as tf.Tensor };
     },
   });
 }

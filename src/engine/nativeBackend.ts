@@ -6,7 +6,7 @@
  * goes to the original cpu kernel, so results never depend on coverage.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_GRAD, registerBatchNormGradient, registerBroadcastReduceGradients } from './gradients.js';
+import { BATCH_NORM_GRAD, RELU_GRAD, registerBatchNormGradient, registerBroadcastReduceGradients, registerReluGradient } from './gradients.js';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 
@@ -47,6 +47,12 @@ function words(b: MathBackendCPU, t: TensorInfo): Float32Array | Int32Array | un
 
 function isF32(b: MathBackendCPU, ...ts: TensorInfo[]): boolean {
   return ts.every((t) => t.dtype === 'float32' && b.data.get(t.dataId).values instanceof Float32Array);
+}
+
+/** The values of a float32 tensor as a Float32Array (a converted copy if they are stored as int32/bool). */
+function asF32(b: MathBackendCPU, t: TensorInfo): Float32Array {
+  const v = b.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
 /** Output buffer for a native kernel: recycled from disposed tensors when possible (never zeroed: every native kernel writes all of its output). */
@@ -334,8 +340,16 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
     const { backend: b } = args;
     const { x, mean, variance, scale, dy } = args.inputs;
     const out = allocF32(b, size(x!.shape));
-    const F = (t: TensorInfo): Float32Array => (isF32(b, t) ? f32(b, t) : Float32Array.from(b.data.get(t.dataId).values as ArrayLike<number>));
+    const F = (t: TensorInfo): Float32Array => asF32(b, t);
     addon.batchNormGrad(args.attrs!.which as 0 | 1 | 2 | 3, F(x!), F(mean!), F(variance!), scale ? F(scale) : null, F(dy!), out, args.attrs!.varianceEpsilon as number);
+    return make(b, x!.shape, out);
+  });
+
+  k.set(RELU_GRAD, (args) => {
+    const { backend: b } = args;
+    const { x, dy } = args.inputs;
+    const out = allocF32(b, size(x!.shape));
+    addon.reluGrad(asF32(b, x!), asF32(b, dy!), out);
     return make(b, x!.shape, out);
   });
 
@@ -623,6 +637,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   registerBroadcastReduceGradients(NATIVE_BACKEND);
   registerBatchNormGradient(NATIVE_BACKEND);
+  registerReluGradient(NATIVE_BACKEND);
   const timed = process.env.DISTILLERY_KERNEL_TIMES === '1' || byShape;
   const wrap = (name: string, f: KFunc): tf.KernelFunc => (timed ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {

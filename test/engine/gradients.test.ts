@@ -103,3 +103,16 @@ describe('LayerNormalization (FusedBatchNorm) on the native engine', { skip: eng
     });
   });
 });
+
+describe('Relu gradient on the native engine', { skip: engine !== NATIVE_BACKEND && 'native addon not built' }, () => {
+  test('dy·step(x) in one pass is bit-identical to tfjs\'s Step/Cast/Multiply (zeros, negatives, NaN)', async () => {
+    const r = rng(21);
+    const x = randArr(r, [7, 33, 5]);
+    (x.values as Float32Array).set([0, -0, NaN, 1e-30, -1e-30], 0);
+    const w = randArr(r, [7, 33, 5]);
+    const fn = (): tf.Tensor[] => [tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), T(w))))(T(x))];
+    const [fast, stock] = await fastAndStock('relu', NATIVE_BACKEND, fn);
+    assert.deepEqual(fast[0], stock[0]);
+    assert.ok(Number.isNaN(fast[0][2]));
+  });
+});
