@@ -6,6 +6,7 @@
  * goes to the original cpu kernel, so results never depend on coverage.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { LAYER_NORM, LAYER_NORM_GRAD_GAMMA, LAYER_NORM_GRAD_X, registerLayerNormGradient } from './layerNorm.js';
 import { BATCH_NORM_GRAD, RELU_GRAD, registerBatchNormGradient, registerBroadcastReduceGradients, registerReluGradient } from './gradients.js';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
@@ -353,6 +354,36 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
     return make(b, x!.shape, out);
   });
 
+  // layer normalisation over the last axis (src/engine/layerNorm.ts)
+  const lnDims = (x: TensorInfo): [number, number] => {
+    const d = x.shape[x.shape.length - 1];
+    return [size(x.shape) / d, d];
+  };
+  k.set(LAYER_NORM, (args) => {
+    const { backend: b } = args;
+    const { x, gamma, beta } = args.inputs;
+    const [rows, d] = lnDims(x!);
+    const out = allocF32(b, size(x!.shape));
+    addon.layerNorm(asF32(b, x!), asF32(b, gamma!), asF32(b, beta!), out, rows, d, args.attrs!.epsilon as number);
+    return make(b, x!.shape, out);
+  });
+  k.set(LAYER_NORM_GRAD_X, (args) => {
+    const { backend: b } = args;
+    const { x, gamma, dy } = args.inputs;
+    const [rows, d] = lnDims(x!);
+    const out = allocF32(b, size(x!.shape));
+    addon.layerNormGradX(asF32(b, x!), asF32(b, gamma!), asF32(b, dy!), out, rows, d, args.attrs!.epsilon as number);
+    return make(b, x!.shape, out);
+  });
+  k.set(LAYER_NORM_GRAD_GAMMA, (args) => {
+    const { backend: b } = args;
+    const { x, dy } = args.inputs;
+    const [rows, d] = lnDims(x!);
+    const out = allocF32(b, d);
+    addon.layerNormGradGamma(asF32(b, x!), asF32(b, dy!), out, rows, d, args.attrs!.epsilon as number);
+    return make(b, [d], out);
+  });
+
   // tfjs-cpu's Cast to float32 from int32/bool keeps the Int32Array/Uint8Array under a float32
   // dtype, which sends every later float op on it (one-hot labels, padding masks) to the slow
   // JS kernels. Here such casts produce a real Float32Array (the same values, exactly).
@@ -638,6 +669,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   registerBroadcastReduceGradients(NATIVE_BACKEND);
   registerBatchNormGradient(NATIVE_BACKEND);
   registerReluGradient(NATIVE_BACKEND);
+  registerLayerNormGradient();
   const timed = process.env.DISTILLERY_KERNEL_TIMES === '1' || byShape;
   const wrap = (name: string, f: KFunc): tf.KernelFunc => (timed ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {

@@ -7,7 +7,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { CnnConfig, MlpConfig, ModelConfig, TransformerConfig } from './config.js';
-import { deriveSeed, MaskedMeanPool, MultiHeadSelfAttention, PaddingMask, PositionEmbedding, registerDistilleryLayers, SeededDropout } from './layers.js';
+import { deriveSeed, LayerNorm, MaskedMeanPool, MultiHeadSelfAttention, PaddingMask, PositionEmbedding, registerDistilleryLayers, SeededDropout } from './layers.js';
 import { InputError } from '../util/errors.js';
 
 const SOURCE = 'model config';
@@ -125,7 +125,7 @@ function buildTransformer(config: TransformerConfig, inputShape: number[], ctx: 
   let x = apply(tokenEmbedding, ids);
   x = apply(new PositionEmbedding({ maxLen: config.maxLen, seed: deriveSeed(ctx.seed, 'position_embedding'), name: 'position_embedding' }), x);
   x = dropout(ctx, x, config.dropout, 'embedding_dropout');
-  const layerNorm = (name: string, y: Sym): Sym => apply(tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5, name }), y);
+  const layerNorm = (name: string, y: Sym): Sym => apply(new LayerNorm({ epsilon: 1e-5, name }), y);
   const residual = (name: string, a: Sym, b: Sym): Sym => apply(tfl.layers.add({ name }), [a, b]);
   for (let l = 1; l <= config.layers; l++) {
     const p = `block${l}`;
