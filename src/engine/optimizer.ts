@@ -197,8 +197,7 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   if (spec.kind === 'sgd') return tf.train.sgd(spec.learningRate);
   if (spec.kind === 'momentum') return tf.train.momentum(spec.learningRate, spec.momentum ?? 0.9);
   const beta1 = spec.beta1 ?? 0.9, beta2 = spec.beta2 ?? 0.999;
-  if (tf.getBackend() === NATIVE_BACKEND && loadAddon()) {
-    return new NativeAdamOptimizer(spec.learningRate, beta1, beta2, spec.epsilon);
-  }
-  return tf.train.adam(spec.learningRate, beta1, beta2, spec.epsilon);
+  // Frugal backprop helps every backend (it only frees tensors earlier); the fused update
+  // applies on the native engine, the stock update elsewhere.
+  return new NativeAdamOptimizer(spec.learningRate, beta1, beta2, spec.epsilon);
 }
