@@ -33,6 +33,7 @@ export interface TrainingFlags {
   lr?: number;
   optimizer?: 'adam' | 'sgd';
   patience?: number;
+  monitor?: 'loss' | 'accuracy';
 }
 
 export function trainingFromFlags(flags: TrainingFlags): TrainingConfig {
@@ -42,5 +43,6 @@ export function trainingFromFlags(flags: TrainingFlags): TrainingConfig {
     optimizer: flags.optimizer ?? DEFAULT_TRAINING.optimizer,
     learningRate: flags.lr ?? DEFAULT_TRAINING.learningRate,
     patience: flags.patience ?? DEFAULT_TRAINING.patience,
+    monitor: flags.monitor ?? DEFAULT_TRAINING.monitor,
   };
 }

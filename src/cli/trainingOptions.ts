@@ -9,7 +9,8 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--batch-size <n>', `minibatch size (default ${DEFAULT_TRAINING.batchSize})`, parseInteger('batch-size', 1))
     .option('--lr <x>', `learning rate (default ${DEFAULT_TRAINING.learningRate})`, parseNumber('lr', 1e-8, 10))
     .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULT_TRAINING.optimizer})`).choices(['adam', 'sgd']))
-    .option('--patience <n>', `early-stopping patience in epochs on validation loss, 0 = off (default ${DEFAULT_TRAINING.patience})`, parseInteger('patience', 0))
+    .option('--patience <n>', `early-stopping patience in epochs without validation improvement, 0 = off (default ${DEFAULT_TRAINING.patience})`, parseInteger('patience', 0))
+    .addOption(new Option('--monitor <metric>', `early stopping watches validation loss or accuracy (default ${DEFAULT_TRAINING.monitor})`).choices(['loss', 'accuracy']))
     .option('--validation <size>', 'validation examples held out of the training file: a count, or a fraction in (0,1) (default 0.1)', parseNumber('validation', 0))
     .option('--seed <n>', 'random seed: the same seed and data give the same model (default 1)', parseInteger('seed'), 1);
 }

@@ -87,6 +87,7 @@ export const updateExperimentSchema = z
         optimizer: z.enum(['adam', 'sgd']).default(DEFAULT_TRAINING.optimizer),
         learningRate: z.number().positive().default(DEFAULT_TRAINING.learningRate),
         patience: z.number().int().min(0).default(DEFAULT_TRAINING.patience),
+        monitor: z.enum(['loss', 'accuracy']).default('loss'),
       })
       .default(DEFAULT_TRAINING),
     /** One trial per seed: a fresh split, base model and update for every method. */

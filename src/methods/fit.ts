@@ -15,8 +15,10 @@ export interface TrainingConfig {
   batchSize: number;
   optimizer: 'adam' | 'sgd';
   learningRate: number;
-  /** Early-stopping patience in epochs on validation loss (0 = off). */
+  /** Early-stopping patience in epochs on the monitored validation metric (0 = off). */
   patience: number;
+  /** Early stopping's validation metric: 'loss' (cross entropy) or 'accuracy' (default 'loss'). */
+  monitor: 'loss' | 'accuracy';
 }
 
 /** Defaults of the CLI and of experiment configs (those of the main job, configs/letter-update.yaml). */
@@ -26,6 +28,7 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   optimizer: 'adam',
   learningRate: 1e-3,
   patience: 20,
+  monitor: 'loss',
 };
 
 export interface FitRequest {
@@ -56,7 +59,7 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
     optimizer: req.training.optimizer,
     learningRate: req.training.learningRate,
     validation: req.validation,
-    earlyStopping: req.validation && req.training.patience > 0 ? { patience: req.training.patience } : false,
+    earlyStopping: req.validation && req.training.patience > 0 ? { patience: req.training.patience, monitor: req.training.monitor } : false,
     seed: req.seed,
     progress: req.progress,
     label: req.label,

@@ -13,8 +13,14 @@ import { predictLogits } from '../models/predict.js';
 import { createOptimizer } from '../engine/optimizer.js';
 
 export interface EarlyStopping {
-  /** Epochs without improvement of the validation loss before stopping. */
+  /** Epochs without improvement of the monitored validation metric before stopping. */
   patience: number;
+  /**
+   * What "improvement" means: 'loss' (default) a lower validation cross entropy; 'accuracy' a
+   * higher validation accuracy, or the same accuracy at a lower loss (the tie-break matters
+   * with small validation sets, where accuracy moves in coarse steps).
+   */
+  monitor?: 'loss' | 'accuracy';
   /** Put back the weights of the best validation epoch at the end (default true). */
   restoreBest?: boolean;
 }
@@ -108,6 +114,12 @@ function makeOptimizer(opts: TrainOptions): tf.Optimizer {
   return opts.momentum ? createOptimizer({ kind: 'momentum', learningRate, momentum: opts.momentum }) : createOptimizer({ kind: 'sgd', learningRate });
 }
 
+/** Whether an epoch's validation numbers improve on the best so far. */
+function improves(monitor: 'loss' | 'accuracy', r: EpochRecord, best: { loss: number; accuracy: number }): boolean {
+  if (monitor === 'loss') return r.valLoss! < best.loss;
+  return r.valAccuracy! > best.accuracy || (r.valAccuracy! === best.accuracy && r.valLoss! < best.loss);
+}
+
 /**
  * Minibatch training of `model` on `train` with a per-example objective. Reference logits,
  * example weights and probes plug in through the options; the loop itself does not change.
@@ -127,7 +139,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const early = opts.earlyStopping && opts.validation ? opts.earlyStopping : undefined;
 
   const history: EpochRecord[] = [];
-  let best: { loss: number; epoch: number; weights?: tf.Tensor[] } = { loss: Infinity, epoch: 0 };
+  let best: { loss: number; accuracy: number; epoch: number; weights?: tf.Tensor[] } = { loss: Infinity, accuracy: -Infinity, epoch: 0 };
   let steps = 0;
   let stoppedEarly = false;
   const xBuf = new Float32Array(batchSize * d);
@@ -194,9 +206,9 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
         ...(record.valAccuracy !== undefined ? { val_loss: record.valLoss!, val_acc: record.valAccuracy } : {}),
       });
       if (early) {
-        if (record.valLoss! < best.loss) {
+        if (improves(early.monitor ?? 'loss', record, best)) {
           best.weights?.forEach((t) => t.dispose());
-          best = { loss: record.valLoss!, epoch, weights: early.restoreBest === false ? undefined : variables.map((v) => tf.clone(v)) };
+          best = { loss: record.valLoss!, accuracy: record.valAccuracy!, epoch, weights: early.restoreBest === false ? undefined : variables.map((v) => tf.clone(v)) };
         } else if (epoch - best.epoch >= early.patience) {
           stoppedEarly = true;
           break;

@@ -18,7 +18,9 @@ const info = await initEngine({ backend: loadAddon() ? 'native' : 'cpu' });
 after(() => resetEngineForTests());
 
 /** Output and gradients (x, gamma, beta) of sum(layerNorm(x) · w). */
-function withGrads(x: Arr, gamma: Arr, beta: Arr, w: Arr, eps: number, op = layerNorm): () => tf.Tensor[] {
+type LayerNormOp = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number) => tf.Tensor;
+
+function withGrads(x: Arr, gamma: Arr, beta: Arr, w: Arr, eps: number, op: LayerNormOp = layerNorm): () => tf.Tensor[] {
   return () => {
     const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.sum(tf.mul(op(a, g, b, eps), T(w)));
     return [op(T(x), T(gamma), T(beta), eps), ...tf.grads(f)([T(x), T(gamma), T(beta)])];

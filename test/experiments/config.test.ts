@@ -11,6 +11,8 @@ test('defaults follow the paper protocol', () => {
   assert.deepEqual(cfg.split, { initial: 1000, validation: 100, newBatch: 1000 });
   assert.equal(cfg.data, 'letter');
   assert.ok(cfg.seeds.length >= 3);
+  assert.equal(cfg.training.monitor, 'loss');
+  assert.equal(parseExperimentConfig({ training: { monitor: 'accuracy' } }).training.monitor, 'accuracy');
 });
 
 test('bare method names get their default parameters', () => {
@@ -27,6 +29,7 @@ test('mistakes are reported with the field that is wrong', () => {
   bad({ trainng: {} }, /trainng|Unrecognized/);
   bad({ model: { kind: 'rnn' } }, /model/);
   bad({ split: { initial: -5 } }, /split\.initial/);
+  bad({ training: { monitor: 'f1' } }, /training\.monitor/);
 });
 
 test('YAML files load, and unreadable or malformed files are named', async () => {

@@ -10,7 +10,7 @@ import { accuracy, disagreement, letterSplits } from '../helpers/letter.js';
 
 const data = await letterSplits({ initial: 600, validation: 200, newBatch: 600, test: 2000 });
 const K = data.spec.classNames.length;
-const training: TrainingConfig = { epochs: 25, batchSize: 64, optimizer: 'adam', learningRate: 0.01, patience: 0 };
+const training: TrainingConfig = { epochs: 25, batchSize: 64, optimizer: 'adam', learningRate: 0.01, patience: 0, monitor: 'loss' };
 const updateTrain = concatDatasets(data.initial, data.newBatch);
 const { trained: base } = await fitModel({
   architecture: { kind: 'mlp', hidden: [64] },

@@ -56,6 +56,27 @@ test('early stopping keeps the weights of the best validation epoch', async () =
   assert.ok(Math.abs(evaluate(model, data.validation).loss - best) < 1e-4);
 });
 
+test("early stopping on validation accuracy keeps the most accurate epoch (ties: the lower loss)", async () => {
+  const model = mlp(2);
+  const result = await trainModel(model, data.initial, {
+    objective: crossEntropyObjective(),
+    epochs: 200,
+    learningRate: 0.05,
+    validation: data.validation,
+    earlyStopping: { patience: 3, monitor: 'accuracy' },
+    seed: 2,
+  });
+  assert.ok(result.stoppedEarly, 'expected early stopping');
+  const bestAcc = Math.max(...result.history.map((h) => h.valAccuracy!));
+  const kept = result.history[result.bestEpoch - 1];
+  assert.equal(kept.valAccuracy, bestAcc);
+  const tied = result.history.filter((h) => h.valAccuracy === bestAcc && h.epoch <= result.bestEpoch);
+  assert.equal(kept.valLoss, Math.min(...tied.map((h) => h.valLoss!)));
+  // stopped `patience` epochs after the last improvement
+  assert.equal(result.epochsRun, result.bestEpoch + 3);
+  assert.ok(Math.abs(evaluate(model, data.validation).accuracy - bestAcc) < 1e-6);
+});
+
 test('example weights act: zero weight on one class leaves it unlearned', async () => {
   const target = data.initial.labels[0];
   const weights = Float32Array.from(data.initial.labels, (y) => (y === target ? 0 : 1));
