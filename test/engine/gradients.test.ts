@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initEngine, resetEngineForTests } from '../../src/engine/index.js';
+import { initEngine, resetEngineForTests, setEngineThreads } from '../../src/engine/index.js';
 import { loadAddon } from '../../src/engine/addon.js';
 import { NATIVE_BACKEND } from '../../src/engine/nativeBackend.js';
 import { fastGradients, tileGradient } from '../../src/engine/gradients.js';
@@ -58,8 +58,10 @@ describe('Tile gradient', () => {
 
 describe('LayerNormalization (FusedBatchNorm) on the native engine', { skip: engine !== NATIVE_BACKEND && 'native addon not built' }, () => {
   const r = rng(3);
-  for (const shape of [[4, 5, 6], [2, 64, 128], [1, 1, 7], [3, 9]]) {
-    test(`forward and gradients of tfjs-layers layerNormalization ${JSON.stringify(shape)} are bit-identical to tfjs's`, async () => {
+  for (const [shape, threads] of [[[4, 5, 6], 1], [[2, 64, 128], 1], [[2, 64, 128], 2], [[1, 1, 7], 1], [[3, 9], 1]] as Array<[number[], number]>) {
+    test(`forward and gradients of tfjs-layers layerNormalization ${JSON.stringify(shape)} (${threads} thread${threads > 1 ? 's' : ''}) are bit-identical to tfjs's`, async () => {
+      setEngineThreads(threads);
+      after(() => setEngineThreads(1));
       const d = shape[shape.length - 1];
       const x = randArr(r, shape, -3, 3), w = randArr(r, shape), gamma = randArr(r, [d], 0.5, 1.5), beta = randArr(r, [d]);
       const layer = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5 });
@@ -105,11 +107,13 @@ describe('LayerNormalization (FusedBatchNorm) on the native engine', { skip: eng
 });
 
 describe('Relu gradient on the native engine', { skip: engine !== NATIVE_BACKEND && 'native addon not built' }, () => {
-  test('dy·step(x) in one pass is bit-identical to tfjs\'s Step/Cast/Multiply (zeros, negatives, NaN)', async () => {
+  for (const threads of [1, 2]) test(`dy·step(x) in one pass (${threads} thread${threads > 1 ? 's' : ''}) is bit-identical to tfjs's Step/Cast/Multiply (zeros, negatives, NaN)`, async () => {
+    setEngineThreads(threads);
+    after(() => setEngineThreads(1));
     const r = rng(21);
-    const x = randArr(r, [7, 33, 5]);
+    const x = randArr(r, [7, 330, 50]);
     (x.values as Float32Array).set([0, -0, NaN, 1e-30, -1e-30], 0);
-    const w = randArr(r, [7, 33, 5]);
+    const w = randArr(r, [7, 330, 50]);
     const fn = (): tf.Tensor[] => [tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), T(w))))(T(x))];
     const [fast, stock] = await fastAndStock('relu', NATIVE_BACKEND, fn);
     assert.deepEqual(fast[0], stock[0]);

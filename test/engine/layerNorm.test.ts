@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initEngine, resetEngineForTests } from '../../src/engine/index.js';
+import { initEngine, resetEngineForTests, setEngineThreads } from '../../src/engine/index.js';
 import { loadAddon } from '../../src/engine/addon.js';
 import { NATIVE_BACKEND } from '../../src/engine/nativeBackend.js';
 import { LAYER_NORM, layerNorm, layerNormReference } from '../../src/engine/layerNorm.js';
@@ -29,9 +29,11 @@ function withGrads(x: Arr, gamma: Arr, beta: Arr, w: Arr, eps: number, op: Layer
 
 describe('layerNorm', () => {
   const r = rng(17);
-  const shapes = [[4, 8], [3, 5, 7], [1, 1, 1], [2, 64, 128], [6, 1, 33]];
-  for (const shape of shapes) {
-    test(`${JSON.stringify(shape)}: ${info.backend} kernels match the core-op reference on cpu (forward and gradients)`, async () => {
+  const shapes = [[4, 8], [3, 5, 7], [1, 1, 1], [2, 64, 128], [6, 1, 33], [300, 257]];
+  const threadCounts = info.backend === NATIVE_BACKEND ? [1, 2] : [1];
+  for (const [shape, threads] of shapes.flatMap((sh) => threadCounts.map((t) => [sh, t] as const))) {
+    test(`${JSON.stringify(shape)}: ${info.backend} kernels (${threads} thread${threads > 1 ? 's' : ''}) match the core-op reference on cpu (forward and gradients)`, async () => {
+      setEngineThreads(threads);
       const d = shape[shape.length - 1];
       const x = randArr(r, shape, -4, 6), gamma = randArr(r, [d], 0.5, 1.5), beta = randArr(r, [d]), w = randArr(r, shape);
       const ref = await runOn('cpu', withGrads(x, gamma, beta, w, 1e-5, layerNormReference));
@@ -42,6 +44,7 @@ describe('layerNorm', () => {
         const e = maxRelErr(g.values, ref[i].values);
         assert.ok(e < 2e-4, `output ${i} (y, dx, dgamma, dbeta) differs by ${e}`);
       });
+      setEngineThreads(1);
       if (d === 1) assert.ok([...got[0].values].every((v) => v === beta.values[0]), 'one feature: y = beta');
     });
   }
