@@ -93,6 +93,14 @@ export interface TrialOutcome {
 }
 
 /**
+ * Text preprocessing that fits the model: a transformer's `vocabSize` bounds the vocabulary
+ * (so every token id has an embedding row) and its `maxLen` is the sequence length.
+ */
+export function textOptionsFor(model: UpdateExperimentConfig['model']): { maxVocab?: number; maxLen?: number } {
+  return model.kind === 'transformer' ? { maxVocab: model.vocabSize, maxLen: model.maxLen } : {};
+}
+
+/**
  * One trial of the update experiment (methods.md §1) for one seed: draw the initial
  * sample, validation sample and new batch; train the base model on the initial sample;
  * train the new model on initial + new batch with every method; measure accuracy, churn
@@ -105,7 +113,7 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
   const methods = cfg.methods.map(normaliseMethod);
   const split = splitUpdateScenario(rawSize(pool), { ...cfg.split, seed, source: pool.source });
   const initialRaw = subsetRaw(pool, split.initial);
-  const spec: PreprocessingSpec = fitPreprocessing(initialRaw);
+  const spec: PreprocessingSpec = fitPreprocessing(initialRaw, textOptionsFor(cfg.model));
   const classNames = spec.classNames;
   const numClasses = classNames.length;
   const initial = applyPreprocessing(spec, initialRaw);
