@@ -7,6 +7,7 @@ import { trainCommand } from './commands/train.js';
 import { updateCommand } from './commands/update.js';
 import { compareCommand } from './commands/compare.js';
 import { predictCommand } from './commands/predict.js';
+import { gateCommand } from './commands/gate.js';
 import { demoCommand, runCommand } from './commands/experiment.js';
 
 /** Builds the `distillery` command tree. */
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, predictCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, gateCommand, predictCommand]) {
     program.addCommand(make(globals));
   }
   program.exitOverride();

@@ -18,11 +18,11 @@ export interface TrainingConfig {
   /** Early-stopping patience in epochs on the monitored validation metric (0 = off). */
   patience: number;
   /** Early stopping's validation metric: 'loss' (cross entropy) or 'accuracy' (default 'loss'). */
-  monitor: 'loss' | 'accuracy';
+  monitor?: 'loss' | 'accuracy';
 }
 
 /** Defaults of the CLI and of experiment configs (those of the main job, configs/letter-update.yaml). */
-export const DEFAULT_TRAINING: TrainingConfig = {
+export const DEFAULT_TRAINING: Required<TrainingConfig> = {
   epochs: 150,
   batchSize: 32,
   optimizer: 'adam',
@@ -59,7 +59,7 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
     optimizer: req.training.optimizer,
     learningRate: req.training.learningRate,
     validation: req.validation,
-    earlyStopping: req.validation && req.training.patience > 0 ? { patience: req.training.patience, monitor: req.training.monitor } : false,
+    earlyStopping: req.validation && req.training.patience > 0 ? { patience: req.training.patience, monitor: req.training.monitor ?? 'loss' } : false,
     seed: req.seed,
     progress: req.progress,
     label: req.label,

@@ -44,3 +44,12 @@ export {
   type ComparisonMetrics,
   type ComparisonReport,
 } from './compare.js';
+export {
+  GATE_LIMIT_NAMES,
+  evaluateGate,
+  renderGate,
+  type GateCheck,
+  type GateMetric,
+  type GatePolicy,
+  type GateVerdict,
+} from './gate.js';

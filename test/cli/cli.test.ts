@@ -26,8 +26,8 @@ const quick = ['--epochs', '8', '--batch-size', '64', '--lr', '0.01'];
 test('--help documents every command', () => {
   const top = runCli(['--help']);
   assert.equal(top.code, 0);
-  for (const cmd of ['demo', 'run', 'train', 'update', 'compare', 'predict']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
-  for (const cmd of ['demo', 'run', 'train', 'update', 'compare', 'predict']) {
+  for (const cmd of ['demo', 'run', 'train', 'update', 'compare', 'gate', 'predict']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+  for (const cmd of ['demo', 'run', 'train', 'update', 'compare', 'gate', 'predict']) {
     const r = runCli([cmd, '--help']);
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, /Usage: distillery/);
@@ -114,4 +114,45 @@ test('bad input gets a one-line error naming the problem, exit code 2, and no pa
   expectBadInput(['compare', '--old', badPreds, '--new', badPreds, '--data', testCsv, '--label', 'letter'], /bad-preds\.csv: has 2 predictions but .* has 1000 rows/);
   const r = runCli(['train', '--nonsense']);
   assert.equal(r.code, 2);
+});
+
+test('gate: exit 0 when the new model is within the limits, 3 when it is not, 2 for a gate without limits', () => {
+  // Predictions files for the 1000 test rows: old wrong on rows 0–99, new wrong on rows 50–79
+  // (the same answers) and 900–919: NFR 2%, churn 9%, accuracy 90% → 95%.
+  const labels = lines.slice(5001, 6001).map((l) => l.split(',')[0].replace(/"/g, ''));
+  const other = (y: string) => (y === 'A' ? 'B' : 'A');
+  const preds = (wrong: (i: number) => boolean) => 'prediction\n' + labels.map((y, i) => (wrong(i) ? other(y) : y)).join('\n') + '\n';
+  const oldP = join(dir, 'gate-old.csv'), newP = join(dir, 'gate-new.csv');
+  writeFileSync(oldP, preds((i) => i < 100));
+  writeFileSync(newP, preds((i) => (i >= 50 && i < 80) || (i >= 900 && i < 920)));
+  const base = ['gate', '--old', oldP, '--new', newP, '--data', testCsv, '--label', 'letter'];
+
+  const ok = runCli([...base, '--max-nfr', '0.03', '--min-accuracy-gain', '0']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /pass {2}NFR 2\.00% ≤ 3\.00%/);
+  assert.match(ok.stdout, /release gate: PASSED/);
+
+  const verdictFile = join(dir, 'gate.json');
+  const blocked = runCli([...base, '--max-nfr', '0.025', '--decide-on', 'bound', '--json', verdictFile]);
+  assert.equal(blocked.code, 3, blocked.stderr);
+  assert.match(blocked.stdout, /FAIL {2}NFR \d\.\d\d% \(upper 95% bound\) > 2\.50%/);
+  assert.match(blocked.stderr, /release blocked/);
+  const json = JSON.parse(readFileSync(verdictFile, 'utf8'));
+  assert.equal(json.verdict.passed, false);
+  assert.equal(json.comparison.n, 1000);
+  assert.equal(json.comparison.counts.negativeFlips, 20);
+
+  // a policy file, overridden by a flag
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'maxChurn: 0.05\nminAccuracy: 0.9\n');
+  const byFile = runCli([...base, '--policy', policy]);
+  assert.equal(byFile.code, 3);
+  assert.match(byFile.stdout, /FAIL {2}churn 9\.00% > 5\.00%/);
+  assert.equal(runCli([...base, '--policy', policy, '--max-churn', '0.1']).code, 0);
+
+  expectBadInput(base, /no limits given/);
+  writeFileSync(policy, 'maxNFR: 0.02\n');
+  expectBadInput([...base, '--policy', policy], /policy\.yaml: .*maxNFR|policy\.yaml: .*Unrecognized/);
+  expectBadInput([...base, '--max-pd', '0.1'], /--max-pd: needs class probabilities/);
+  expectBadInput([...base, '--max-nfr', '2'], /--max-nfr/);
 });
