@@ -7,8 +7,9 @@
  * run (importing this module runs it), as with any tfjs custom layer. MLPs and CNNs use
  * no custom class in their saved form and load in plain tfjs.
  *
- * Every layer computes with differentiable tfjs-core ops only, so gradients flow through
- * them with any backend that has those ops' kernels.
+ * Every layer computes with differentiable tfjs-core ops, so gradients flow through them
+ * with any backend that has those ops' kernels; LayerNorm uses the engine's `layerNorm` op,
+ * one registered kernel with its gradient on the native engine and core ops elsewhere.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
