@@ -21,6 +21,7 @@ export const fastGradients = { tile: true, batchNorm: true, sumMean: true, relu:
 
 /** The gradient of tile(x, reps) with respect to x: dy summed over the repetitions. */
 export function tileGradient(dy: tf.Tensor, xShape: number[], reps: number[]): tf.Tensor {
+  if (xShape.includes(0) || reps.includes(0)) return tf.zeros(xShape);
   const shape: number[] = [];
   const axes: number[] = [];
   xShape.forEach((n, i) => {

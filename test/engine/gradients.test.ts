@@ -53,6 +53,11 @@ describe('Tile gradient', () => {
     const dx = tileGradient(tf.tensor1d([1, 2, 3, 4, 5, 6]), [2], [3]);
     assert.deepEqual([...dx.dataSync()], [9, 12]);
     dx.dispose();
+    // empty tiles: a zero gradient of x's shape
+    const empty = tileGradient(tf.zeros([0, 3]), [2, 3], [0, 1]);
+    assert.deepEqual(empty.shape, [2, 3]);
+    assert.deepEqual([...empty.dataSync()], [0, 0, 0, 0, 0, 0]);
+    empty.dispose();
   });
 });
 
