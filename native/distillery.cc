@@ -176,7 +176,6 @@ static inline float* F32(const Napi::Value& v) { return v.As<Napi::Float32Array>
 static inline int32_t* I32(const Napi::Value& v) { return v.As<Napi::Int32Array>().Data(); }
 static inline int64_t I(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
 static inline double D(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
-static inline double D_(const Napi::Value& v) { return D(v); }
 static inline bool B(const Napi::Value& v) { return v.ToBoolean().Value(); }
 static inline float* F32orNull(const Napi::Value& v) { return v.IsTypedArray() ? F32(v) : nullptr; }
 // Any 4-byte typed array (Float32Array / Int32Array / Uint32Array) as raw 32-bit words.
@@ -1233,63 +1232,63 @@ static Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
 // statistics accumulated in double. The gradients recompute each row's statistics (the row is
 // in cache) instead of keeping them from the forward pass.
 
-static inline void row_stats(const float* x, int64_t D, double eps, float& mean, float& rstd) {
+static inline void row_stats(const float* x, int64_t cols, double eps, float& mean, float& rstd) {
   double s = 0.0;
-  for (int64_t j = 0; j < D; ++j) s += x[j];
-  const double m = s / double(D);
+  for (int64_t j = 0; j < cols; ++j) s += x[j];
+  const double m = s / double(cols);
   double v = 0.0;
-  for (int64_t j = 0; j < D; ++j) {
+  for (int64_t j = 0; j < cols; ++j) {
     const double d = double(x[j]) - m;
     v += d * d;
   }
   mean = float(m);
-  rstd = float(1.0 / std::sqrt(v / double(D) + eps));
+  rstd = float(1.0 / std::sqrt(v / double(cols) + eps));
 }
 
-// layerNorm(x, gamma, beta, y, rows, D, eps)
+// layerNorm(x, gamma, beta, y, rows, cols, eps)
 static Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   const float* x = F32(info[0]);
   const float* gamma = F32(info[1]);
   const float* beta = F32(info[2]);
   float* y = F32(info[3]);
-  const int64_t rows = I(info[4]), D = I(info[5]);
-  const double eps = D_(info[6]);
-  parallel_for(rows, 6.0 * double(D), [&](int64_t r0, int64_t r1) {
+  const int64_t rows = I(info[4]), cols = I(info[5]);
+  const double eps = D(info[6]);
+  parallel_for(rows, 6.0 * double(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * D;
-      float* yr = y + r * D;
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
       float mean, rstd;
-      row_stats(xr, D, eps, mean, rstd);
-      for (int64_t j = 0; j < D; ++j) yr[j] = (xr[j] - mean) * rstd * gamma[j] + beta[j];
+      row_stats(xr, cols, eps, mean, rstd);
+      for (int64_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mean) * rstd * gamma[j] + beta[j];
     }
   });
   return info.Env().Undefined();
 }
 
-// layerNormGradX(x, gamma, dy, dx, rows, D, eps):
+// layerNormGradX(x, gamma, dy, dx, rows, cols, eps):
 // dx = rstd · (g - mean(g) - xhat · mean(g · xhat)), g = dy · gamma, xhat = (x - mean) · rstd
 static Napi::Value LayerNormGradX(const Napi::CallbackInfo& info) {
   const float* x = F32(info[0]);
   const float* gamma = F32(info[1]);
   const float* dy = F32(info[2]);
   float* dx = F32(info[3]);
-  const int64_t rows = I(info[4]), D = I(info[5]);
-  const double eps = D_(info[6]);
-  parallel_for(rows, 10.0 * double(D), [&](int64_t r0, int64_t r1) {
+  const int64_t rows = I(info[4]), cols = I(info[5]);
+  const double eps = D(info[6]);
+  parallel_for(rows, 10.0 * double(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * D;
-      const float* dyr = dy + r * D;
-      float* dxr = dx + r * D;
+      const float* xr = x + r * cols;
+      const float* dyr = dy + r * cols;
+      float* dxr = dx + r * cols;
       float mean, rstd;
-      row_stats(xr, D, eps, mean, rstd);
+      row_stats(xr, cols, eps, mean, rstd);
       double sg = 0.0, sgx = 0.0;
-      for (int64_t j = 0; j < D; ++j) {
+      for (int64_t j = 0; j < cols; ++j) {
         const float g = dyr[j] * gamma[j];
         sg += g;
         sgx += double(g) * double((xr[j] - mean) * rstd);
       }
-      const float mg = float(sg / double(D)), mgx = float(sgx / double(D));
-      for (int64_t j = 0; j < D; ++j) {
+      const float mg = float(sg / double(cols)), mgx = float(sgx / double(cols));
+      for (int64_t j = 0; j < cols; ++j) {
         const float xhat = (xr[j] - mean) * rstd;
         dxr[j] = rstd * (dyr[j] * gamma[j] - mg - xhat * mgx);
       }
@@ -1298,37 +1297,37 @@ static Napi::Value LayerNormGradX(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// layerNormGradGamma(x, dy, dgamma, rows, D, eps): dgamma = Σ_rows dy · xhat
+// layerNormGradGamma(x, dy, dgamma, rows, cols, eps): dgamma = Σ_rows dy · xhat
 static Napi::Value LayerNormGradGamma(const Napi::CallbackInfo& info) {
   const float* x = F32(info[0]);
   const float* dy = F32(info[1]);
   float* dgamma = F32(info[2]);
-  const int64_t rows = I(info[3]), D = I(info[4]);
-  const double eps = D_(info[5]);
+  const int64_t rows = I(info[3]), cols = I(info[4]);
+  const double eps = D(info[5]);
   const int T = pool().size();
-  const bool threaded = T > 1 && double(rows) * double(D) * 6.0 >= 60000.0;
+  const bool threaded = T > 1 && double(rows) * double(cols) * 6.0 >= 60000.0;
   const int parts = threaded ? T : 1;
-  std::vector<double> acc(size_t(parts) * size_t(D), 0.0);
+  std::vector<double> acc(size_t(parts) * size_t(cols), 0.0);
   auto work = [&](int64_t r0, int64_t r1, double* a) {
     for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * D;
-      const float* dyr = dy + r * D;
+      const float* xr = x + r * cols;
+      const float* dyr = dy + r * cols;
       float mean, rstd;
-      row_stats(xr, D, eps, mean, rstd);
-      for (int64_t j = 0; j < D; ++j) a[j] += double(dyr[j] * ((xr[j] - mean) * rstd));
+      row_stats(xr, cols, eps, mean, rstd);
+      for (int64_t j = 0; j < cols; ++j) a[j] += double(dyr[j] * ((xr[j] - mean) * rstd));
     }
   };
   if (threaded) {
     pool().run([&](int w, int nw) {
       const int64_t r0 = rows * w / nw, r1 = rows * (w + 1) / nw;
-      work(r0, r1, acc.data() + size_t(w) * size_t(D));
+      work(r0, r1, acc.data() + size_t(w) * size_t(cols));
     });
   } else {
     work(0, rows, acc.data());
   }
-  for (int64_t j = 0; j < D; ++j) {
+  for (int64_t j = 0; j < cols; ++j) {
     double s = 0.0;
-    for (int p = 0; p < parts; ++p) s += acc[size_t(p) * size_t(D) + size_t(j)];
+    for (int p = 0; p < parts; ++p) s += acc[size_t(p) * size_t(cols) + size_t(j)];
     dgamma[j] = float(s);
   }
   return info.Env().Undefined();

@@ -36,53 +36,51 @@ export function tileGradient(dy: tf.Tensor, xShape: number[], reps: number[]): t
   return tf.reshape(tf.sum(tf.reshape(dy, shape), axes), xShape);
 }
 
-let tileDone = false;
+type Thunks = Record<string, () => tf.Tensor>;
+type FastGradient = (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Thunks | undefined;
 
-/** Replaces the Tile gradient (idempotent). */
-export function registerTileGradient(): void {
-  if (tileDone) return;
-  tileDone = true;
-  const orig = tf.getGradient('Tile');
+const replaced = new Set<string>();
+
+/**
+ * Puts `fast` in place of the registered gradient of `kernelName` (once per kernel); where
+ * `fast` returns undefined, tfjs's own gradient runs.
+ */
+function replaceGradient(kernelName: string, fast: FastGradient): void {
+  if (replaced.has(kernelName)) return;
+  replaced.add(kernelName);
+  const orig = tf.getGradient(kernelName);
   if (!orig) return;
   tf.registerGradient({
     ...orig,
-    gradFunc: (dy, saved, attrs) => {
-      const x = saved[0];
-      const d = Array.isArray(dy) ? dy[0] : dy;
-      const reps = (attrs as unknown as { reps: number[] }).reps;
-      if (!fastGradients.tile || !x || d.dtype !== 'float32' || reps.length !== x.shape.length) return orig.gradFunc(dy, saved, attrs);
-      return { x: () => tileGradient(d, x.shape, reps) };
-    },
+    gradFunc: (dy, saved, attrs) => fast(Array.isArray(dy) ? dy[0] : dy, saved, attrs as tf.NamedAttrMap) ?? orig.gradFunc(dy, saved, attrs),
   });
 }
 
-let sumMeanDone = false;
+/** Replaces the Tile gradient (every backend). */
+export function registerTileGradient(): void {
+  replaceGradient('Tile', (d, [x], attrs) => {
+    const reps = (attrs as unknown as { reps: number[] }).reps;
+    if (!fastGradients.tile || !x || d.dtype !== 'float32' || reps.length !== x.shape.length) return undefined;
+    return { x: () => tileGradient(d, x.shape, reps) };
+  });
+}
 
-/** Replaces the Sum and Mean gradients when `backend` is the current backend (idempotent). */
+/** Replaces the Sum and Mean gradients when `backend` is the current backend. */
 export function registerBroadcastReduceGradients(backend: string): void {
-  if (sumMeanDone) return;
-  sumMeanDone = true;
   for (const name of ['Sum', 'Mean'] as const) {
-    const orig = tf.getGradient(name);
-    if (!orig) continue;
-    tf.registerGradient({
-      ...orig,
-      gradFunc: (dy, saved, attrs) => {
-        const x = saved[0];
-        const d = Array.isArray(dy) ? dy[0] : dy;
-        if (!fastGradients.sumMean || tf.getBackend() !== backend || !x || d.dtype !== 'float32') return orig.gradFunc(dy, saved, attrs);
-        const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
-        const expanded = x.shape.slice();
-        for (const a of axes) expanded[a] = 1;
-        const reduceSize = axes.reduce((p, a) => p * x.shape[a], 1);
-        return {
-          x: () => {
-            let e = tf.reshape(d, expanded);
-            if (name === 'Mean') e = tf.div(e, reduceSize);
-            return tf.broadcastTo(e, x.shape);
-          },
-        };
-      },
+    replaceGradient(name, (d, [x], attrs) => {
+      if (!fastGradients.sumMean || tf.getBackend() !== backend || !x || d.dtype !== 'float32') return undefined;
+      const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+      const expanded = x.shape.slice();
+      for (const a of axes) expanded[a] = 1;
+      const reduceSize = axes.reduce((p, a) => p * x.shape[a], 1);
+      return {
+        x: () => {
+          let e = tf.reshape(d, expanded);
+          if (name === 'Mean') e = tf.div(e, reduceSize);
+          return tf.broadcastTo(e, x.shape);
+        },
+      };
     });
   }
 }
@@ -90,58 +88,34 @@ export function registerBroadcastReduceGradients(backend: string): void {
 /** Kernel name of the one-pass FusedBatchNorm gradient (registered for the native backend). */
 export const BATCH_NORM_GRAD = 'NativeBatchNormGrad';
 
-let batchNormDone = false;
-
-/** Replaces the FusedBatchNorm gradient when `backend` is the current backend (idempotent). */
+/** Replaces the FusedBatchNorm gradient when `backend` is the current backend. */
 export function registerBatchNormGradient(backend: string): void {
-  if (batchNormDone) return;
-  batchNormDone = true;
-  const orig = tf.getGradient('FusedBatchNorm');
-  if (!orig) return;
-  tf.registerGradient({
-    ...orig,
-    gradFunc: (dy, saved, attrs) => {
-      const [x, mean, variance, scale] = saved;
-      const d = Array.isArray(dy) ? dy[0] : dy;
-      const n = x?.size;
-      const fullSize = (t: tf.Tensor | undefined): boolean => !t || (t.size === n && t.dtype === 'float32');
-      if (!fastGradients.batchNorm || tf.getBackend() !== backend || !x || !mean || !variance || d.dtype !== 'float32' || d.size !== n || ![x, mean, variance, scale].every(fullSize)) {
-        return orig.gradFunc(dy, saved, attrs);
-      }
-      const eps = (attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
-      const grad = (which: number, shape: number[]) => (): tf.Tensor =>
-        tf.reshape(tf.engine().runKernel(BATCH_NORM_GRAD, { x, mean, variance, dy: d, ...(scale ? { scale } : {}) }, { which, varianceEpsilon: eps }) as tf.Tensor, shape);
-      return {
-        x: grad(0, x.shape),
-        mean: grad(1, mean.shape),
-        variance: grad(2, mean.shape),
-        scale: grad(3, mean.shape),
-        offset: () => tf.reshape(d, mean.shape),
-      };
-    },
+  replaceGradient('FusedBatchNorm', (d, [x, mean, variance, scale], attrs) => {
+    const n = x?.size;
+    const fullSize = (t: tf.Tensor | undefined): boolean => !t || (t.size === n && t.dtype === 'float32');
+    if (!fastGradients.batchNorm || tf.getBackend() !== backend || !x || !mean || !variance || d.dtype !== 'float32' || d.size !== n || ![x, mean, variance, scale].every(fullSize)) {
+      return undefined;
+    }
+    const eps = (attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+    const grad = (which: number, shape: number[]) => (): tf.Tensor =>
+      tf.reshape(tf.engine().runKernel(BATCH_NORM_GRAD, { x, mean, variance, dy: d, ...(scale ? { scale } : {}) }, { which, varianceEpsilon: eps }) as tf.Tensor, shape);
+    return {
+      x: grad(0, x.shape),
+      mean: grad(1, mean.shape),
+      variance: grad(2, mean.shape),
+      scale: grad(3, mean.shape),
+      offset: () => tf.reshape(d, mean.shape),
+    };
   });
 }
 
 /** Kernel name of the one-pass Relu gradient (registered for the native backend). */
 export const RELU_GRAD = 'NativeReluGrad';
 
-let reluDone = false;
-
-/** Replaces the Relu gradient when `backend` is the current backend (idempotent). */
+/** Replaces the Relu gradient when `backend` is the current backend. */
 export function registerReluGradient(backend: string): void {
-  if (reluDone) return;
-  reluDone = true;
-  const orig = tf.getGradient('Relu');
-  if (!orig) return;
-  tf.registerGradient({
-    ...orig,
-    gradFunc: (dy, saved, attrs) => {
-      const x = saved[0];
-      const d = Array.isArray(dy) ? dy[0] : dy;
-      if (!fastGradients.relu || tf.getBackend() !== backend || !x || x.dtype !== 'float32' || d.dtype !== 'float32' || d.size !== x.size) {
-        return orig.gradFunc(dy, saved, attrs);
-      }
-      return { x: () => tf.engine().runKernel(RELU_GRAD, { x, dy: d }) as tf.Tensor };
-    },
+  replaceGradient('Relu', (d, [x]) => {
+    if (!fastGradients.relu || tf.getBackend() !== backend || !x || x.dtype !== 'float32' || d.dtype !== 'float32' || d.size !== x.size) return undefined;
+    return { x: () => tf.engine().runKernel(RELU_GRAD, { x, dy: d }) as tf.Tensor };
   });
 }
