@@ -1352,11 +1352,10 @@ static Napi::Value Adam(const Napi::CallbackInfo& info) {
   float* nval = F32(info[4]);
   float* nm = F32(info[5]);
   float* nv = F32(info[6]);
-  const float lr = float(D(info[7])), b1 = float(D(info[8])), b2 = float(D(info[9])), eps = float(D(info[10]));
+  const float b1 = float(D(info[8])), b2 = float(D(info[9])), eps = float(D(info[10]));
   const float c1 = float(D(info[11])), c2 = float(D(info[12]));
   const float ob1 = float(D(info[13])), ob2 = float(D(info[14]));
-  const float nlr = float(-D(info[7]));
-  (void)lr;
+  const float nlr = float(-D(info[7]));  // tfjs multiplies by the scalar -learningRate
   const int64_t n = int64_t(va.ElementLength());
   parallel_for(n, 12.0, [&](int64_t i0, int64_t i1) {
     int64_t i = i0;

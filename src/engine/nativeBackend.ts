@@ -341,8 +341,7 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
     const { backend: b } = args;
     const { x, mean, variance, scale, dy } = args.inputs;
     const out = allocF32(b, size(x!.shape));
-    const F = (t: TensorInfo): Float32Array => asF32(b, t);
-    addon.batchNormGrad(args.attrs!.which as 0 | 1 | 2 | 3, F(x!), F(mean!), F(variance!), scale ? F(scale) : null, F(dy!), out, args.attrs!.varianceEpsilon as number);
+    addon.batchNormGrad(args.attrs!.which as 0 | 1 | 2 | 3, asF32(b, x!), asF32(b, mean!), asF32(b, variance!), scale ? asF32(b, scale) : null, asF32(b, dy!), out, args.attrs!.varianceEpsilon as number);
     return make(b, x!.shape, out);
   });
 
