@@ -53,3 +53,11 @@ export {
   type GatePolicy,
   type GateVerdict,
 } from './gate.js';
+export {
+  accuracyAtMatchedChurn,
+  dominates,
+  pairedDifference,
+  relativeReduction,
+  type MatchedChurnComparison,
+  type SeedPoint,
+} from './seedComparison.js';

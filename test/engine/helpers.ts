@@ -1,6 +1,9 @@
 /** Shared helpers of the engine tests: seeded data and cpu-vs-engine comparisons. */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { maxRelErr } from '../helpers/tolerance.js';
+
+export { maxRelErr };
 
 /** mulberry32: small seeded PRNG. */
 export function rng(seed: number): () => number {
@@ -49,17 +52,6 @@ export async function runOn(backend: string, fn: () => Out): Promise<Arr[]> {
       dtype: t.dtype as 'float32' | 'int32',
     }));
   });
-}
-
-/** max |a-b| / (1 + |b|) */
-export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let e = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i]));
-    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
-    if (!Number.isNaN(d)) e = Math.max(e, d);
-  }
-  return e;
 }
 
 /**

@@ -1,45 +1,103 @@
 /**
- * The paper's claim on the main job's own settings (configs/letter-update.yaml): on the
- * embedded letter data, distillation from the base model reduces churn against plain
- * retraining at about the same accuracy — at some λ, mean churn over the seeds is at
- * least 25% lower while mean accuracy drops by at most 1 point.
+ * The claim of Jiang et al. (ICLR 2022), on this test's own experiment
+ * (fixtures/churn-claim.yaml: the main job's data, split, model and training, 10 seeds).
+ * docs/methods.md ("The churn-reduction claim") states it and why it is asserted this way:
+ *
+ * 1. Distillation from the base model trades little accuracy for much less churn: at
+ *    λ = CLAIM_LAMBDA the paired (per seed) churn reduction against plain retraining is at
+ *    least MIN_CHURN_CUT and the accuracy loss at most MAX_ACCURACY_LOSS, both at the far end
+ *    of their t-intervals over seeds (one-sided 95%); churn falls with every step up the λ grid.
+ * 2. On the accuracy–churn frontier it does at least as well as the baselines: at the churn of
+ *    every baseline setting that the λ sweep reaches, the sweep's accuracy is not lower than
+ *    the baseline's by more than NON_INFERIORITY (a one-sided 95% non-inferiority test), and no
+ *    baseline setting dominates a distillation setting (less churn AND more accuracy, both
+ *    beyond their intervals).
+ *
+ * Every comparison is paired by seed (one seed = one split, base model and test set for all
+ * methods) and asserted on interval bounds with a margin, so that a change of BLAS kernel,
+ * seed set or engine, which changes each trial like another seed would, does not flip it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initEngine } from '../../src/engine/index.js';
+import { fileURLToPath } from 'node:url';
+import { engineInfo, initEngine } from '../../src/engine/index.js';
 import { loadExperimentConfig } from '../../src/experiments/config.js';
 import { runUpdateExperimentParallel } from '../../src/experiments/parallel.js';
 import { writeExperimentRun } from '../../src/report/experimentReport.js';
-import { DEMO_CONFIG_PATH } from '../../src/cli/commands/experiment.js';
+import { accuracyAtMatchedChurn, dominates, pairedDifference, relativeReduction, type SeedPoint } from '../../src/metrics/seedComparison.js';
+import type { MeanCI } from '../../src/metrics/bootstrap.js';
+import type { UpdateMethodSpec } from '../../src/methods/spec.js';
+
+const CLAIM_CONFIG = fileURLToPath(new URL('./fixtures/churn-claim.yaml', import.meta.url));
+const CLAIM_LAMBDA = 0.4;
+const MIN_CHURN_CUT = 0.15;
+const MAX_ACCURACY_LOSS = 0.015;
+const NON_INFERIORITY = 0.01;
+/** Two-sided level of the intervals whose one end is checked: each check is a one-sided 95% test. */
+const CLAIM_LEVEL = 0.9;
 
 await initEngine();
-const cfg = await loadExperimentConfig(DEMO_CONFIG_PATH);
-cfg.methods = cfg.methods.filter((m) => m === 'plain' || (typeof m === 'object' && (m.method === 'plain' || m.method === 'distill')));
+const cfg = await loadExperimentConfig(CLAIM_CONFIG);
 // Trials in worker threads (one per core): the same numbers as one after another (see parallel.test.ts).
 const result = await runUpdateExperimentParallel(cfg);
 
-test('the main job runs at least 3 seeds with plain retraining and several λ', () => {
-  assert.ok(cfg.seeds.length >= 3);
-  assert.ok(result.summary.filter((s) => s.spec.method === 'distill').length >= 2);
+const pct = (v: number) => (100 * v).toFixed(2);
+const ciText = (c: MeanCI) => `${pct(c.mean)} [${pct(c.low!)}, ${pct(c.high!)}] (${100 * c.level}% interval)`;
+function pointsOf(spec: UpdateMethodSpec): SeedPoint[] {
+  const label = result.summary.find((s) => s.spec === spec)!.method;
+  return result.trials.filter((t) => t.method === label).map((t) => ({ seed: t.seed, accuracy: t.metrics.accuracyNew.estimate, churn: t.metrics.churn.estimate }));
+}
+const specs = result.summary.map((s) => s.spec);
+const plainSpec = specs.find((s) => s.method === 'plain')!;
+const distillSpecs = specs.filter((s): s is Extract<UpdateMethodSpec, { method: 'distill' }> => s.method === 'distill').sort((a, b) => a.lambda - b.lambda);
+const baselineSpecs = specs.filter((s) => s.method === 'anchor' || s.method === 'label-smoothing');
+const plain = pointsOf(plainSpec);
+const sweep = [plain, ...distillSpecs.map(pointsOf)]; // λ = 0 (plain retraining), then the λ grid
+const label = (s: UpdateMethodSpec) => result.summary.find((x) => x.spec === s)!.method;
+
+test('the claim experiment: ≥ 10 seeds, plain retraining, a λ grid of ≥ 3, anchor and label smoothing', () => {
+  assert.ok(cfg.seeds.length >= 10);
+  assert.ok(plainSpec);
+  assert.ok(distillSpecs.length >= 3 && distillSpecs.some((s) => s.lambda === CLAIM_LAMBDA));
+  assert.ok(baselineSpecs.some((s) => s.method === 'anchor') && baselineSpecs.some((s) => s.method === 'label-smoothing'));
   assert.equal(result.trials.length, cfg.seeds.length * cfg.methods.length);
 });
 
-test('distillation cuts mean churn by ≥ 25% vs plain retraining at ≤ 1 point accuracy loss (Jiang et al. 2022)', () => {
-  const plain = result.summary.find((s) => s.spec.method === 'plain')!;
-  const rows = result.summary
-    .filter((s) => s.spec.method === 'distill')
-    .map((s) => ({ method: s.method, churnCut: s.churnReductionVsPlain!, accuracyDrop: plain.accuracy.mean - s.accuracy.mean }));
-  const table = rows.map((r) => `${r.method}: churn −${(100 * r.churnCut).toFixed(1)}%, accuracy −${(100 * r.accuracyDrop).toFixed(2)} pt`).join('; ');
-  assert.ok(
-    rows.some((r) => r.churnCut >= 0.25 && r.accuracyDrop <= 0.01),
-    `plain: accuracy ${(100 * plain.accuracy.mean).toFixed(2)}%, churn ${(100 * plain.churn.mean).toFixed(2)}%; ${table}`,
-  );
-  // Churn falls as λ grows (the teacher's weight), the monotone trade-off of the paper.
-  const churns = result.summary.filter((s) => s.spec.method === 'distill').sort((a, b) => (a.spec as any).lambda - (b.spec as any).lambda).map((s) => s.churn.mean);
-  assert.ok(churns[churns.length - 1] < churns[0], `churn by increasing λ: ${churns.join(', ')}`);
+test(`distillation at λ=${CLAIM_LAMBDA} cuts churn by ≥ ${100 * MIN_CHURN_CUT}% at ≤ ${100 * MAX_ACCURACY_LOSS} pt accuracy loss, paired over seeds (Jiang et al. 2022)`, (t) => {
+  const distill = pointsOf(distillSpecs.find((s) => s.lambda === CLAIM_LAMBDA)!);
+  const cut = relativeReduction(distill, plain, 'churn', CLAIM_LEVEL);
+  const dAcc = pairedDifference(distill, plain, 'accuracy', CLAIM_LEVEL);
+  const msg = `${engineInfo()?.backend}/${engineInfo()?.blas ?? '-'}: churn cut ${ciText(cut)}%, accuracy change ${ciText(dAcc)} pt`;
+  t.diagnostic(msg);
+  assert.ok(cut.low! >= MIN_CHURN_CUT, msg);
+  assert.ok(dAcc.low! >= -MAX_ACCURACY_LOSS, msg);
+  // churn falls with every step up the λ grid (the teacher's weight), paired by seed
+  for (let i = 1; i < sweep.length; i++) {
+    const step = pairedDifference(sweep[i], sweep[i - 1], 'churn', CLAIM_LEVEL);
+    assert.ok(step.high! < 0, `churn from ${i === 1 ? 'plain' : label(distillSpecs[i - 2])} to ${label(distillSpecs[i - 1])}: ${ciText(step)} pt`);
+  }
+});
+
+test(`on the accuracy–churn frontier distillation is at least as good as anchor and label smoothing (margin ${100 * NON_INFERIORITY} pt)`, (t) => {
+  let matched = 0;
+  for (const spec of baselineSpecs) {
+    const pts = pointsOf(spec);
+    const m = accuracyAtMatchedChurn(sweep, pts, CLAIM_LEVEL);
+    const mean = (axis: 'accuracy' | 'churn') => pct(pts.reduce((s, p) => s + p[axis], 0) / pts.length);
+    const where = `${label(spec)} (accuracy ${mean('accuracy')}%, churn ${mean('churn')}%)`;
+    if (m) {
+      matched++;
+      t.diagnostic(`${where}: distillation at the same churn is ${ciText(m.accuracyGap)} pt more accurate`);
+      assert.ok(m.accuracyGap.low! >= -NON_INFERIORITY, `${where}: distillation at the same churn ${ciText(m.accuracyGap)} pt`);
+    } else {
+      t.diagnostic(`${where}: outside the churn range of the λ sweep`);
+    }
+    for (const d of distillSpecs) assert.ok(!dominates(pts, pointsOf(d), CLAIM_LEVEL), `${where} dominates ${label(d)}`);
+  }
+  assert.ok(matched >= 1, 'at least one baseline setting lies within the churn range of the λ sweep');
 });
 
 test('every trial reports rates with bootstrap intervals around the estimate', () => {

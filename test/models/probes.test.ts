@@ -5,6 +5,7 @@ import { layerActivations, probeableLayers } from '../../src/models/probes.js';
 import { predictLogits } from '../../src/models/predict.js';
 import { initEngine } from '../../src/engine/index.js';
 import { Rng } from '../../src/util/rng.js';
+import { assertAllClose } from '../helpers/tolerance.js';
 
 await initEngine();
 
@@ -17,6 +18,9 @@ test('layer activations: one matrix per probed layer; the last layer reproduces 
   const acts = layerActivations(model, layers, x, [5], 3);
   assert.deepEqual(acts.map((a) => a.width).slice(-1), [3]);
   assert.ok(acts.some((a) => a.width === 12) && acts.some((a) => a.width === 8));
-  assert.deepEqual(Array.from(acts[acts.length - 1].values), Array.from(predictLogits(model, x, [5])));
+  // The probe model and predictLogits run the last layer through different kernels (the
+  // probe's multi-output graph vs the model's own, one batch each): equal up to float32
+  // rounding of a different summation order, not bit for bit.
+  assertAllClose(acts[acts.length - 1].values, predictLogits(model, x, [5]), 1e-5, 'last probed layer vs logits');
   assert.throws(() => layerActivations(model, ['nope'], x, [5]), /probe layers: no layer "nope"/);
 });
