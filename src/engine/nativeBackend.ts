@@ -10,6 +10,7 @@ import { LAYER_NORM, LAYER_NORM_GRAD_GAMMA, LAYER_NORM_GRAD_X, registerLayerNorm
 import { BATCH_NORM_GRAD, RELU_GRAD, registerBatchNormGradient, registerBroadcastReduceGradients, registerReluGradient } from './gradients.js';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
+import { KERNEL_TIMING, MATMUL_LOG, recordMatmul, timeKernel } from './profiling.js';
 
 type TensorInfo = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -23,8 +24,6 @@ type KFunc = (args: KArgs) => TensorInfo | TensorInfo[];
 
 export const NATIVE_BACKEND = 'native';
 
-const logMM = process.env.DISTILLERY_MATMUL_LOG === '1';
-export const mmLog = new Map<string, { ms: number; n: number }>();
 
 // Codes shared with native/distillery.cc
 const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, elu: 4, leakyrelu: 5 };
@@ -126,18 +125,12 @@ export function createNativeKernels(addon: NativeAddon, cpu: (name: string) => K
       return cpu(fused ? '_FusedMatMul' : 'BatchMatMul')(args) as TensorInfo;
     }
     const out = allocF32(b, batch * M * N);
-    const t0 = logMM ? performance.now() : 0;
+    const t0 = MATMUL_LOG ? performance.now() : 0;
     addon.gemm(
       transposeA, transposeB, batchA, batchB, batch, M, N, K, f32(b, a), f32(b, bb), out,
       bias ? f32(b, bias) : null, nativeAct ?? 0, Number(attrs.leakyreluAlpha ?? 0.2),
     );
-    if (logMM) {
-      const key = `${fused ? 'F' : ''}${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'} b${batch} ${M}x${N}x${K}`;
-      const e = mmLog.get(key) ?? { ms: 0, n: 0 };
-      e.ms += performance.now() - t0;
-      e.n++;
-      mmLog.set(key, e);
-    }
+    if (MATMUL_LOG) recordMatmul(`${fused ? 'F' : ''}${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'} b${batch} ${M}x${N}x${K}`, performance.now() - t0);
     return make(b, [...outer, M, N], out);
   }
   k.set('BatchMatMul', (args) => matmul(args, false));
@@ -624,31 +617,6 @@ function noViews(f: KFunc): KFunc {
   };
 }
 
-const times = new Map<string, { ms: number; calls: number }>();
-
-/** DISTILLERY_KERNEL_TIMES=shapes: one row per kernel and input shapes. */
-const byShape = process.env.DISTILLERY_KERNEL_TIMES === 'shapes';
-
-function timeKernel(name: string, f: KFunc): KFunc {
-  return (args) => {
-    const t0 = performance.now();
-    const r = f(args);
-    const key = byShape ? `${name} ${Object.values(args.inputs as Record<string, { shape: number[] } | undefined>).map((t) => (t ? `[${t.shape}]` : "-")).join('')}` : name;
-    const e = times.get(key) ?? { ms: 0, calls: 0 };
-    e.ms += performance.now() - t0;
-    e.calls++;
-    times.set(key, e);
-    return r;
-  };
-}
-
-/** Per-kernel wall time when DISTILLERY_KERNEL_TIMES=1 was set before the backend was registered. */
-export function kernelTimes(reset = false): Array<{ kernel: string; ms: number; calls: number }> {
-  const rows = [...times.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
-  if (reset) times.clear();
-  return rows;
-}
-
 let registered = false;
 
 /** Registers the 'native' backend and its kernels (idempotent). */
@@ -669,8 +637,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   registerBatchNormGradient(NATIVE_BACKEND);
   registerReluGradient(NATIVE_BACKEND);
   registerLayerNormGradient();
-  const timed = process.env.DISTILLERY_KERNEL_TIMES === '1' || byShape;
-  const wrap = (name: string, f: KFunc): tf.KernelFunc => (timed ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
+  const wrap = (name: string, f: KFunc): tf.KernelFunc => (KERNEL_TIMING ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {
     const own = native.get(c.kernelName);
     tf.registerKernel({

@@ -16,7 +16,6 @@ export {
   perExamplePredictionDifference,
   predictionDifference,
   predictionDifferenceFromLogits,
-  softmax,
 } from './predictionDifference.js';
 export {
   DEFAULT_LEVEL,

@@ -8,6 +8,7 @@
  * Matrices are row-major [n, K]; sums are accumulated in float64.
  */
 import { InputError } from '../util/errors.js';
+import { softmax } from '../models/logits.js';
 
 /** Number of rows of a row-major [n, K] matrix; throws InputError(source, …) on bad shapes. */
 function rowsOf(a: Float32Array, b: Float32Array, numClasses: number, source: string): number {
@@ -52,21 +53,6 @@ export function meanAt(values: ArrayLike<number>, idx?: Int32Array): number {
 /** Prediction difference: mean total-variation distance between two models' class probabilities. */
 export function predictionDifference(probs1: Float32Array, probs2: Float32Array, numClasses: number): number {
   return meanAt(perExamplePredictionDifference(probs1, probs2, numClasses));
-}
-
-/** Row-wise softmax of row-major [n, K] logits, numerically stable (subtracts each row's max). */
-export function softmax(logits: Float32Array, numClasses: number): Float32Array {
-  rowsOf(logits, logits, numClasses, 'logits');
-  const out = new Float32Array(logits.length);
-  for (let start = 0; start < logits.length; start += numClasses) {
-    const end = start + numClasses;
-    let max = -Infinity;
-    for (let j = start; j < end; j++) if (logits[j] > max) max = logits[j];
-    let sum = 0;
-    for (let j = start; j < end; j++) sum += Math.exp(logits[j] - max);
-    for (let j = start; j < end; j++) out[j] = Math.exp(logits[j] - max) / sum;
-  }
-  return out;
 }
 
 /** Prediction difference between two models given their logits (softmax applied to each). */

@@ -1,6 +1,7 @@
 /** The models layer: building, custom layers, saving/loading and prediction. */
 export * from './config.js';
 export * from './types.js';
+export * from './recipe.js';
 export { buildModel, parameterCount } from './build.js';
 export {
   registerDistilleryLayers,
@@ -13,5 +14,6 @@ export {
   deriveSeed,
 } from './layers.js';
 export { saveModel, loadModel, loadPlainModel, MODEL_JSON, WEIGHTS_BIN, METADATA_JSON } from './io.js';
-export { predictLogits, logitsToProbs, argmaxRows, checkCompatible, outputWidth } from './predict.js';
+export { predictLogits, logitsToProbs, checkCompatible, outputWidth } from './predict.js';
+export { softmax, argmaxRows } from './logits.js';
 export * from './probes.js';

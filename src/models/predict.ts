@@ -34,20 +34,8 @@ export function predictLogits(model: LayersModel, features: Float32Array, featur
   return out;
 }
 
-/** Row-wise softmax of row-major logits [n, K] (numerically stable); the metrics layer's softmax. */
-export { softmax as logitsToProbs } from '../metrics/predictionDifference.js';
-
-/** Index of the largest entry of each row of row-major [n, K] scores (first one on ties). */
-export function argmaxRows(logits: Float32Array, K: number): Int32Array {
-  const n = logits.length / K;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
-    out[i] = best;
-  }
-  return out;
-}
+/** Row-wise softmax of row-major logits [n, K] (numerically stable). */
+export { softmax as logitsToProbs, argmaxRows } from './logits.js';
 
 function describeClassDifference(model: string[], data: string[]): string {
   const missing = model.filter((c) => !data.includes(c));

@@ -6,8 +6,8 @@ import {
   perExamplePredictionDifference,
   predictionDifference,
   predictionDifferenceFromLogits,
-  softmax,
 } from '../../src/metrics/predictionDifference.js';
+import { softmax } from '../../src/models/logits.js';
 import { randomProbs } from './helpers.js';
 
 const close = (a: number, b: number, eps = 1e-6): void => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import '../../src/engine/tfjs.js';
 import assert from 'node:assert/strict';
 import { averageLogits, CachedReference, logMeanProbabilities } from '../../src/train/reference.js';
-import { softmax } from '../../src/metrics/predictionDifference.js';
+import { softmax } from '../../src/models/logits.js';
 
 const a = Float32Array.from([0, Math.log(3), 2, 2]); // rows: [0.25, 0.75], [0.5, 0.5]
 const b = Float32Array.from([Math.log(3), 0, 0, 0]); // rows: [0.75, 0.25], [0.5, 0.5]
