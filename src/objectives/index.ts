@@ -2,3 +2,4 @@ export * from './types.js';
 export * from './crossEntropy.js';
 export * from './targets.js';
 export * from './objectives.js';
+export * from './weightedSum.js';
