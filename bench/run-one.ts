@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine, createOptimizer, type EngineChoice } from '../src/engine/index.js';
-import { kernelTimes, mmLog } from '../src/engine/nativeBackend.js';
+import { kernelTimes, mmLog } from '../src/engine/profiling.js';
 import { buildBenchModel, type ModelName } from './models.js';
 
 function arg(name: string, def: string): string {
@@ -136,13 +136,17 @@ async function trainerRun(): Promise<Record<string, unknown>> {
       epochs: Math.ceil((warmup + steps) / 4) + 1,
       maxSteps: warmup + steps,
       seed: 1,
-      onStepEnd: (step) => {
-        if (step === warmup) {
-          if (!!process.env.DISTILLERY_KERNEL_TIMES) kernelTimes(true);
-          t0 = process.hrtime.bigint();
-          c0 = process.cpuUsage();
-        } else if (step > warmup) done = step - warmup;
-      },
+      callbacks: [
+        {
+          onBatchEnd: (step) => {
+            if (step === warmup) {
+              if (!!process.env.DISTILLERY_KERNEL_TIMES) kernelTimes(true);
+              t0 = process.hrtime.bigint();
+              c0 = process.cpuUsage();
+            } else if (step > warmup) done = step - warmup;
+          },
+        },
+      ],
     });
   } catch (e) {
     error = (e as Error).message.split('\n')[0];

@@ -1,3 +1,5 @@
 export * from './trainer.js';
+export * from './callbacks.js';
+export * from './earlyStopping.js';
 export * from './reference.js';
 export * from './progress.js';

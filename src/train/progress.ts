@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { TrainingCallback } from './callbacks.js';
 
 /** Receives training progress. The CLI shows a bar on a TTY and plain log lines otherwise. */
 export interface ProgressSink {
@@ -62,4 +63,18 @@ export function logProgress(write: (line: string) => void = (l) => process.stder
 /** Bar when stderr is a terminal, log lines otherwise. */
 export function defaultProgress(): ProgressSink {
   return process.stderr.isTTY ? barProgress() : logProgress();
+}
+
+/** Progress as a training callback: one update per epoch, the best epoch in the final line when weights were restored. */
+export function progressCallback(sink: ProgressSink, label = 'train'): TrainingCallback {
+  return {
+    onTrainBegin: (state) => sink.start(label, state.epochs),
+    onEpochEnd: (r) =>
+      sink.update(r.epoch, {
+        loss: r.loss,
+        acc: r.trainAccuracy,
+        ...(r.valAccuracy !== undefined ? { val_loss: r.valLoss!, val_acc: r.valAccuracy } : {}),
+      }),
+    onTrainEnd: (state) => sink.stop(state.restoredEpoch !== undefined ? `(best epoch ${state.restoredEpoch})` : undefined),
+  };
 }

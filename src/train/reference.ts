@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { softmax } from '../metrics/predictionDifference.js';
+import { softmax } from '../models/logits.js';
+import type { TrainingCallback } from './callbacks.js';
 
 /**
  * Supplies reference logits (a teacher, an averaged ensemble, stale peer checkpoints)
- * for rows of the training set. The trainer asks once per minibatch.
+ * for rows of the training set. The trainer asks once per minibatch; a provider that
+ * changes during training (stale peers) is refreshed by a callback (staleReferenceRefresh).
  */
 export interface ReferenceProvider {
   /** Number of classes K. */
   readonly numClasses: number;
   /** Reference logits [indices.length, K] for training rows `indices`. */
   rows(indices: Int32Array): tf.Tensor2D;
-  /** Called by the trainer before each step (e.g. to reload stale peer checkpoints). */
-  beforeStep?(step: number): void | Promise<void>;
 }
 
 /**
@@ -32,7 +32,7 @@ export class CachedReference implements ReferenceProvider {
     return this.logits.length / this.numClasses;
   }
 
-  /** Replace the cached logits in place (used by stale-checkpoint providers). */
+  /** Replace the cached logits in place (stale-reference refresh). */
   update(logits: Float32Array): void {
     if (logits.length !== this.logits.length) throw new Error('reference logits changed size');
     this.logits.set(logits);
@@ -68,4 +68,19 @@ export function logMeanProbabilities(all: Float32Array[], numClasses: number): F
     out[i] = Math.log(Math.max(mean / probs.length, 1e-30));
   }
   return out;
+}
+
+/**
+ * Stale-reference refresh as a training callback (codistillation, Anil et al. 2018): before
+ * every `every`-th step (and the first), `reload()` gives new reference logits for the
+ * training rows (e.g. from the peers' latest published checkpoints), which replace those of
+ * `reference` in place.
+ */
+export function staleReferenceRefresh(reference: CachedReference, every: number, reload: (step: number) => Float32Array | Promise<Float32Array>): TrainingCallback {
+  if (!(Number.isInteger(every) && every > 0)) throw new Error(`staleReferenceRefresh: interval must be a positive integer, got ${every}`);
+  return {
+    onBatchBegin: async (step) => {
+      if (step % every === 0) reference.update(await reload(step));
+    },
+  };
 }

@@ -6,31 +6,22 @@ import type { Objective } from '../objectives/types.js';
 import { softTargetCrossEntropy } from '../objectives/crossEntropy.js';
 import type { ReferenceProvider } from './reference.js';
 import type { ProgressSink } from './progress.js';
-import { silentProgress } from './progress.js';
+import { progressCallback } from './progress.js';
+import { dispatch, type EpochRecord, type TrainingCallback, type TrainingState } from './callbacks.js';
+import { earlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
 import { Rng } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { predictLogits } from '../models/predict.js';
 import { createOptimizer } from '../engine/optimizer.js';
 
-export interface EarlyStopping {
-  /** Epochs without improvement of the monitored validation metric before stopping. */
-  patience: number;
-  /**
-   * What "improvement" means: 'loss' (default) a lower validation cross entropy; 'accuracy' a
-   * higher validation accuracy, or the same accuracy at a lower loss (the tie-break matters
-   * with small validation sets, where accuracy moves in coarse steps).
-   */
-  monitor?: 'loss' | 'accuracy';
-  /** Put back the weights of the best validation epoch at the end (default true). */
-  restoreBest?: boolean;
-}
+export type { EpochRecord } from './callbacks.js';
 
 export interface TrainOptions {
   /** Loss per example; see src/objectives. */
   objective: Objective;
   /** Reference logits for the rows of the training set (teacher, ensemble, peers). */
   reference?: ReferenceProvider;
-  /** A weight per training example (e.g. ProfWeight); the loss is mean(w_i · loss_i). */
+  /** A weight per training example (e.g. ProfWeight); the loss is mean(w_i · loss_i). Finite, ≥ 0, not all 0. */
   exampleWeights?: Float32Array;
   /** Passes over the training data (default 100). */
   epochs?: number;
@@ -39,28 +30,18 @@ export interface TrainOptions {
   batchSize?: number;
   optimizer?: 'adam' | 'sgd';
   learningRate?: number;
-  /** SGD momentum (0 = plain SGD). */
-  momentum?: number;
-  /** Held-out data for early stopping and reporting. */
+  /** Held-out data, evaluated after every epoch (early stopping, reporting). */
   validation?: Dataset;
-  /** Early stopping on validation loss; needs `validation`. Off when false. */
-  earlyStopping?: EarlyStopping | false;
+  /** Early stopping on a validation metric, best weights restored; needs `validation`. Off when absent or false. */
+  earlyStopping?: EarlyStoppingOptions | false;
   /** Seeds batch order. */
   seed: number;
+  /** Progress display, fed by a progress callback (after the others). */
   progress?: ProgressSink;
   /** Label for the progress display. */
   label?: string;
-  /** Called after every optimizer step (e.g. to publish a checkpoint). */
-  onStepEnd?: (step: number) => void | Promise<void>;
-}
-
-export interface EpochRecord {
-  epoch: number;
-  /** Mean training objective over the epoch's batches. */
-  loss: number;
-  trainAccuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
+  /** More callbacks (stale-reference refresh, checkpoint publication, …), run after early stopping. */
+  callbacks?: TrainingCallback[];
 }
 
 export interface TrainResult {
@@ -68,6 +49,7 @@ export interface TrainResult {
   steps: number;
   /** Epoch whose weights the model holds at the end (1-based). */
   bestEpoch: number;
+  /** Whether a callback (early stopping) ended training before the planned epochs and steps. */
   stoppedEarly: boolean;
   history: EpochRecord[];
 }
@@ -85,6 +67,20 @@ export function evaluate(model: LayersModel, ds: Dataset): { loss: number; accur
   });
 }
 
+/** Example weights must be finite, non-negative and not all zero (a zero total weight trains nothing). */
+function checkExampleWeights(weights: Float32Array, n: number): void {
+  const where = 'example weights';
+  if (weights.length !== n) throw new InputError(where, `${weights.length} weights for ${n} examples`);
+  let positive = false;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i];
+    if (!Number.isFinite(w)) throw new InputError(where, `weight ${i} is ${w}; weights must be finite numbers`);
+    if (w < 0) throw new InputError(where, `weight ${i} is ${w}; weights must not be negative`);
+    if (w > 0) positive = true;
+  }
+  if (!positive) throw new InputError(where, 'every weight is 0; at least one example must count');
+}
+
 function checkTrainInputs(model: LayersModel, train: Dataset, opts: TrainOptions): void {
   const n = numExamples(train);
   if (n === 0) throw new InputError(train.source, 'no training examples');
@@ -96,9 +92,7 @@ function checkTrainInputs(model: LayersModel, train: Dataset, opts: TrainOptions
   if (opts.objective.needsReference && !opts.reference) {
     throw new Error(`objective "${opts.objective.name}" needs reference logits (a teacher); none given`);
   }
-  if (opts.exampleWeights && opts.exampleWeights.length !== n) {
-    throw new InputError('example weights', `${opts.exampleWeights.length} weights for ${n} examples`);
-  }
+  if (opts.exampleWeights) checkExampleWeights(opts.exampleWeights, n);
   if (opts.earlyStopping && !opts.validation) throw new Error('early stopping needs validation data');
 }
 
@@ -110,19 +104,22 @@ function checkTrainInputs(model: LayersModel, train: Dataset, opts: TrainOptions
 function makeOptimizer(opts: TrainOptions): tf.Optimizer {
   const kind = opts.optimizer ?? 'adam';
   if (kind === 'adam') return createOptimizer({ kind: 'adam', learningRate: opts.learningRate ?? 1e-3 });
-  const learningRate = opts.learningRate ?? 0.01;
-  return opts.momentum ? createOptimizer({ kind: 'momentum', learningRate, momentum: opts.momentum }) : createOptimizer({ kind: 'sgd', learningRate });
+  return createOptimizer({ kind: 'sgd', learningRate: opts.learningRate ?? 0.01 });
 }
 
-/** Whether an epoch's validation numbers improve on the best so far. */
-function improves(monitor: 'loss' | 'accuracy', r: EpochRecord, best: { loss: number; accuracy: number }): boolean {
-  if (monitor === 'loss') return r.valLoss! < best.loss;
-  return r.valAccuracy! > best.accuracy || (r.valAccuracy! === best.accuracy && r.valLoss! < best.loss);
+/** The run's callbacks: early stopping first (it restores weights at the end), then the caller's, then progress. */
+function callbacksFor(opts: TrainOptions): TrainingCallback[] {
+  return [
+    ...(opts.earlyStopping && opts.validation ? [earlyStopping(opts.earlyStopping)] : []),
+    ...(opts.callbacks ?? []),
+    ...(opts.progress ? [progressCallback(opts.progress, opts.label ?? 'train')] : []),
+  ];
 }
 
 /**
- * Minibatch training of `model` on `train` with a per-example objective. Reference logits,
- * example weights and probes plug in through the options; the loop itself does not change.
+ * Minibatch training of `model` on `train` with a per-example objective. Reference logits
+ * and example weights plug in through the options, everything else through callbacks; the
+ * loop itself does not change.
  */
 export async function trainModel(model: LayersModel, train: Dataset, opts: TrainOptions): Promise<TrainResult> {
   checkTrainInputs(model, train, opts);
@@ -133,27 +130,32 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const epochs = opts.epochs ?? 100;
   const maxSteps = opts.maxSteps ?? Infinity;
   const rng = new Rng(opts.seed).fork('batch-order');
-  const optimizer = makeOptimizer(opts);
-  const progress = opts.progress ?? silentProgress;
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const early = opts.earlyStopping && opts.validation ? opts.earlyStopping : undefined;
-
+  const callbacks = callbacksFor(opts);
   const history: EpochRecord[] = [];
-  let best: { loss: number; accuracy: number; epoch: number; weights?: tf.Tensor[] } = { loss: Infinity, accuracy: -Infinity, epoch: 0 };
-  let steps = 0;
-  let stoppedEarly = false;
+  const state: TrainingState = {
+    model,
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    epochs,
+    steps: 0,
+    history,
+    stopTraining: false,
+  };
+  // `steps` is read-only to callbacks; the trainer advances it.
+  const advance = () => ((state as { steps: number }).steps += 1);
   const xBuf = new Float32Array(batchSize * d);
   const yBuf = new Int32Array(batchSize);
   const wBuf = new Float32Array(batchSize);
 
-  progress.start(opts.label ?? 'train', epochs);
+  const optimizer = makeOptimizer(opts);
   try {
-    for (let epoch = 1; epoch <= epochs && steps < maxSteps; epoch++) {
+    await dispatch(callbacks, 'onTrainBegin', state);
+    for (let epoch = 1; epoch <= epochs && state.steps < maxSteps && !state.stopTraining; epoch++) {
+      await dispatch(callbacks, 'onEpochBegin', epoch, state);
       const order = rng.permutation(n);
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
-      for (let start = 0; start < n && steps < maxSteps; start += batchSize) {
+      for (let start = 0; start < n && state.steps < maxSteps && !state.stopTraining; start += batchSize) {
         const idx = order.subarray(start, Math.min(start + batchSize, n));
         const b = idx.length;
         for (let i = 0; i < b; i++) {
@@ -161,7 +163,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
           yBuf[i] = train.labels[idx[i]];
           if (opts.exampleWeights) wBuf[i] = opts.exampleWeights[idx[i]];
         }
-        await opts.reference?.beforeStep?.(steps);
+        await dispatch(callbacks, 'onBatchBegin', state.steps, state);
         const stepStats = tf.tidy(() => {
           const x = tf.tensor(xBuf.subarray(0, b * d), [b, ...train.featureShape]);
           const labels = tf.tensor1d(yBuf.subarray(0, b), 'int32');
@@ -177,7 +179,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
               return (weights ? tf.mean(tf.mul(perExample, weights)) : tf.mean(perExample)) as tf.Scalar;
             },
             true,
-            variables,
+            state.variables as tf.Variable[],
           );
           const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logitsOut!, -1), labels), 'int32'));
           const result = { loss: cost!.dataSync()[0], hits: hits.dataSync()[0] };
@@ -185,14 +187,15 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
           return result;
         });
         if (!Number.isFinite(stepStats.loss)) {
-          throw new InputError(train.source, `training diverged: loss is ${stepStats.loss} at step ${steps + 1} (lower the learning rate, or check the features for extreme values)`);
+          throw new InputError(train.source, `training diverged: loss is ${stepStats.loss} at step ${state.steps + 1} (lower the learning rate, or check the features for extreme values)`);
         }
         lossSum += stepStats.loss * b;
         correct += stepStats.hits;
         seen += b;
-        steps++;
-        await opts.onStepEnd?.(steps);
+        advance();
+        await dispatch(callbacks, 'onBatchEnd', state.steps, stepStats.loss, state);
       }
+      if (seen === 0) break; // a callback stopped training before this epoch's first step
       const record: EpochRecord = { epoch, loss: lossSum / seen, trainAccuracy: correct / seen };
       if (opts.validation) {
         const v = evaluate(model, opts.validation);
@@ -200,30 +203,11 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
         record.valAccuracy = v.accuracy;
       }
       history.push(record);
-      progress.update(epoch, {
-        loss: record.loss,
-        acc: record.trainAccuracy,
-        ...(record.valAccuracy !== undefined ? { val_loss: record.valLoss!, val_acc: record.valAccuracy } : {}),
-      });
-      if (early) {
-        if (improves(early.monitor ?? 'loss', record, best)) {
-          best.weights?.forEach((t) => t.dispose());
-          best = { loss: record.valLoss!, accuracy: record.valAccuracy!, epoch, weights: early.restoreBest === false ? undefined : variables.map((v) => tf.clone(v)) };
-        } else if (epoch - best.epoch >= early.patience) {
-          stoppedEarly = true;
-          break;
-        }
-      }
+      await dispatch(callbacks, 'onEpochEnd', record, state);
     }
   } finally {
     optimizer.dispose();
   }
-  let bestEpoch = history.length;
-  if (early && best.weights) {
-    variables.forEach((v, i) => v.assign(best.weights![i]));
-    best.weights.forEach((t) => t.dispose());
-    bestEpoch = best.epoch;
-  }
-  progress.stop(early ? `(best epoch ${bestEpoch})` : undefined);
-  return { epochsRun: history.length, steps, bestEpoch, stoppedEarly, history };
+  await dispatch(callbacks, 'onTrainEnd', state);
+  return { epochsRun: history.length, steps: state.steps, bestEpoch: state.restoredEpoch ?? history.length, stoppedEarly: state.stopTraining, history };
 }

@@ -5,7 +5,8 @@ import { buildModel } from '../../src/models/build.js';
 import { argmaxRows, predictLogits } from '../../src/models/predict.js';
 import { crossEntropyObjective, distillationObjective } from '../../src/objectives/objectives.js';
 import { trainModel, evaluate } from '../../src/train/trainer.js';
-import { CachedReference, type ReferenceProvider } from '../../src/train/reference.js';
+import { CachedReference, staleReferenceRefresh, type ReferenceProvider } from '../../src/train/reference.js';
+import { InputError } from '../../src/util/errors.js';
 import { logProgress } from '../../src/train/progress.js';
 import { accuracy, letterSplits } from '../helpers/letter.js';
 
@@ -99,11 +100,9 @@ test('reference logits are asked for exactly the rows of each batch, every row o
       seen.push(...idx);
       return cached.rows(idx);
     },
-    beforeStep: () => {
-      steps++;
-    },
   };
-  const result = await trainModel(mlp(5), data.initial, { objective: distillationObjective(0.5), reference: recording, epochs: 2, batchSize: 64, seed: 4 });
+  const counting = { onBatchBegin: () => void steps++ };
+  const result = await trainModel(mlp(5), data.initial, { objective: distillationObjective(0.5), reference: recording, epochs: 2, batchSize: 64, seed: 4, callbacks: [counting] });
   assert.equal(steps, result.steps);
   assert.equal(seen.length, 2 * data.initial.labels.length);
   assert.deepEqual([...new Set(seen)].sort((a, b) => a - b), [...data.initial.labels.keys()]);
@@ -127,4 +126,70 @@ test('training leaks no tensors', async () => {
   const before = tf.memory().numTensors;
   await trainModel(model, data.initial, { objective: crossEntropyObjective(), epochs: 2, seed: 8, validation: data.validation, earlyStopping: { patience: 1 } });
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('maxSteps ends training after that many optimizer steps, mid-epoch', async () => {
+  const result = await trainModel(mlp(9), data.initial, { objective: crossEntropyObjective(), epochs: 5, batchSize: 64, maxSteps: 7, seed: 9 });
+  assert.equal(result.steps, 7);
+  assert.equal(result.epochsRun, 1);
+  assert.equal(result.stoppedEarly, false);
+});
+
+test('callbacks see every hook in order, and one can stop training', async () => {
+  const events: string[] = [];
+  const result = await trainModel(mlp(10), data.initial, {
+    objective: crossEntropyObjective(),
+    epochs: 5,
+    batchSize: 400,
+    seed: 10,
+    callbacks: [
+      {
+        onTrainBegin: () => void events.push('train-begin'),
+        onEpochBegin: (e) => void events.push(`epoch-begin ${e}`),
+        onBatchBegin: (s) => void events.push(`batch-begin ${s}`),
+        onBatchEnd: (s, loss) => void events.push(`batch-end ${s} ${Number.isFinite(loss)}`),
+        onEpochEnd: (r, state) => {
+          events.push(`epoch-end ${r.epoch}`);
+          if (r.epoch === 2) state.stopTraining = true;
+        },
+        onTrainEnd: (state) => void events.push(`train-end ${state.steps}`),
+      },
+    ],
+  });
+  assert.deepEqual(events, [
+    'train-begin',
+    'epoch-begin 1', 'batch-begin 0', 'batch-end 1 true', 'batch-begin 1', 'batch-end 2 true', 'epoch-end 1',
+    'epoch-begin 2', 'batch-begin 2', 'batch-end 3 true', 'batch-begin 3', 'batch-end 4 true', 'epoch-end 2',
+    'train-end 4',
+  ]);
+  assert.equal(result.epochsRun, 2);
+  assert.equal(result.stoppedEarly, true);
+});
+
+test('stale-reference refresh replaces the reference logits every R steps, before the step', async () => {
+  const K2 = K;
+  const cached = new CachedReference(new Float32Array(data.initial.labels.length * K2), K2);
+  const reloads: number[] = [];
+  const seenFirst: number[] = [];
+  const watching: ReferenceProvider = { numClasses: K2, rows: (idx) => { const t = cached.rows(idx); seenFirst.push(t.dataSync()[0]); return t; } };
+  await trainModel(mlp(11), data.initial, {
+    objective: distillationObjective(0.5),
+    reference: watching,
+    epochs: 1,
+    batchSize: 100,
+    seed: 11,
+    callbacks: [staleReferenceRefresh(cached, 3, (step) => (reloads.push(step), new Float32Array(cached.size * K2).fill(step + 1)))],
+  });
+  assert.deepEqual(reloads, [0, 3, 6]);
+  assert.deepEqual(seenFirst, [1, 1, 1, 4, 4, 4, 7, 7]);
+});
+
+test('example weights that are NaN, negative or all zero are refused with a clear error', async () => {
+  const n = data.initial.labels.length;
+  const run = (w: Float32Array) => trainModel(mlp(12), data.initial, { objective: crossEntropyObjective(), exampleWeights: w, epochs: 1, seed: 12 });
+  const withAt = (i: number, v: number) => Float32Array.from({ length: n }, (_, j) => (j === i ? v : 1));
+  await assert.rejects(run(withAt(5, Number.NaN)), (e: unknown) => e instanceof InputError && /example weights: weight 5 is NaN/.test(e.message));
+  await assert.rejects(run(withAt(2, -1)), (e: unknown) => e instanceof InputError && /weight 2 is -1; weights must not be negative/.test(e.message));
+  await assert.rejects(run(new Float32Array(n)), (e: unknown) => e instanceof InputError && /every weight is 0/.test(e.message));
+  await assert.rejects(run(new Float32Array(n - 1).fill(1)), /weights for/);
 });
