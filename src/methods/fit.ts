@@ -1,25 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
+import type { ModelMetrics, ModelRecipe, TrainingConfig } from '../models/recipe.js';
 import { buildModel } from '../models/build.js';
 import type { Objective } from '../objectives/types.js';
 import { trainModel, type TrainResult } from '../train/trainer.js';
 import type { ReferenceProvider } from '../train/reference.js';
+import type { TrainingCallback } from '../train/callbacks.js';
 import type { ProgressSink } from '../train/progress.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { engineInfo } from '../engine/index.js';
 
-/** Optimisation settings shared by every method (the "recipe" apart from the objective). */
-export interface TrainingConfig {
-  epochs: number;
-  batchSize: number;
-  optimizer: 'adam' | 'sgd';
-  learningRate: number;
-  /** Early-stopping patience in epochs on the monitored validation metric (0 = off). */
-  patience: number;
-  /** Early stopping's validation metric: 'loss' (cross entropy) or 'accuracy' (default 'loss'). */
-  monitor?: 'loss' | 'accuracy';
-}
+export type { TrainingConfig } from '../models/recipe.js';
 
 /** Defaults of the CLI and of experiment configs (those of the main job, configs/letter-update.yaml). */
 export const DEFAULT_TRAINING: Required<TrainingConfig> = {
@@ -31,6 +24,9 @@ export const DEFAULT_TRAINING: Required<TrainingConfig> = {
   monitor: 'loss',
 };
 
+/** The recipe fields a caller names; the rest (objective, training, data sizes) fitModel records itself. */
+export type RecipeFields = Pick<ModelRecipe, 'method'> & Partial<Omit<ModelRecipe, 'objective' | 'objectiveParams' | 'training' | 'trainExamples' | 'validationExamples' | 'exampleWeights' | 'maxSteps'>>;
+
 export interface FitRequest {
   architecture: ModelConfig;
   preprocessing: PreprocessingSpec;
@@ -40,9 +36,13 @@ export interface FitRequest {
   reference?: ReferenceProvider;
   exampleWeights?: Float32Array;
   training: TrainingConfig;
+  /** Stop after this many optimizer steps, whatever `training.epochs` says. */
+  maxSteps?: number;
+  /** Training callbacks (after early stopping, before progress); see train/callbacks.ts. */
+  callbacks?: TrainingCallback[];
   seed: number;
-  /** Extra recipe fields recorded in the metadata (method name, teacher, …). */
-  recipe?: Record<string, unknown>;
+  /** What the metadata records about the method (default: method 'base', no parameters). */
+  recipe?: RecipeFields;
   progress?: ProgressSink;
   label?: string;
 }
@@ -55,41 +55,47 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
     reference: req.reference,
     exampleWeights: req.exampleWeights,
     epochs: req.training.epochs,
+    maxSteps: req.maxSteps,
     batchSize: req.training.batchSize,
     optimizer: req.training.optimizer,
     learningRate: req.training.learningRate,
     validation: req.validation,
     earlyStopping: req.validation && req.training.patience > 0 ? { patience: req.training.patience, monitor: req.training.monitor ?? 'loss' } : false,
+    callbacks: req.callbacks,
     seed: req.seed,
     progress: req.progress,
     label: req.label,
   });
-  const metrics: Record<string, unknown> = { epochsRun: result.epochsRun, bestEpoch: result.bestEpoch };
+  const metrics: ModelMetrics = { epochsRun: result.epochsRun, bestEpoch: result.bestEpoch };
   // The model holds the weights of `bestEpoch`, whose validation numbers the trainer already measured.
   const best = result.history[result.bestEpoch - 1];
   if (req.validation && best) {
     metrics.validationAccuracy = best.valAccuracy;
     metrics.validationLoss = best.valLoss;
   }
+  const recipe: ModelRecipe = {
+    params: {},
+    ...(req.recipe ?? { method: 'base' }),
+    objective: req.objective.name,
+    objectiveParams: req.objective.params,
+    training: req.training,
+    ...(req.maxSteps !== undefined ? { maxSteps: req.maxSteps } : {}),
+    trainExamples: req.train.labels.length,
+    validationExamples: req.validation?.labels.length ?? 0,
+    exampleWeights: req.exampleWeights ? true : false,
+  };
   const trained: TrainedModel = {
     model,
     meta: {
       format: 'distillery-model',
       formatVersion: 1,
       libraryVersion: LIBRARY_VERSION,
+      id: randomUUID(),
       architecture: req.architecture,
       inputShape: req.train.featureShape.slice(),
       classNames: req.train.classNames.slice(),
       preprocessing: req.preprocessing,
-      recipe: {
-        ...req.recipe,
-        objective: req.objective.name,
-        objectiveParams: req.objective.params,
-        training: req.training,
-        trainExamples: req.train.labels.length,
-        validationExamples: req.validation?.labels.length ?? 0,
-        exampleWeights: req.exampleWeights ? true : false,
-      },
+      recipe,
       metrics,
       seed: req.seed,
       engine: engineInfo()?.backend,

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-layers';
 import type { ModelConfig } from './config.js';
 import type { PreprocessingSpec } from '../data/types.js';
+import type { ModelMetrics, ModelRecipe } from './recipe.js';
 
 /** Stored beside model.json as distillery.json. */
 export interface ModelMetadata {
@@ -12,10 +13,12 @@ export interface ModelMetadata {
   inputShape: number[];
   classNames: string[];
   preprocessing: PreprocessingSpec;
-  /** How it was trained: method name and hyper-parameters, data sizes, epochs run. */
-  recipe: Record<string, unknown>;
-  /** Metrics measured after training (e.g. validation accuracy). */
-  metrics: Record<string, unknown>;
+  /** A unique id, given when the model is trained (absent in files of older versions). */
+  id?: string;
+  /** How it was trained: method and parameters, reference, objective, data sizes. */
+  recipe: ModelRecipe;
+  /** Measured after training: epochs run, best epoch, validation numbers. */
+  metrics: ModelMetrics;
   seed: number;
   /** Tensor engine the model was trained on. */
   engine?: string;

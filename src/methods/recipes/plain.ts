@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { defineMethod } from '../definition.js';
+import { crossEntropyObjective } from '../../objectives/objectives.js';
+
+/** Plain retraining (cold start, no teacher): CE(onehot(y), z). */
+export const plain = defineMethod({
+  name: 'plain',
+  description: 'retrain on the labels only',
+  params: z.object({}).strict(),
+  flags: {},
+  reference: 'none',
+  label: () => 'plain retrain',
+  objective: () => crossEntropyObjective(),
+});
