@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import type { ModelConfig } from '../models/config.js';
 import type { PreprocessingSpec } from '../data/types.js';
 import { InputError } from '../util/errors.js';
-import { DEFAULT_MLP } from '../experiments/config.js';
+import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
+import { readYamlFile } from '../util/yamlFile.js';
 
 export interface ModelFlags {
   model?: 'mlp' | 'cnn' | 'transformer';
@@ -28,24 +27,7 @@ export function defaultArchitecture(spec: PreprocessingSpec, kind?: ModelFlags['
 
 /** The architecture from --model-config (YAML/JSON file), else --model/--hidden, else the default for the data. */
 export async function architectureFromFlags(flags: ModelFlags, spec: PreprocessingSpec): Promise<ModelConfig> {
-  if (flags.modelConfig) {
-    let text: string;
-    try {
-      text = await readFile(flags.modelConfig, 'utf8');
-    } catch {
-      throw new InputError(flags.modelConfig, 'model config file not found or unreadable');
-    }
-    let value: any;
-    try {
-      value = parseYaml(text);
-    } catch (e: any) {
-      throw new InputError(flags.modelConfig, `is not valid YAML/JSON: ${String(e?.message ?? e).split('\n')[0]}`);
-    }
-    if (!value || !['mlp', 'cnn', 'transformer'].includes(value.kind)) {
-      throw new InputError(flags.modelConfig, 'needs "kind": one of mlp, cnn, transformer');
-    }
-    return value as ModelConfig;
-  }
+  if (flags.modelConfig) return readYamlFile(flags.modelConfig, modelConfigSchema, ' (kind: mlp, cnn or transformer; see docs/experiment-config.md)');
   const arch = defaultArchitecture(spec, flags.model);
   if (flags.hidden) {
     if (arch.kind === 'mlp') arch.hidden = flags.hidden;

@@ -1,68 +1,51 @@
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
-import { readFile } from 'node:fs/promises';
-import { InputError } from '../util/errors.js';
-import type { UpdateMethodSpec } from '../methods/spec.js';
-import { METHOD_DEFAULTS } from '../methods/spec.js';
 import { DEFAULT_TRAINING } from '../methods/fit.js';
-import type { MlpConfig } from '../models/config.js';
+import { methodEntrySchema, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
+import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
+import { parseWith, readYamlFile } from '../util/yamlFile.js';
 
-/** The default architecture for tabular data (that of the main job). */
-export const DEFAULT_MLP: MlpConfig = { kind: 'mlp', hidden: [256, 256], dropout: 0.2 };
+export { DEFAULT_MLP } from '../models/configSchema.js';
 
-const unit = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
 
-const modelSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('mlp'),
-    hidden: z.array(positiveInt).default(DEFAULT_MLP.hidden),
-    activation: z.enum(['relu', 'tanh', 'gelu']).optional(),
-    dropout: unit.optional(),
-  }),
-  z.object({
-    kind: z.literal('cnn'),
-    conv: z.array(z.object({ filters: positiveInt, kernel: positiveInt, pool: positiveInt.optional() })).min(1),
-    dense: z.array(positiveInt).default([128]),
-    dropout: unit.optional(),
-  }),
-  z.object({
-    kind: z.literal('transformer'),
-    vocabSize: positiveInt.default(5000),
-    maxLen: positiveInt.default(64),
-    dModel: positiveInt.default(64),
-    heads: positiveInt.default(2),
-    layers: positiveInt.default(2),
-    ff: positiveInt.default(128),
-    dropout: unit.optional(),
-    pool: z.literal('mean').optional(),
-  }),
-]);
+/** A method as written in a config: a bare name or an object with parameters (schema derived from the method registry). */
+const methodSchema = methodEntrySchema() as unknown as z.ZodType<MethodName | UpdateMethodSpec, unknown>;
 
-/** A method as written in a config: a bare name or an object with parameters. */
-const methodSchema = z.union([
-  z.enum(['plain', 'distill', 'anchor', 'label-smoothing']),
-  z.object({ method: z.literal('plain') }),
-  z.object({ method: z.literal('distill'), lambda: unit.default(METHOD_DEFAULTS.distill.lambda) }),
-  z.object({
-    method: z.literal('anchor'),
-    alpha: unit.default(METHOD_DEFAULTS.anchor.alpha),
-    epsilon: unit.default(METHOD_DEFAULTS.anchor.epsilon),
-  }),
-  z.object({ method: z.literal('label-smoothing'), epsilon: unit.default(METHOD_DEFAULTS['label-smoothing'].epsilon) }),
-  z.object({
-    method: z.literal('churn-budget'),
-    maxChurn: unit,
-    lambdas: z.array(unit).min(1).optional(),
-    refinements: z.number().int().min(0).optional(),
+/**
+ * Where a method's reference logits come from in an experiment: the trial's base model, or
+ * a homogeneous ensemble of `members` models of the configured architecture trained on the
+ * update's training data (once per seed, shared by every method that names it).
+ */
+export const referenceConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('base') }).strict(),
+  z.object({ kind: z.literal('ensemble'), members: positiveInt.max(32).default(4) }).strict(),
+]);
+export type ReferenceConfig = z.infer<typeof referenceConfigSchema>;
+
+/** One entry of `methods`: a method, optionally with the reference it reads. */
+const methodEntry = z.union([
+  methodSchema,
+  z.object({ reference: referenceConfigSchema }).catchall(z.unknown()).transform((v, ctx) => {
+    const { reference, ...method } = v;
+    const parsed = methodSchema.safeParse(method);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+      return z.NEVER;
+    }
+    return typeof parsed.data === 'string' ? { method: parsed.data, reference } : { ...parsed.data, reference };
   }),
 ]);
 
 const countOrRest = z.union([positiveInt, z.literal('rest')]);
 
+/** The experiment kinds; each has its own section of the schema and its own runner. */
+export const EXPERIMENT_KINDS = ['update'] as const;
+
 /** The declarative update experiment (YAML or JSON). See docs/experiment-config.md. */
 export const updateExperimentSchema = z
   .object({
+    /** What the experiment does: `update` (base model → new model with each method). */
+    kind: z.enum(EXPERIMENT_KINDS).default('update'),
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('update-experiment'),
     /** Built-in dataset name ("letter", "fashion-mnist") or a CSV/JSONL file path. */
     data: z.string().default('letter'),
@@ -78,8 +61,9 @@ export const updateExperimentSchema = z
         validation: positiveInt.default(100),
         newBatch: countOrRest.default(1000),
       })
+      .strict()
       .default({ initial: 1000, validation: 100, newBatch: 1000 }),
-    model: modelSchema.default(DEFAULT_MLP),
+    model: modelConfigSchema.default(DEFAULT_MLP),
     training: z
       .object({
         epochs: positiveInt.default(DEFAULT_TRAINING.epochs),
@@ -87,59 +71,47 @@ export const updateExperimentSchema = z
         optimizer: z.enum(['adam', 'sgd']).default(DEFAULT_TRAINING.optimizer),
         learningRate: z.number().positive().default(DEFAULT_TRAINING.learningRate),
         patience: z.number().int().min(0).default(DEFAULT_TRAINING.patience),
-        monitor: z.enum(['loss', 'accuracy']).default('loss'),
+        monitor: z.enum(['loss', 'accuracy']).default(DEFAULT_TRAINING.monitor),
       })
+      .strict()
       .default(DEFAULT_TRAINING),
     /** One trial per seed: a fresh split, base model and update for every method. */
     seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
-    methods: z.array(methodSchema).min(1).default(['plain', { method: 'distill', lambda: 0.5 }]),
+    methods: z.array(methodEntry).min(1).default(['plain', { method: 'distill', lambda: 0.5 }]),
     bootstrap: z
       .object({ resamples: positiveInt.default(1000), level: z.number().gt(0).lt(1).default(0.95) })
+      .strict()
       .default({ resamples: 1000, level: 0.95 }),
   })
   .strict();
 
 export type UpdateExperimentConfig = z.infer<typeof updateExperimentSchema>;
+/** A `methods` entry as the config holds it. */
+export type MethodEntry = UpdateExperimentConfig['methods'][number];
+/** A method entry resolved: the method with its defaults, and its reference (default: the base model). */
+export interface ResolvedMethodEntry {
+  spec: UpdateMethodSpec;
+  reference: ReferenceConfig;
+}
 
 /** Normalises a config method entry to a full UpdateMethodSpec with defaults filled in. */
-export function normaliseMethod(m: z.infer<typeof methodSchema>): UpdateMethodSpec {
-  if (typeof m !== 'string') return m as UpdateMethodSpec;
-  switch (m) {
-    case 'plain':
-      return { method: 'plain' };
-    case 'distill':
-      return { method: 'distill', ...METHOD_DEFAULTS.distill };
-    case 'anchor':
-      return { method: 'anchor', ...METHOD_DEFAULTS.anchor };
-    case 'label-smoothing':
-      return { method: 'label-smoothing', ...METHOD_DEFAULTS['label-smoothing'] };
-  }
+export function normaliseMethod(m: MethodEntry): UpdateMethodSpec {
+  return resolveEntry(m).spec;
+}
+
+/** A config method entry with its defaults and its reference source. */
+export function resolveEntry(m: MethodEntry): ResolvedMethodEntry {
+  if (typeof m === 'string') return { spec: resolveMethod(m), reference: { kind: 'base' } };
+  const { reference, ...method } = m as UpdateMethodSpec & { reference?: ReferenceConfig };
+  return { spec: resolveMethod(method as UpdateMethodSpec), reference: reference ?? { kind: 'base' } };
 }
 
 /** Validates a config object; errors name the offending field. */
 export function parseExperimentConfig(value: unknown, source = 'experiment config'): UpdateExperimentConfig {
-  const parsed = updateExperimentSchema.safeParse(value ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    throw new InputError(source, `${where}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseWith(updateExperimentSchema, value ?? {}, source);
 }
 
 /** Reads a YAML or JSON experiment config file. */
 export async function loadExperimentConfig(path: string): Promise<UpdateExperimentConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e: any) {
-    throw new InputError(path, e?.code === 'ENOENT' ? 'file not found' : `cannot be read (${e?.message})`);
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (e: any) {
-    throw new InputError(path, `is not valid YAML/JSON: ${String(e?.message ?? e).split('\n')[0]}`);
-  }
-  return parseExperimentConfig(value, path);
+  return readYamlFile(path, updateExperimentSchema);
 }

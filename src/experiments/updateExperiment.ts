@@ -3,10 +3,12 @@ import { subsetRaw, concatDatasets, rawSize } from '../data/types.js';
 import { loadData } from '../data/builtin.js';
 import { applyPreprocessing, fitPreprocessing } from '../data/preprocess.js';
 import { splitUpdateScenario, trainTestSplit } from '../data/split.js';
-import { argmaxRows, logitsToProbs, predictLogits } from '../models/predict.js';
+import { argmaxRows, softmax } from '../models/logits.js';
+import { predictLogits } from '../models/predict.js';
 import type { TrainedModel } from '../models/types.js';
 import { fitModel } from '../methods/fit.js';
-import { describeMethod, type UpdateMethodSpec } from '../methods/spec.js';
+import { describeMethod, type UpdateMethodSpec } from '../methods/registry.js';
+import { ReferenceCache, type ReferenceSource } from '../methods/references.js';
 import { trainUpdate, type BudgetSweepPoint } from '../methods/update.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
 import { compareModels, type ComparisonMetrics } from '../metrics/compare.js';
@@ -15,11 +17,14 @@ import { meanCI, type MeanCI } from '../metrics/bootstrap.js';
 import type { ProgressSink } from '../train/progress.js';
 import { engineInfo } from '../engine/index.js';
 import { LIBRARY_VERSION } from '../version.js';
-import { normaliseMethod, type UpdateExperimentConfig } from './config.js';
+import { resolveEntry, type ReferenceConfig, type UpdateExperimentConfig } from './config.js';
 
 /** One method in one trial (seed), measured on the test set against that trial's base model. */
 export interface TrialMethodResult {
   seed: number;
+  /** Position of the method in the config's `methods` (results are grouped by it, not by label). */
+  methodIndex: number;
+  /** The method's display label. */
   method: string;
   spec: UpdateMethodSpec;
   /** Every rate with its bootstrap CI over test examples. */
@@ -31,6 +36,8 @@ export interface TrialMethodResult {
 
 /** A method's results across seeds: mean with a Student-t CI. */
 export interface MethodSummary {
+  /** Position of the method in the config's `methods`. */
+  methodIndex: number;
   method: string;
   spec: UpdateMethodSpec;
   seeds: number;
@@ -81,7 +88,7 @@ export async function prepareData(cfg: UpdateExperimentConfig): Promise<Prepared
 function testPredictions(model: TrainedModel, test: Dataset): { pred: Int32Array; probs: Float32Array } {
   const K = test.classNames.length;
   const logits = predictLogits(model.model, test.features, test.featureShape);
-  return { pred: argmaxRows(logits, K), probs: logitsToProbs(logits, K) };
+  return { pred: argmaxRows(logits, K), probs: softmax(logits, K) };
 }
 
 /** What one trial (seed) produces. */
@@ -110,7 +117,7 @@ export function textOptionsFor(model: UpdateExperimentConfig['model']): { maxVoc
 export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: PreparedData, hooks: ExperimentHooks = {}): Promise<TrialOutcome> {
   const log = hooks.log ?? (() => {});
   const { pool, test: testRaw } = data;
-  const methods = cfg.methods.map(normaliseMethod);
+  const methods = cfg.methods.map(resolveEntry);
   const split = splitUpdateScenario(rawSize(pool), { ...cfg.split, seed, source: pool.source });
   const initialRaw = subsetRaw(pool, split.initial);
   const spec: PreprocessingSpec = fitPreprocessing(initialRaw, textOptionsFor(cfg.model));
@@ -138,16 +145,30 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
   const baseAcc = flipMetrics(test.labels, baseTest.pred, baseTest.pred).accuracyOld;
   log(`seed ${seed}: base model test accuracy ${(100 * baseAcc).toFixed(2)}%`);
 
+  // Reference logits (and ensembles) are built once per trial and shared by the methods that read them.
+  const references = new ReferenceCache();
+  const sources = new Map<string, ReferenceSource>();
+  const sourceFor = async (ref: ReferenceConfig): Promise<ReferenceSource> => {
+    const key = JSON.stringify(ref);
+    let source = sources.get(key);
+    if (!source) {
+      source = ref.kind === 'base' ? { kind: 'base' } : { kind: 'ensemble', models: await trainEnsemble(cfg, seed, ref.members, updateTrain, validation, spec, hooks) };
+      sources.set(key, source);
+    }
+    return source;
+  };
+
   const trials: TrialMethodResult[] = [];
-  for (const [m, method] of methods.entries()) {
+  for (const [m, { spec: method, reference }] of methods.entries()) {
     const outcome = await trainUpdate({
       base: baseModel,
       train: updateTrain,
       validation,
       method,
+      reference: await sourceFor(reference),
+      references,
       training: cfg.training,
-      // The new model's initialisation differs from the base model's, as in a cold-start retrain.
-      seed: seed * 1000 + 1,
+      seed: newModelSeed(seed),
       progress: hooks.progress,
       label: `seed ${seed}`,
     });
@@ -158,11 +179,55 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
     );
     outcome.trained.model.dispose();
     const label = describeMethod(method);
-    trials.push({ seed, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, sweep: outcome.sweep });
+    trials.push({ seed, methodIndex: m, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, sweep: outcome.sweep });
     log(`seed ${seed}: ${label}: accuracy ${(100 * report.metrics.accuracyNew.estimate).toFixed(2)}%, churn ${(100 * report.metrics.churn.estimate).toFixed(2)}%`);
   }
+  for (const source of sources.values()) if (source.kind === 'ensemble') source.models.forEach((mm) => mm.model.dispose());
   baseModel.model.dispose();
   return { seed, base: { seed, accuracy: baseAcc, epochsRun: baseResult.epochsRun }, trials, numClasses };
+}
+
+/**
+ * The new model's seed in trial `seed`: `seed·1000 + 1`, so its initialisation and batch
+ * order differ from the base model's (seeded `seed`), as in a cold-start retrain, and every
+ * method of the trial starts from the same initialisation.
+ */
+export function newModelSeed(seed: number): number {
+  return seed * 1000 + 1;
+}
+
+/** Seed of ensemble member `j` (0-based) in trial `seed`: `seed·1000 + 100 + j`, distinct from the base and new models'. */
+export function ensembleMemberSeed(seed: number, j: number): number {
+  return seed * 1000 + 100 + j;
+}
+
+/** A homogeneous ensemble for a reference: `members` models of the configured architecture on the update's training data. */
+async function trainEnsemble(
+  cfg: UpdateExperimentConfig,
+  seed: number,
+  members: number,
+  train: Dataset,
+  validation: Dataset,
+  spec: PreprocessingSpec,
+  hooks: ExperimentHooks,
+): Promise<TrainedModel[]> {
+  const models: TrainedModel[] = [];
+  for (let j = 0; j < members; j++) {
+    const { trained } = await fitModel({
+      architecture: cfg.model,
+      preprocessing: spec,
+      train,
+      validation,
+      objective: crossEntropyObjective(),
+      training: cfg.training,
+      seed: ensembleMemberSeed(seed, j),
+      recipe: { method: 'base' },
+      progress: hooks.progress,
+      label: `seed ${seed}: ensemble member ${j + 1}/${members}`,
+    });
+    models.push(trained);
+  }
+  return models;
 }
 
 /** Puts trials (in any order) together into the experiment's result, in seed order. */
@@ -180,7 +245,7 @@ export function assembleResult(cfg: UpdateExperimentConfig, data: PreparedData, 
     data: { source: data.pool.source, examples: rawSize(data.pool) + rawSize(data.test), classes: sorted[0]?.numClasses ?? 0, testExamples: rawSize(data.test) },
     base: sorted.map((o) => o.base),
     trials: sorted.flatMap((o) => o.trials),
-    summary: summariseTrials(cfg.methods.map(normaliseMethod), sorted.flatMap((o) => o.trials), cfg.bootstrap.level),
+    summary: summariseTrials(cfg.methods.map((m) => resolveEntry(m).spec), sorted.flatMap((o) => o.trials), cfg.bootstrap.level),
   };
 }
 
@@ -196,12 +261,13 @@ export async function runUpdateExperiment(cfg: UpdateExperimentConfig, hooks: Ex
 
 /** Mean ± t-interval across seeds of each method's test metrics, with reductions vs plain retraining. */
 export function summariseTrials(methods: UpdateMethodSpec[], trials: TrialMethodResult[], level: number): MethodSummary[] {
-  const summaries = methods.map((spec) => {
+  const summaries = methods.map((spec, methodIndex) => {
     const label = describeMethod(spec);
-    const rows = trials.filter((t) => t.method === label);
+    const rows = trials.filter((t) => t.methodIndex === methodIndex);
     const ci = (get: (m: ComparisonMetrics) => number | null | undefined) =>
       meanCI(rows.map((r) => get(r.metrics)).filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v)), level);
     return {
+      methodIndex,
       method: label,
       spec,
       seeds: rows.length,

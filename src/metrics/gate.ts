@@ -7,32 +7,15 @@
  * a minimum): the release then passes only if it is within the limit at the interval's
  * confidence level, which a small evaluation set cannot give by luck.
  */
+import { z } from 'zod';
 import type { ComparisonReport } from './compare.js';
 import type { Interval } from './bootstrap.js';
-
-/** Limits of a release; every one is optional, at least one must be set. */
-export interface GatePolicy {
-  /** Highest negative flip rate (old right, new wrong), e.g. 0.02. */
-  maxNfr?: number;
-  /** Highest churn (top-1 disagreement). */
-  maxChurn?: number;
-  /** Highest relative NFR (NFR over what independent errors would give). */
-  maxRelativeNfr?: number;
-  /** Highest prediction difference (needs probabilities from both models). */
-  maxPredictionDifference?: number;
-  /** Lowest accuracy gain new − old, e.g. −0.005 allows a loss of half a point. */
-  minAccuracyGain?: number;
-  /** Lowest accuracy of the new model. */
-  minAccuracy?: number;
-  /** Check the point estimates (default) or the unfavourable interval ends. */
-  decideOn?: 'estimate' | 'bound';
-}
 
 export type GateMetric = 'nfr' | 'churn' | 'relativeNfr' | 'predictionDifference' | 'accuracyGain' | 'accuracyNew';
 
 export interface GateCheck {
   /** Policy field this check comes from, e.g. 'maxNfr'. */
-  limitName: keyof Omit<GatePolicy, 'decideOn'>;
+  limitName: GateLimitName;
   metric: GateMetric;
   kind: 'max' | 'min';
   limit: number;
@@ -53,17 +36,36 @@ export interface GateVerdict {
   checks: GateCheck[];
 }
 
-const LIMITS: ReadonlyArray<{ limitName: GateCheck['limitName']; metric: GateMetric; kind: 'max' | 'min'; label: string; percent: boolean }> = [
-  { limitName: 'maxNfr', metric: 'nfr', kind: 'max', label: 'NFR', percent: true },
-  { limitName: 'maxChurn', metric: 'churn', kind: 'max', label: 'churn', percent: true },
-  { limitName: 'maxRelativeNfr', metric: 'relativeNfr', kind: 'max', label: 'relative NFR', percent: false },
-  { limitName: 'maxPredictionDifference', metric: 'predictionDifference', kind: 'max', label: 'prediction difference', percent: true },
-  { limitName: 'minAccuracyGain', metric: 'accuracyGain', kind: 'min', label: 'accuracy gain', percent: true },
-  { limitName: 'minAccuracy', metric: 'accuracyNew', kind: 'min', label: 'new accuracy', percent: true },
-];
+/** The limits a policy can set, defined once: field, metric, direction, label, unit and allowed range. */
+const LIMITS = [
+  { limitName: 'maxNfr', metric: 'nfr', kind: 'max', label: 'NFR', percent: true, range: [0, 1], help: 'highest negative flip rate (old right, new wrong), e.g. 0.02' },
+  { limitName: 'maxChurn', metric: 'churn', kind: 'max', label: 'churn', percent: true, range: [0, 1], help: 'highest churn (share of changed predictions)' },
+  { limitName: 'maxRelativeNfr', metric: 'relativeNfr', kind: 'max', label: 'relative NFR', percent: false, range: [0, Infinity], help: 'highest relative NFR' },
+  { limitName: 'maxPredictionDifference', metric: 'predictionDifference', kind: 'max', label: 'prediction difference', percent: true, range: [0, 1], help: 'highest prediction difference (needs probabilities from both models)' },
+  { limitName: 'minAccuracyGain', metric: 'accuracyGain', kind: 'min', label: 'accuracy gain', percent: true, range: [-1, 1], help: 'lowest accuracy change new − old, e.g. -0.005 allows losing half a point' },
+  { limitName: 'minAccuracy', metric: 'accuracyNew', kind: 'min', label: 'new accuracy', percent: true, range: [0, 1], help: 'lowest accuracy of the new model' },
+] as const satisfies ReadonlyArray<{ limitName: string; metric: GateMetric; kind: 'max' | 'min'; label: string; percent: boolean; range: readonly [number, number]; help: string }>;
+
+export type GateLimitName = (typeof LIMITS)[number]['limitName'];
+
+/** A limit's definition (for the CLI's flags and help). */
+export type GateLimit = (typeof LIMITS)[number];
+export const GATE_LIMITS: readonly GateLimit[] = LIMITS;
+
+/** A release policy as written in a YAML/JSON file: every limit optional, plus `decideOn`. */
+export const gatePolicySchema = z
+  .object({
+    ...(Object.fromEntries(LIMITS.map((l) => [l.limitName, z.number().min(l.range[0]).max(l.range[1]).optional()])) as Record<GateLimitName, z.ZodOptional<z.ZodNumber>>),
+    /** Check the point estimates (default) or the unfavourable interval ends. */
+    decideOn: z.enum(['estimate', 'bound']).optional(),
+  })
+  .strict();
+
+/** Limits of a release; every one is optional, at least one must be set. */
+export type GatePolicy = z.infer<typeof gatePolicySchema>;
 
 /** The names of the limits a policy can set. */
-export const GATE_LIMIT_NAMES: ReadonlyArray<GateCheck['limitName']> = LIMITS.map((l) => l.limitName);
+export const GATE_LIMIT_NAMES: readonly GateLimitName[] = LIMITS.map((l) => l.limitName);
 
 function show(x: number, percent: boolean): string {
   return percent ? `${(100 * x).toFixed(2)}%` : x.toFixed(3);

@@ -27,8 +27,9 @@ export function summaryTable(result: UpdateExperimentResult): Table {
 }
 
 function perSeedTable(result: UpdateExperimentResult): Table {
+  const ci = `${Math.round(result.config.bootstrap.level * 100)}% CI`;
   return {
-    headers: ['seed', 'method', 'accuracy [95% CI]', 'churn [95% CI]', 'NFR [95% CI]', 'PD', 'epochs'],
+    headers: ['seed', 'method', `accuracy [${ci}]`, `churn [${ci}]`, `NFR [${ci}]`, 'PD', 'epochs'],
     rows: result.trials.map((t) => [
       String(t.seed),
       t.method,

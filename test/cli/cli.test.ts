@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { runCli } from '../helpers/cli.js';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
+import { METHOD_NAMES } from '../../src/methods/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distillery-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +33,10 @@ test('--help documents every command', () => {
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, /Usage: distillery/);
   }
-  assert.match(runCli(['update', '--help']).stdout, /churn-budget/);
+  const updateHelp = runCli(['update', '--help']).stdout;
+  // --method choices, parameter flags and the method list come from the registry
+  for (const m of METHOD_NAMES) assert.match(updateHelp, new RegExp(`^  ${m} +\\S`, 'm'), m);
+  for (const flag of ['--lambda', '--alpha', '--temperature', '--weight', '--max-churn', '--smoothing']) assert.ok(updateHelp.includes(flag), flag);
 });
 
 test('train → update → predict → compare on real CSV files', () => {
@@ -53,6 +57,12 @@ test('train → update → predict → compare on real CSV files', () => {
   const meta2 = JSON.parse(readFileSync(join(v2, 'distillery.json'), 'utf8'));
   assert.equal(meta2.recipe.method, 'distill');
   assert.equal(meta2.recipe.objectiveParams.lambda, 0.6);
+  const kd = join(dir, 'kd');
+  const r3 = runCli(['update', '--base', base, '--data', newCsv, '--method', 'kd', '--alpha', '0.3', '--temperature', '2', '--out', kd, ...quick]);
+  assert.equal(r3.code, 0, r3.stderr);
+  const meta3 = JSON.parse(readFileSync(join(kd, 'distillery.json'), 'utf8'));
+  assert.deepEqual([meta3.recipe.method, meta3.recipe.params], ['kd', { alpha: 0.3, temperature: 2 }]);
+  assert.deepEqual(meta3.recipe.reference, { kind: 'base', modelIds: [meta.id] });
 
   const p1 = join(dir, 'p1.csv');
   const p2 = join(dir, 'p2.csv');
@@ -105,6 +115,8 @@ test('bad input gets a one-line error naming the problem, exit code 2, and no pa
   expectBadInput(['update', '--base', join(dir, 'no-model'), '--data', newCsv, '--out', out], /no-model/, out);
   expectBadInput(['update', '--base', base, '--data', newCsv, '--lambda', '2', '--out', out], /--lambda/, out);
   expectBadInput(['update', '--base', base, '--data', newCsv, '--method', 'churn-budget', '--out', out], /--max-churn/, out);
+  expectBadInput(['update', '--base', base, '--data', newCsv, '--method', 'anchor', '--lambda', '0.3', '--out', out], /--lambda: does not apply to --method anchor/, out);
+  expectBadInput(['update', '--base', base, '--data', newCsv, '--method', 'kd', '--temperature', '0', '--out', out], /--temperature/, out);
   // A model whose input does not match the data (16 features vs 15).
   const narrow = join(dir, 'narrow.csv');
   writeFileSync(narrow, lines.slice(0, 300).map((l) => l.split(',').slice(0, 16).join(',')).join('\n').replace('"lettr"', 'letter'));

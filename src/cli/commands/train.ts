@@ -58,7 +58,7 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     ctx.verbose(`parameters: ${parameterCount(trained.model)}`);
     await saveModel(flags.out, trained);
     ctx.out(
-      `saved ${flags.out}: validation accuracy ${formatRate(trained.meta.metrics.validationAccuracy as number)} after ${result.epochsRun} epochs (best epoch ${result.bestEpoch})`,
+      `saved ${flags.out}: validation accuracy ${formatRate(trained.meta.metrics.validationAccuracy)} after ${result.epochsRun} epochs (best epoch ${result.bestEpoch})`,
     );
   });
 }

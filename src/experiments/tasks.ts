@@ -1,0 +1,46 @@
+/**
+ * The tasks a worker thread can run, by kind. A task is a pure function of its input (and
+ * the engine), so tasks can run in any order, in any worker, with the same result. New
+ * experiment kinds (codistillation workers, transfer hops, ensemble training) add a task here.
+ */
+import type { ProgressSink } from '../train/progress.js';
+import type { UpdateExperimentConfig } from './config.js';
+import { prepareData, runTrial, type TrialOutcome } from './updateExperiment.js';
+
+/** What a task may use besides its input. */
+export interface TaskContext {
+  log(line: string): void;
+  progress?: ProgressSink;
+  /** A value computed once per worker and key (e.g. loaded data), then reused by later tasks. */
+  memo<T>(key: string, make: () => Promise<T>): Promise<T>;
+}
+
+export interface TaskDefinition<I, O> {
+  run(input: I, ctx: TaskContext): Promise<O>;
+}
+
+/** One trial (seed) of an update experiment. */
+const updateTrial: TaskDefinition<{ cfg: UpdateExperimentConfig; seed: number }, TrialOutcome> = {
+  async run({ cfg, seed }, ctx) {
+    const dataKey = JSON.stringify([cfg.data, cfg.labelColumn, cfg.testData, cfg.testSize, cfg.splitSeed]);
+    const data = await ctx.memo(`data:${dataKey}`, () => prepareData(cfg));
+    return runTrial(cfg, seed, data, { log: ctx.log, progress: ctx.progress });
+  },
+};
+
+/** Every task kind, by name. */
+export const TASKS = { 'update-trial': updateTrial } as const;
+
+export type TaskKind = keyof typeof TASKS;
+export type TaskInput<K extends TaskKind> = Parameters<(typeof TASKS)[K]['run']>[0];
+export type TaskOutput<K extends TaskKind> = Awaited<ReturnType<(typeof TASKS)[K]['run']>>;
+
+/** A memo table for one worker (or for tasks run in this thread). */
+export function memoTable(): TaskContext['memo'] {
+  const values = new Map<string, Promise<unknown>>();
+  return <T>(key: string, make: () => Promise<T>) => {
+    let v = values.get(key) as Promise<T> | undefined;
+    if (!v) values.set(key, (v = make()));
+    return v;
+  };
+}

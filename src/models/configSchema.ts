@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import type { ModelConfig, MlpConfig } from './config.js';
+
+/** The default architecture for tabular data (that of the main job). */
+export const DEFAULT_MLP: MlpConfig = { kind: 'mlp', hidden: [256, 256], dropout: 0.2 };
+
+const unit = z.number().min(0).max(1);
+const positiveInt = z.number().int().positive();
+
+/** The one schema of an architecture as written in YAML/JSON (experiment configs, `--model-config`). */
+export const modelConfigSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('mlp'),
+      hidden: z.array(positiveInt).default(DEFAULT_MLP.hidden),
+      activation: z.enum(['relu', 'tanh', 'gelu']).optional(),
+      dropout: unit.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('cnn'),
+      conv: z.array(z.object({ filters: positiveInt, kernel: positiveInt, pool: positiveInt.optional() }).strict()).min(1),
+      dense: z.array(positiveInt).default([128]),
+      dropout: unit.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('transformer'),
+      vocabSize: positiveInt.default(5000),
+      maxLen: positiveInt.default(64),
+      dModel: positiveInt.default(64),
+      heads: positiveInt.default(2),
+      layers: positiveInt.default(2),
+      ff: positiveInt.default(128),
+      dropout: unit.optional(),
+      pool: z.literal('mean').optional(),
+    })
+    .strict(),
+]) satisfies z.ZodType<ModelConfig, unknown>;
