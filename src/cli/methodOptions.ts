@@ -2,10 +2,7 @@ import { Command, Option } from 'commander';
 import { METHODS, METHOD_NAMES, methodNamed, parameterDefault, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
 import type { MethodDefinition, MethodFlag } from '../methods/definition.js';
 import { InputError } from '../util/errors.js';
-import { parseNumber, parseNumberList } from './options.js';
-
-/** A flag's option key as commander stores it: "--max-churn" → "maxChurn". */
-const optionKey = (flag: string): string => flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+import { optionKey, parseNumber, parseNumberList } from './options.js';
 
 /** Every (method, parameter, flag) of the registry. */
 function methodFlags(): { def: MethodDefinition; param: string; flag: MethodFlag }[] {

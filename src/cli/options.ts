@@ -2,6 +2,11 @@ import { InputError } from '../util/errors.js';
 import type { TrainingConfig } from '../methods/fit.js';
 import { DEFAULT_TRAINING } from '../methods/fit.js';
 
+/** commander's key of a flag: "--max-churn" or "max-churn" → "maxChurn". */
+export function optionKey(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
 /** Parses a number option, naming the option in the error. */
 export function parseNumber(name: string, min = -Infinity, max = Infinity) {
   return (value: string): number => {

@@ -7,6 +7,7 @@ import { crossEntropyObjective, distillationObjective } from '../../src/objectiv
 import { trainModel, evaluate } from '../../src/train/trainer.js';
 import { CachedReference, staleReferenceRefresh, type ReferenceProvider } from '../../src/train/reference.js';
 import { InputError } from '../../src/util/errors.js';
+import { everySteps } from '../../src/train/callbacks.js';
 import { logProgress } from '../../src/train/progress.js';
 import { accuracy, letterSplits } from '../helpers/letter.js';
 
@@ -192,4 +193,18 @@ test('example weights that are NaN, negative or all zero are refused with a clea
   await assert.rejects(run(withAt(2, -1)), (e: unknown) => e instanceof InputError && /weight 2 is -1; weights must not be negative/.test(e.message));
   await assert.rejects(run(new Float32Array(n)), (e: unknown) => e instanceof InputError && /every weight is 0/.test(e.message));
   await assert.rejects(run(new Float32Array(n - 1).fill(1)), /weights for/);
+});
+
+test('checkpoint publication every R steps is a callback (everySteps), after the step', async () => {
+  const published: number[] = [];
+  const result = await trainModel(mlp(13), data.initial, {
+    objective: crossEntropyObjective(),
+    epochs: 2,
+    batchSize: 100,
+    seed: 13,
+    callbacks: [everySteps(5, (step, state) => void published.push(step, state.steps))],
+  });
+  assert.equal(result.steps, 16);
+  assert.deepEqual(published, [5, 5, 10, 10, 15, 15]);
+  assert.throws(() => everySteps(0, () => {}), /positive integer/);
 });

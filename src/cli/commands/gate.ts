@@ -4,7 +4,7 @@ import { readYamlFile } from '../../util/yamlFile.js';
 import { DistilleryError, InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomicFs.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { parseNumber } from '../options.js';
+import { optionKey, parseNumber } from '../options.js';
 import { addComparisonOptions, compareFromFlags, type ComparisonFlags } from './compare.js';
 
 /** Exit code of a release the gate blocks (0 passed, 2 bad input, 1 internal error). */
@@ -19,9 +19,6 @@ const LIMIT_FLAGS: Record<GateLimitName, string> = {
   minAccuracyGain: 'min-accuracy-gain',
   minAccuracy: 'min-accuracy',
 };
-
-/** commander's key of a flag: "max-pd" → "maxPd". */
-const optionKey = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 interface GateFlags extends ComparisonFlags, Record<string, unknown> {
   policy?: string;
