@@ -29,7 +29,8 @@ import { runUpdateExperimentParallel } from '../../src/experiments/parallel.js';
 import { writeExperimentRun } from '../../src/report/experimentReport.js';
 import { accuracyAtMatchedChurn, dominates, pairedDifference, relativeReduction, type SeedPoint } from '../../src/metrics/seedComparison.js';
 import type { MeanCI } from '../../src/metrics/bootstrap.js';
-import type { UpdateMethodSpec } from '../../src/methods/spec.js';
+import type { UpdateMethodSpec } from '../../src/methods/registry.js';
+import type { MethodSummary } from '../../src/experiments/updateExperiment.js';
 
 const CLAIM_CONFIG = fileURLToPath(new URL('./fixtures/churn-claim.yaml', import.meta.url));
 const CLAIM_LAMBDA = 0.4;
@@ -46,28 +47,27 @@ const result = await runUpdateExperimentParallel(cfg);
 
 const pct = (v: number) => (100 * v).toFixed(2);
 const ciText = (c: MeanCI) => `${pct(c.mean)} [${pct(c.low!)}, ${pct(c.high!)}] (${100 * c.level}% interval)`;
-function pointsOf(spec: UpdateMethodSpec): SeedPoint[] {
-  const label = result.summary.find((s) => s.spec === spec)!.method;
-  return result.trials.filter((t) => t.method === label).map((t) => ({ seed: t.seed, accuracy: t.metrics.accuracyNew.estimate, churn: t.metrics.churn.estimate }));
+type Distill = Extract<UpdateMethodSpec, { method: 'distill' }>;
+function pointsOf(summary: MethodSummary): SeedPoint[] {
+  return result.trials.filter((t) => t.methodIndex === summary.methodIndex).map((t) => ({ seed: t.seed, accuracy: t.metrics.accuracyNew.estimate, churn: t.metrics.churn.estimate }));
 }
-const specs = result.summary.map((s) => s.spec);
-const plainSpec = specs.find((s) => s.method === 'plain')!;
-const distillSpecs = specs.filter((s): s is Extract<UpdateMethodSpec, { method: 'distill' }> => s.method === 'distill').sort((a, b) => a.lambda - b.lambda);
-const baselineSpecs = specs.filter((s) => s.method === 'anchor' || s.method === 'label-smoothing');
-const plain = pointsOf(plainSpec);
-const sweep = [plain, ...distillSpecs.map(pointsOf)]; // λ = 0 (plain retraining), then the λ grid
-const label = (s: UpdateMethodSpec) => result.summary.find((x) => x.spec === s)!.method;
+const plainSummary = result.summary.find((s) => s.spec.method === 'plain')!;
+const distillSummaries = result.summary.filter((s) => s.spec.method === 'distill').sort((a, b) => (a.spec as Distill).lambda - (b.spec as Distill).lambda);
+const baselineSummaries = result.summary.filter((s) => s.spec.method === 'anchor' || s.spec.method === 'label-smoothing');
+const lambdaOf = (s: MethodSummary) => (s.spec as Distill).lambda;
+const plain = pointsOf(plainSummary);
+const sweep = [plain, ...distillSummaries.map(pointsOf)]; // λ = 0 (plain retraining), then the λ grid
 
 test('the claim experiment: ≥ 10 seeds, plain retraining, a λ grid of ≥ 3, anchor and label smoothing', () => {
   assert.ok(cfg.seeds.length >= 10);
-  assert.ok(plainSpec);
-  assert.ok(distillSpecs.length >= 3 && distillSpecs.some((s) => s.lambda === CLAIM_LAMBDA));
-  assert.ok(baselineSpecs.some((s) => s.method === 'anchor') && baselineSpecs.some((s) => s.method === 'label-smoothing'));
+  assert.ok(plainSummary);
+  assert.ok(distillSummaries.length >= 3 && distillSummaries.some((s) => lambdaOf(s) === CLAIM_LAMBDA));
+  assert.ok(baselineSummaries.some((s) => s.spec.method === 'anchor') && baselineSummaries.some((s) => s.spec.method === 'label-smoothing'));
   assert.equal(result.trials.length, cfg.seeds.length * cfg.methods.length);
 });
 
 test(`distillation at λ=${CLAIM_LAMBDA} cuts churn by ≥ ${100 * MIN_CHURN_CUT}% at ≤ ${100 * MAX_ACCURACY_LOSS} pt accuracy loss, paired over seeds (Jiang et al. 2022)`, (t) => {
-  const distill = pointsOf(distillSpecs.find((s) => s.lambda === CLAIM_LAMBDA)!);
+  const distill = pointsOf(distillSummaries.find((s) => lambdaOf(s) === CLAIM_LAMBDA)!);
   const cut = relativeReduction(distill, plain, 'churn', CLAIM_LEVEL);
   const dAcc = pairedDifference(distill, plain, 'accuracy', CLAIM_LEVEL);
   const msg = `${engineInfo()?.backend}/${engineInfo()?.blas ?? '-'}: churn cut ${ciText(cut)}%, accuracy change ${ciText(dAcc)} pt`;
@@ -77,17 +77,17 @@ test(`distillation at λ=${CLAIM_LAMBDA} cuts churn by ≥ ${100 * MIN_CHURN_CUT
   // churn falls with every step up the λ grid (the teacher's weight), paired by seed
   for (let i = 1; i < sweep.length; i++) {
     const step = pairedDifference(sweep[i], sweep[i - 1], 'churn', CLAIM_LEVEL);
-    assert.ok(step.high! < 0, `churn from ${i === 1 ? 'plain' : label(distillSpecs[i - 2])} to ${label(distillSpecs[i - 1])}: ${ciText(step)} pt`);
+    assert.ok(step.high! < 0, `churn from ${i === 1 ? 'plain' : distillSummaries[i - 2].method} to ${distillSummaries[i - 1].method}: ${ciText(step)} pt`);
   }
 });
 
 test(`on the accuracy–churn frontier distillation is at least as good as anchor and label smoothing (margin ${100 * NON_INFERIORITY} pt)`, (t) => {
   let matched = 0;
-  for (const spec of baselineSpecs) {
-    const pts = pointsOf(spec);
+  for (const baseline of baselineSummaries) {
+    const pts = pointsOf(baseline);
     const m = accuracyAtMatchedChurn(sweep, pts, CLAIM_LEVEL);
     const mean = (axis: 'accuracy' | 'churn') => pct(pts.reduce((s, p) => s + p[axis], 0) / pts.length);
-    const where = `${label(spec)} (accuracy ${mean('accuracy')}%, churn ${mean('churn')}%)`;
+    const where = `${baseline.method} (accuracy ${mean('accuracy')}%, churn ${mean('churn')}%)`;
     if (m) {
       matched++;
       t.diagnostic(`${where}: distillation at the same churn is ${ciText(m.accuracyGap)} pt more accurate`);
@@ -95,7 +95,7 @@ test(`on the accuracy–churn frontier distillation is at least as good as ancho
     } else {
       t.diagnostic(`${where}: outside the churn range of the λ sweep`);
     }
-    for (const d of distillSpecs) assert.ok(!dominates(pts, pointsOf(d), CLAIM_LEVEL), `${where} dominates ${label(d)}`);
+    for (const d of distillSummaries) assert.ok(!dominates(pts, pointsOf(d), CLAIM_LEVEL), `${where} dominates ${d.method}`);
   }
   assert.ok(matched >= 1, 'at least one baseline setting lies within the churn range of the λ sweep');
 });
