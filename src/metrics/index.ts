@@ -56,6 +56,7 @@ export {
   accuracyAtMatchedChurn,
   dominates,
   pairedDifference,
+  pooledGap,
   relativeReduction,
   type MatchedChurnComparison,
   type SeedPoint,

@@ -8,6 +8,7 @@
  * - {@link accuracyAtMatchedChurn}: a recipe's accuracy against a sweep's (distillation along
  *   λ) at the same mean churn, by linear interpolation between the two sweep settings whose
  *   mean churn brackets the recipe's;
+ * - {@link pooledGap}: the mean of several settings' matched-churn gaps (a recipe's frontier);
  * - {@link dominates}: whether one recipe is better on both axes beyond its intervals.
  */
 import { InputError } from '../util/errors.js';
@@ -68,6 +69,8 @@ export interface MatchedChurnComparison {
   weight: number;
   /** Sweep accuracy at that churn minus the recipe's (per seed, same weights), with its t-interval. */
   accuracyGap: MeanCI;
+  /** The per-seed gaps behind it, by seed. */
+  gapsBySeed: Map<number, number>;
 }
 
 /**
@@ -90,7 +93,21 @@ export function accuracyAtMatchedChurn(sweep: SeedPoint[][], recipe: SeedPoint[]
   const weight = hi.churn === lo.churn ? 0 : (c - lo.churn) / (hi.churn - lo.churn);
   const a = bySeed(sweep[lo.i], 'sweep'), b = bySeed(sweep[hi.i], 'sweep'), r = bySeed(recipe, 'recipe');
   const gaps = seeds.map((s) => (1 - weight) * a.get(s)!.accuracy + weight * b.get(s)!.accuracy - r.get(s)!.accuracy);
-  return { churn: c, between: [lo.i, hi.i], weight, accuracyGap: meanCI(gaps, level) };
+  return { churn: c, between: [lo.i, hi.i], weight, accuracyGap: meanCI(gaps, level), gapsBySeed: new Map(seeds.map((s, i) => [s, gaps[i]])) };
+}
+
+/**
+ * Several settings of one recipe compared at matched churn as a whole: per seed the mean of
+ * the settings' gaps, with its t-interval. Averaging over a recipe's settings compares the
+ * two frontiers where they overlap, with less noise than any one setting.
+ */
+export function pooledGap(comparisons: MatchedChurnComparison[], level = DEFAULT_LEVEL): MeanCI {
+  if (comparisons.length === 0) throw new InputError('pooled gap', 'no comparisons');
+  const seeds = [...comparisons[0].gapsBySeed.keys()];
+  for (const c of comparisons) {
+    if (c.gapsBySeed.size !== seeds.length || seeds.some((s) => !c.gapsBySeed.has(s))) throw new InputError('pooled gap', 'the comparisons do not have the same seeds');
+  }
+  return meanCI(seeds.map((s) => comparisons.reduce((sum, c) => sum + c.gapsBySeed.get(s)!, 0) / comparisons.length), level);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracyAtMatchedChurn, dominates, pairedDifference, relativeReduction, type SeedPoint } from '../../src/metrics/seedComparison.js';
+import { accuracyAtMatchedChurn, dominates, pairedDifference, pooledGap, relativeReduction, type SeedPoint } from '../../src/metrics/seedComparison.js';
 import { studentTQuantile } from '../../src/metrics/bootstrap.js';
 
 const pts = (rows: [number, number, number][]): SeedPoint[] => rows.map(([seed, accuracy, churn]) => ({ seed, accuracy, churn }));
@@ -36,6 +36,8 @@ test('accuracy at matched churn interpolates between the two sweep settings that
   assert.ok(Math.abs(m.weight - 0.5) < 1e-12);
   assert.ok(Math.abs(m.churn - 0.15) < 1e-12);
   assert.ok(Math.abs(m.accuracyGap.mean - 0.005) < 1e-12, String(m.accuracyGap.mean));
+  // per seed: 0.875 − 0.87 and 0.885 − 0.88
+  assert.ok(Math.abs(m.gapsBySeed.get(1)! - 0.005) < 1e-12 && Math.abs(m.gapsBySeed.get(2)! - 0.005) < 1e-12);
   // a recipe at the lowest churn of the sweep is compared with that setting alone
   const atEdge = accuracyAtMatchedChurn([s0, s1, s2], pts([[1, 0.8, 0.05], [2, 0.8, 0.05]]))!;
   assert.ok(Math.abs(atEdge.accuracyGap.mean) < 1e-12);
@@ -55,4 +57,19 @@ test('domination needs lower churn and higher accuracy beyond both paired interv
   // less churn on average but within noise: no domination
   const noisy = pts([[1, 0.9, 0.1], [2, 0.9, 0.3], [3, 0.9, 0.2]]);
   assert.equal(dominates(noisy, b), false);
+});
+
+test('a pooled gap averages several settings seed by seed', () => {
+  const s0 = pts([[1, 0.9, 0.2], [2, 0.9, 0.2], [3, 0.9, 0.2]]);
+  const s1 = pts([[1, 0.8, 0.1], [2, 0.8, 0.1], [3, 0.8, 0.1]]);
+  // at churn 0.15 the sweep gives 0.85 for every seed
+  const a = accuracyAtMatchedChurn([s0, s1], pts([[1, 0.84, 0.15], [2, 0.86, 0.15], [3, 0.85, 0.15]]))!;
+  const b = accuracyAtMatchedChurn([s0, s1], pts([[1, 0.86, 0.15], [2, 0.84, 0.15], [3, 0.85, 0.15]]))!;
+  // each setting alone: gaps ±0.01 (noisy); pooled: 0 for every seed
+  assert.ok(a.accuracyGap.halfWidth! > 0.01);
+  const pooled = pooledGap([a, b]);
+  assert.ok(Math.abs(pooled.mean) < 1e-12 && pooled.halfWidth! < 1e-12);
+  assert.throws(() => pooledGap([]), /no comparisons/);
+  const other = accuracyAtMatchedChurn([s0.slice(0, 2), s1.slice(0, 2)], pts([[1, 0.85, 0.15], [2, 0.85, 0.15]]))!;
+  assert.throws(() => pooledGap([a, other]), /same seeds/);
 });
