@@ -100,7 +100,7 @@ async function trainAndScore(backend: string, data: { train: Letter; test: Lette
 
 const addon = loadAddon();
 
-test('letter MLP, 20 epochs: native and cpu reach the same accuracy (±0.5 point)', { skip: addon ? false : 'native addon not built: the cpu engine is the only engine' }, async () => {
+test('letter MLP, 20 epochs: native and cpu reach the same accuracy (±1.5 points)', { skip: addon ? false : 'native addon not built: the cpu engine is the only engine' }, async () => {
   registerNativeBackend(addon!);
   addon!.setThreads(1);
   const data = loadLetter();
@@ -112,6 +112,10 @@ test('letter MLP, 20 epochs: native and cpu reach the same accuracy (±0.5 point
   const tNative = performance.now() - t;
   console.log(`# letter MLP: cpu ${cpu.toFixed(2)}% in ${(tCpu / 1000).toFixed(1)} s, native ${native.toFixed(2)}% in ${(tNative / 1000).toFixed(1)} s`);
   assert.ok(cpu > 80, `the cpu run learns (accuracy ${cpu.toFixed(2)}%)`);
-  assert.ok(Math.abs(native - cpu) <= 0.5, `accuracy native ${native.toFixed(2)}% vs cpu ${cpu.toFixed(2)}%`);
+  // Different engines sum in different orders, and training can carry the difference as far
+  // as another seed would: over seeds 11–18 this run's accuracy spans 90.55–91.87% (sd ≈ 0.5),
+  // so 1.5 points is about two standard deviations of the difference of two seeds. (Measured
+  // so far: identical accuracy on OpenBLAS Haswell and SkylakeX kernels and the portable build.)
+  assert.ok(Math.abs(native - cpu) <= 1.5, `accuracy native ${native.toFixed(2)}% vs cpu ${cpu.toFixed(2)}%`);
   await tf.setBackend('cpu');
 });

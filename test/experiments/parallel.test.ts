@@ -19,6 +19,8 @@ test('trials in worker threads give exactly the numbers of a sequential run', as
   });
   const sequential = await runUpdateExperiment(cfg);
   const parallel = await runUpdateExperimentParallel(cfg, {}, { jobs: 2 });
+  // Bit for bit on purpose: worker threads of this process run the same engine and kernels
+  // on the same shapes, so a trial must not depend on where or in which order it runs.
   assert.deepEqual(parallel.trials, sequential.trials);
   assert.deepEqual(parallel.base, sequential.base);
   assert.deepEqual(parallel.summary, sequential.summary);

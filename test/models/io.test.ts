@@ -51,6 +51,8 @@ for (const f of FAMILIES) {
     const loaded = await loadModel(dir);
     assert.deepEqual(loaded.meta, trained.meta);
     assert.equal(parameterCount(loaded.model), parameterCount(trained.model));
+    // Bit for bit on purpose: the same weights through the same kernels on the same shapes in
+    // this process, so any difference is a save/load defect, not rounding.
     assert.deepEqual(predictLogits(loaded.model, x, f.inputShape), predictLogits(trained.model, x, f.inputShape));
     const usesCustom = (await classNamesIn(dir)).some((c) => DISTILLERY_LAYER_CLASS_NAMES.includes(c));
     assert.equal(usesCustom, f.config.kind === 'transformer');
