@@ -30,30 +30,28 @@ function bySeed(points: SeedPoint[], what: string): Map<number, SeedPoint> {
   return m;
 }
 
-/** The seeds of `a`, each checked to be present in every other set. */
-function commonSeeds(sets: SeedPoint[][]): number[] {
+/** The seeds of the first set, each checked to be present in every other set, and each set by seed. */
+function commonSeeds(sets: SeedPoint[][]): { seeds: number[]; maps: Map<number, SeedPoint>[] } {
   const maps = sets.map((s, i) => bySeed(s, `points ${i}`));
   const seeds = [...maps[0].keys()];
   for (const [i, m] of maps.entries()) {
     if (m.size !== seeds.length || seeds.some((s) => !m.has(s))) throw new InputError('seed comparison', `point set ${i} does not have the same seeds as the first`);
   }
   if (seeds.length < 2) throw new InputError('seed comparison', 'needs at least two seeds');
-  return seeds;
+  return { seeds, maps };
 }
 
 type Axis = 'accuracy' | 'churn';
 
 /** Mean over seeds of `a[axis] − b[axis]` with its t-interval. */
 export function pairedDifference(a: SeedPoint[], b: SeedPoint[], axis: Axis, level = DEFAULT_LEVEL): MeanCI {
-  const seeds = commonSeeds([a, b]);
-  const ma = bySeed(a, 'a'), mb = bySeed(b, 'b');
+  const { seeds, maps: [ma, mb] } = commonSeeds([a, b]);
   return meanCI(seeds.map((s) => ma.get(s)![axis] - mb.get(s)![axis]), level);
 }
 
 /** Mean over seeds of `1 − a[axis] / b[axis]` with its t-interval (positive: `a` is lower). */
 export function relativeReduction(a: SeedPoint[], b: SeedPoint[], axis: Axis, level = DEFAULT_LEVEL): MeanCI {
-  const seeds = commonSeeds([a, b]);
-  const ma = bySeed(a, 'a'), mb = bySeed(b, 'b');
+  const { seeds, maps: [ma, mb] } = commonSeeds([a, b]);
   return meanCI(seeds.map((s) => 1 - ma.get(s)![axis] / mb.get(s)![axis]), level);
 }
 
@@ -83,7 +81,7 @@ export interface MatchedChurnComparison {
  */
 export function accuracyAtMatchedChurn(sweep: SeedPoint[][], recipe: SeedPoint[], level = DEFAULT_LEVEL): MatchedChurnComparison | null {
   if (sweep.length < 2) throw new InputError('matched-churn comparison', 'the sweep needs at least two settings');
-  const seeds = commonSeeds([recipe, ...sweep]);
+  const { seeds, maps: [r, ...bySetting] } = commonSeeds([recipe, ...sweep]);
   const order = sweep.map((pts, i) => ({ i, churn: mean(pts, 'churn') })).sort((x, y) => x.churn - y.churn);
   const c = mean(recipe, 'churn');
   if (c < order[0].churn || c > order[order.length - 1].churn) return null;
@@ -91,7 +89,7 @@ export function accuracyAtMatchedChurn(sweep: SeedPoint[][], recipe: SeedPoint[]
   while (k < order.length - 2 && c > order[k + 1].churn) k++;
   const lo = order[k], hi = order[k + 1];
   const weight = hi.churn === lo.churn ? 0 : (c - lo.churn) / (hi.churn - lo.churn);
-  const a = bySeed(sweep[lo.i], 'sweep'), b = bySeed(sweep[hi.i], 'sweep'), r = bySeed(recipe, 'recipe');
+  const a = bySetting[lo.i], b = bySetting[hi.i];
   const gaps = seeds.map((s) => (1 - weight) * a.get(s)!.accuracy + weight * b.get(s)!.accuracy - r.get(s)!.accuracy);
   return { churn: c, between: [lo.i, hi.i], weight, accuracyGap: meanCI(gaps, level), gapsBySeed: new Map(seeds.map((s, i) => [s, gaps[i]])) };
 }
