@@ -6,7 +6,7 @@ import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
 import type { TrainedModel } from '../models/types.js';
 import { argmaxRows, checkCompatible, logitsToProbs, predictLogits } from '../models/predict.js';
-import { loadModel } from '../models/io.js';
+import { loadModelOrEnsemble } from '../models/ensemble.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomicFs.js';
 
@@ -16,6 +16,8 @@ export interface Predictions {
   predicted: string[];
   classNames?: string[];
   probs?: Float32Array;
+  /** Logits [n, K], when a model produced the predictions. */
+  logits?: Float32Array;
 }
 
 /** Runs a saved model on raw data with the model's own preprocessing. */
@@ -30,6 +32,7 @@ export function predictWithModel(trained: TrainedModel, raw: RawData, source: st
     predicted: Array.from(pred, (k) => trained.meta.classNames[k]),
     classNames: trained.meta.classNames,
     probs: logitsToProbs(logits, K),
+    logits,
   };
 }
 
@@ -78,7 +81,7 @@ export async function readPredictionsCsv(path: string): Promise<Predictions> {
   return out;
 }
 
-/** A model directory or a predictions file, told apart by whether the path is a directory. */
+/** A model directory (or an ensemble directory, as one model) or a predictions file, told apart by whether the path is a directory. */
 export async function loadModelOrPredictions(path: string): Promise<{ model?: TrainedModel; predictions?: Predictions }> {
   let isDir = false;
   try {
@@ -86,5 +89,5 @@ export async function loadModelOrPredictions(path: string): Promise<{ model?: Tr
   } catch {
     throw new InputError(path, 'not found (expected a model directory or a predictions CSV)');
   }
-  return isDir ? { model: await loadModel(path) } : { predictions: await readPredictionsCsv(path) };
+  return isDir ? { model: await loadModelOrEnsemble(path) } : { predictions: await readPredictionsCsv(path) };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_TRAINING } from '../methods/fit.js';
-import { methodEntrySchema, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
+import { methodEntrySchema, methodNamed, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
+import { DEFAULT_ENSEMBLE_MEMBERS } from '../methods/ensemble.js';
 import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
 import { parseWith, readYamlFile } from '../util/yamlFile.js';
 
@@ -18,7 +19,7 @@ const methodSchema = methodEntrySchema() as unknown as z.ZodType<MethodName | Up
  */
 export const referenceConfigSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('base') }).strict(),
-  z.object({ kind: z.literal('ensemble'), members: positiveInt.max(32).default(4) }).strict(),
+  z.object({ kind: z.literal('ensemble'), members: z.number().int().min(2, 'an ensemble needs at least 2 members').max(32).default(DEFAULT_ENSEMBLE_MEMBERS) }).strict(),
 ]);
 export type ReferenceConfig = z.infer<typeof referenceConfigSchema>;
 
@@ -99,11 +100,17 @@ export function normaliseMethod(m: MethodEntry): UpdateMethodSpec {
   return resolveEntry(m).spec;
 }
 
+/** The reference a method reads when its entry names none: the base model, or (ELODI, the paragon) an ensemble of the default size. */
+export function defaultReference(method: string): ReferenceConfig {
+  return methodNamed(method).reference === 'ensemble' ? { kind: 'ensemble', members: DEFAULT_ENSEMBLE_MEMBERS } : { kind: 'base' };
+}
+
 /** A config method entry with its defaults and its reference source. */
 export function resolveEntry(m: MethodEntry): ResolvedMethodEntry {
-  if (typeof m === 'string') return { spec: resolveMethod(m), reference: { kind: 'base' } };
+  if (typeof m === 'string') return { spec: resolveMethod(m), reference: defaultReference(m) };
   const { reference, ...method } = m as UpdateMethodSpec & { reference?: ReferenceConfig };
-  return { spec: resolveMethod(method as UpdateMethodSpec), reference: reference ?? { kind: 'base' } };
+  const spec = resolveMethod(method as UpdateMethodSpec);
+  return { spec, reference: reference ?? defaultReference(spec.method) };
 }
 
 /** Validates a config object; errors name the offending field. */

@@ -6,6 +6,8 @@
 import type { ProgressSink } from '../train/progress.js';
 import type { UpdateExperimentConfig } from './config.js';
 import { prepareData, runTrial, type TrialOutcome } from './updateExperiment.js';
+import { trainEnsembleMember, type EnsembleMemberRequest } from '../methods/ensemble.js';
+import { modelToTransfer, type ModelTransfer } from '../models/io.js';
 
 /** What a task may use besides its input. */
 export interface TaskContext {
@@ -28,8 +30,20 @@ const updateTrial: TaskDefinition<{ cfg: UpdateExperimentConfig; seed: number },
   },
 };
 
+/** Member `j` of `of` of a reference ensemble (ELODI); the model comes back as plain data. */
+const ensembleMember: TaskDefinition<{ request: Omit<EnsembleMemberRequest, 'progress'>; j: number; of: number }, ModelTransfer> = {
+  async run({ request, j, of }, ctx) {
+    const trained = await trainEnsembleMember({ ...request, progress: ctx.progress }, j, of);
+    try {
+      return await modelToTransfer(trained);
+    } finally {
+      trained.model.dispose();
+    }
+  },
+};
+
 /** Every task kind, by name. */
-export const TASKS = { 'update-trial': updateTrial } as const;
+export const TASKS = { 'update-trial': updateTrial, 'ensemble-member': ensembleMember } as const;
 
 export type TaskKind = keyof typeof TASKS;
 export type TaskInput<K extends TaskKind> = Parameters<(typeof TASKS)[K]['run']>[0];

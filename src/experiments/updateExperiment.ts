@@ -10,6 +10,7 @@ import { fitModel } from '../methods/fit.js';
 import { describeMethod, type UpdateMethodSpec } from '../methods/registry.js';
 import { ReferenceCache, type ReferenceSource } from '../methods/references.js';
 import { trainUpdate, type BudgetSweepPoint } from '../methods/update.js';
+import { trainEnsemble } from '../methods/ensemble.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
 import { compareModels, type ComparisonMetrics } from '../metrics/compare.js';
 import { flipMetrics } from '../metrics/flips.js';
@@ -30,6 +31,8 @@ export interface TrialMethodResult {
   /** Every rate with its bootstrap CI over test examples. */
   metrics: ComparisonMetrics;
   epochsRun: number;
+  /** Networks run per prediction: 1, or m for the ensemble paragon. */
+  inferenceCost: number;
   /** Churn-budget methods: the λ sweep on validation data. */
   sweep?: { points: BudgetSweepPoint[]; chosenLambda: number; budgetMet: boolean };
 }
@@ -41,6 +44,8 @@ export interface MethodSummary {
   method: string;
   spec: UpdateMethodSpec;
   seeds: number;
+  /** Networks run per prediction. */
+  inferenceCost: number;
   accuracy: MeanCI;
   churn: MeanCI;
   nfr: MeanCI;
@@ -152,7 +157,16 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
     const key = JSON.stringify(ref);
     let source = sources.get(key);
     if (!source) {
-      source = ref.kind === 'base' ? { kind: 'base' } : { kind: 'ensemble', models: await trainEnsemble(cfg, seed, ref.members, updateTrain, validation, spec, hooks) };
+      source =
+        ref.kind === 'base'
+          ? { kind: 'base' }
+          : {
+              kind: 'ensemble',
+              models: await trainEnsemble(
+                { architecture: cfg.model, preprocessing: spec, train: updateTrain, validation, training: cfg.training, seed, progress: hooks.progress, label: `seed ${seed}` },
+                ref.members,
+              ),
+            };
       sources.set(key, source);
     }
     return source;
@@ -177,9 +191,9 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
       { labels: test.labels, predOld: baseTest.pred, predNew: newTest.pred, probsOld: baseTest.probs, probsNew: newTest.probs, numClasses, classNames },
       { resamples: cfg.bootstrap.resamples, level: cfg.bootstrap.level, seed: `${seed}/${m}` },
     );
-    outcome.trained.model.dispose();
+    if (!outcome.members) outcome.trained.model.dispose(); // an ensemble's members belong to its reference source
     const label = describeMethod(method);
-    trials.push({ seed, methodIndex: m, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, sweep: outcome.sweep });
+    trials.push({ seed, methodIndex: m, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, inferenceCost: outcome.inferenceCost ?? 1, sweep: outcome.sweep });
     log(`seed ${seed}: ${label}: accuracy ${(100 * report.metrics.accuracyNew.estimate).toFixed(2)}%, churn ${(100 * report.metrics.churn.estimate).toFixed(2)}%`);
   }
   for (const source of sources.values()) if (source.kind === 'ensemble') source.models.forEach((mm) => mm.model.dispose());
@@ -194,40 +208,6 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
  */
 export function newModelSeed(seed: number): number {
   return seed * 1000 + 1;
-}
-
-/** Seed of ensemble member `j` (0-based) in trial `seed`: `seed·1000 + 100 + j`, distinct from the base and new models'. */
-export function ensembleMemberSeed(seed: number, j: number): number {
-  return seed * 1000 + 100 + j;
-}
-
-/** A homogeneous ensemble for a reference: `members` models of the configured architecture on the update's training data. */
-async function trainEnsemble(
-  cfg: UpdateExperimentConfig,
-  seed: number,
-  members: number,
-  train: Dataset,
-  validation: Dataset,
-  spec: PreprocessingSpec,
-  hooks: ExperimentHooks,
-): Promise<TrainedModel[]> {
-  const models: TrainedModel[] = [];
-  for (let j = 0; j < members; j++) {
-    const { trained } = await fitModel({
-      architecture: cfg.model,
-      preprocessing: spec,
-      train,
-      validation,
-      objective: crossEntropyObjective(),
-      training: cfg.training,
-      seed: ensembleMemberSeed(seed, j),
-      recipe: { method: 'base' },
-      progress: hooks.progress,
-      label: `seed ${seed}: ensemble member ${j + 1}/${members}`,
-    });
-    models.push(trained);
-  }
-  return models;
 }
 
 /** Puts trials (in any order) together into the experiment's result, in seed order. */
@@ -271,6 +251,7 @@ export function summariseTrials(methods: UpdateMethodSpec[], trials: TrialMethod
       method: label,
       spec,
       seeds: rows.length,
+      inferenceCost: rows[0]?.inferenceCost ?? 1,
       accuracy: ci((m) => m.accuracyNew.estimate),
       churn: ci((m) => m.churn.estimate),
       nfr: ci((m) => m.nfr.estimate),

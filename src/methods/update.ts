@@ -6,6 +6,7 @@ import { checkCompatible } from '../models/predict.js';
 import type { Objective } from '../objectives/types.js';
 import type { ProgressSink } from '../train/progress.js';
 import { fitModel } from './fit.js';
+import { InputError } from '../util/errors.js';
 import type { MethodContext, UpdateOutcome } from './definition.js';
 import { ReferenceCache, referenceRecord, type ReferenceSource } from './references.js';
 import { describeMethod, methodNamed, methodParams, resolveMethod, type MethodName, type UpdateMethodInput } from './registry.js';
@@ -45,7 +46,10 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
   const spec = resolveMethod(req.method);
   const def = methodNamed(spec.method);
   const params = methodParams(spec);
-  const source: ReferenceSource | undefined = def.reference === 'none' ? undefined : (req.reference ?? { kind: def.reference } as ReferenceSource);
+  if (def.reference === 'ensemble' && !req.reference) {
+    throw new InputError('--reference', `method ${def.name} needs a reference ensemble (an ensemble directory from \`distillery ensemble\`, or members to train)`);
+  }
+  const source: ReferenceSource | undefined = def.reference === 'none' ? undefined : (req.reference ?? ({ kind: def.reference } as ReferenceSource));
   const reference = source ? (req.references ?? new ReferenceCache()).get(source, req.base, req.train) : undefined;
   const label = describeMethod(spec);
   const ctx: MethodContext = {
@@ -53,6 +57,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
     train: req.train,
     validation: req.validation,
     reference,
+    source,
     architecture: req.architecture ?? req.base.meta.architecture,
     training: req.training,
     seed: req.seed,

@@ -233,3 +233,28 @@ export async function loadPlainModel(dir: string): Promise<tfl.LayersModel> {
   };
   return tfl.loadLayersModel(handler);
 }
+
+// ---------------------------------------------------------------------------------------
+// In memory (between worker threads)
+
+/** A trained model as plain, structured-cloneable data: topology, weights and metadata. */
+export interface ModelTransfer {
+  modelTopology: {};
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weights: ArrayBuffer;
+  meta: ModelMetadata;
+}
+
+/** `trained` as plain data that a worker thread can post to its parent. */
+export async function modelToTransfer(trained: TrainedModel): Promise<ModelTransfer> {
+  const artifacts = await captureArtifacts(trained.model);
+  const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? []);
+  return { modelTopology: artifacts.modelTopology as {}, weightSpecs: artifacts.weightSpecs ?? [], weights, meta: trained.meta };
+}
+
+/** The model back from modelToTransfer's data. */
+export async function modelFromTransfer(t: ModelTransfer): Promise<TrainedModel> {
+  registerDistilleryLayers();
+  const model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: t.modelTopology, weightSpecs: t.weightSpecs, weightData: t.weights }));
+  return { model, meta: t.meta };
+}

@@ -44,6 +44,8 @@ export interface ModelRecipe {
   baseModel?: string;
   /** The training data as named on the command line. */
   data?: string;
+  /** The ensemble directory that served as the reference (`update --reference`). */
+  referenceDir?: string;
   /** churn-budget: the λ chosen on validation data, and whether it met the budget. */
   chosenLambda?: number;
   budgetMet?: boolean;

@@ -9,12 +9,13 @@ import { stringify as toYaml } from 'yaml';
 
 export const PLOT_FILE = 'accuracy-vs-churn.svg';
 
-/** The per-method summary: accuracy and churn (mean ± t-CI over seeds), flips, and change vs plain retraining. */
+/** The per-method summary: accuracy and churn (mean ± t-CI over seeds), flips, change vs plain retraining, and networks run per prediction. */
 export function summaryTable(result: UpdateExperimentResult): Table {
   return {
-    headers: ['method', 'accuracy', 'churn', 'NFR', 'PFR', 'rel. NFR', 'churn vs plain', 'acc. vs plain'],
+    headers: ['method', 'inference', 'accuracy', 'churn', 'NFR', 'PFR', 'rel. NFR', 'churn vs plain', 'acc. vs plain'],
     rows: result.summary.map((s) => [
       s.method,
+      `${s.inferenceCost ?? 1}×`,
       formatMeanCI(s.accuracy),
       formatMeanCI(s.churn),
       formatMeanCI(s.nfr),
@@ -74,7 +75,7 @@ export function renderExperimentMarkdown(result: UpdateExperimentResult): string
     '',
     '## Results',
     '',
-    `Mean ± ${level}% Student-t half-width over ${c.seeds.length} seed(s). "churn vs plain" is the relative change of mean churn against plain retraining (negative = less churn).`,
+    `Mean ± ${level}% Student-t half-width over ${c.seeds.length} seed(s). "inference" is the number of networks run per prediction (the ensemble paragon runs all its members). "churn vs plain" is the relative change of mean churn against plain retraining (negative = less churn). NFR: old model right, new wrong; rel. NFR = NFR / (acc_old · error_new), 1 for independent errors.`,
     '',
     renderMarkdownTable(summaryTable(result)),
     '',

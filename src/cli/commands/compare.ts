@@ -83,7 +83,17 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
   const { classNames, labels, predOld, predNew } = toIndices(raw.labels, a, b);
   const haveProbs = a.probs && b.probs && a.classNames && b.classNames;
   return compareModels(
-    { labels, predOld, predNew, probsOld: haveProbs ? a.probs : undefined, probsNew: haveProbs ? b.probs : undefined, numClasses: classNames.length, classNames },
+    {
+      labels,
+      predOld,
+      predNew,
+      probsOld: haveProbs ? a.probs : undefined,
+      probsNew: haveProbs ? b.probs : undefined,
+      logitsOld: haveProbs && a.logits && b.logits ? a.logits : undefined,
+      logitsNew: haveProbs && a.logits && b.logits ? b.logits : undefined,
+      numClasses: classNames.length,
+      classNames,
+    },
     { resamples: flags.resamples, level: flags.level, seed: flags.seed },
   );
 }

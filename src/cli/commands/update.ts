@@ -1,23 +1,28 @@
 import { Command } from 'commander';
-import { applyPreprocessing } from '../../data/preprocess.js';
-import { rawSize } from '../../data/types.js';
-import { loadModel, saveModel } from '../../models/io.js';
-import { describeMethod } from '../../methods/registry.js';
+import { availableParallelism } from 'node:os';
+import { saveModel } from '../../models/io.js';
+import { checkEnsembleFor, ensembleManifest, datasetFingerprint, loadEnsemble, saveEnsemble, type Ensemble } from '../../models/ensemble.js';
+import { describeMethod, methodNamed } from '../../methods/registry.js';
+import { DEFAULT_ENSEMBLE_MEMBERS } from '../../methods/ensemble.js';
+import type { ReferenceSource } from '../../methods/references.js';
 import { trainUpdate } from '../../methods/update.js';
+import { trainReferenceEnsemble } from '../../experiments/ensembleTraining.js';
 import { formatRate, renderTextTable } from '../../report/table.js';
+import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { holdOutValidation, labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addMethodOptions, methodFromFlags } from '../methodOptions.js';
 import { addTrainingOptions } from '../trainingOptions.js';
+import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
+import { jobsOption, membersOption } from './ensemble.js';
 
-interface UpdateFlags extends TrainingFlags, Record<string, unknown> {
-  base: string;
-  data: string;
-  label?: string;
+interface UpdateFlags extends TrainingFlags, UpdateDataFlags, Record<string, unknown> {
   out: string;
   method: string;
-  validation?: number;
+  reference?: string;
+  members?: number;
+  saveReference?: string;
+  jobs?: number;
   seed: number;
 }
 
@@ -29,20 +34,61 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     .option('--label <column>', 'label column of a CSV (default: as for train)')
     .requiredOption('--out <dir>', 'directory to write the new model to (replaced atomically)');
   addMethodOptions(cmd, 'distill');
+  cmd
+    .option('--reference <dir>', 'teacher for the method instead of the base model: an ensemble directory from `distillery ensemble` (elodi and ensemble read one; without it they train one)')
+    .option(...membersOption)
+    .option('--save-reference <dir>', 'keep the ensemble trained for this update as an ensemble directory, for later updates')
+    .option(...jobsOption);
   addTrainingOptions(cmd);
-  cmd.addHelpText('after', '\nExample:\n  distillery update --base models/base --data new.csv --method distill --lambda 0.6 --out models/v2\n');
+  cmd.addHelpText(
+    'after',
+    '\nExamples:\n  distillery update --base models/base --data new.csv --method distill --lambda 0.6 --out models/v2\n' +
+      '  distillery update --base models/base --data new.csv --method elodi --reference refs/v2 --out models/v2\n',
+  );
   return cmd.action(async (flags: UpdateFlags) => {
     const ctx = await createContext(globals());
     const method = methodFromFlags(flags);
-    const base = await loadModel(flags.base);
-    const raw = await loadDataFlag({ data: flags.data, label: labelColumnFor(flags.label, base.meta.preprocessing) });
-    const { train: trainRaw, validation: valRaw } = holdOutValidation(raw, flags.validation ?? 0.1, flags.seed);
-    const train = applyPreprocessing(base.meta.preprocessing, trainRaw);
-    const validation = applyPreprocessing(base.meta.preprocessing, valRaw);
-    ctx.log(`${describeMethod(method)}: ${rawSize(trainRaw)} training examples, ${rawSize(valRaw)} validation`);
-    const outcome = await trainUpdate({ base, train, validation, method, training: trainingFromFlags(flags), seed: flags.seed, progress: ctx.progress });
+    const def = methodNamed(method.method);
+    if (def.reference === 'none') {
+      for (const flag of ['reference', 'members', 'saveReference'] as const) {
+        if (flags[flag] !== undefined) throw new InputError(`--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, `does not apply to --method ${def.name} (it has no teacher)`);
+      }
+    }
+    if (flags.reference && (flags.members !== undefined || flags.saveReference)) {
+      throw new InputError(flags.members !== undefined ? '--members' : '--save-reference', 'applies only when the ensemble is trained here, not with --reference');
+    }
+    const { base, train, validation, trainRaw } = await loadUpdateData(flags);
+    const training = trainingFromFlags(flags);
+    let ensemble: Ensemble | undefined;
+    if (flags.reference) {
+      ensemble = await loadEnsemble(flags.reference);
+      checkEnsembleFor(ensemble, flags.reference, base.meta, train);
+    } else if (def.reference === 'ensemble' || flags.members !== undefined) {
+      const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
+      const jobs = Math.min(flags.jobs ?? availableParallelism(), members);
+      ctx.log(`training the reference ensemble: ${members} members, ${jobs} at a time (save it with --save-reference to reuse it)`);
+      ensemble = await trainReferenceEnsemble(
+        { architecture: base.meta.architecture, preprocessing: base.meta.preprocessing, train, validation, training, seed: flags.seed, progress: ctx.progress },
+        members,
+        { jobs, log: ctx.log, progressEvery: jobs > 1 ? 25 : 0 },
+      );
+      if (flags.saveReference) {
+        await saveEnsemble(flags.saveReference, ensemble);
+        ctx.log(`saved the reference ensemble to ${flags.saveReference}`);
+      }
+    }
+    const reference: ReferenceSource | undefined = ensemble ? { kind: 'ensemble', models: ensemble.members } : undefined;
+    ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
+    const outcome = await trainUpdate({ base, train, validation, method, reference, training, seed: flags.seed, progress: ctx.progress });
+    if (outcome.members) {
+      // the new model is the ensemble itself: write it as an ensemble directory
+      await saveEnsemble(flags.out, { members: outcome.members, manifest: ensembleManifest(outcome.members, { ...datasetFingerprint(train), source: train.source }) });
+      ctx.out(`saved ${flags.out}: the ensemble of ${outcome.members.length} models (${outcome.members.length}× the inference cost of one)`);
+      return;
+    }
     outcome.trained.meta.recipe.baseModel = flags.base;
     outcome.trained.meta.recipe.data = flags.data;
+    if (flags.reference) outcome.trained.meta.recipe.referenceDir = flags.reference;
     await saveModel(flags.out, outcome.trained);
     if (outcome.sweep) {
       ctx.out(
