@@ -37,6 +37,7 @@ export function addMethodOptions(cmd: Command, defaultMethod: MethodName): Comma
       .join('; ');
     if (kind === 'boolean') {
       cmd.addOption(new Option(flag, help));
+      cmd.addOption(new Option(flag.replace(/^--/, '--no-'), `turn ${flag} off`));
     } else if (kind === 'choice') {
       const choices = [...new Set(entries.flatMap((e) => e.flag.choices ?? []))];
       cmd.addOption(new Option(`${flag} <name>`, help).choices(choices));

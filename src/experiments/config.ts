@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_TRAINING } from '../methods/fit.js';
 import { methodEntrySchema, methodNamed, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
-import { DEFAULT_ENSEMBLE_MEMBERS } from '../methods/ensemble.js';
+import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS } from '../methods/ensemble.js';
+import { checkRetrainOldMethod } from '../methods/retrainOld.js';
+import { InputError } from '../util/errors.js';
 import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
 import { parseWith, readYamlFile } from '../util/yamlFile.js';
 
@@ -19,7 +21,7 @@ const methodSchema = methodEntrySchema() as unknown as z.ZodType<MethodName | Up
  */
 export const referenceConfigSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('base') }).strict(),
-  z.object({ kind: z.literal('ensemble'), members: z.number().int().min(2, 'an ensemble needs at least 2 members').max(32).default(DEFAULT_ENSEMBLE_MEMBERS) }).strict(),
+  z.object({ kind: z.literal('ensemble'), members: z.number().int().min(2, 'an ensemble needs at least 2 members').max(MAX_ENSEMBLE_MEMBERS).default(DEFAULT_ENSEMBLE_MEMBERS) }).strict(),
 ]);
 export type ReferenceConfig = z.infer<typeof referenceConfigSchema>;
 
@@ -79,6 +81,12 @@ export const updateExperimentSchema = z
     /** One trial per seed: a fresh split, base model and update for every method. */
     seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
     methods: z.array(methodEntry).min(1).default(['plain', { method: 'distill', lambda: 0.5 }]),
+    /**
+     * ELODI's variant where the old model can be retrained: each trial's base model is trained
+     * with this method (elodi) toward an ensemble of its own on the initial sample, instead of
+     * on the labels alone.
+     */
+    retrainOld: methodEntry.optional(),
     bootstrap: z
       .object({ resamples: positiveInt.default(1000), level: z.number().gt(0).lt(1).default(0.95) })
       .strict()
@@ -113,12 +121,22 @@ export function resolveEntry(m: MethodEntry): ResolvedMethodEntry {
   return { spec, reference: reference ?? defaultReference(spec.method) };
 }
 
+/** Checks across fields that the schema cannot: a retrainOld method must train one model toward an ensemble. */
+function checkConfig(cfg: UpdateExperimentConfig, source: string): UpdateExperimentConfig {
+  if (cfg.retrainOld) {
+    const entry = resolveEntry(cfg.retrainOld);
+    checkRetrainOldMethod(entry.spec, `${source}: retrainOld`);
+    if (entry.reference.kind !== 'ensemble') throw new InputError(`${source}: retrainOld`, 'the old model is retrained toward an ensemble: its reference must be {kind: ensemble}');
+  }
+  return cfg;
+}
+
 /** Validates a config object; errors name the offending field. */
 export function parseExperimentConfig(value: unknown, source = 'experiment config'): UpdateExperimentConfig {
-  return parseWith(updateExperimentSchema, value ?? {}, source);
+  return checkConfig(parseWith(updateExperimentSchema, value ?? {}, source), source);
 }
 
 /** Reads a YAML or JSON experiment config file. */
 export async function loadExperimentConfig(path: string): Promise<UpdateExperimentConfig> {
-  return readYamlFile(path, updateExperimentSchema);
+  return checkConfig(await readYamlFile(path, updateExperimentSchema), path);
 }

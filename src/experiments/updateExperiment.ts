@@ -10,7 +10,8 @@ import { fitModel } from '../methods/fit.js';
 import { describeMethod, type UpdateMethodSpec } from '../methods/registry.js';
 import { ReferenceCache, type ReferenceSource } from '../methods/references.js';
 import { trainUpdate, type BudgetSweepPoint } from '../methods/update.js';
-import { trainEnsemble } from '../methods/ensemble.js';
+import { OLD_ENSEMBLE_FIRST_MEMBER, trainEnsemble } from '../methods/ensemble.js';
+import { retrainOldModel } from '../methods/retrainOld.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
 import { compareModels, type ComparisonMetrics } from '../metrics/compare.js';
 import { flipMetrics } from '../metrics/flips.js';
@@ -134,18 +135,20 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
   const test = applyPreprocessing(spec, testRaw);
   const updateTrain = concatDatasets(initial, newBatch);
 
-  const { trained: baseModel, result: baseResult } = await fitModel({
-    architecture: cfg.model,
-    preprocessing: spec,
-    train: initial,
-    validation,
-    objective: crossEntropyObjective(),
-    training: cfg.training,
-    seed,
-    recipe: { method: 'base' },
-    progress: hooks.progress,
-    label: `seed ${seed}: base model`,
-  });
+  const { trained: baseModel, result: baseResult } = cfg.retrainOld
+    ? await retrainedBase(cfg, seed, { initial, validation, spec }, hooks)
+    : await fitModel({
+        architecture: cfg.model,
+        preprocessing: spec,
+        train: initial,
+        validation,
+        objective: crossEntropyObjective(),
+        training: cfg.training,
+        seed,
+        recipe: { method: 'base' },
+        progress: hooks.progress,
+        label: `seed ${seed}: base model`,
+      });
   const baseTest = testPredictions(baseModel, test);
   const baseAcc = flipMetrics(test.labels, baseTest.pred, baseTest.pred).accuracyOld;
   log(`seed ${seed}: base model test accuracy ${(100 * baseAcc).toFixed(2)}%`);
@@ -199,6 +202,30 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
   for (const source of sources.values()) if (source.kind === 'ensemble') source.models.forEach((mm) => mm.model.dispose());
   baseModel.model.dispose();
   return { seed, base: { seed, accuracy: baseAcc, epochsRun: baseResult.epochsRun }, trials, numClasses };
+}
+
+/** The retrain-old variant: the base model trained with `cfg.retrainOld` (elodi) toward its own ensemble on the initial sample. */
+async function retrainedBase(
+  cfg: UpdateExperimentConfig,
+  seed: number,
+  data: { initial: Dataset; validation: Dataset; spec: PreprocessingSpec },
+  hooks: ExperimentHooks,
+): Promise<{ trained: TrainedModel; result: { epochsRun: number } }> {
+  const entry = resolveEntry(cfg.retrainOld!); // checked by the config's parser
+  if (entry.reference.kind !== 'ensemble') throw new Error('retrainOld needs an ensemble reference');
+  const ensemble = await trainEnsemble(
+    { architecture: cfg.model, preprocessing: data.spec, train: data.initial, validation: data.validation, training: cfg.training, seed, firstMember: OLD_ENSEMBLE_FIRST_MEMBER, progress: hooks.progress, label: `seed ${seed}: old` },
+    entry.reference.members,
+  );
+  try {
+    const trained = await retrainOldModel({
+      method: entry.spec, ensemble, architecture: cfg.model, preprocessing: data.spec, train: data.initial, validation: data.validation,
+      training: cfg.training, seed, progress: hooks.progress, label: `seed ${seed}`,
+    });
+    return { trained, result: { epochsRun: trained.meta.metrics.epochsRun } };
+  } finally {
+    for (const m of ensemble) m.model.dispose();
+  }
 }
 
 /**

@@ -6,13 +6,13 @@ import { ldiObjective } from '../objectives/logitDifferenceInhibition.js';
 import { weightedSum, type CompositeObjective } from '../objectives/weightedSum.js';
 
 /** The parameters LDI and ELODI share; the two differ in their defaults of α and ξ (and in the reference). */
-export function ldiParams(defaults: { alpha: number; xi: number }) {
+export function ldiParams(defaults: { alpha: number; xi: number; oneSided: boolean }) {
   return {
     alpha: unitInterval.default(defaults.alpha),
     xi: z.number().min(0).max(1e6).default(defaults.xi),
     power: z.number().positive().max(16).default(2),
     topK: z.number().int().min(0).default(0),
-    oneSided: z.boolean().default(false),
+    oneSided: z.boolean().default(defaults.oneSided),
     relativeMargin: z.boolean().default(false),
   };
 }

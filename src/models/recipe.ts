@@ -46,6 +46,8 @@ export interface ModelRecipe {
   data?: string;
   /** The ensemble directory that served as the reference (`update --reference`). */
   referenceDir?: string;
+  /** An old model retrained toward its own ensemble (ELODI's retrain-old variant). */
+  retrainedOld?: boolean;
   /** churn-budget: the λ chosen on validation data, and whether it met the budget. */
   chosenLambda?: number;
   budgetMet?: boolean;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { saveEnsemble } from '../../models/ensemble.js';
-import { DEFAULT_ENSEMBLE_MEMBERS } from '../../methods/ensemble.js';
+import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS } from '../../methods/ensemble.js';
 import { trainReferenceEnsemble } from '../../experiments/ensembleTraining.js';
 import { formatRate } from '../../report/table.js';
 import { createContext, type GlobalFlags } from '../context.js';
@@ -16,7 +16,7 @@ interface EnsembleFlags extends TrainingFlags, UpdateDataFlags {
 }
 
 /** `--members`: the ensemble's size (shared by `ensemble` and `update`). */
-export const membersOption = ['--members <m>', `models in the reference ensemble, ≥ 2 (default ${DEFAULT_ENSEMBLE_MEMBERS})`, parseInteger('members', 2, 64)] as const;
+export const membersOption = ['--members <m>', `models in the reference ensemble, ≥ 2 (default ${DEFAULT_ENSEMBLE_MEMBERS})`, parseInteger('members', 2, MAX_ENSEMBLE_MEMBERS)] as const;
 /** `--jobs`: members trained at once. */
 export const jobsOption = ['--jobs <n>', 'ensemble members trained at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64)] as const;
 

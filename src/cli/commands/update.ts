@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { saveModel } from '../../models/io.js';
+import type { TrainedModel } from '../../models/types.js';
 import { checkEnsembleFor, ensembleManifest, datasetFingerprint, loadEnsemble, saveEnsemble, type Ensemble } from '../../models/ensemble.js';
 import { describeMethod, methodNamed } from '../../methods/registry.js';
-import { DEFAULT_ENSEMBLE_MEMBERS } from '../../methods/ensemble.js';
+import { DEFAULT_ENSEMBLE_MEMBERS, OLD_ENSEMBLE_FIRST_MEMBER } from '../../methods/ensemble.js';
+import { checkRetrainOldMethod, retrainOldModel } from '../../methods/retrainOld.js';
 import type { ReferenceSource } from '../../methods/references.js';
 import { trainUpdate } from '../../methods/update.js';
 import { trainReferenceEnsemble } from '../../experiments/ensembleTraining.js';
@@ -22,6 +24,8 @@ interface UpdateFlags extends TrainingFlags, UpdateDataFlags, Record<string, unk
   reference?: string;
   members?: number;
   saveReference?: string;
+  retrainOld?: string;
+  oldData?: string;
   jobs?: number;
   seed: number;
 }
@@ -38,6 +42,8 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     .option('--reference <dir>', 'teacher for the method instead of the base model: an ensemble directory from `distillery ensemble` (elodi and ensemble read one; without it they train one)')
     .option(...membersOption)
     .option('--save-reference <dir>', 'keep the ensemble trained for this update as an ensemble directory, for later updates')
+    .option('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here")
+    .option('--old-data <file|name>', 'the old model\'s training data, for --retrain-old')
     .option(...jobsOption);
   addTrainingOptions(cmd);
   cmd.addHelpText(
@@ -54,18 +60,47 @@ export function updateCommand(globals: () => GlobalFlags): Command {
         if (flags[flag] !== undefined) throw new InputError(`--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, `does not apply to --method ${def.name} (it has no teacher)`);
       }
     }
-    if (flags.reference && (flags.members !== undefined || flags.saveReference)) {
-      throw new InputError(flags.members !== undefined ? '--members' : '--save-reference', 'applies only when the ensemble is trained here, not with --reference');
+    if (flags.reference && ((flags.members !== undefined && !flags.retrainOld) || flags.saveReference)) {
+      throw new InputError(flags.saveReference ? '--save-reference' : '--members', 'applies only when the ensemble is trained here, not with --reference');
     }
+    if ((flags.retrainOld === undefined) !== (flags.oldData === undefined)) {
+      throw new InputError(flags.retrainOld ? '--old-data' : '--retrain-old', flags.retrainOld ? 'is required with --retrain-old (the old model\'s training data)' : 'applies only with --retrain-old');
+    }
+    if (flags.retrainOld) checkRetrainOldMethod(method, '--retrain-old');
     const { base, train, validation, trainRaw } = await loadUpdateData(flags);
     const training = trainingFromFlags(flags);
+    const jobsFor = (members: number) => Math.min(flags.jobs ?? availableParallelism(), members);
+    let retrainedOld: TrainedModel | undefined;
+    if (flags.retrainOld) {
+      const old = await loadUpdateData({ ...flags, data: flags.oldData! });
+      const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
+      ctx.log(`retraining the old model toward its own ensemble of ${members} on ${old.train.labels.length} examples of ${flags.oldData}`);
+      const oldEnsemble = await trainReferenceEnsemble(
+        { architecture: base.meta.architecture, preprocessing: base.meta.preprocessing, train: old.train, validation: old.validation, training, seed: flags.seed, firstMember: OLD_ENSEMBLE_FIRST_MEMBER, progress: ctx.progress },
+        members,
+        { jobs: jobsFor(members), log: ctx.log, progressEvery: jobsFor(members) > 1 ? 25 : 0 },
+      );
+      const retrained = await retrainOldModel({
+        method, ensemble: oldEnsemble.members, architecture: base.meta.architecture, preprocessing: base.meta.preprocessing,
+        train: old.train, validation: old.validation, training, seed: flags.seed, progress: ctx.progress,
+      });
+      retrained.meta.recipe.data = flags.oldData;
+      retrained.meta.recipe.baseModel = flags.base;
+      retrainedOld = retrained;
+    }
+    // written last, once the new model is saved: a failing update leaves no retrained old model behind
+    const saveRetrainedOld = async () => {
+      if (!retrainedOld) return;
+      await saveModel(flags.retrainOld!, retrainedOld);
+      ctx.out(`saved ${flags.retrainOld}: the old model retrained toward its own ensemble, validation accuracy ${formatRate(retrainedOld.meta.metrics.validationAccuracy)}`);
+    };
     let ensemble: Ensemble | undefined;
     if (flags.reference) {
       ensemble = await loadEnsemble(flags.reference);
       checkEnsembleFor(ensemble, flags.reference, base.meta, train);
     } else if (def.reference === 'ensemble' || flags.members !== undefined) {
       const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
-      const jobs = Math.min(flags.jobs ?? availableParallelism(), members);
+      const jobs = jobsFor(members);
       ctx.log(`training the reference ensemble: ${members} members, ${jobs} at a time (save it with --save-reference to reuse it)`);
       ensemble = await trainReferenceEnsemble(
         { architecture: base.meta.architecture, preprocessing: base.meta.preprocessing, train, validation, training, seed: flags.seed, progress: ctx.progress },
@@ -84,6 +119,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       // the new model is the ensemble itself: write it as an ensemble directory
       await saveEnsemble(flags.out, { members: outcome.members, manifest: ensembleManifest(outcome.members, { ...datasetFingerprint(train), source: train.source }) });
       ctx.out(`saved ${flags.out}: the ensemble of ${outcome.members.length} models (${outcome.members.length}× the inference cost of one)`);
+      await saveRetrainedOld();
       return;
     }
     outcome.trained.meta.recipe.baseModel = flags.base;
@@ -100,5 +136,6 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       ctx.out(`chose λ=${outcome.sweep.chosenLambda.toFixed(3)}${outcome.sweep.budgetMet ? '' : ' — no λ met the churn budget; kept the lowest-churn model'}`);
     }
     ctx.out(`saved ${flags.out}: validation accuracy ${formatRate(outcome.trained.meta.metrics.validationAccuracy)} after ${outcome.result.epochsRun} epochs`);
+    await saveRetrainedOld();
   });
 }

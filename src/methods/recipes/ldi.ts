@@ -9,7 +9,7 @@ import { ldiParams, ldiFlags, ldiLabel, ldiTrainingObjective } from '../ldiParam
 export const ldi = defineMethod({
   name: 'ldi',
   description: 'α·LDI(z, base) + (1−α)·CE(y, z): inhibit logit differences to the deployed model   (Zhao et al. 2022)',
-  params: z.object(ldiParams({ alpha: 0.5, xi: 0.5 })).strict(),
+  params: z.object(ldiParams({ alpha: 0.5, xi: 0.5, oneSided: false })).strict(),
   flags: ldiFlags,
   reference: 'base',
   label: (p) => ldiLabel('ldi', p),
