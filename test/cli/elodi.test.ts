@@ -60,6 +60,17 @@ test('ensemble → update --method elodi --reference → compare with the flip a
   assert.equal(p.code, 0, p.stderr);
   assert.ok(existsSync(join(paragon, 'ensemble.json')));
 
+  // the retrain-old variant: the old model retrained toward its own ensemble, written beside the new one
+  const old2 = join(dir, 'old-retrained');
+  const v3 = join(dir, 'v3');
+  const ro = runCli(['update', '--base', base, '--data', newCsv, '--method', 'elodi', '--members', '2', '--retrain-old', old2, '--old-data', oldCsv, '--out', v3, ...quick]);
+  assert.equal(ro.code, 0, ro.stderr);
+  const oldMeta = JSON.parse(readFileSync(join(old2, 'distillery.json'), 'utf8'));
+  assert.equal(oldMeta.recipe.retrainedOld, true);
+  assert.equal(oldMeta.recipe.reference.kind, 'ensemble');
+  assert.equal(oldMeta.recipe.trainExamples, 720); // 800 old rows less the 10 % hold-out
+  assert.ok(existsSync(join(v3, 'distillery.json')));
+
   const json = join(dir, 'cmp.json');
   const md = join(dir, 'cmp.md');
   const c = runCli(['compare', '--old', base, '--new', v2, '--data', testCsv, '--json', json, '--markdown', md]);
