@@ -49,24 +49,24 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     const architecture = await architectureFromFlags(flags, spec);
     ctx.log(`training ${architecture.kind} on ${rawSize(trainRaw)} examples (${spec.classNames.length} classes), validating on ${rawSize(valRaw)}`);
     await runResumable({ path: flags.out, flag: '--out' }, resumeSettings('train', flags), flags, ctx.log, async (partial) => {
-    const { trained, result } = await fitModel({
-      architecture,
-      preprocessing: spec,
-      train,
-      validation,
-      objective: crossEntropyObjective(),
-      training: trainingFromFlags(flags),
-      seed: flags.seed,
-      recipe: { method: 'base', data: flags.data },
-      progress: ctx.progress,
-      label: 'base model',
-      checkpoint: partial.nextStore(),
-    });
-    ctx.verbose(`parameters: ${parameterCount(trained.model)}`);
-    await saveModel(flags.out, trained);
-    ctx.out(
-      `saved ${flags.out}: validation accuracy ${formatRate(trained.meta.metrics.validationAccuracy)} after ${result.epochsRun} epochs (best epoch ${result.bestEpoch})`,
-    );
+      const { trained, result } = await fitModel({
+        architecture,
+        preprocessing: spec,
+        train,
+        validation,
+        objective: crossEntropyObjective(),
+        training: trainingFromFlags(flags),
+        seed: flags.seed,
+        recipe: { method: 'base', data: flags.data },
+        progress: ctx.progress,
+        label: 'base model',
+        checkpoint: partial.nextStore(),
+      });
+      ctx.verbose(`parameters: ${parameterCount(trained.model)}`);
+      await saveModel(flags.out, trained);
+      ctx.out(
+        `saved ${flags.out}: validation accuracy ${formatRate(trained.meta.metrics.validationAccuracy)} after ${result.epochsRun} epochs (best epoch ${result.bestEpoch})`,
+      );
     });
   });
 }
