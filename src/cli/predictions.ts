@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import type { RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
@@ -8,7 +7,8 @@ import type { TrainedModel } from '../models/types.js';
 import { argmaxRows, checkCompatible, logitsToProbs, predictLogits } from '../models/predict.js';
 import { loadModelOrEnsemble } from '../models/ensemble.js';
 import { InputError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/atomicFs.js';
+import { fileSignature, writeFileAtomic, type OutputTarget } from '../util/outputs.js';
+import { toCsv } from '../report/escape.js';
 
 /** Top-1 predictions (class names) and, where known, class probabilities [n, K] in `classNames` order. */
 export interface Predictions {
@@ -38,12 +38,17 @@ export function predictWithModel(trained: TrainedModel, raw: RawData, source: st
 
 const PROB_PREFIX = 'p:';
 
+/** A predictions CSV as an output: Distillery's when its header starts with the prediction column. */
+export function predictionsOutput(file: string, flag = '--out'): OutputTarget {
+  return { path: file, type: 'file', what: 'predictions CSV', flag, isOurs: fileSignature(/^\uFEFF?"?prediction"?(,|\r?\n|$)/) };
+}
+
 /** Writes predictions as CSV: a `prediction` column, then one `p:<class>` probability column per class. */
 export async function writePredictionsCsv(path: string, p: Predictions): Promise<void> {
   const K = p.classNames?.length ?? 0;
   const header = ['prediction', ...(p.probs && p.classNames ? p.classNames.map((c) => PROB_PREFIX + c) : [])];
   const rows = p.predicted.map((label, i) => [label, ...(p.probs && K ? Array.from(p.probs.subarray(i * K, (i + 1) * K), (v) => v.toPrecision(6)) : [])]);
-  await writeFileAtomic(path, stringify([header, ...rows]));
+  await writeFileAtomic(path, toCsv([header, ...rows]));
 }
 
 /** Reads a predictions CSV written by `distillery predict` (or any CSV with a `prediction` column). */

@@ -201,3 +201,50 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   // applies on the native engine, the stock update elsewhere.
   return new NativeAdamOptimizer(spec.learningRate, beta1, beta2, spec.epsilon);
 }
+
+/** An optimizer's state (iteration count, slots such as Adam's moments), exactly, for checkpoints. */
+export interface OptimizerState {
+  iterations: number;
+  slots: { name: string; shape: number[]; values: Float32Array }[];
+  /** Adam's running β₁ᵗ and β₂ᵗ, kept as float32 (tfjs's setWeights would recompute them as powers, which differ in the last bit). */
+  accBeta?: [number, number];
+}
+
+interface AdamAccumulators {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
+
+function isAdam(opt: tf.Optimizer): opt is tf.AdamOptimizer {
+  return opt instanceof tf.AdamOptimizer;
+}
+
+/** Reads `opt`'s state (see OptimizerState). */
+export async function optimizerState(opt: tf.Optimizer): Promise<OptimizerState> {
+  const weights = await opt.getWeights();
+  const iterations = (await weights[0].tensor.data())[0];
+  const slots = weights.slice(1).map((w) => ({ name: w.name, shape: w.tensor.shape.slice(), values: Float32Array.from(w.tensor.dataSync() as Float32Array) }));
+  weights[0].tensor.dispose();
+  const state: OptimizerState = { iterations, slots };
+  if (isAdam(opt)) {
+    const a = opt as unknown as AdamAccumulators;
+    state.accBeta = [a.accBeta1.dataSync()[0], a.accBeta2.dataSync()[0]];
+  }
+  return state;
+}
+
+/** Puts `state` (from optimizerState of an optimizer of the same kind and variables) into `opt`. */
+export async function restoreOptimizerState(opt: tf.Optimizer, state: OptimizerState): Promise<void> {
+  const iter = tf.scalar(state.iterations, 'int32');
+  const slots = state.slots.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape, 'float32') }));
+  await opt.setWeights([{ name: 'iter', tensor: iter }, ...slots]);
+  iter.dispose();
+  slots.forEach((s) => s.tensor.dispose());
+  if (isAdam(opt) && state.accBeta) {
+    const a = opt as unknown as AdamAccumulators;
+    tf.tidy(() => {
+      a.accBeta1.assign(tf.scalar(state.accBeta![0]));
+      a.accBeta2.assign(tf.scalar(state.accBeta![1]));
+    });
+  }
+}

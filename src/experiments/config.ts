@@ -5,7 +5,7 @@ import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS } from '../methods/ensem
 import { checkRetrainOldMethod } from '../methods/retrainOld.js';
 import { InputError } from '../util/errors.js';
 import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
-import { parseWith, readYamlFile } from '../util/yamlFile.js';
+import { describeZodError, parseWith, readYamlFile } from '../util/yamlFile.js';
 
 export { DEFAULT_MLP } from '../models/configSchema.js';
 
@@ -27,16 +27,18 @@ export type ReferenceConfig = z.infer<typeof referenceConfigSchema>;
 
 /** One entry of `methods`: a method, optionally with the reference it reads. */
 const methodEntry = z.union([
-  methodSchema,
+  // an entry with a reference first: without one it fails at once on the missing key, and the method branch reports
   z.object({ reference: referenceConfigSchema }).catchall(z.unknown()).transform((v, ctx) => {
     const { reference, ...method } = v;
     const parsed = methodSchema.safeParse(method);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: describeZodError(parsed.error, methodSchema, method).replace(/^\(top level\): /, '') });
       return z.NEVER;
     }
     return typeof parsed.data === 'string' ? { method: parsed.data, reference } : { ...parsed.data, reference };
   }),
+  // (an entry with a reference is the branch above's alone, whatever its problem)
+  z.custom((v) => !(v !== null && typeof v === 'object' && 'reference' in v)).pipe(methodSchema),
 ]);
 
 const countOrRest = z.union([positiveInt, z.literal('rest')]);

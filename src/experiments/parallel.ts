@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { engineInfo } from '../engine/index.js';
 import type { UpdateExperimentConfig } from './config.js';
-import { assembleResult, prepareData, runUpdateExperiment, type ExperimentHooks, type UpdateExperimentResult } from './updateExperiment.js';
+import { assembleResult, prepareData, runUpdateExperiment, seedsToRun, type ExperimentHooks, type TrialOutcome, type UpdateExperimentResult } from './updateExperiment.js';
 import { runTasks } from './workerPool.js';
 
 export interface ParallelOptions {
@@ -21,14 +21,15 @@ export async function runUpdateExperimentParallel(
   hooks: ExperimentHooks = {},
   opts: ParallelOptions = {},
 ): Promise<UpdateExperimentResult> {
-  const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), cfg.seeds.length));
+  const seeds = seedsToRun(cfg, hooks);
+  const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), seeds.length));
   const engine = engineInfo();
   if (jobs === 1 || !engine) return runUpdateExperiment(cfg, hooks);
   const started = Date.now();
   const data = await prepareData(cfg); // validates the data up front, in this thread
   const outcomes = await runTasks(
-    cfg.seeds.map((seed) => ({ kind: 'update-trial' as const, input: { cfg, seed } })),
-    { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log },
+    seeds.map((seed) => ({ kind: 'update-trial' as const, input: { cfg, seed } })),
+    { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log, onDone: (_i, outcome) => hooks.onTrialDone?.(outcome as TrialOutcome) },
   );
-  return assembleResult(cfg, data, outcomes, started);
+  return assembleResult(cfg, data, [...(hooks.finishedTrials ?? []), ...outcomes], started);
 }

@@ -6,6 +6,9 @@ import { splitUpdateScenario, trainTestSplit } from '../data/split.js';
 import { argmaxRows, softmax } from '../models/logits.js';
 import { predictLogits } from '../models/predict.js';
 import type { TrainedModel } from '../models/types.js';
+import { textOptionsFor } from '../models/config.js';
+
+export { textOptionsFor } from '../models/config.js';
 import { fitModel } from '../methods/fit.js';
 import { describeMethod, type UpdateMethodSpec } from '../methods/registry.js';
 import { ReferenceCache, type ReferenceSource } from '../methods/references.js';
@@ -76,6 +79,16 @@ export interface UpdateExperimentResult {
 export interface ExperimentHooks {
   progress?: ProgressSink;
   log?: (line: string) => void;
+  /** Trials already finished (a resumed run): kept as they are, not run again. */
+  finishedTrials?: TrialOutcome[];
+  /** Called as each trial finishes (e.g. to keep it for a resume). */
+  onTrialDone?: (outcome: TrialOutcome) => void | Promise<void>;
+}
+
+/** The seeds of `cfg` that `hooks.finishedTrials` does not cover, in order. */
+export function seedsToRun(cfg: UpdateExperimentConfig, hooks: ExperimentHooks): number[] {
+  const done = new Set((hooks.finishedTrials ?? []).map((o) => o.seed));
+  return cfg.seeds.filter((s) => !done.has(s));
 }
 
 export interface PreparedData {
@@ -103,14 +116,6 @@ export interface TrialOutcome {
   base: UpdateExperimentResult['base'][number];
   trials: TrialMethodResult[];
   numClasses: number;
-}
-
-/**
- * Text preprocessing that fits the model: a transformer's `vocabSize` bounds the vocabulary
- * (so every token id has an embedding row) and its `maxLen` is the sequence length.
- */
-export function textOptionsFor(model: UpdateExperimentConfig['model']): { maxVocab?: number; maxLen?: number } {
-  return model.kind === 'transformer' ? { maxVocab: model.vocabSize, maxLen: model.maxLen } : {};
 }
 
 /**
@@ -261,8 +266,12 @@ export async function runUpdateExperiment(cfg: UpdateExperimentConfig, hooks: Ex
   const started = Date.now();
   const data = await prepareData(cfg);
   hooks.log?.(`data: ${data.pool.source}, ${rawSize(data.pool)} training-pool examples, ${rawSize(data.test)} test examples`);
-  const outcomes: TrialOutcome[] = [];
-  for (const seed of cfg.seeds) outcomes.push(await runTrial(cfg, seed, data, hooks));
+  const outcomes: TrialOutcome[] = [...(hooks.finishedTrials ?? [])];
+  for (const seed of seedsToRun(cfg, hooks)) {
+    const outcome = await runTrial(cfg, seed, data, hooks);
+    await hooks.onTrialDone?.(outcome);
+    outcomes.push(outcome);
+  }
   return assembleResult(cfg, data, outcomes, started);
 }
 

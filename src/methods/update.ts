@@ -5,6 +5,7 @@ import type { ModelRecipe, TrainingConfig } from '../models/recipe.js';
 import { checkCompatible } from '../models/predict.js';
 import type { Objective } from '../objectives/types.js';
 import type { ProgressSink } from '../train/progress.js';
+import type { CheckpointStore } from '../train/checkpoint.js';
 import { fitModel } from './fit.js';
 import { InputError } from '../util/errors.js';
 import type { MethodContext, UpdateOutcome } from './definition.js';
@@ -33,6 +34,8 @@ export interface UpdateRequest {
   progress?: ProgressSink;
   /** Prefix of progress labels (e.g. "seed 3"). */
   label?: string;
+  /** A checkpoint store for each training run, in the order the method trains (train/checkpoint.ts): the update resumes. */
+  checkpoints?: () => CheckpointStore;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
         },
         progress: req.progress,
         label: [req.label, step].filter(Boolean).join(': '),
+        checkpoint: req.checkpoints?.(),
       }),
   };
   if (def.train) return def.train(ctx, params);

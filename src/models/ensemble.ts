@@ -16,7 +16,7 @@ import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { TrainedModel } from './types.js';
 import { loadModel, saveModel } from './io.js';
 import { InputError } from '../util/errors.js';
-import { writeDirAtomic } from '../util/atomicFs.js';
+import { metadataFileSignature, writeDirAtomic, type OutputTarget } from '../util/outputs.js';
 import { LIBRARY_VERSION } from '../version.js';
 
 export const ENSEMBLE_JSON = 'ensemble.json';
@@ -203,4 +203,9 @@ export async function loadModelOrEnsemble(dir: string): Promise<TrainedModel> {
     model: averagedModel(members),
     meta: { ...first, id: undefined, recipe: { ...first.recipe, method: 'ensemble', params: { members: members.length } } },
   };
+}
+
+/** An ensemble directory as an output (util/outputs.ts): Distillery's when its ensemble.json says so. */
+export function ensembleOutput(dir: string, flag = '--out'): OutputTarget {
+  return { path: dir, type: 'dir', what: 'ensemble directory', flag, isOurs: metadataFileSignature(ENSEMBLE_JSON, /"format"\s*:\s*"distillery-ensemble"/) };
 }

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Rng } from '../util/rng.js';
+import { Rng, type RngState } from '../util/rng.js';
 import { layerNorm } from '../engine/layerNorm.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -60,7 +60,7 @@ export class SeededDropout extends tfl.layers.Layer {
   static className = 'Dropout';
   readonly rate: number;
   readonly seed: number;
-  private readonly masks: Rng;
+  private masks: Rng;
 
   constructor(args: LayerArgs & { rate: number; seed: number }) {
     super(args);
@@ -72,6 +72,15 @@ export class SeededDropout extends tfl.layers.Layer {
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     return inputShape;
+  }
+
+  /** Where the mask stream stands (checkpoints), and continuing from there. */
+  maskState(): RngState {
+    return this.masks.state();
+  }
+
+  restoreMaskState(state: RngState): void {
+    this.masks = this.masks.restore(state);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {

@@ -4,6 +4,7 @@
  */
 import type { Interval, MeanCI } from '../metrics/bootstrap.js';
 import type { ClassFlipsReport, ComparisonReport } from '../metrics/compare.js';
+import { escapeMarkdown } from './escape.js';
 
 export type Align = 'left' | 'right';
 
@@ -46,11 +47,7 @@ export function renderTextTable(table: Table): string {
   return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
-function escapeMarkdown(cell: string): string {
-  return cell.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-}
-
-/** GitHub-flavoured Markdown table (pipes in cells escaped; right-aligned columns marked `---:`). */
+/** GitHub-flavoured Markdown table (cells escaped as Markdown text, see escape.ts; right-aligned columns marked `---:`). */
 export function renderMarkdownTable(table: Table): string {
   const cells = cellsOf(table).map((r) => r.map(escapeMarkdown));
   const line = (r: string[]): string => `| ${r.join(' | ')} |`;

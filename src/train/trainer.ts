@@ -12,7 +12,9 @@ import { earlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
 import { Rng } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { predictLogits } from '../models/predict.js';
-import { createOptimizer } from '../engine/optimizer.js';
+import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
+import { SeededDropout } from '../models/layers.js';
+import type { TrainingSnapshot } from './checkpoint.js';
 
 export type { EpochRecord } from './callbacks.js';
 
@@ -42,6 +44,8 @@ export interface TrainOptions {
   label?: string;
   /** More callbacks (stale-reference refresh, checkpoint publication, …), run after early stopping. */
   callbacks?: TrainingCallback[];
+  /** Continue a run from this snapshot (checkpoint.ts) instead of from the start; same options otherwise. */
+  resumeFrom?: TrainingSnapshot;
 }
 
 export interface TrainResult {
@@ -116,6 +120,14 @@ function callbacksFor(opts: TrainOptions): TrainingCallback[] {
   ];
 }
 
+/** Puts a snapshot's weights into `model`, checking that they fit its layout. */
+function restoreWeights(model: LayersModel, r: TrainingSnapshot): void {
+  const weights = model.weights;
+  const fits = r.weights.length === weights.length && r.weights.every((w, i) => w.shape.join('x') === weights[i].shape.join('x'));
+  if (!fits) throw new InputError('checkpoint', 'holds weights of a different network; start over without --resume');
+  tf.tidy(() => weights.forEach((w, i) => w.write(tf.tensor(r.weights[i].values, r.weights[i].shape))));
+}
+
 /**
  * Minibatch training of `model` on `train` with a per-example objective. Reference logits
  * and example weights plug in through the options, everything else through callbacks; the
@@ -129,9 +141,11 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const batchSize = Math.min(opts.batchSize ?? 64, n);
   const epochs = opts.epochs ?? 100;
   const maxSteps = opts.maxSteps ?? Infinity;
-  const rng = new Rng(opts.seed).fork('batch-order');
+  let rng = new Rng(opts.seed).fork('batch-order');
   const callbacks = callbacksFor(opts);
   const history: EpochRecord[] = [];
+  const dropoutLayers = model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
+  const optimizer = makeOptimizer(opts);
   const state: TrainingState = {
     model,
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
@@ -139,6 +153,18 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
     steps: 0,
     history,
     stopTraining: false,
+    snapshot: async (): Promise<TrainingSnapshot> => ({
+      format: 'distillery-training-snapshot',
+      epoch: history.length,
+      steps: state.steps,
+      stopTraining: state.stopTraining,
+      history: history.map((r) => ({ ...r })),
+      weights: model.weights.map((w) => ({ shape: w.shape.map(Number), values: Float32Array.from(w.read().dataSync() as Float32Array) })),
+      optimizer: await optimizerState(optimizer),
+      batchOrder: rng.state(),
+      dropout: dropoutLayers.map((l) => l.maskState()),
+      callbacks: Object.fromEntries(callbacks.filter((c) => c.name && c.saveState).map((c) => [c.name!, c.saveState!()])),
+    }),
   };
   // `steps` is read-only to callbacks; the trainer advances it.
   const advance = () => ((state as { steps: number }).steps += 1);
@@ -146,10 +172,22 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const yBuf = new Int32Array(batchSize);
   const wBuf = new Float32Array(batchSize);
 
-  const optimizer = makeOptimizer(opts);
+  let firstEpoch = 1;
   try {
     await dispatch(callbacks, 'onTrainBegin', state);
-    for (let epoch = 1; epoch <= epochs && state.steps < maxSteps && !state.stopTraining; epoch++) {
+    if (opts.resumeFrom) {
+      const r = opts.resumeFrom;
+      restoreWeights(model, r);
+      await restoreOptimizerState(optimizer, r.optimizer);
+      rng = rng.restore(r.batchOrder);
+      dropoutLayers.forEach((l, i) => l.restoreMaskState(r.dropout[i]));
+      for (const c of callbacks) if (c.name && c.loadState && r.callbacks[c.name] !== undefined) c.loadState(r.callbacks[c.name]);
+      history.push(...r.history);
+      (state as { steps: number }).steps = r.steps;
+      state.stopTraining = r.stopTraining;
+      firstEpoch = r.epoch + 1;
+    }
+    for (let epoch = firstEpoch; epoch <= epochs && state.steps < maxSteps && !state.stopTraining; epoch++) {
       await dispatch(callbacks, 'onEpochBegin', epoch, state);
       const order = rng.permutation(n);
       let lossSum = 0;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { saveEnsemble } from '../../models/ensemble.js';
+import { ensembleOutput, saveEnsemble } from '../../models/ensemble.js';
+import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS } from '../../methods/ensemble.js';
 import { trainReferenceEnsemble } from '../../experiments/ensembleTraining.js';
 import { formatRate } from '../../report/table.js';
@@ -9,7 +10,7 @@ import { parseInteger, trainingFromFlags, type TrainingFlags } from '../options.
 import { addTrainingOptions } from '../trainingOptions.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
 
-interface EnsembleFlags extends TrainingFlags, UpdateDataFlags {
+interface EnsembleFlags extends TrainingFlags, UpdateDataFlags, OutputFlags {
   members: number;
   jobs?: number;
   out: string;
@@ -30,10 +31,12 @@ export function ensembleCommand(globals: () => GlobalFlags): Command {
     .option(...jobsOption)
     .requiredOption('--out <dir>', 'ensemble directory to write (member-1/ … and ensemble.json; replaced atomically)');
   addTrainingOptions(cmd);
+  addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText('after', '\nExample:\n  distillery ensemble --base models/v1 --data new.csv --members 8 --out refs/v2\n  distillery update --base models/v1 --data new.csv --method elodi --reference refs/v2 --out models/v2\n');
   return cmd.action(async (flags: EnsembleFlags) => {
     const ctx = await createContext(globals());
     const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
+    await checkOutputs([ensembleOutput(flags.out)], flags);
     const { base, train, validation } = await loadUpdateData(flags);
     const jobs = Math.min(flags.jobs ?? availableParallelism(), members);
     ctx.log(`ensemble of ${members} × ${base.meta.architecture.kind} on ${train.labels.length} training examples, ${jobs} at a time`);

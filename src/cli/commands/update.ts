@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { saveModel } from '../../models/io.js';
+import { modelOutput, saveModel } from '../../models/io.js';
 import type { TrainedModel } from '../../models/types.js';
-import { checkEnsembleFor, ensembleManifest, datasetFingerprint, loadEnsemble, saveEnsemble, type Ensemble } from '../../models/ensemble.js';
+import { checkEnsembleFor, datasetFingerprint, ensembleManifest, ensembleOutput, loadEnsemble, saveEnsemble, type Ensemble } from '../../models/ensemble.js';
 import { describeMethod, methodNamed } from '../../methods/registry.js';
 import { DEFAULT_ENSEMBLE_MEMBERS, OLD_ENSEMBLE_FIRST_MEMBER } from '../../methods/ensemble.js';
 import { checkRetrainOldMethod, retrainOldModel } from '../../methods/retrainOld.js';
@@ -15,10 +15,11 @@ import { createContext, type GlobalFlags } from '../context.js';
 import { trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addMethodOptions, methodFromFlags } from '../methodOptions.js';
 import { addTrainingOptions } from '../trainingOptions.js';
+import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
 import { jobsOption, membersOption } from './ensemble.js';
 
-interface UpdateFlags extends TrainingFlags, UpdateDataFlags, Record<string, unknown> {
+interface UpdateFlags extends TrainingFlags, UpdateDataFlags, OutputFlags, Record<string, unknown> {
   out: string;
   method: string;
   reference?: string;
@@ -36,40 +37,52 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     .requiredOption('--base <dir>', 'the deployed model directory (from `distillery train` or an earlier update)')
     .requiredOption('--data <file|name>', 'training data of the new model (same columns and classes as the base model)')
     .option('--label <column>', 'label column of a CSV (default: as for train)')
-    .requiredOption('--out <dir>', 'directory to write the new model to (replaced atomically)');
+    .requiredOption('--out <dir>', 'directory to write the new model to (written atomically; an existing one is replaced only if Distillery wrote it)');
   addMethodOptions(cmd, 'distill');
   cmd
     .option('--reference <dir>', 'teacher for the method instead of the base model: an ensemble directory from `distillery ensemble` (elodi and ensemble read one; without it they train one)')
     .option(...membersOption)
     .option('--save-reference <dir>', 'keep the ensemble trained for this update as an ensemble directory, for later updates')
     .option('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here")
-    .option('--old-data <file|name>', 'the old model\'s training data, for --retrain-old')
+    .option('--old-data <file|name>', "the old model's training data, for --retrain-old")
     .option(...jobsOption);
   addTrainingOptions(cmd);
+  addOutputOptions(cmd, { resumable: true });
   cmd.addHelpText(
     'after',
     '\nExamples:\n  distillery update --base models/base --data new.csv --method distill --lambda 0.6 --out models/v2\n' +
-      '  distillery update --base models/base --data new.csv --method elodi --reference refs/v2 --out models/v2\n',
+      '  distillery update --base models/base --data new.csv --method elodi --reference refs/v2 --out models/v2\n' +
+      '\n--resume continues the new model\'s training from its last epoch; a reference ensemble trained here is trained again.\n',
   );
   return cmd.action(async (flags: UpdateFlags) => {
     const ctx = await createContext(globals());
     const method = methodFromFlags(flags);
     const def = methodNamed(method.method);
     if (def.reference === 'none') {
-      for (const flag of ['reference', 'members', 'saveReference'] as const) {
-        if (flags[flag] !== undefined) throw new InputError(`--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, `does not apply to --method ${def.name} (it has no teacher)`);
+      for (const [key, flag] of [['reference', '--reference'], ['members', '--members'], ['saveReference', '--save-reference']] as const) {
+        if (flags[key] !== undefined) throw new InputError(flag, `does not apply to --method ${def.name} (it has no teacher)`);
       }
     }
     if (flags.reference && ((flags.members !== undefined && !flags.retrainOld) || flags.saveReference)) {
       throw new InputError(flags.saveReference ? '--save-reference' : '--members', 'applies only when the ensemble is trained here, not with --reference');
     }
     if ((flags.retrainOld === undefined) !== (flags.oldData === undefined)) {
-      throw new InputError(flags.retrainOld ? '--old-data' : '--retrain-old', flags.retrainOld ? 'is required with --retrain-old (the old model\'s training data)' : 'applies only with --retrain-old');
+      throw new InputError(flags.retrainOld ? '--old-data' : '--retrain-old', flags.retrainOld ? "is required with --retrain-old (the old model's training data)" : 'applies only with --retrain-old');
     }
     if (flags.retrainOld) checkRetrainOldMethod(method, '--retrain-old');
+    const outIsEnsemble = def.name === 'ensemble';
+    await checkOutputs(
+      [
+        outIsEnsemble ? ensembleOutput(flags.out) : modelOutput(flags.out),
+        flags.saveReference ? ensembleOutput(flags.saveReference, '--save-reference') : undefined,
+        flags.retrainOld ? modelOutput(flags.retrainOld, '--retrain-old') : undefined,
+      ],
+      flags,
+    );
     const { base, train, validation, trainRaw } = await loadUpdateData(flags);
     const training = trainingFromFlags(flags);
     const jobsFor = (members: number) => Math.min(flags.jobs ?? availableParallelism(), members);
+
     let retrainedOld: TrainedModel | undefined;
     if (flags.retrainOld) {
       const old = await loadUpdateData({ ...flags, data: flags.oldData! });
@@ -80,62 +93,64 @@ export function updateCommand(globals: () => GlobalFlags): Command {
         members,
         { jobs: jobsFor(members), log: ctx.log, progressEvery: jobsFor(members) > 1 ? 25 : 0 },
       );
-      const retrained = await retrainOldModel({
+      retrainedOld = await retrainOldModel({
         method, ensemble: oldEnsemble.members, architecture: base.meta.architecture, preprocessing: base.meta.preprocessing,
         train: old.train, validation: old.validation, training, seed: flags.seed, progress: ctx.progress,
       });
-      retrained.meta.recipe.data = flags.oldData;
-      retrained.meta.recipe.baseModel = flags.base;
-      retrainedOld = retrained;
+      retrainedOld.meta.recipe.data = flags.oldData;
+      retrainedOld.meta.recipe.baseModel = flags.base;
     }
-    // written last, once the new model is saved: a failing update leaves no retrained old model behind
-    const saveRetrainedOld = async () => {
-      if (!retrainedOld) return;
-      await saveModel(flags.retrainOld!, retrainedOld);
-      ctx.out(`saved ${flags.retrainOld}: the old model retrained toward its own ensemble, validation accuracy ${formatRate(retrainedOld.meta.metrics.validationAccuracy)}`);
-    };
+
     let ensemble: Ensemble | undefined;
     if (flags.reference) {
       ensemble = await loadEnsemble(flags.reference);
       checkEnsembleFor(ensemble, flags.reference, base.meta, train);
     } else if (def.reference === 'ensemble' || flags.members !== undefined) {
       const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
-      const jobs = jobsFor(members);
-      ctx.log(`training the reference ensemble: ${members} members, ${jobs} at a time (save it with --save-reference to reuse it)`);
+      ctx.log(`training the reference ensemble: ${members} members, ${jobsFor(members)} at a time (save it with --save-reference to reuse it)`);
       ensemble = await trainReferenceEnsemble(
         { architecture: base.meta.architecture, preprocessing: base.meta.preprocessing, train, validation, training, seed: flags.seed, progress: ctx.progress },
         members,
-        { jobs, log: ctx.log, progressEvery: jobs > 1 ? 25 : 0 },
+        { jobs: jobsFor(members), log: ctx.log, progressEvery: jobsFor(members) > 1 ? 25 : 0 },
       );
-      if (flags.saveReference) {
-        await saveEnsemble(flags.saveReference, ensemble);
-        ctx.log(`saved the reference ensemble to ${flags.saveReference}`);
-      }
     }
     const reference: ReferenceSource | undefined = ensemble ? { kind: 'ensemble', models: ensemble.members } : undefined;
     ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
-    const outcome = await trainUpdate({ base, train, validation, method, reference, training, seed: flags.seed, progress: ctx.progress });
+    const settings = { ...resumeSettings('update', flags), baseModel: base.meta.id };
+    const outcome = await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {
+      const outcome = await trainUpdate({ base, train, validation, method, reference, training, seed: flags.seed, progress: ctx.progress, checkpoints: () => partial.nextStore() });
+      if (outcome.members) {
+        // the new model is the ensemble itself: an ensemble directory
+        await saveEnsemble(flags.out, { members: outcome.members, manifest: ensembleManifest(outcome.members, { ...datasetFingerprint(train), source: train.source }) });
+      } else {
+        outcome.trained.meta.recipe.baseModel = flags.base;
+        outcome.trained.meta.recipe.data = flags.data;
+        if (flags.reference) outcome.trained.meta.recipe.referenceDir = flags.reference;
+        await saveModel(flags.out, outcome.trained);
+      }
+      return outcome;
+    });
     if (outcome.members) {
-      // the new model is the ensemble itself: write it as an ensemble directory
-      await saveEnsemble(flags.out, { members: outcome.members, manifest: ensembleManifest(outcome.members, { ...datasetFingerprint(train), source: train.source }) });
       ctx.out(`saved ${flags.out}: the ensemble of ${outcome.members.length} models (${outcome.members.length}× the inference cost of one)`);
-      await saveRetrainedOld();
-      return;
+    } else {
+      if (outcome.sweep) {
+        ctx.out(
+          renderTextTable({
+            headers: ['λ', 'val. accuracy', 'val. churn', 'within budget'],
+            rows: outcome.sweep.points.map((p) => [p.lambda.toFixed(3), formatRate(p.validationAccuracy), formatRate(p.validationChurn), p.withinBudget ? 'yes' : 'no']),
+          }),
+        );
+        ctx.out(`chose λ=${outcome.sweep.chosenLambda.toFixed(3)}${outcome.sweep.budgetMet ? '' : ' — no λ met the churn budget; kept the lowest-churn model'}`);
+      }
+      ctx.out(`saved ${flags.out}: validation accuracy ${formatRate(outcome.trained.meta.metrics.validationAccuracy)} after ${outcome.result.epochsRun} epochs`);
     }
-    outcome.trained.meta.recipe.baseModel = flags.base;
-    outcome.trained.meta.recipe.data = flags.data;
-    if (flags.reference) outcome.trained.meta.recipe.referenceDir = flags.reference;
-    await saveModel(flags.out, outcome.trained);
-    if (outcome.sweep) {
-      ctx.out(
-        renderTextTable({
-          headers: ['λ', 'val. accuracy', 'val. churn', 'within budget'],
-          rows: outcome.sweep.points.map((p) => [p.lambda.toFixed(3), formatRate(p.validationAccuracy), formatRate(p.validationChurn), p.withinBudget ? 'yes' : 'no']),
-        }),
-      );
-      ctx.out(`chose λ=${outcome.sweep.chosenLambda.toFixed(3)}${outcome.sweep.budgetMet ? '' : ' — no λ met the churn budget; kept the lowest-churn model'}`);
+    if (ensemble && flags.saveReference) {
+      await saveEnsemble(flags.saveReference, ensemble);
+      ctx.out(`saved ${flags.saveReference}: the reference ensemble of ${ensemble.members.length} models`);
     }
-    ctx.out(`saved ${flags.out}: validation accuracy ${formatRate(outcome.trained.meta.metrics.validationAccuracy)} after ${outcome.result.epochsRun} epochs`);
-    await saveRetrainedOld();
+    if (retrainedOld) {
+      await saveModel(flags.retrainOld!, retrainedOld);
+      ctx.out(`saved ${flags.retrainOld}: the old model retrained toward its own ensemble, validation accuracy ${formatRate(retrainedOld.meta.metrics.validationAccuracy)}`);
+    }
   });
 }
