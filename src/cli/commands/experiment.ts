@@ -78,7 +78,7 @@ export function runCommand(globals: () => GlobalFlags): Command {
 
 export function demoCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('demo').description(
-    'the main job: on the embedded UCI letter data, train a base model, then the update with every method (plain, distillation at several λ, anchor, label smoothing, LDI, ELODI, focal distillation, the ensemble paragon) over several seeds; print accuracy, churn and flips (mean ± CI) and write a report',
+    'the main job: on the embedded UCI letter data, train a base model, then the update with every method (plain, distillation at several λ, anchor, label smoothing) over several seeds; print accuracy and churn (mean ± CI) and write a report',
   );
   addExperimentOptions(cmd);
   cmd.addHelpText('after', `\nThe experiment is configs/letter-update.yaml; copy it and use \`distillery run --config\` to change it.\n`);
