@@ -32,6 +32,8 @@ export interface UpdateOutcome {
   result: TrainResult;
   /** For churn-budget: every λ tried, in the order tried, and the one chosen. */
   sweep?: { points: BudgetSweepPoint[]; chosenLambda: number; budgetMet: boolean };
+  /** For reweighting methods (ProfWeight, SRatio): the weight of each training example. */
+  exampleWeights?: Float32Array;
 }
 
 /** Everything a method that trains itself (e.g. a search) may use. */
@@ -41,8 +43,8 @@ export interface MethodContext {
   validation: Dataset;
   /** The reference logits for the training rows (when the method needs one). */
   reference?: CachedReference;
-  /** Fits a new model on `train` with `objective` (architecture, seed, data, reference, training settings fixed). */
-  fit(objective: Objective, recipe: Partial<ModelRecipe>, label: string): Promise<{ trained: TrainedModel; result: TrainResult }>;
+  /** Fits a new model on `train` with `objective` (architecture, seed, data, reference, training settings fixed), optionally with example weights. */
+  fit(objective: Objective, recipe: Partial<ModelRecipe>, label: string, exampleWeights?: Float32Array): Promise<{ trained: TrainedModel; result: TrainResult }>;
   architecture: ModelConfig;
   training: TrainingConfig;
   seed: number;

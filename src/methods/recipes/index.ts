@@ -9,3 +9,5 @@ export { distill } from './distill.js';
 export { kd } from './kd.js';
 export { labelSmoothing } from './label-smoothing.js';
 export { plain } from './plain.js';
+export { profweight } from './profweight.js';
+export { sratio } from './sratio.js';
