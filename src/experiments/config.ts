@@ -3,6 +3,7 @@ import { DEFAULT_TRAINING } from '../methods/fit.js';
 import { methodEntrySchema, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
 import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
 import { parseWith, readYamlFile } from '../util/yamlFile.js';
+import { transferExperimentSchema, type TransferExperimentConfig } from './transferConfig.js';
 
 export { DEFAULT_MLP } from '../models/configSchema.js';
 
@@ -114,4 +115,14 @@ export function parseExperimentConfig(value: unknown, source = 'experiment confi
 /** Reads a YAML or JSON experiment config file. */
 export async function loadExperimentConfig(path: string): Promise<UpdateExperimentConfig> {
   return readYamlFile(path, updateExperimentSchema);
+}
+
+/** Any experiment config, by its `kind` (update when absent). */
+export type AnyExperimentConfig = UpdateExperimentConfig | TransferExperimentConfig;
+
+/** Reads an experiment config file of any kind: `kind: transfer` (transferConfig.ts) or an update experiment. */
+export async function loadAnyExperimentConfig(path: string): Promise<AnyExperimentConfig> {
+  const raw = await readYamlFile(path, z.unknown());
+  const kind = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown }).kind : undefined;
+  return kind === 'transfer' ? parseWith(transferExperimentSchema, raw, path) : parseWith(updateExperimentSchema, raw ?? {}, path);
 }
