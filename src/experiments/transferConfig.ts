@@ -14,6 +14,9 @@ import { parseWith } from '../util/yamlFile.js';
 
 const positiveInt = z.number().int().positive();
 
+/** Seeds of a transfer experiment when none are given. */
+export const DEFAULT_TRANSFER_SEEDS = [1, 2, 3, 4, 5];
+
 /**
  * The per-hop grid when none is given (our choice, docs/multihop.md): no transfer first (the
  * fallback), KD at two strengths, soft targets, ProfWeight and SRatio.
@@ -78,7 +81,7 @@ export const transferExperimentSchema = z
     methods: z.array(hopMethodSchema).min(1).default(DEFAULT_HOP_GRID),
     search: z.enum(['greedy', 'exhaustive']).default('greedy'),
     training: trainingSchema.default(TRANSFER_TRAINING),
-    seeds: z.array(z.number().int()).min(1).default([1, 2, 3, 4, 5]),
+    seeds: z.array(z.number().int()).min(1).default(DEFAULT_TRANSFER_SEEDS),
     level: z.number().gt(0).lt(1).default(0.95),
   })
   .strict();

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_HOP_GRID, parseTransferConfig, TRANSFER_TRAINING, type TransferExperimentConfig } from '../../experiments/transferConfig.js';
+import { DEFAULT_HOP_GRID, DEFAULT_TRANSFER_SEEDS, parseTransferConfig, TRANSFER_TRAINING, type TransferExperimentConfig } from '../../experiments/transferConfig.js';
 import { runTransferExperimentParallel, prepareTransferData } from '../../experiments/transferExperiment.js';
 import { HOP_METHODS } from '../../methods/transfer/hop.js';
 import { parseStudent, STUDENT_SYNTAX } from '../../methods/transfer/students.js';
@@ -31,7 +31,7 @@ interface TransferFlags {
   probeLayers?: string;
   probeTop?: number;
   search: 'greedy' | 'exhaustive';
-  seeds: number[];
+  seeds?: number[];
   jobs?: number;
   epochs?: number;
   batchSize?: number;
@@ -116,7 +116,7 @@ export function transferCommand(globals: () => GlobalFlags): Command {
     .option('--probe-layers <names>', "ProfWeight: the teacher's layers to probe, comma-separated, e.g. dense_1,dense_2 (default: the top --probe-top layers; hops from intermediates always probe their top layers)")
     .option('--probe-top <n>', 'ProfWeight: number of topmost layers probed when --probe-layers is not given (default 2)', parseInteger('probe-top', 1, 64))
     .addOption(new Option('--search <kind>', 'chain search: greedy adds a candidate only when it raises the student\'s validation accuracy; exhaustive tries every subset (at most 8 candidates)').choices(['greedy', 'exhaustive']).default('greedy'))
-    .option('--seeds <list>', 'one run per seed (split, initialisations); CIs over them (default 1,2,3)', parseNumberList('seeds'), [1, 2, 3])
+    .option('--seeds <list>', `one run per seed (validation split, initialisations); CIs over them (default ${DEFAULT_TRANSFER_SEEDS.join(',')})`, parseNumberList('seeds'))
     .option('--jobs <n>', 'seeds run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
     .option('--epochs <n>', `maximum passes of every model's training (default ${t.epochs})`, parseInteger('epochs', 1))
     .option('--batch-size <n>', `minibatch size (default ${t.batchSize})`, parseInteger('batch-size', 1))
@@ -149,7 +149,7 @@ export function transferCommand(globals: () => GlobalFlags): Command {
         rungs: flags.rungs,
         methods: grid,
         search: flags.search,
-        seeds: flags.seeds.map((s) => Math.round(s)),
+        ...(flags.seeds ? { seeds: flags.seeds.map((s) => Math.round(s)) } : {}),
         training: {
           ...TRANSFER_TRAINING,
           ...(flags.epochs ? { epochs: flags.epochs } : {}),
