@@ -4,9 +4,8 @@ import { stringify } from 'csv-stringify/sync';
 import type { RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
-import type { TrainedModel } from '../models/types.js';
-import { argmaxRows, checkCompatible, logitsToProbs, predictLogits } from '../models/predict.js';
-import { loadModel } from '../models/io.js';
+import { argmaxRows, checkCompatible, logitsToProbs } from '../models/predict.js';
+import { classifierLogits, loadClassifier, type Classifier } from '../models/classifier.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomicFs.js';
 
@@ -18,12 +17,13 @@ export interface Predictions {
   probs?: Float32Array;
 }
 
-/** Runs a saved model on raw data with the model's own preprocessing. */
-export function predictWithModel(trained: TrainedModel, raw: RawData, source: string): Predictions {
+/** Runs a saved model (a network or a tree) on raw data with the model's own preprocessing. */
+export function predictWithModel(model: Classifier, raw: RawData, source: string): Predictions {
+  const trained = model.trained;
   const ds = applyPreprocessing(trained.meta.preprocessing, raw, { allowUnknownLabels: true });
   checkCompatible(trained.meta, ds);
   const K = trained.meta.classNames.length;
-  const logits = predictLogits(trained.model, ds.features, ds.featureShape);
+  const logits = classifierLogits(model, ds);
   const pred = argmaxRows(logits, K);
   return {
     source,
@@ -79,12 +79,12 @@ export async function readPredictionsCsv(path: string): Promise<Predictions> {
 }
 
 /** A model directory or a predictions file, told apart by whether the path is a directory. */
-export async function loadModelOrPredictions(path: string): Promise<{ model?: TrainedModel; predictions?: Predictions }> {
+export async function loadModelOrPredictions(path: string): Promise<{ model?: Classifier; predictions?: Predictions }> {
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
     throw new InputError(path, 'not found (expected a model directory or a predictions CSV)');
   }
-  return isDir ? { model: await loadModel(path) } : { predictions: await readPredictionsCsv(path) };
+  return isDir ? { model: await loadClassifier(path) } : { predictions: await readPredictionsCsv(path) };
 }

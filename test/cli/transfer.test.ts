@@ -51,6 +51,10 @@ test('transfer: --help documents every flag with its default; a tree student thr
   }
   for (const m of ['student-no-transfer', 'student-1-hop', 'student-chain']) assert.ok(existsSync(join(out, 'seed-1', m, 'tree.json')), m);
   assert.ok(existsSync(join(out, 'seed-2', 'intermediates', 'mlp-32', 'model.json')));
+  const preds = join(dir, 'tree-preds.csv');
+  const p = runCli(['predict', '--model', join(out, 'seed-1', 'student-chain'), '--data', trainCsv, '--out', preds]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(readFileSync(preds, 'utf8').trim().split('\n').length, 1201, 'a saved tree predicts like any model');
   const report = readFileSync(join(out, 'report.md'), 'utf8');
   assert.match(report, /## Chains evaluated/);
   assert.match(report, /teacher → mlp 32 → tree d=5/);

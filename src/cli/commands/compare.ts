@@ -70,7 +70,7 @@ export interface ComparisonFlags {
 export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
   const oldIn = await loadModelOrPredictions(flags.old);
   const newIn = await loadModelOrPredictions(flags.new);
-  const modelSpec = oldIn.model?.meta.preprocessing ?? newIn.model?.meta.preprocessing;
+  const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
   const label = labelColumnFor(flags.label, modelSpec);
   const raw = await loadDataFlag({ data: flags.data, label });
   const a = oldIn.model ? predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
