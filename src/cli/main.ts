@@ -12,6 +12,7 @@ import { predictCommand } from './commands/predict.js';
 import { gateCommand } from './commands/gate.js';
 import { demoCommand, runCommand } from './commands/experiment.js';
 import { ensembleCommand } from './commands/ensemble.js';
+import { transferCommand } from './commands/transfer.js';
 
 /** Builds the `distillery` command tree. */
 export function buildProgram(): Command {
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand]) {
     program.addCommand(make(globals));
   }
   program.exitOverride();

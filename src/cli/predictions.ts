@@ -3,9 +3,8 @@ import { parse } from 'csv-parse/sync';
 import type { RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
-import type { TrainedModel } from '../models/types.js';
-import { argmaxRows, checkCompatible, logitsToProbs, predictLogits } from '../models/predict.js';
-import { loadModelOrEnsemble } from '../models/ensemble.js';
+import { argmaxRows, checkCompatible, logitsToProbs } from '../models/predict.js';
+import { classifierLogits, loadClassifier, type Classifier } from '../models/classifier.js';
 import { InputError } from '../util/errors.js';
 import { fileSignature, writeFileAtomic, type OutputTarget } from '../util/outputs.js';
 import { toCsv } from '../report/escape.js';
@@ -20,12 +19,13 @@ export interface Predictions {
   logits?: Float32Array;
 }
 
-/** Runs a saved model on raw data with the model's own preprocessing. */
-export function predictWithModel(trained: TrainedModel, raw: RawData, source: string): Predictions {
+/** Runs a saved model (a network or a tree) on raw data with the model's own preprocessing. */
+export function predictWithModel(model: Classifier, raw: RawData, source: string): Predictions {
+  const trained = model.trained;
   const ds = applyPreprocessing(trained.meta.preprocessing, raw, { allowUnknownLabels: true });
   checkCompatible(trained.meta, ds);
   const K = trained.meta.classNames.length;
-  const logits = predictLogits(trained.model, ds.features, ds.featureShape);
+  const logits = classifierLogits(model, ds);
   const pred = argmaxRows(logits, K);
   return {
     source,
@@ -86,13 +86,13 @@ export async function readPredictionsCsv(path: string): Promise<Predictions> {
   return out;
 }
 
-/** A model directory (or an ensemble directory, as one model) or a predictions file, told apart by whether the path is a directory. */
-export async function loadModelOrPredictions(path: string): Promise<{ model?: TrainedModel; predictions?: Predictions }> {
+/** A model directory (a network, a tree or an ensemble directory as one model) or a predictions file, told apart by whether the path is a directory. */
+export async function loadModelOrPredictions(path: string): Promise<{ model?: Classifier; predictions?: Predictions }> {
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
     throw new InputError(path, 'not found (expected a model directory or a predictions CSV)');
   }
-  return isDir ? { model: await loadModelOrEnsemble(path) } : { predictions: await readPredictionsCsv(path) };
+  return isDir ? { model: await loadClassifier(path) } : { predictions: await readPredictionsCsv(path) };
 }

@@ -6,6 +6,7 @@ import { checkRetrainOldMethod } from '../methods/retrainOld.js';
 import { InputError } from '../util/errors.js';
 import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
 import { describeZodError, parseWith, readYamlFile } from '../util/yamlFile.js';
+import { transferExperimentSchema, type TransferExperimentConfig } from './transferConfig.js';
 
 export { DEFAULT_MLP } from '../models/configSchema.js';
 
@@ -141,4 +142,14 @@ export function parseExperimentConfig(value: unknown, source = 'experiment confi
 /** Reads a YAML or JSON experiment config file. */
 export async function loadExperimentConfig(path: string): Promise<UpdateExperimentConfig> {
   return checkConfig(await readYamlFile(path, updateExperimentSchema), path);
+}
+
+/** Any experiment config, by its `kind` (update when absent). */
+export type AnyExperimentConfig = UpdateExperimentConfig | TransferExperimentConfig;
+
+/** Reads an experiment config file of any kind: `kind: transfer` (transferConfig.ts) or an update experiment. */
+export async function loadAnyExperimentConfig(path: string): Promise<AnyExperimentConfig> {
+  const raw = await readYamlFile(path, z.unknown());
+  const kind = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown }).kind : undefined;
+  return kind === 'transfer' ? parseWith(transferExperimentSchema, raw, path) : parseWith(updateExperimentSchema, raw ?? {}, path);
 }

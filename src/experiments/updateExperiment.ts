@@ -97,7 +97,7 @@ export interface PreparedData {
 }
 
 /** Loads the data and draws the fixed test hold-out. */
-export async function prepareData(cfg: UpdateExperimentConfig): Promise<PreparedData> {
+export async function prepareData(cfg: Pick<UpdateExperimentConfig, 'data' | 'labelColumn' | 'testData' | 'testSize' | 'splitSeed'>): Promise<PreparedData> {
   const all = await loadData(cfg.data, { labelColumn: cfg.labelColumn });
   if (cfg.testData) return { pool: all, test: await loadData(cfg.testData, { labelColumn: cfg.labelColumn }) };
   const { train, test } = trainTestSplit(rawSize(all), cfg.testSize, cfg.splitSeed);

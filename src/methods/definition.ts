@@ -38,6 +38,8 @@ export interface UpdateOutcome {
   inferenceCost?: number;
   /** When the new model IS an ensemble: its members (the model shares their weights; dispose these, not it). */
   members?: TrainedModel[];
+  /** For reweighting methods (ProfWeight, SRatio): the weight of each training example. */
+  exampleWeights?: Float32Array;
 }
 
 /** Everything a method that trains itself (e.g. a search) may use. */
@@ -49,8 +51,8 @@ export interface MethodContext {
   reference?: CachedReference;
   /** Where those logits come from (e.g. the ensemble's members). */
   source?: ReferenceSource;
-  /** Fits a new model on `train` with `objective` (architecture, seed, data, reference, training settings fixed). */
-  fit(objective: Objective, recipe: Partial<ModelRecipe>, label: string): Promise<{ trained: TrainedModel; result: TrainResult }>;
+  /** Fits a new model on `train` with `objective` (architecture, seed, data, reference, training settings fixed), optionally with example weights. */
+  fit(objective: Objective, recipe: Partial<ModelRecipe>, label: string, exampleWeights?: Float32Array): Promise<{ trained: TrainedModel; result: TrainResult }>;
   architecture: ModelConfig;
   training: TrainingConfig;
   seed: number;

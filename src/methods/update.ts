@@ -65,7 +65,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
     training: req.training,
     seed: req.seed,
     progress: req.progress,
-    fit: (objective: Objective, recipe, step: string) =>
+    fit: (objective: Objective, recipe, step: string, exampleWeights?: Float32Array) =>
       fitModel({
         architecture: req.architecture ?? req.base.meta.architecture,
         preprocessing: req.base.meta.preprocessing,
@@ -73,6 +73,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
         validation: req.validation,
         objective,
         reference,
+        exampleWeights,
         training: req.training,
         seed: req.seed,
         recipe: {

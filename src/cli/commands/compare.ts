@@ -91,7 +91,7 @@ export interface ComparisonFlags {
 export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
   const oldIn = await loadModelOrPredictions(flags.old);
   const newIn = await loadModelOrPredictions(flags.new);
-  const modelSpec = oldIn.model?.meta.preprocessing ?? newIn.model?.meta.preprocessing;
+  const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
   const label = labelColumnFor(flags.label, modelSpec);
   // two prediction files and no --label: the label column must be named like one, not guessed by position
   const raw = await loadDataFlag({ data: flags.data, label, labelByName: !oldIn.model && !newIn.model });

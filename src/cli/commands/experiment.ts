@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
-import { loadExperimentConfig, type UpdateExperimentConfig } from '../../experiments/config.js';
+import { loadAnyExperimentConfig, loadExperimentConfig, type UpdateExperimentConfig } from '../../experiments/config.js';
+import { runTransferAndReport } from './transfer.js';
 import { runUpdateExperimentParallel } from '../../experiments/parallel.js';
 import { renderExperimentText, runOutput, writeExperimentRun } from '../../report/experimentReport.js';
 import type { TrialOutcome } from '../../experiments/updateExperiment.js';
@@ -67,11 +68,15 @@ function addExperimentOptions(cmd: Command): Command {
 
 export function runCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('run')
-    .description('run an update experiment from a declarative YAML/JSON config (see docs/experiment-config.md)')
+    .description('run an experiment (kind update, or transfer) from a declarative YAML/JSON config (see docs/experiment-config.md)')
     .requiredOption('--config <file>', 'experiment config (YAML or JSON)');
   addExperimentOptions(cmd);
   return cmd.action(async (flags: ExperimentFlags) => {
-    const cfg = await loadExperimentConfig(flags.config!);
+    const cfg = await loadAnyExperimentConfig(flags.config!);
+    if (cfg.kind === 'transfer') {
+      if (flags.seeds) cfg.seeds = flags.seeds.map((s) => Math.round(s));
+      return runTransferAndReport(cfg, flags.out ?? path.join('runs', `${cfg.name}-${timestamp()}`), globals(), flags.jobs);
+    }
     await runAndReport(cfg, flags, globals());
   });
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadModelOrEnsemble } from '../../models/ensemble.js';
+import { loadClassifier } from '../../models/classifier.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { predictionsOutput, predictWithModel, writePredictionsCsv } from '../predictions.js';
@@ -15,7 +15,7 @@ interface PredictFlags extends OutputFlags {
 export function predictCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('predict')
     .description('run a saved model on data and write a predictions CSV (prediction + one probability column per class)')
-    .requiredOption('--model <dir>', 'model directory (or an ensemble directory: the mean of its members)')
+    .requiredOption('--model <dir>', 'model directory (a network, a decision tree from `distillery transfer`, or an ensemble directory: the mean of its members)')
     .requiredOption('--data <file|name>', 'data to predict (a label column is optional)')
     .option('--label <column>', 'label column to ignore (default: the model\'s label column)')
     .requiredOption('--out <file>', 'predictions CSV to write (written atomically; an existing file is replaced only if it is a predictions CSV)');
@@ -23,8 +23,8 @@ export function predictCommand(globals: () => GlobalFlags): Command {
     .action(async (flags: PredictFlags) => {
       const ctx = await createContext(globals());
       await checkOutputs([predictionsOutput(flags.out)], flags);
-      const model = await loadModelOrEnsemble(flags.model);
-      const label = labelColumnFor(flags.label, model.meta.preprocessing);
+      const model = await loadClassifier(flags.model);
+      const label = labelColumnFor(flags.label, model.trained.meta.preprocessing);
       const raw = await loadDataFlag({ data: flags.data, label, labelOptional: true });
       const predictions = predictWithModel(model, raw, flags.model);
       await writePredictionsCsv(flags.out, predictions);

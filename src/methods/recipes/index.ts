@@ -13,3 +13,5 @@ export { kd } from './kd.js';
 export { labelSmoothing } from './label-smoothing.js';
 export { ldi } from './ldi.js';
 export { plain } from './plain.js';
+export { profweight } from './profweight.js';
+export { sratio } from './sratio.js';
