@@ -1,27 +1,17 @@
-import type { Dataset, PreprocessingSpec } from '../data/types.js';
-import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
-import type { ModelRecipe, TrainingConfig } from '../models/recipe.js';
-import type { ProgressSink } from '../train/progress.js';
+import type { ModelRecipe } from '../models/recipe.js';
+import type { EnsembleMemberRequest } from './ensemble.js';
 import { InputError } from '../util/errors.js';
 import { fitModel } from './fit.js';
 import { ReferenceCache, referenceRecord, type ReferenceSource } from './references.js';
 import { describeMethod, methodNamed, methodParams, type UpdateMethodSpec } from './registry.js';
 
-export interface RetrainOldRequest {
+/** Architecture, preprocessing, the OLD training data and training settings as for the ensemble's members. */
+export interface RetrainOldRequest extends Omit<EnsembleMemberRequest, 'firstMember'> {
   /** A method that reads an ensemble and is one objective (elodi). */
   method: UpdateMethodSpec;
   /** The old model's own ensemble, trained on the OLD training data. */
   ensemble: TrainedModel[];
-  architecture: ModelConfig;
-  preprocessing: PreprocessingSpec;
-  /** The old model's training data. */
-  train: Dataset;
-  validation: Dataset;
-  training: TrainingConfig;
-  seed: number;
-  progress?: ProgressSink;
-  label?: string;
 }
 
 /** Refuses a method that cannot retrain the old model toward its own ensemble. */

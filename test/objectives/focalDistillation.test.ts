@@ -2,22 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/engine/tfjs.js';
-import { focalDistillationObjective, knowledgeDistillationObjective, type Objective } from '../../src/objectives/index.js';
+import { focalDistillationObjective, knowledgeDistillationObjective } from '../../src/objectives/index.js';
+import { close, lossOf } from './helpers.js';
 
 await tf.setBackend('cpu');
-
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
-  assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `index ${i}: ${a[i]} vs ${b[i]}`);
-};
-
-function lossOf(obj: Objective, z: number[][], ref: number[][], y: number[]): number[] {
-  return tf.tidy(() => {
-    const labels = tf.tensor1d(y, 'int32');
-    const oneHot = tf.cast(tf.oneHot(labels, z[0].length), 'float32') as tf.Tensor2D;
-    return Array.from(obj.perExampleLoss({ logits: tf.tensor2d(z), labels, oneHot, reference: tf.tensor2d(ref) }).dataSync());
-  });
-}
 
 const LN3 = Math.log(3);
 // new: σ = [0.25, 0.75]; old: σ = [0.75, 0.25]

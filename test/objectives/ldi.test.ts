@@ -2,23 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/engine/tfjs.js';
-import { ldiClassMask, ldiObjective, weightedSum, crossEntropyObjective, type Objective } from '../../src/objectives/index.js';
+import { ldiClassMask, ldiObjective, weightedSum, crossEntropyObjective } from '../../src/objectives/index.js';
+import { close, lossOf } from './helpers.js';
 
 await tf.setBackend('cpu');
-
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
-  assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `index ${i}: ${a[i]} vs ${b[i]}`);
-};
-
-function lossOf(obj: Objective, z: number[][], ref: number[][], y: number[]): number[] {
-  return tf.tidy(() => {
-    const K = z[0].length;
-    const labels = tf.tensor1d(y, 'int32');
-    const oneHot = tf.cast(tf.oneHot(labels, K), 'float32') as tf.Tensor2D;
-    return Array.from(obj.perExampleLoss({ logits: tf.tensor2d(z), labels, oneHot, reference: tf.tensor2d(ref) }).dataSync());
-  });
-}
 
 test('LDI over every class but the true one, two-sided and one-sided, by hand', () => {
   const z = [[1, 3, 0], [0, -2, 1]];

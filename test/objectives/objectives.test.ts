@@ -21,10 +21,7 @@ import { Rng } from '../../src/util/rng.js';
 
 await tf.setBackend('cpu');
 
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
-  assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `index ${i}: ${a[i]} vs ${b[i]}`);
-};
+import { close } from './helpers.js';
 
 const LN3 = Math.log(3);
 

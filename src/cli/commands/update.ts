@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { availableParallelism } from 'node:os';
 import { modelOutput, saveModel } from '../../models/io.js';
 import type { TrainedModel } from '../../models/types.js';
 import { checkEnsembleFor, datasetFingerprint, ensembleManifest, ensembleOutput, loadEnsemble, saveEnsemble, type Ensemble } from '../../models/ensemble.js';
@@ -8,7 +7,6 @@ import { DEFAULT_ENSEMBLE_MEMBERS, OLD_ENSEMBLE_FIRST_MEMBER } from '../../metho
 import { checkRetrainOldMethod, retrainOldModel } from '../../methods/retrainOld.js';
 import type { ReferenceSource } from '../../methods/references.js';
 import { trainUpdate } from '../../methods/update.js';
-import { trainReferenceEnsemble } from '../../experiments/ensembleTraining.js';
 import { formatRate, renderTextTable } from '../../report/table.js';
 import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
@@ -17,7 +15,7 @@ import { addMethodOptions, methodFromFlags } from '../methodOptions.js';
 import { addTrainingOptions } from '../trainingOptions.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
-import { jobsOption, membersOption } from './ensemble.js';
+import { jobsOption, membersOption, trainEnsembleFor } from './ensemble.js';
 
 interface UpdateFlags extends TrainingFlags, UpdateDataFlags, OutputFlags, Record<string, unknown> {
   out: string;
@@ -81,18 +79,13 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     );
     const { base, train, validation, trainRaw } = await loadUpdateData(flags);
     const training = trainingFromFlags(flags);
-    const jobsFor = (members: number) => Math.min(flags.jobs ?? availableParallelism(), members);
 
     let retrainedOld: TrainedModel | undefined;
     if (flags.retrainOld) {
       const old = await loadUpdateData({ ...flags, data: flags.oldData! });
       const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
       ctx.log(`retraining the old model toward its own ensemble of ${members} on ${old.train.labels.length} examples of ${flags.oldData}`);
-      const oldEnsemble = await trainReferenceEnsemble(
-        { architecture: base.meta.architecture, preprocessing: base.meta.preprocessing, train: old.train, validation: old.validation, training, seed: flags.seed, firstMember: OLD_ENSEMBLE_FIRST_MEMBER, progress: ctx.progress },
-        members,
-        { jobs: jobsFor(members), log: ctx.log, progressEvery: jobsFor(members) > 1 ? 25 : 0 },
-      );
+      const oldEnsemble = await trainEnsembleFor(base, old, training, { seed: flags.seed, members, jobs: flags.jobs, firstMember: OLD_ENSEMBLE_FIRST_MEMBER }, ctx);
       retrainedOld = await retrainOldModel({
         method, ensemble: oldEnsemble.members, architecture: base.meta.architecture, preprocessing: base.meta.preprocessing,
         train: old.train, validation: old.validation, training, seed: flags.seed, progress: ctx.progress,
@@ -107,12 +100,8 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       checkEnsembleFor(ensemble, flags.reference, base.meta, train);
     } else if (def.reference === 'ensemble' || flags.members !== undefined) {
       const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
-      ctx.log(`training the reference ensemble: ${members} members, ${jobsFor(members)} at a time (save it with --save-reference to reuse it)`);
-      ensemble = await trainReferenceEnsemble(
-        { architecture: base.meta.architecture, preprocessing: base.meta.preprocessing, train, validation, training, seed: flags.seed, progress: ctx.progress },
-        members,
-        { jobs: jobsFor(members), log: ctx.log, progressEvery: jobsFor(members) > 1 ? 25 : 0 },
-      );
+      ctx.log(`training the reference ensemble: ${members} members (save it with --save-reference to reuse it)`);
+      ensemble = await trainEnsembleFor(base, { train, validation }, training, { seed: flags.seed, members, jobs: flags.jobs }, ctx);
     }
     const reference: ReferenceSource | undefined = ensemble ? { kind: 'ensemble', models: ensemble.members } : undefined;
     ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
