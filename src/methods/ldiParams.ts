@@ -14,6 +14,8 @@ export function ldiParams(defaults: { alpha: number; xi: number; oneSided: boole
     topK: z.number().int().min(0).default(0),
     oneSided: z.boolean().default(defaults.oneSided),
     relativeMargin: z.boolean().default(false),
+    centred: z.boolean().default(false),
+    inferencePass: z.boolean().default(false),
   };
 }
 
@@ -24,6 +26,8 @@ export interface LdiMethodParams {
   topK: number;
   oneSided: boolean;
   relativeMargin: boolean;
+  centred: boolean;
+  inferencePass: boolean;
 }
 
 export const ldiFlags: Record<keyof LdiMethodParams, MethodFlag> = {
@@ -33,10 +37,12 @@ export const ldiFlags: Record<keyof LdiMethodParams, MethodFlag> = {
   topK: { flag: '--top-k', help: 'penalise only the k largest new logits of each example (true class excluded); 0 = every class but the true one' },
   oneSided: { flag: '--one-sided', help: 'penalise only new logits ABOVE the reference (z_new − z_ref > ξ)', value: 'boolean' },
   relativeMargin: { flag: '--relative-margin', help: 'the dead zone is ξ·|max reference logit| per example', value: 'boolean' },
+  centred: { flag: '--centred', help: 'compare logits centred per example (each minus its mean over classes)', value: 'boolean' },
+  inferencePass: { flag: '--inference-pass', help: 'take the new logits from a second forward pass with dropout off', value: 'boolean' },
 };
 
 export function ldiLabel(name: string, p: LdiMethodParams): string {
-  const extra = [p.power !== 2 ? `p=${p.power}` : '', p.topK ? `top-${p.topK}` : '', p.oneSided ? 'one-sided' : '', p.relativeMargin ? 'relative ξ' : ''].filter(Boolean);
+  const extra = [p.power !== 2 ? `p=${p.power}` : '', p.topK ? `top-${p.topK}` : '', p.oneSided ? 'one-sided' : '', p.relativeMargin ? 'relative ξ' : '', p.centred ? 'centred' : '', p.inferencePass ? 'inference pass' : ''].filter(Boolean);
   return `${name} α=${p.alpha} ξ=${p.xi}${extra.length ? ' ' + extra.join(' ') : ''}`;
 }
 
@@ -44,7 +50,7 @@ export function ldiLabel(name: string, p: LdiMethodParams): string {
 export function ldiTrainingObjective(p: LdiMethodParams): CompositeObjective {
   const terms = weightedSum([
     [1 - p.alpha, crossEntropyObjective()],
-    [p.alpha, ldiObjective({ xi: p.xi, power: p.power, topK: p.topK, oneSided: p.oneSided, relativeMargin: p.relativeMargin })],
+    [p.alpha, ldiObjective({ xi: p.xi, power: p.power, topK: p.topK, oneSided: p.oneSided, relativeMargin: p.relativeMargin, centred: p.centred, inferencePass: p.inferencePass })],
   ]);
   return { ...terms, name: 'ldi+cross-entropy', params: { ...terms.params } };
 }

@@ -15,9 +15,19 @@ export interface LdiOptions {
   oneSided: boolean;
   /** The dead zone is ξ·|max_k z_ref,k(x)| per example instead of ξ: relative to the reference's scale (our choice). */
   relativeMargin: boolean;
+  /**
+   * Compare logits after removing each example's mean over classes (both models): softmax
+   * ignores a common shift, so the raw difference penalises a change no prediction sees (our choice).
+   */
+  centred: boolean;
+  /**
+   * Take z_new from a forward pass with dropout off (one more pass per step) instead of the
+   * training pass: the regression target is then not fought by dropout noise (our choice).
+   */
+  inferencePass: boolean;
 }
 
-export const DEFAULT_LDI: LdiOptions = { xi: 0.5, power: 2, topK: 0, oneSided: false, relativeMargin: false };
+export const DEFAULT_LDI: LdiOptions = { xi: 0.5, power: 2, topK: 0, oneSided: false, relativeMargin: false, centred: false, inferencePass: false };
 
 export function checkLdiOptions(o: LdiOptions, numClasses?: number): void {
   if (!(Number.isFinite(o.xi) && o.xi >= 0)) throw new InputError('xi', `must be a number ≥ 0, got ${o.xi}`);
@@ -53,13 +63,16 @@ export function ldiClassMask(logits: tf.Tensor2D, oneHot: tf.Tensor2D, topK: num
 export function logitDifferenceInhibition(ctx: BatchContext, o: LdiOptions): tf.Tensor1D {
   if (!ctx.reference) throw new Error('LDI needs reference logits but the trainer supplied none');
   const reference = ctx.reference;
+  const logits = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
+  if (!logits) throw new Error('LDI on the inference pass needs inference logits but the trainer supplied none');
   return tf.tidy(() => {
-    const diff = tf.sub(ctx.logits, reference);
+    const raw = tf.sub(logits, reference);
+    const diff = o.centred ? tf.sub(raw, tf.mean(raw, -1, true)) : raw;
     const excess = o.oneSided ? diff : tf.abs(diff);
     const margin = o.relativeMargin ? tf.mul(tf.abs(tf.max(reference, -1, true)), o.xi) : o.xi;
     const d = tf.relu(margin === 0 ? excess : tf.sub(excess, margin));
     const penalty = o.power === 2 ? tf.square(d) : o.power === 1 ? d : tf.pow(d, o.power);
-    const mask = withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), ctx.logits, ctx.oneHot);
+    const mask = withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), logits, ctx.oneHot);
     return tf.div(tf.sum(tf.mul(penalty, mask), -1), tf.sum(mask, -1)) as tf.Tensor1D;
   });
 }
@@ -70,8 +83,9 @@ export function ldiObjective(options: Partial<LdiOptions> = {}): Objective {
   checkLdiOptions(o);
   return {
     name: 'ldi',
-    params: { xi: o.xi, power: o.power, topK: o.topK, oneSided: o.oneSided, relativeMargin: o.relativeMargin },
+    params: { xi: o.xi, power: o.power, topK: o.topK, oneSided: o.oneSided, relativeMargin: o.relativeMargin, centred: o.centred, inferencePass: o.inferencePass },
     needsReference: true,
+    needsInferenceLogits: o.inferencePass,
     perExampleLoss: (ctx) => {
       if (o.topK >= ctx.logits.shape[1]) checkLdiOptions(o, ctx.logits.shape[1]);
       return logitDifferenceInhibition(ctx, o);

@@ -10,6 +10,11 @@ export interface BatchContext {
   oneHot: tf.Tensor2D;
   /** Reference (teacher / ensemble / peer) logits for the same rows, [b, K]; present when the objective needs one. */
   reference?: tf.Tensor2D;
+  /**
+   * Logits of the same rows from a second forward pass of the model being trained with
+   * dropout off (inference mode), gradients flowing; present when the objective asks for them.
+   */
+  inferenceLogits?: tf.Tensor2D;
 }
 
 /**
@@ -23,5 +28,7 @@ export interface Objective {
   params: Record<string, number | string | boolean>;
   /** Whether `reference` logits must be supplied. */
   needsReference: boolean;
+  /** Whether `inferenceLogits` must be supplied (one more forward pass per step). */
+  needsInferenceLogits?: boolean;
   perExampleLoss(ctx: BatchContext): tf.Tensor1D;
 }

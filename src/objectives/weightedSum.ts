@@ -31,6 +31,7 @@ export function weightedSum(terms: readonly WeightedTerm[], name = terms.map(([,
     params,
     terms,
     needsReference: active.some(([, t]) => t.needsReference),
+    needsInferenceLogits: active.some(([, t]) => t.needsInferenceLogits === true),
     perExampleLoss: (ctx: BatchContext) =>
       tf.tidy(() => {
         let sum: tf.Tensor1D | undefined;

@@ -213,7 +213,8 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
             () => {
               const logits = model.apply(x, { training: true }) as tf.Tensor2D;
               logitsOut = tf.keep(logits);
-              const perExample = opts.objective.perExampleLoss({ logits, labels, oneHot, reference });
+              const inferenceLogits = opts.objective.needsInferenceLogits ? (model.apply(x, { training: false }) as tf.Tensor2D) : undefined;
+              const perExample = opts.objective.perExampleLoss({ logits, labels, oneHot, reference, inferenceLogits });
               return (weights ? tf.mean(tf.mul(perExample, weights)) : tf.mean(perExample)) as tf.Scalar;
             },
             true,

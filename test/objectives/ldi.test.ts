@@ -42,6 +42,33 @@ test('LDI top-k chooses the k largest new logits PER EXAMPLE, never rows of the 
   assert.deepEqual(mask, [[0, 0, 1, 0], [1, 0, 0, 0]]);
 });
 
+test('LDI centred compares logits minus their mean over classes, so a common shift costs nothing', () => {
+  const z = [[1, 3, 0]];
+  const ref = [[0, 1, 0.2]];
+  // diff = [1, 2, −0.2], mean 0.9333… → centred [0.0667, 1.0667, −1.1333]; S = {1, 2}, ξ = 0
+  const c = [1 - 2.8 / 3, 2 - 2.8 / 3, -0.2 - 2.8 / 3];
+  close(lossOf(ldiObjective({ xi: 0, power: 2, centred: true }), z, ref, [0]), [(c[1] ** 2 + c[2] ** 2) / 2]);
+  // adding 7 to every new logit changes raw LDI but not centred LDI
+  const shifted = [z[0].map((v) => v + 7)];
+  close(lossOf(ldiObjective({ xi: 0, centred: true }), shifted, ref, [0]), lossOf(ldiObjective({ xi: 0, centred: true }), z, ref, [0]));
+  assert.ok(lossOf(ldiObjective({ xi: 0 }), shifted, ref, [0])[0] > 10 * lossOf(ldiObjective({ xi: 0 }), z, ref, [0])[0]);
+});
+
+test('LDI on the inference pass reads the inference logits, not the training pass, and asks the trainer for them', () => {
+  const obj = ldiObjective({ xi: 0, power: 1, inferencePass: true });
+  assert.equal(obj.needsInferenceLogits, true);
+  assert.equal(ldiObjective({}).needsInferenceLogits, false);
+  assert.equal(weightedSum([[0.5, crossEntropyObjective()], [0.5, obj]]).needsInferenceLogits, true);
+  const value = tf.tidy(() => {
+    const labels = tf.tensor1d([0], 'int32');
+    const oneHot = tf.cast(tf.oneHot(labels, 3), 'float32') as tf.Tensor2D;
+    const ctx = { logits: tf.tensor2d([[9, 9, 9]]), inferenceLogits: tf.tensor2d([[1, 3, 0]]), labels, oneHot, reference: tf.tensor2d([[0, 1, 0.2]]) };
+    return Array.from(obj.perExampleLoss(ctx).dataSync());
+  });
+  close(value, [(2 + 0.2) / 2]);
+  assert.throws(() => lossOf(obj, [[1, 3, 0]], [[0, 1, 0.2]], [0]), /inference logits/);
+});
+
 test('LDI with α: α·LDI + (1−α)·CE composes as a weighted sum', () => {
   const z = [[1, 3, 0]];
   const ref = [[0, 1, 0.2]];

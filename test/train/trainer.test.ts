@@ -208,3 +208,44 @@ test('checkpoint publication every R steps is a callback (everySteps), after the
   assert.deepEqual(published, [5, 5, 10, 10, 15, 15]);
   assert.throws(() => everySteps(0, () => {}), /positive integer/);
 });
+
+test('an objective asking for inference logits gets the dropout-free pass of the same rows, with gradients through it', async () => {
+  const model = buildModel({ kind: 'mlp', hidden: [32], dropout: 0.5 }, [16], K, 3);
+  const seen: { maxGap: number; trainGap: number }[] = [];
+  const probe = {
+    name: 'probe',
+    params: {},
+    needsReference: false,
+    needsInferenceLogits: true,
+    perExampleLoss: (ctx: Parameters<ReturnType<typeof crossEntropyObjective>['perExampleLoss']>[0]) => {
+      if (seen.length < 3) {
+        const inference = ctx.inferenceLogits!;
+        // recompute the inference pass from the model: the trainer's copy must match it
+        const again = model.apply(tf.tensor2d(lastBatch!, [inference.shape[0], 16]), { training: false }) as tf.Tensor2D;
+        seen.push({
+          maxGap: tf.max(tf.abs(tf.sub(inference, again))).dataSync()[0],
+          trainGap: tf.max(tf.abs(tf.sub(ctx.logits, inference))).dataSync()[0],
+        });
+      }
+      // the loss is the inference pass's cross entropy only: training must still learn
+      return crossEntropyObjective().perExampleLoss({ ...ctx, logits: ctx.inferenceLogits! });
+    },
+  };
+  let lastBatch: Float32Array | undefined;
+  const rows = data.initial;
+  // remember the features of each training pass (the trainer's x) to recompute the inference pass
+  const original = model.apply.bind(model);
+  model.apply = ((x: tf.Tensor, kw?: { training?: boolean }) => {
+    if (kw?.training) lastBatch = (x as tf.Tensor).dataSync() as Float32Array;
+    return original(x, kw);
+  }) as typeof model.apply;
+  const before = accuracy(argmaxRows(predictLogits(model, data.test.features, [16]), K), data.test.labels);
+  await trainModel(model, rows, { objective: probe, epochs: 5, batchSize: 32, learningRate: 0.01, seed: 3 });
+  const after = accuracy(argmaxRows(predictLogits(model, data.test.features, [16]), K), data.test.labels);
+  assert.equal(seen.length, 3);
+  for (const s of seen) {
+    assert.ok(s.maxGap < 1e-5, `inference logits differ from a dropout-free pass by ${s.maxGap}`);
+    assert.ok(s.trainGap > 1e-3, 'the training pass (dropout 0.5) should differ from the inference pass');
+  }
+  assert.ok(after > before + 0.2, `accuracy ${before} → ${after}: gradients must flow through the inference pass`);
+});
