@@ -23,14 +23,21 @@ export interface FocalDistillationOptions {
   temperature: number;
   divergence: FocalDivergence;
   filter: FocalFilter;
+  /** FD-LM only: compare logits minus their per-example mean over classes (as LDI's option; our choice). */
+  centred: boolean;
+  /** D on a second forward pass with dropout off (as LDI's option; our choice). */
+  inferencePass: boolean;
 }
 
-export const DEFAULT_FOCAL: FocalDistillationOptions = { lambda: 1, alpha: 1, beta: 5, temperature: 100, divergence: 'kl', filter: 'old-correct' };
+export const DEFAULT_FOCAL: FocalDistillationOptions = { lambda: 1, alpha: 1, beta: 5, temperature: 100, divergence: 'kl', filter: 'old-correct', centred: false, inferencePass: false };
 
 /** `D_i`: T²·KL(σ(z_old/T) ‖ σ(z_new/T)) (FD-KL) or mean_k (z_new,k − z_old,k)² (FD-LM), per example. */
-export function focalDivergence(logits: tf.Tensor2D, old: tf.Tensor2D, o: Pick<FocalDistillationOptions, 'divergence' | 'temperature'>): tf.Tensor1D {
+export function focalDivergence(logits: tf.Tensor2D, old: tf.Tensor2D, o: Pick<FocalDistillationOptions, 'divergence' | 'temperature'> & { centred?: boolean }): tf.Tensor1D {
   return tf.tidy(() => {
-    if (o.divergence === 'lm') return tf.mean(tf.square(tf.sub(logits, old)), -1) as tf.Tensor1D;
+    if (o.divergence === 'lm') {
+      const diff = tf.sub(logits, old);
+      return tf.mean(tf.square(o.centred ? tf.sub(diff, tf.mean(diff, -1, true)) : diff), -1) as tf.Tensor1D;
+    }
     const T = o.temperature;
     const kl = klDivergence(temperedSoftmax(old, T), (T === 1 ? logits : tf.div(logits, T)) as tf.Tensor2D);
     return tf.mul(kl, T * T) as tf.Tensor1D;
@@ -67,16 +74,20 @@ export function focalDistillationObjective(options: Partial<FocalDistillationOpt
     if (!(Number.isFinite(v) && v >= 0)) throw new InputError(name, `must be a number ≥ 0, got ${v}`);
   }
   if (!(o.temperature > 0)) throw new InputError('temperature', `must be positive, got ${o.temperature}`);
+  if (o.centred && o.divergence !== 'lm') throw new InputError('centred', 'applies to the logit-MSE divergence (lm) only: KL ignores a common shift of the logits already');
   return {
     name: `focal-distillation-${o.divergence}`,
     params: { ...o },
     needsReference: true,
+    needsInferenceLogits: o.inferencePass,
     perExampleLoss: (ctx) =>
       tf.tidy(() => {
         if (!ctx.reference) throw new Error('focal distillation needs the old model\'s logits but the trainer supplied none');
+        const student = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
+        if (!student) throw new Error('focal distillation on the inference pass needs inference logits but the trainer supplied none');
         const focus = withoutGradient((z, old) => focusIndicator({ ...ctx, logits: z as tf.Tensor2D }, old as tf.Tensor2D, o.filter), ctx.logits, ctx.reference);
         const weight = tf.add(o.alpha, tf.mul(focus, o.beta));
-        const distill = tf.mul(tf.mul(weight, focalDivergence(ctx.logits, ctx.reference, o)), o.lambda);
+        const distill = tf.mul(tf.mul(weight, focalDivergence(student, ctx.reference, o)), o.lambda);
         return tf.add(softTargetCrossEntropy(ctx.oneHot, ctx.logits), distill) as tf.Tensor1D;
       }),
   };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/engine/tfjs.js';
-import { focalDistillationObjective, knowledgeDistillationObjective } from '../../src/objectives/index.js';
+import { crossEntropyObjective, focalDistillationObjective, knowledgeDistillationObjective } from '../../src/objectives/index.js';
 import { close, lossOf } from './helpers.js';
 
 await tf.setBackend('cpu');
@@ -60,4 +60,27 @@ test('FD-KL keeps the T² scale, and β = 0 with the all filter is plain KD', ()
 test('focal distillation refuses negative weights and a non-positive temperature', () => {
   assert.throws(() => focalDistillationObjective({ beta: -1 }), /beta: must be a number ≥ 0/);
   assert.throws(() => focalDistillationObjective({ temperature: 0 }), /temperature: must be positive/);
+});
+
+test('FD-LM centred ignores a common shift of the logits; on the inference pass D reads the inference logits', () => {
+  const z = [[1, 3, 0]];
+  const old = [[0, 1, 0.2]];
+  const y = [1];
+  const centred = focalDistillationObjective({ divergence: 'lm', lambda: 1, alpha: 1, beta: 0, centred: true });
+  const ce = lossOf(crossEntropyObjective(), z, old, y)[0];
+  // diff = [1, 2, −0.2], mean 2.8/3; centred squares averaged over 3 classes
+  const m = 2.8 / 3;
+  close(lossOf(centred, z, old, y), [ce + ((1 - m) ** 2 + (2 - m) ** 2 + (-0.2 - m) ** 2) / 3]);
+  const shiftedOld = [old[0].map((v) => v - 5)];
+  close(lossOf(centred, z, shiftedOld, y), lossOf(centred, z, old, y));
+  assert.throws(() => focalDistillationObjective({ divergence: 'kl', centred: true }), /centred: applies to the logit-MSE/);
+  const onInference = focalDistillationObjective({ divergence: 'lm', lambda: 1, alpha: 1, beta: 0, inferencePass: true });
+  assert.equal(onInference.needsInferenceLogits, true);
+  const v = tf.tidy(() => {
+    const labels = tf.tensor1d(y, 'int32');
+    const oneHot = tf.cast(tf.oneHot(labels, 3), 'float32') as tf.Tensor2D;
+    return onInference.perExampleLoss({ logits: tf.tensor2d(z), inferenceLogits: tf.tensor2d(old), labels, oneHot, reference: tf.tensor2d(old) }).dataSync()[0];
+  });
+  // D = 0 (the inference logits equal the old ones); the CE term stays on the training pass
+  close([v], [ce]);
 });

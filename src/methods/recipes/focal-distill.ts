@@ -20,6 +20,8 @@ export const focalDistill = defineMethod({
       temperature: z.number().positive().max(1e4).default(100),
       divergence: z.enum(FOCAL_DIVERGENCES).default('lm'),
       filter: z.enum(FOCAL_FILTERS).default('old-correct'),
+      centred: z.boolean().default(false),
+      inferencePass: z.boolean().default(false),
     })
     .strict(),
   flags: {
@@ -28,9 +30,11 @@ export const focalDistill = defineMethod({
     beta: { flag: '--beta', help: 'extra weight β of D on the focused examples (0 = plain distillation)' },
     temperature: { flag: '--temperature', help: 'T of the KL divergence' },
     divergence: { flag: '--divergence', help: 'D: kl = T²·KL(σ(base/T) ‖ σ(z/T)), lm = mean squared logit difference', value: 'choice', choices: FOCAL_DIVERGENCES },
+    centred: { flag: '--centred', help: 'lm only: compare logits centred per example (each minus its mean over classes)', value: 'boolean' },
+    inferencePass: { flag: '--inference-pass', help: 'compute D on a second forward pass with dropout off', value: 'boolean' },
     filter: { flag: '--focus', help: 'examples weighted α+β: old-correct, all, negative-flip, new-incorrect', value: 'choice', choices: FOCAL_FILTERS },
   },
   reference: 'base',
-  label: (p) => `focal-distill ${p.divergence.toUpperCase()} λ=${p.lambda} α=${p.alpha} β=${p.beta}${p.divergence === 'kl' ? ` T=${p.temperature}` : ''}${p.filter !== 'old-correct' ? ` ${p.filter}` : ''}`,
+  label: (p) => `focal-distill ${p.divergence.toUpperCase()} λ=${p.lambda} α=${p.alpha} β=${p.beta}${p.divergence === 'kl' ? ` T=${p.temperature}` : ''}${p.filter !== 'old-correct' ? ` ${p.filter}` : ''}${p.centred ? ' centred' : ''}${p.inferencePass ? ' inference pass' : ''}`,
   objective: (p) => focalDistillationObjective(p),
 });
