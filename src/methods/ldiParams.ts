@@ -5,8 +5,17 @@ import { crossEntropyObjective } from '../objectives/objectives.js';
 import { ldiObjective } from '../objectives/logitDifferenceInhibition.js';
 import { weightedSum, type CompositeObjective } from '../objectives/weightedSum.js';
 
-/** The parameters LDI and ELODI share; the two differ in their defaults of α and ξ (and in the reference). */
-export function ldiParams(defaults: { alpha: number; xi: number; oneSided: boolean }) {
+/** What LDI and ELODI set differently: the defaults of the shared parameters (and the reference). */
+export interface LdiDefaults {
+  alpha: number;
+  xi: number;
+  oneSided: boolean;
+  centred: boolean;
+  inferencePass: boolean;
+}
+
+/** The parameters LDI and ELODI share. */
+export function ldiParams(defaults: LdiDefaults) {
   return {
     alpha: unitInterval.default(defaults.alpha),
     xi: z.number().min(0).max(1e6).default(defaults.xi),
@@ -14,8 +23,8 @@ export function ldiParams(defaults: { alpha: number; xi: number; oneSided: boole
     topK: z.number().int().min(0).default(0),
     oneSided: z.boolean().default(defaults.oneSided),
     relativeMargin: z.boolean().default(false),
-    centred: z.boolean().default(false),
-    inferencePass: z.boolean().default(false),
+    centred: z.boolean().default(defaults.centred),
+    inferencePass: z.boolean().default(defaults.inferencePass),
   };
 }
 
@@ -41,8 +50,17 @@ export const ldiFlags: Record<keyof LdiMethodParams, MethodFlag> = {
   inferencePass: { flag: '--inference-pass', help: 'take the new logits from a second forward pass with dropout off', value: 'boolean' },
 };
 
-export function ldiLabel(name: string, p: LdiMethodParams): string {
-  const extra = [p.power !== 2 ? `p=${p.power}` : '', p.topK ? `top-${p.topK}` : '', p.oneSided ? 'one-sided' : '', p.relativeMargin ? 'relative ξ' : '', p.centred ? 'centred' : '', p.inferencePass ? 'inference pass' : ''].filter(Boolean);
+/** `name α=… ξ=…` and whatever else differs from the method's defaults. */
+export function ldiLabel(name: string, p: LdiMethodParams, d: LdiDefaults): string {
+  const differs = (k: 'oneSided' | 'centred' | 'inferencePass', on: string, off: string) => (p[k] === d[k] ? '' : p[k] ? on : off);
+  const extra = [
+    p.power !== 2 ? `p=${p.power}` : '',
+    p.topK ? `top-${p.topK}` : '',
+    differs('oneSided', 'one-sided', 'two-sided'),
+    p.relativeMargin ? 'relative ξ' : '',
+    differs('centred', 'centred', 'raw logits'),
+    differs('inferencePass', 'inference pass', 'training pass'),
+  ].filter(Boolean);
   return `${name} α=${p.alpha} ξ=${p.xi}${extra.length ? ' ' + extra.join(' ') : ''}`;
 }
 

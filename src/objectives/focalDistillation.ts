@@ -23,7 +23,7 @@ export interface FocalDistillationOptions {
   temperature: number;
   divergence: FocalDivergence;
   filter: FocalFilter;
-  /** FD-LM only: compare logits minus their per-example mean over classes (as LDI's option; our choice). */
+  /** Compare logits minus their per-example mean over classes (as LDI's option; our choice). Changes FD-LM only: KL ignores a common shift. */
   centred: boolean;
   /** D on a second forward pass with dropout off (as LDI's option; our choice). */
   inferencePass: boolean;
@@ -74,7 +74,6 @@ export function focalDistillationObjective(options: Partial<FocalDistillationOpt
     if (!(Number.isFinite(v) && v >= 0)) throw new InputError(name, `must be a number ≥ 0, got ${v}`);
   }
   if (!(o.temperature > 0)) throw new InputError('temperature', `must be positive, got ${o.temperature}`);
-  if (o.centred && o.divergence !== 'lm') throw new InputError('centred', 'applies to the logit-MSE divergence (lm) only: KL ignores a common shift of the logits already');
   return {
     name: `focal-distillation-${o.divergence}`,
     params: { ...o },

@@ -11,13 +11,17 @@ function specFrom(args: string[]) {
 }
 
 test('ELODI, LDI and focal-distillation flags: defaults, switches, choices', () => {
-  assert.deepEqual(specFrom(['--method', 'elodi']), { method: 'elodi', alpha: 0.8, xi: 1, power: 2, topK: 0, oneSided: true, relativeMargin: false });
-  assert.deepEqual(specFrom(['--method', 'ldi']), { method: 'ldi', alpha: 0.5, xi: 0.5, power: 2, topK: 0, oneSided: false, relativeMargin: false });
-  assert.deepEqual(specFrom(['--method', 'ldi', '--one-sided', '--top-k', '5', '--xi', '1']), { method: 'ldi', alpha: 0.5, xi: 1, power: 2, topK: 5, oneSided: true, relativeMargin: false });
-  assert.equal((specFrom(['--method', 'elodi', '--no-one-sided']) as { oneSided: boolean }).oneSided, false);
-  assert.deepEqual(specFrom(['--method', 'focal-distill']), { method: 'focal-distill', lambda: 0.1, alpha: 1, beta: 5, temperature: 100, divergence: 'lm', filter: 'old-correct' });
-  assert.deepEqual(specFrom(['--method', 'focal-distill', '--divergence', 'kl', '--focus', 'negative-flip', '--alpha', '2']), {
-    method: 'focal-distill', lambda: 0.1, alpha: 2, beta: 5, temperature: 100, divergence: 'kl', filter: 'negative-flip',
+  assert.deepEqual(specFrom(['--method', 'elodi']), { method: 'elodi', alpha: 0.3, xi: 0, power: 2, topK: 0, oneSided: false, relativeMargin: false, centred: true, inferencePass: true });
+  assert.deepEqual(specFrom(['--method', 'ldi']), { method: 'ldi', alpha: 0.5, xi: 0.5, power: 2, topK: 0, oneSided: false, relativeMargin: false, centred: true, inferencePass: true });
+  assert.deepEqual(specFrom(['--method', 'ldi', '--one-sided', '--top-k', '5', '--xi', '1']), { method: 'ldi', alpha: 0.5, xi: 1, power: 2, topK: 5, oneSided: true, relativeMargin: false, centred: true, inferencePass: true });
+  assert.equal((specFrom(['--method', 'elodi', '--one-sided']) as { oneSided: boolean }).oneSided, true);
+  // the paper's setting: raw logits of the training pass
+  assert.deepEqual(specFrom(['--method', 'elodi', '--alpha', '0.8', '--no-centred', '--no-inference-pass']), {
+    method: 'elodi', alpha: 0.8, xi: 0, power: 2, topK: 0, oneSided: false, relativeMargin: false, centred: false, inferencePass: false,
+  });
+  assert.deepEqual(specFrom(['--method', 'focal-distill']), { method: 'focal-distill', lambda: 0.1, alpha: 1, beta: 5, temperature: 100, divergence: 'lm', filter: 'old-correct', centred: true, inferencePass: true });
+  assert.deepEqual(specFrom(['--method', 'focal-distill', '--divergence', 'kl', '--no-centred', '--focus', 'negative-flip', '--alpha', '2']), {
+    method: 'focal-distill', lambda: 0.1, alpha: 2, beta: 5, temperature: 100, divergence: 'kl', filter: 'negative-flip', centred: false, inferencePass: true,
   });
 });
 

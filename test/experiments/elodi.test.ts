@@ -1,15 +1,19 @@
 /**
  * What the data say about ELODI (Zhao et al. 2022) on this project's models, asserted on this
  * test's own experiment (fixtures/elodi-findings.yaml: the main job's protocol at reduced
- * scale). docs/elodi.md has the search and the full-scale run. Paired by seed, on one-sided
- * 95% t-bounds, so that another BLAS kernel or engine (which changes each trial as another
- * seed would) does not flip a conclusion:
+ * scale; its settings were searched on another split and other seeds, docs/elodi.md). Paired
+ * by seed, on one-sided 95% t-bounds, so that another BLAS kernel or engine (which changes
+ * each trial as another seed would) does not flip a conclusion:
  *
  * 1. the homogeneous ensemble of the new architecture (the paragon) is more accurate than
  *    plain retraining AND breaks fewer of the old model's correct predictions: the reference
  *    ELODI distils is worth approaching;
- * 2. but the paper's ELODI setting (two-sided LDI, ξ = 0, α = 0.8) does not transfer to these
- *    dropout MLPs: it is LESS accurate than plain retraining and has MORE negative flips.
+ * 2. ELODI (its defaults here: centred logits from a dropout-free pass, α = 0.3) is more
+ *    accurate than plain retraining AND has fewer negative flips, at one model's inference cost;
+ * 3. and it comes within a point of the paragon's accuracy (the paper's "approach the ensemble").
+ * The paper's own setting (α = 0.8 on raw training-pass logits) loses 3–4 points here and
+ * doubles negative flips; docs/elodi.md has those runs, and focal distillation's and
+ * distillation's places beside ELODI (not asserted: the margins are a few tenths).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +45,7 @@ const pt = (c: MeanCI) => `${(100 * c.mean).toFixed(2)} pt [${(100 * c.low!).toF
 const accuracy = (m: ComparisonMetrics) => m.accuracyNew.estimate;
 const nfr = (m: ComparisonMetrics) => m.nfr.estimate;
 
-test('the experiment: plain, the paper\'s ELODI and the paragon over ≥ 4 seeds, the paragon at m× inference cost', () => {
+test('the experiment: plain, ELODI and the paragon over ≥ 4 seeds, the paragon at m× inference cost', () => {
   assert.ok(cfg.seeds.length >= 4);
   assert.equal(result.trials.length, cfg.seeds.length * cfg.methods.length);
   const paragon = result.summary.find((s) => s.spec.method === 'ensemble')!;
@@ -58,11 +62,18 @@ test('the ensemble paragon is more accurate than plain retraining and has fewer 
   assert.ok(dNfr.high! < 0, msg);
 });
 
-test("the paper's ELODI setting does not transfer to these dropout MLPs: less accurate than plain, more negative flips", (t) => {
+test('ELODI is more accurate than plain retraining and has fewer negative flips, at 1× inference', (t) => {
   const dAcc = paired('elodi', 'plain', accuracy);
   const dNfr = paired('elodi', 'plain', nfr);
-  const msg = `${engine}: ELODI (α=0.8, ξ=0, two-sided) − plain: accuracy ${pt(dAcc)}, NFR ${pt(dNfr)}`;
+  const msg = `${engine}: ELODI − plain: accuracy ${pt(dAcc)}, NFR ${pt(dNfr)}`;
   t.diagnostic(msg);
-  assert.ok(dAcc.high! < 0, msg);
-  assert.ok(dNfr.low! > 0, msg);
+  assert.ok(dAcc.low! > 0, msg);
+  assert.ok(dNfr.high! < 0, msg);
+});
+
+test('ELODI comes within a point of the paragon\'s accuracy', (t) => {
+  const gap = paired('ensemble', 'elodi', accuracy);
+  const msg = `${engine}: paragon − ELODI: accuracy ${pt(gap)}, NFR ${pt(paired('ensemble', 'elodi', nfr))}`;
+  t.diagnostic(msg);
+  assert.ok(gap.high! < 0.01, msg);
 });

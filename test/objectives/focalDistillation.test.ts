@@ -73,7 +73,9 @@ test('FD-LM centred ignores a common shift of the logits; on the inference pass 
   close(lossOf(centred, z, old, y), [ce + ((1 - m) ** 2 + (2 - m) ** 2 + (-0.2 - m) ** 2) / 3]);
   const shiftedOld = [old[0].map((v) => v - 5)];
   close(lossOf(centred, z, shiftedOld, y), lossOf(centred, z, old, y));
-  assert.throws(() => focalDistillationObjective({ divergence: 'kl', centred: true }), /centred: applies to the logit-MSE/);
+  // KL ignores a common shift: centred or not, FD-KL is the same
+  const kl = (centred: boolean) => lossOf(focalDistillationObjective({ divergence: 'kl', temperature: 2, centred }), z, shiftedOld, y);
+  close(kl(true), kl(false));
   const onInference = focalDistillationObjective({ divergence: 'lm', lambda: 1, alpha: 1, beta: 0, inferencePass: true });
   assert.equal(onInference.needsInferenceLogits, true);
   const v = tf.tidy(() => {

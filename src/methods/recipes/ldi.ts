@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { defineMethod } from '../definition.js';
-import { ldiParams, ldiFlags, ldiLabel, ldiTrainingObjective } from '../ldiParams.js';
+import { ldiParams, ldiFlags, ldiLabel, ldiTrainingObjective, type LdiDefaults } from '../ldiParams.js';
+
+/** The paper's α = 0.5, p = 2, ξ = 0.5, on centred logits from a dropout-free pass (as elodi; docs/elodi.md). */
+const LDI_DEFAULTS: LdiDefaults = { alpha: 0.5, xi: 0.5, oneSided: false, centred: true, inferencePass: true };
 
 /**
  * Logit Difference Inhibition toward the deployed model (Zhao et al. 2022, one-model LDI):
@@ -9,9 +12,9 @@ import { ldiParams, ldiFlags, ldiLabel, ldiTrainingObjective } from '../ldiParam
 export const ldi = defineMethod({
   name: 'ldi',
   description: 'α·LDI(z, base) + (1−α)·CE(y, z): inhibit logit differences to the deployed model   (Zhao et al. 2022)',
-  params: z.object(ldiParams({ alpha: 0.5, xi: 0.5, oneSided: false })).strict(),
+  params: z.object(ldiParams(LDI_DEFAULTS)).strict(),
   flags: ldiFlags,
   reference: 'base',
-  label: (p) => ldiLabel('ldi', p),
+  label: (p) => ldiLabel('ldi', p, LDI_DEFAULTS),
   objective: ldiTrainingObjective,
 });
