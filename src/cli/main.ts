@@ -9,6 +9,7 @@ import { compareCommand } from './commands/compare.js';
 import { predictCommand } from './commands/predict.js';
 import { gateCommand } from './commands/gate.js';
 import { demoCommand, runCommand } from './commands/experiment.js';
+import { codistillCommand, codistillWorkerCommand } from './commands/codistill.js';
 
 /** Builds the `distillery` command tree. */
 export function buildProgram(): Command {
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, gateCommand, predictCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, gateCommand, predictCommand, codistillCommand, codistillWorkerCommand]) {
     program.addCommand(make(globals));
   }
   program.exitOverride();

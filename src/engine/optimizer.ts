@@ -201,3 +201,55 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   // applies on the native engine, the stock update elsewhere.
   return new NativeAdamOptimizer(spec.learningRate, beta1, beta2, spec.epsilon);
 }
+
+/** One tensor of an optimizer's state, as plain numbers (for checkpoints). */
+export interface OptimizerTensor {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/**
+ * An optimizer's full state (tfjs `getWeights`: iteration count and slot variables, e.g.
+ * Adam's moments), plus Adam's running β-powers, which tfjs's `setWeights` would recompute
+ * with `pow` (not bit-identical to the running products): restoring a snapshot resumes
+ * training on exactly the numbers it would have produced.
+ */
+export interface OptimizerSnapshot {
+  iterations: number;
+  tensors: OptimizerTensor[];
+  adamBetaPowers?: [number, number];
+}
+
+/** The state of `optimizer` now. */
+export async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<OptimizerSnapshot> {
+  const weights = await optimizer.getWeights();
+  const [iter, ...slots] = weights;
+  const iterations = (await iter.tensor.data())[0];
+  const tensors = slots.map((w) => ({ name: w.name, shape: w.tensor.shape.slice(), values: new Float32Array(w.tensor.dataSync()) }));
+  const snapshot: OptimizerSnapshot = { iterations, tensors };
+  if (optimizer instanceof tf.AdamOptimizer) {
+    const adam = optimizer as unknown as AdamState;
+    snapshot.adamBetaPowers = [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]];
+  }
+  return snapshot;
+}
+
+/** Puts `snapshot` (of an optimizer of the same kind, over the same variables) into `optimizer`. */
+export async function restoreOptimizer(optimizer: tf.Optimizer, snapshot: OptimizerSnapshot): Promise<void> {
+  const iter = tf.scalar(snapshot.iterations, 'int32');
+  const slots = snapshot.tensors.map((t) => ({ name: t.name, tensor: tf.tensor(t.values, t.shape, 'float32') }));
+  try {
+    await optimizer.setWeights([{ name: 'iter', tensor: iter }, ...slots]);
+  } finally {
+    iter.dispose();
+    for (const s of slots) s.tensor.dispose();
+  }
+  if (snapshot.adamBetaPowers && optimizer instanceof tf.AdamOptimizer) {
+    const adam = optimizer as unknown as AdamState;
+    tf.tidy(() => {
+      adam.accBeta1.assign(tf.scalar(snapshot.adamBetaPowers![0]));
+      adam.accBeta2.assign(tf.scalar(snapshot.adamBetaPowers![1]));
+    });
+  }
+}

@@ -33,6 +33,14 @@ export function deriveSeed(base: number, label: string | number): number {
   return new Rng(base).fork(label).seedInt() || 1;
 }
 
+/**
+ * Puts every seeded dropout layer of `model` where it would be after `trainingCalls`
+ * training-mode calls (one per optimizer step), so a resumed run draws the same masks.
+ */
+export function fastForwardDropout(model: tfl.LayersModel, trainingCalls: number): void {
+  for (const layer of model.layers) if (layer instanceof SeededDropout) layer.skipMasks(trainingCalls);
+}
+
 function inputList(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
   return Array.isArray(inputs) ? inputs : [inputs];
 }
@@ -79,6 +87,11 @@ export class SeededDropout extends tfl.layers.Layer {
     if (!kwargs?.training || this.rate === 0) return x;
     const maskSeed = this.masks.seedInt();
     return tf.tidy(() => tf.dropout(x, this.rate, undefined, maskSeed));
+  }
+
+  /** Advances the mask stream by `calls` training calls, as if they had run (resuming a run). */
+  skipMasks(calls: number): void {
+    for (let i = 0; i < calls; i++) this.masks.seedInt();
   }
 
   override getConfig(): ConfigDict {

@@ -3,3 +3,4 @@ export * from './crossEntropy.js';
 export * from './targets.js';
 export * from './objectives.js';
 export * from './weightedSum.js';
+export * from './phased.js';

@@ -16,6 +16,8 @@ export interface TrainingState {
   readonly model: LayersModel;
   /** The trainable variables, in the optimizer's order. */
   readonly variables: readonly tf.Variable[];
+  /** The optimizer (its state goes into checkpoints). */
+  readonly optimizer: tf.Optimizer;
   /** Planned epochs (the run may end earlier). */
   readonly epochs: number;
   /** Optimizer steps taken so far. */

@@ -12,7 +12,8 @@ import { earlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
 import { Rng } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { predictLogits } from '../models/predict.js';
-import { createOptimizer } from '../engine/optimizer.js';
+import { createOptimizer, restoreOptimizer, type OptimizerSnapshot } from '../engine/optimizer.js';
+import { fastForwardDropout } from '../models/layers.js';
 
 export type { EpochRecord } from './callbacks.js';
 
@@ -42,6 +43,18 @@ export interface TrainOptions {
   label?: string;
   /** More callbacks (stale-reference refresh, checkpoint publication, …), run after early stopping. */
   callbacks?: TrainingCallback[];
+  /** Continue a run from a checkpoint taken after `steps` steps (the model already holds its weights). */
+  resume?: ResumePoint;
+}
+
+/**
+ * Where an interrupted run picks up: the steps it had taken and its optimizer's state. The
+ * rest of the run's state is a function of the seed and the step count (batch order, dropout
+ * masks), so the resumed run takes the same steps the uninterrupted one would have.
+ */
+export interface ResumePoint {
+  steps: number;
+  optimizer: OptimizerSnapshot;
 }
 
 export interface TrainResult {
@@ -132,11 +145,14 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const rng = new Rng(opts.seed).fork('batch-order');
   const callbacks = callbacksFor(opts);
   const history: EpochRecord[] = [];
+  const optimizer = makeOptimizer(opts);
+  const resumed = opts.resume?.steps ?? 0;
   const state: TrainingState = {
     model,
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    optimizer,
     epochs,
-    steps: 0,
+    steps: resumed,
     history,
     stopTraining: false,
   };
@@ -145,17 +161,28 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const xBuf = new Float32Array(batchSize * d);
   const yBuf = new Int32Array(batchSize);
   const wBuf = new Float32Array(batchSize);
+  // A resumed run replays the batch order of the epochs it finished and skips the batches of
+  // the current epoch it took; dropout masks move on by one draw per step taken.
+  const batchesPerEpoch = Math.ceil(n / batchSize);
+  const firstEpoch = Math.floor(resumed / batchesPerEpoch) + 1;
+  for (let e = 1; e < firstEpoch; e++) rng.permutation(n);
+  let skipRows = (resumed % batchesPerEpoch) * batchSize;
 
-  const optimizer = makeOptimizer(opts);
   try {
+    if (opts.resume) {
+      await restoreOptimizer(optimizer, opts.resume.optimizer);
+      fastForwardDropout(model, resumed);
+    }
     await dispatch(callbacks, 'onTrainBegin', state);
-    for (let epoch = 1; epoch <= epochs && state.steps < maxSteps && !state.stopTraining; epoch++) {
+    for (let epoch = firstEpoch; epoch <= epochs && state.steps < maxSteps && !state.stopTraining; epoch++) {
       await dispatch(callbacks, 'onEpochBegin', epoch, state);
       const order = rng.permutation(n);
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
-      for (let start = 0; start < n && state.steps < maxSteps && !state.stopTraining; start += batchSize) {
+      const firstRow = skipRows;
+      skipRows = 0;
+      for (let start = firstRow; start < n && state.steps < maxSteps && !state.stopTraining; start += batchSize) {
         const idx = order.subarray(start, Math.min(start + batchSize, n));
         const b = idx.length;
         for (let i = 0; i < b; i++) {

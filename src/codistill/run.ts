@@ -1,0 +1,110 @@
+/**
+ * A whole codistillation run on this machine: describe the run in the store, start n worker
+ * processes (restarting any that die), then collect the results.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { RawData } from '../data/types.js';
+import type { ModelConfig } from '../models/config.js';
+import { InputError } from '../util/errors.js';
+import { architectureHash } from './checkpoint.js';
+import { CODISTILL_PARAMS, type CodistillConfig } from './config.js';
+import { prepareRunData } from './data.js';
+import { launchWorkers, type LauncherEvent } from './launcher.js';
+import { collectResults, RUN_JSON, type CodistillResult } from './results.js';
+import { smallestShard } from './shards.js';
+import type { CheckpointStore, RunInfo } from './store.js';
+
+export interface CodistillRunOptions {
+  config: CodistillConfig;
+  architecture: ModelConfig;
+  raw: RawData;
+  /** The data as the workers should load it (a file path or built-in name). */
+  dataName: string;
+  labelColumn?: string;
+  store: CheckpointStore;
+  storeUrl: string;
+  out: string;
+  runId?: string;
+  /** The command that starts the distillery CLI (executable and arguments before the subcommand). */
+  cliCommand: string[];
+  /** Global CLI flags for the workers (engine). */
+  workerGlobals: string[];
+  onEvent: (e: LauncherEvent) => void;
+  log: (line: string) => void;
+}
+
+/** A fresh run ID: time and random suffix. */
+export function newRunId(): string {
+  return `codistill-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** `out` may be new, empty, or an earlier run's directory (which Distillery wrote); nothing else is overwritten. */
+export async function checkOutDir(out: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(out);
+  } catch (e: any) {
+    if (e?.code === 'ENOENT') return;
+    if (e?.code === 'ENOTDIR') throw new InputError('--out', `${out} is a file, not a directory`);
+    throw new InputError('--out', `${out} cannot be read: ${e?.message}`);
+  }
+  if (entries.length > 0 && !entries.includes(RUN_JSON)) throw new InputError('--out', `${out} exists and is not a codistillation run directory (no ${RUN_JSON}); choose a new directory`);
+}
+
+/** Checks that do not need the workers: every shard holds at least one batch. */
+export function checkShards(cfg: CodistillConfig, trainRows: number): void {
+  const min = smallestShard(trainRows, cfg.workers);
+  if (min < cfg.batchSize) {
+    throw new InputError(CODISTILL_PARAMS.batchSize.flag, `${cfg.workers} workers get shards of ${min} training rows, fewer than a batch of ${cfg.batchSize} (use fewer workers or a smaller batch)`);
+  }
+}
+
+export async function runCodistillation(opts: CodistillRunOptions): Promise<CodistillResult> {
+  const started = Date.now();
+  const cfg = opts.config;
+  await checkOutDir(opts.out);
+  const data = prepareRunData(opts.raw, cfg);
+  checkShards(cfg, data.train.labels.length);
+  const runId = opts.runId ?? newRunId();
+  if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new InputError('--run', `"${runId}": letters, digits, ".", "_" and "-" only`);
+  const info: RunInfo = {
+    format: 'distillery-codistill-run',
+    runId,
+    config: cfg,
+    architecture: opts.architecture,
+    architectureHash: architectureHash(opts.architecture, data.train.featureShape, data.train.classNames),
+    preprocessing: data.spec,
+    data: {
+      name: opts.dataName,
+      ...(opts.labelColumn ? { labelColumn: opts.labelColumn } : {}),
+      fingerprint: data.fingerprint,
+      trainRows: data.train.labels.length,
+      validationRows: data.validation.labels.length,
+      classNames: data.train.classNames,
+    },
+    createdAt: new Date().toISOString(),
+  };
+  try {
+    await opts.store.createRun(info);
+  } catch (e) {
+    throw new InputError('--run', (e as Error).message);
+  }
+  opts.log(`run ${runId}: ${cfg.workers} workers, ${cfg.steps} steps each (burn-in ${Math.round(cfg.burnIn * 100)}%, R=${cfg.syncEvery}, w=${cfg.weight}), store ${opts.store.displayUrl}`);
+  const outcome = await launchWorkers({
+    workers: cfg.workers,
+    command: opts.cliCommand,
+    storeUrl: opts.storeUrl,
+    maxRestarts: cfg.maxRestarts,
+    onEvent: opts.onEvent,
+    args: (i) => [
+      ...opts.workerGlobals,
+      '--threads', String(cfg.workerThreads),
+      'codistill-worker', '--run', runId, '--worker', String(i), '--of', String(cfg.workers),
+      '--data', opts.dataName, ...(opts.labelColumn ? ['--label', opts.labelColumn] : []), '--events', 'json',
+    ],
+  });
+  await fs.mkdir(opts.out, { recursive: true });
+  return collectResults(opts.store, info, data, path.resolve(opts.out), { restarts: outcome.restarts, wallSeconds: (Date.now() - started) / 1000 });
+}
