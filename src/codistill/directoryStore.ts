@@ -118,8 +118,9 @@ export class DirectoryStore implements CheckpointStore {
     }
   }
 
-  async latestVersion(runId: string, worker: number): Promise<number | undefined> {
-    return (await this.readManifest(runId, worker))?.versions[0]?.version;
+  async newest(runId: string, worker: number): Promise<Publication | undefined> {
+    const v = (await this.readManifest(runId, worker))?.versions[0];
+    return v && { version: v.version, step: v.step, final: v.final };
   }
 
   async latest(runId: string, worker: number): Promise<StoredCheckpoint | undefined> {

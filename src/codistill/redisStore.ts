@@ -91,8 +91,9 @@ export class RedisStore implements CheckpointStore {
     await this.redis.publish(this.key(runId, 'published'), JSON.stringify({ worker, version: publication.version }));
   }
 
-  async latestVersion(runId: string, worker: number): Promise<number | undefined> {
-    return (await this.versions(runId, worker))[0]?.version;
+  async newest(runId: string, worker: number): Promise<Publication | undefined> {
+    const v = (await this.versions(runId, worker))[0];
+    return v && { version: v.version, step: v.step, final: v.final };
   }
 
   async latest(runId: string, worker: number): Promise<StoredCheckpoint | undefined> {

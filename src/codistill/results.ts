@@ -21,6 +21,7 @@ import type { RunData } from './data.js';
 import { shardRows } from './shards.js';
 import type { CheckpointStore, RunInfo } from './store.js';
 import { workerSeed } from './worker.js';
+import { StoreGuard } from './storeGuard.js';
 
 export const RUN_JSON = 'codistill.json';
 
@@ -69,15 +70,16 @@ export async function collectResults(
   info: RunInfo,
   data: RunData,
   out: string,
-  extra: { restarts: number[]; wallSeconds: number },
+  extra: { restarts: number[]; wallSeconds: number; log?: (line: string) => void },
 ): Promise<CodistillResult> {
   const cfg = info.config;
+  const guard = new StoreGuard(extra.log ?? (() => {}), store.displayUrl);
   const K = data.validation.classNames.length;
   const workers: WorkerResult[] = [];
   const preds: Int32Array[] = [];
   const probSum = new Float32Array(data.validation.labels.length * K);
   for (let i = 0; i < cfg.workers; i++) {
-    const stored = await store.latest(info.runId, i);
+    const stored = await guard.persist(`read worker ${i}'s final checkpoint`, () => store.latest(info.runId, i), 120_000);
     if (!stored?.final) throw new DistilleryError(`worker ${i} has no final checkpoint in ${store.displayUrl}`, 1);
     const content = decodeCheckpoint(stored.bytes, { runId: info.runId, worker: i, architectureHash: info.architectureHash });
     const model = buildModel(info.architecture, data.train.featureShape, K, workerSeed(cfg.seed, i));
@@ -110,7 +112,7 @@ export async function collectResults(
   const deliverableDir = path.join(out, 'deliverable');
   {
     const model = buildModel(info.architecture, data.train.featureShape, K, workerSeed(cfg.seed, best.worker));
-    const stored = await store.latest(info.runId, best.worker);
+    const stored = await guard.persist('read the deliverable', () => store.latest(info.runId, best.worker), 120_000);
     setModelWeights(model, decodeCheckpoint(stored!.bytes, { runId: info.runId, worker: best.worker, architectureHash: info.architectureHash }).weights);
     await saveModel(deliverableDir, trainedModel(model, info, best.worker, best.shardRows, data, best.valAccuracy, best.steps));
     model.dispose();

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RawData } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
-import { InputError } from '../util/errors.js';
+import { DistilleryError, InputError } from '../util/errors.js';
 import { architectureHash } from './checkpoint.js';
 import { CODISTILL_PARAMS, type CodistillConfig } from './config.js';
 import { prepareRunData } from './data.js';
@@ -33,6 +33,40 @@ export interface CodistillRunOptions {
   workerGlobals: string[];
   onEvent: (e: LauncherEvent) => void;
   log: (line: string) => void;
+  /**
+   * Start no workers here: describe the run, print how to start each worker elsewhere, and
+   * wait (at most this many seconds) for every worker's final checkpoint.
+   */
+  externalWorkersTimeout?: number;
+}
+
+/** Waits for the final checkpoint of every worker of a run whose workers run elsewhere. */
+export async function waitForWorkers(store: CheckpointStore, runId: string, workers: number, timeoutSeconds: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const done = new Set<number>();
+  const steps = new Map<number, number>();
+  while (done.size < workers) {
+    for (let i = 0; i < workers; i++) {
+      if (done.has(i)) continue;
+      let newest;
+      try {
+        newest = await store.newest(runId, i);
+      } catch {
+        continue; // the store is away for a moment; the workers retry too
+      }
+      if (newest && newest.step !== steps.get(i)) {
+        steps.set(i, newest.step);
+        log(`worker ${i}: published step ${newest.step}${newest.final ? ' (final)' : ''}`);
+      }
+      if (newest?.final) done.add(i);
+    }
+    if (done.size === workers) break;
+    if (Date.now() > deadline) {
+      const missing = [...Array(workers).keys()].filter((i) => !done.has(i));
+      throw new DistilleryError(`run ${runId}: worker(s) ${missing.join(', ')} published no final checkpoint within ${timeoutSeconds} s`, 1);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** A fresh run ID: time and random suffix. */
@@ -92,6 +126,14 @@ export async function runCodistillation(opts: CodistillRunOptions): Promise<Codi
     throw new InputError('--run', (e as Error).message);
   }
   opts.log(`run ${runId}: ${cfg.workers} workers, ${cfg.steps} steps each (burn-in ${Math.round(cfg.burnIn * 100)}%, R=${cfg.syncEvery}, w=${cfg.weight}), store ${opts.store.displayUrl}`);
+  if (opts.externalWorkersTimeout !== undefined) {
+    for (let i = 0; i < cfg.workers; i++) {
+      opts.log(`start worker ${i}: distillery codistill-worker --store <url> --run ${runId} --worker ${i} --of ${cfg.workers} --data <its copy of ${opts.dataName}>`);
+    }
+    await waitForWorkers(opts.store, runId, cfg.workers, opts.externalWorkersTimeout, opts.log);
+    await fs.mkdir(opts.out, { recursive: true });
+    return collectResults(opts.store, info, data, path.resolve(opts.out), { restarts: [], wallSeconds: (Date.now() - started) / 1000, log: opts.log });
+  }
   const outcome = await launchWorkers({
     workers: cfg.workers,
     command: opts.cliCommand,
@@ -106,5 +148,5 @@ export async function runCodistillation(opts: CodistillRunOptions): Promise<Codi
     ],
   });
   await fs.mkdir(opts.out, { recursive: true });
-  return collectResults(opts.store, info, data, path.resolve(opts.out), { restarts: outcome.restarts, wallSeconds: (Date.now() - started) / 1000 });
+  return collectResults(opts.store, info, data, path.resolve(opts.out), { restarts: outcome.restarts, wallSeconds: (Date.now() - started) / 1000, log: opts.log });
 }

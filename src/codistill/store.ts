@@ -56,8 +56,8 @@ export interface CheckpointStore {
    * falls back to the one before), removes older ones.
    */
   publish(runId: string, worker: number, publication: Publication, bytes: Uint8Array): Promise<void>;
-  /** Version number of the newest publication of `worker`, without reading it (cheap polling). */
-  latestVersion(runId: string, worker: number): Promise<number | undefined>;
+  /** What the newest publication of `worker` is (version, step, final), without reading it (cheap polling). */
+  newest(runId: string, worker: number): Promise<Publication | undefined>;
   /** The newest checkpoint of `worker` whose checksum verifies, or undefined when none does. */
   latest(runId: string, worker: number): Promise<StoredCheckpoint | undefined>;
   close(): Promise<void>;

@@ -58,8 +58,8 @@ export function workerSeed(runSeed: number, worker: number): number {
 }
 
 /** The run's description, checked against what the worker was told. */
-export async function joinRun(store: CheckpointStore, runId: string, worker: number, of: number): Promise<RunInfo> {
-  const info = await store.readRun(runId);
+export async function joinRun(store: CheckpointStore, runId: string, worker: number, of: number, guard?: StoreGuard): Promise<RunInfo> {
+  const info = guard ? await guard.persist('read the run', () => store.readRun(runId), 120_000) : await store.readRun(runId);
   if (!info) throw new InputError('--run', `run "${runId}" not found in ${store.displayUrl}`);
   if (info.runId !== runId) throw new InputError('--run', `the store's run "${runId}" describes itself as run "${info.runId}"`);
   if (of !== info.config.workers) throw new InputError('--of', `run "${runId}" has ${info.config.workers} workers, not ${of}`);
@@ -69,7 +69,8 @@ export async function joinRun(store: CheckpointStore, runId: string, worker: num
 
 export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   const { store, runId, worker: i, log } = opts;
-  const info = await joinRun(store, runId, i, opts.of);
+  const guard = new StoreGuard(log, store.displayUrl);
+  const info = await joinRun(store, runId, i, opts.of, guard);
   const cfg = info.config;
   const n = cfg.workers;
   const data = prepareRunData(opts.data, cfg, info.preprocessing);
@@ -83,7 +84,6 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
   const K = shard.classNames.length;
   const seed = workerSeed(cfg.seed, i);
   const expect = (worker: number) => ({ runId, worker, architectureHash: info.architectureHash });
-  const guard = new StoreGuard(log, store.displayUrl);
   const storeTimeoutMs = opts.storeTimeoutMs ?? 120_000;
 
   const model = buildModel(info.architecture, shard.featureShape, K, seed);
@@ -127,7 +127,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
     for (let j = 0; j < n; j++) {
       if (j === i) continue;
       const have = loadedVersion.get(j) ?? 0;
-      const version = await guard.attempt(`poll worker ${j}`, () => store.latestVersion(runId, j));
+      const version = (await guard.attempt(`poll worker ${j}`, () => store.newest(runId, j)))?.version;
       if (version === undefined || version <= have) continue;
       const stored = await guard.attempt(`read worker ${j}`, () => store.latest(runId, j));
       if (!stored || stored.version <= have) continue;

@@ -57,7 +57,7 @@ test('the directory store publishes atomically, keeps two versions and never ret
     for (const step of [50, 100, 150]) await store.publish('run-a', 1, { version: step, step, final: false }, encodeCheckpoint(content(step)));
     const dir = join(root, 'run-a', 'worker-1');
     assert.deepEqual(readdirSync(dir).sort(), ['ckpt-100.bin', 'ckpt-150.bin', 'manifest.json']);
-    assert.equal(await store.latestVersion('run-a', 1), 150);
+    assert.deepEqual(await store.newest('run-a', 1), { version: 150, step: 150, final: false });
     assert.equal(decodeCheckpoint((await store.latest('run-a', 1))!.bytes, expect).step, 150);
     // A half-written temporary file (a publisher killed mid-write) is invisible.
     writeFileSync(join(dir, 'ckpt-200.bin.tmp-1-1'), Buffer.from(encodeCheckpoint(content(200))).subarray(0, 100));

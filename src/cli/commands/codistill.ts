@@ -25,6 +25,7 @@ interface CodistillFlags extends ModelFlags {
   out: string;
   store?: string;
   run?: string;
+  externalWorkers?: number;
 }
 
 /** The run parameters given as flags, by parameter name (commander keys flags by their own name, e.g. --lr → lr). */
@@ -92,6 +93,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
     .requiredOption('--out <dir>', `run directory: worker-<i>/, deliverable/, ${RUN_JSON}`)
     .option('--store <url>', 'checkpoint store: a directory (default <out>/store) or redis://[user:pass@]host:port/db, rediss://… for TLS')
     .option('--run <id>', 'run ID (default: generated)')
+    .option('--external-workers <seconds>', 'start no workers here: describe the run in the store, then wait up to this long for workers started elsewhere with codistill-worker', parseInteger('external-workers', 1))
     .addOption(new Option('--model <kind>', 'architecture family').choices(['mlp', 'cnn', 'transformer']))
     .option('--hidden <widths>', 'hidden layer widths, comma-separated', parseNumberList('hidden', 1))
     .option('--model-config <file>', 'full architecture as YAML/JSON');
@@ -116,6 +118,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
         workerGlobals: [...(g.engine ? ['--engine', g.engine] : []), '--quiet'],
         onEvent: display.onEvent,
         log: ctx.log,
+        externalWorkersTimeout: flags.externalWorkers,
       });
       display.stop();
       const lines = [
