@@ -10,6 +10,7 @@ import { predictCommand } from './commands/predict.js';
 import { gateCommand } from './commands/gate.js';
 import { demoCommand, runCommand } from './commands/experiment.js';
 import { codistillCommand, codistillWorkerCommand } from './commands/codistill.js';
+import { reproducibilityCommand } from './commands/reproducibility.js';
 
 /** Builds the `distillery` command tree. */
 export function buildProgram(): Command {
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, gateCommand, predictCommand, codistillCommand, codistillWorkerCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, gateCommand, predictCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand]) {
     program.addCommand(make(globals));
   }
   program.exitOverride();
