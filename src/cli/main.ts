@@ -11,6 +11,7 @@ import { gateCommand } from './commands/gate.js';
 import { demoCommand, runCommand } from './commands/experiment.js';
 import { codistillCommand, codistillWorkerCommand } from './commands/codistill.js';
 import { reproducibilityCommand } from './commands/reproducibility.js';
+import { workerCommand } from './commands/worker.js';
 
 /** Builds the `distillery` command tree. */
 export function buildProgram(): Command {
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, gateCommand, predictCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, gateCommand, predictCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand, workerCommand]) {
     program.addCommand(make(globals));
   }
   program.exitOverride();

@@ -22,7 +22,7 @@ export const CODISTILL_PARAMS = {
   syncEvery: param({ flag: '--sync-every', help: "R: steps between a worker's publications and its reloads of the peers' checkpoints", schema: z.number().int().min(1), default: 50 }),
   weight: param({ flag: '--weight', help: "w: weight of the peers' term CE(mean σ(z̃_j), z_i)", schema: z.number().min(0).max(100), default: 1 }),
   burnIn: param({ flag: '--burn-in', help: 'B as a fraction of the steps: task loss alone before it', schema: z.number().min(0).max(1), default: 0.4 }),
-  overlap: param({ flag: '--overlap', help: "fraction of a shard's size added from the other shards (0 = disjoint shards)", schema: z.number().min(0).max(1), default: 0 }),
+  overlap: param({ flag: '--overlap', help: "rows added to each shard from the following shards, in units of the shard's size (0 = disjoint shards, n−1 = every worker sees all the data)", schema: z.number().min(0).max(63), default: 0 }),
   batchSize: param({ flag: '--batch-size', help: 'minibatch size', schema: z.number().int().min(1), default: 32 }),
   learningRate: param({ flag: '--lr', help: 'learning rate (Adam)', schema: z.number().positive().max(10), default: 1e-3 }),
   validation: param({ flag: '--validation', help: 'validation examples held out of the data: a count, or a fraction in (0,1)', schema: z.number().positive(), default: 0.1 }),

@@ -3,12 +3,15 @@ import { engineInfo } from '../engine/index.js';
 import type { UpdateExperimentConfig } from './config.js';
 import { assembleResult, prepareData, runUpdateExperiment, type ExperimentHooks, type UpdateExperimentResult } from './updateExperiment.js';
 import { runTasks } from './workerPool.js';
+import { runTasksOnQueue, type QueueOptions } from './queue.js';
 
 export interface ParallelOptions {
   /** Trials run at once, each in its own worker thread (default: the machine's cores, at most the seed count). */
   jobs?: number;
   /** Progress log line every this many epochs from the workers (0 = none). */
   progressEvery?: number;
+  /** Run the trials as jobs of a Redis queue (BullMQ) served by `distillery worker` processes. */
+  queue?: QueueOptions;
 }
 
 /**
@@ -21,13 +24,19 @@ export async function runUpdateExperimentParallel(
   hooks: ExperimentHooks = {},
   opts: ParallelOptions = {},
 ): Promise<UpdateExperimentResult> {
+  const trials = cfg.seeds.map((seed) => ({ kind: 'update-trial' as const, input: { cfg, seed } }));
+  if (opts.queue) {
+    const started = Date.now();
+    const data = await prepareData(cfg);
+    return assembleResult(cfg, data, await runTasksOnQueue(trials, { log: hooks.log, ...opts.queue }), started);
+  }
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), cfg.seeds.length));
   const engine = engineInfo();
   if (jobs === 1 || !engine) return runUpdateExperiment(cfg, hooks);
   const started = Date.now();
   const data = await prepareData(cfg); // validates the data up front, in this thread
   const outcomes = await runTasks(
-    cfg.seeds.map((seed) => ({ kind: 'update-trial' as const, input: { cfg, seed } })),
+    trials,
     { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log },
   );
   return assembleResult(cfg, data, outcomes, started);

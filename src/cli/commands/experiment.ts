@@ -16,6 +16,8 @@ interface ExperimentFlags {
   out?: string;
   seeds?: number[];
   jobs?: number;
+  queue?: string;
+  allowVolatileQueue?: boolean;
 }
 
 function timestamp(): string {
@@ -32,7 +34,7 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
   const result = await runUpdateExperimentParallel(
     cfg,
     { progress: ctx.progress, log: ctx.log },
-    { jobs, progressEvery: globals.verbose ? 10 : 0 },
+    { jobs, progressEvery: globals.verbose ? 10 : 0, ...(flags.queue ? { queue: { url: flags.queue, allowVolatile: flags.allowVolatileQueue } } : {}) },
   );
   await writeExperimentRun(out, result);
   ctx.out(renderExperimentText(result));
@@ -43,7 +45,9 @@ function addExperimentOptions(cmd: Command): Command {
   return cmd
     .option('--out <dir>', 'run directory for results.json, report.md, the plot and the resolved config (default runs/<name>-<time>)')
     .option('--seeds <list>', 'override the seeds, e.g. 1,2,3,4,5', parseNumberList('seeds'))
-    .option('--jobs <n>', 'trials (seeds) run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64));
+    .option('--jobs <n>', 'trials (seeds) run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
+    .option('--queue <url>', 'run the trials as jobs on a Redis queue (redis://[user:pass@]host:port/db) served by `distillery worker --queue` on any machines')
+    .option('--allow-volatile-queue', 'accept a Redis without append-only persistence (a restart loses queued jobs)');
 }
 
 export function runCommand(globals: () => GlobalFlags): Command {
