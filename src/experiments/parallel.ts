@@ -3,7 +3,7 @@ import { engineInfo } from '../engine/index.js';
 import type { UpdateExperimentConfig } from './config.js';
 import { assembleResult, prepareData, runUpdateExperiment, type ExperimentHooks, type UpdateExperimentResult } from './updateExperiment.js';
 import { runTasks } from './workerPool.js';
-import { runTasksOnQueue, type QueueOptions } from './queue.js';
+import type { QueueOptions } from './queue.js';
 
 export interface ParallelOptions {
   /** Trials run at once, each in its own worker thread (default: the machine's cores, at most the seed count). */
@@ -28,6 +28,7 @@ export async function runUpdateExperimentParallel(
   if (opts.queue) {
     const started = Date.now();
     const data = await prepareData(cfg);
+    const { runTasksOnQueue } = await import('./queue.js'); // BullMQ loads only when a queue is used
     return assembleResult(cfg, data, await runTasksOnQueue(trials, { log: hooks.log, ...opts.queue }), started);
   }
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), cfg.seeds.length));

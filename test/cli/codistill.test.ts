@@ -34,6 +34,9 @@ test('distillery codistill: two worker processes codistil through a directory st
     // After burn-in each worker distilled from its peer's published checkpoints.
     assert.match(r.stderr, new RegExp(`worker ${w.worker}: step 160/160 .*peers=${1 - w.worker}\\b`));
   }
+  const report = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(report, /## Time to accuracy/);
+  assert.match(report, /^\| 160 \| [\d.]+, \d+\.\d+% \| [\d.]+, \d+\.\d+% \|$/m);
   const best = Math.max(...result.workers.map((w) => w.valAccuracy));
   assert.equal(result.deliverable.valAccuracy, best);
   assert.ok(result.ensemble.valAccuracy > 0.3);

@@ -10,6 +10,8 @@ import { redactUrl } from '../../codistill/store.js';
 import { runCodistillWorker } from '../../codistill/worker.js';
 import { prepareRunData } from '../../codistill/data.js';
 import { formatRate } from '../../report/table.js';
+import { renderCodistillReport } from '../../report/codistillReport.js';
+import { writeFileAtomic } from '../../util/atomicFs.js';
 import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { loadDataFlag } from '../dataInput.js';
@@ -121,12 +123,13 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
         externalWorkersTimeout: flags.externalWorkers,
       });
       display.stop();
+      await writeFileAtomic(path.join(flags.out, 'report.md'), renderCodistillReport(result));
       const lines = [
         `run ${result.runId}: ${result.workers.length} workers, ${config.steps} steps each, ${result.wallSeconds.toFixed(1)} s`,
         ...result.workers.map((w) => `  worker ${w.worker}: validation accuracy ${formatRate(w.valAccuracy)} (${w.shardRows} rows, ${w.trainingSeconds.toFixed(1)} s training${w.restarts ? `, ${w.restarts} restart(s)` : ''}${w.silentPeers.length ? `, silent peers ${w.silentPeers.join(',')}` : ''})`),
         `  deliverable: worker ${result.deliverable.worker} (${formatRate(result.deliverable.valAccuracy)}) → ${result.deliverable.modelDir}`,
         `  ensemble of ${result.ensemble.members} (paragon): ${formatRate(result.ensemble.valAccuracy)}; workers disagree on ${formatRate(result.meanPairwiseDisagreement)} of validation rows`,
-        `results: ${path.join(flags.out, RUN_JSON)}`,
+        `results: ${path.join(flags.out, RUN_JSON)}, report ${path.join(flags.out, 'report.md')}`,
       ];
       ctx.out(lines.join('\n'));
     } finally {

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { serveQueue } from '../../experiments/queue.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { parseInteger } from '../options.js';
 import { logProgress } from '../../train/progress.js';
@@ -21,6 +20,7 @@ export function workerCommand(globals: () => GlobalFlags): Command {
     .action(async (flags: WorkerFlags) => {
       const g = globals();
       const ctx = await createContext(g);
+      const { serveQueue } = await import('../../experiments/queue.js'); // BullMQ loads only for this command
       const served = await serveQueue({
         url: flags.queue, lockSeconds: flags.lockSeconds, maxJobs: flags.maxJobs, allowVolatile: flags.allowVolatileQueue, log: ctx.log,
         progress: g.verbose ? logProgress(ctx.log, 10) : undefined,
