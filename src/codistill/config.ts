@@ -45,6 +45,12 @@ export const codistillConfigSchema = z
     labelColumn: z.string().optional(),
     /** The architecture every worker trains (default: the default for the data). */
     model: modelConfigSchema.optional(),
+    /**
+     * Peers in step: at each reload a worker waits (up to peerTimeout) for every peer's
+     * checkpoint of the same round, so a run is a function of its seeds, faults or not.
+     * Off (the paper's asynchronous training): each worker takes the newest checkpoints.
+     */
+    lockstep: z.boolean().default(false),
     ...numbers,
   })
   .strict();
@@ -64,10 +70,10 @@ export function parseParamFlag(name: CodistillParam) {
 }
 
 /** The config from an optional YAML file, with flags given on the command line taking precedence. */
-export async function resolveCodistillConfig(file: string | undefined, flags: Partial<Record<CodistillParam, number>>): Promise<CodistillConfig> {
+export async function resolveCodistillConfig(file: string | undefined, flags: Partial<Record<CodistillParam, number>>, lockstep?: boolean): Promise<CodistillConfig> {
   const fromFile = file ? await readYamlFile(file, codistillConfigSchema) : codistillConfigSchema.parse({});
   const given = Object.fromEntries(Object.entries(flags).filter(([k, v]) => k in CODISTILL_PARAMS && v !== undefined));
-  return { ...fromFile, ...given };
+  return { ...fromFile, ...given, ...(lockstep ? { lockstep } : {}) };
 }
 
 /** Burn-in B in steps. */

@@ -123,9 +123,17 @@ export class DirectoryStore implements CheckpointStore {
     return v && { version: v.version, step: v.step, final: v.final };
   }
 
-  async latest(runId: string, worker: number): Promise<StoredCheckpoint | undefined> {
+  async version(runId: string, worker: number, version: number): Promise<StoredCheckpoint | undefined> {
+    return this.firstValid(runId, worker, (v) => v.version === version);
+  }
+
+  latest(runId: string, worker: number): Promise<StoredCheckpoint | undefined> {
+    return this.firstValid(runId, worker, () => true);
+  }
+
+  private async firstValid(runId: string, worker: number, wanted: (v: ManifestEntry) => boolean): Promise<StoredCheckpoint | undefined> {
     const manifest = await this.readManifest(runId, worker);
-    for (const entry of manifest?.versions ?? []) {
+    for (const entry of (manifest?.versions ?? []).filter(wanted)) {
       let bytes: Buffer;
       try {
         bytes = await fs.readFile(path.join(this.workerDir(runId, worker), entry.file));

@@ -96,8 +96,16 @@ export class RedisStore implements CheckpointStore {
     return v && { version: v.version, step: v.step, final: v.final };
   }
 
-  async latest(runId: string, worker: number): Promise<StoredCheckpoint | undefined> {
-    for (const entry of await this.versions(runId, worker)) {
+  version(runId: string, worker: number, version: number): Promise<StoredCheckpoint | undefined> {
+    return this.firstValid(runId, worker, (v) => v.version === version);
+  }
+
+  latest(runId: string, worker: number): Promise<StoredCheckpoint | undefined> {
+    return this.firstValid(runId, worker, () => true);
+  }
+
+  private async firstValid(runId: string, worker: number, wanted: (v: VersionEntry) => boolean): Promise<StoredCheckpoint | undefined> {
+    for (const entry of (await this.versions(runId, worker)).filter(wanted)) {
       const bytes = await this.redis.getBuffer(this.key(runId, `w${worker}`, `v${entry.version}`));
       if (bytes && bytes.byteLength === entry.bytes && sha256(bytes) === entry.sha256) return { version: entry.version, step: entry.step, final: entry.final, bytes };
     }

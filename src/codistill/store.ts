@@ -58,6 +58,8 @@ export interface CheckpointStore {
   publish(runId: string, worker: number, publication: Publication, bytes: Uint8Array): Promise<void>;
   /** What the newest publication of `worker` is (version, step, final), without reading it (cheap polling). */
   newest(runId: string, worker: number): Promise<Publication | undefined>;
+  /** Version `version` of `worker`'s checkpoints if the store still holds it and its checksum verifies. */
+  version(runId: string, worker: number, version: number): Promise<StoredCheckpoint | undefined>;
   /** The newest checkpoint of `worker` whose checksum verifies, or undefined when none does. */
   latest(runId: string, worker: number): Promise<StoredCheckpoint | undefined>;
   close(): Promise<void>;

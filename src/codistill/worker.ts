@@ -123,6 +123,56 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
   const secondsBefore = progress.seconds;
   const seconds = () => secondsBefore + (Date.now() - sessionStart) / 1000;
 
+  /** Loads a stored peer checkpoint into that peer's copy, unless it is refused. */
+  const usePeer = (j: number, stored: { version: number; bytes: Uint8Array }) => {
+    loadedVersion.set(j, stored.version);
+    try {
+      const content = decodeCheckpoint(stored.bytes, expect(j));
+      let m = peerModels.get(j);
+      if (!m) peerModels.set(j, (m = buildModel(info.architecture, shard.featureShape, K, workerSeed(cfg.seed, j))));
+      setModelWeights(m, content.weights);
+      peers.setPeer(j, m);
+    } catch (e) {
+      if (!(e instanceof CheckpointRejected)) throw e;
+      const line = `worker ${j} v${stored.version}: ${e.message}`;
+      progress.refused.push(line);
+      log(`worker ${i}: refused checkpoint of ${line}; keeping the copy it had`);
+    }
+  };
+  const markSilent = (j: number, why: string) => {
+    silent.add(j);
+    progress.silentPeers = [...silent].sort((a, b) => a - b);
+    log(`worker ${i}: peer ${j} ${why}; training without waiting for it`);
+  };
+
+  /** Lockstep: the peers' checkpoints of round `version`, waiting for each (up to the peer timeout). */
+  const reloadRound = async (version: number) => {
+    for (let j = 0; j < n; j++) {
+      if (j === i || silent.has(j) || loadedVersion.get(j) === version) continue;
+      const waitFrom = Date.now();
+      for (;;) {
+        const stored = await guard.attempt(`read worker ${j}`, () => store.version(runId, j, version));
+        if (stored) {
+          usePeer(j, stored);
+          break;
+        }
+        const newest = await guard.attempt(`poll worker ${j}`, () => store.newest(runId, j));
+        if (newest && newest.version > version) {
+          log(`worker ${i}: worker ${j}'s checkpoint of step ${version} is gone; taking its newest (step ${newest.version})`);
+          const latest = await guard.attempt(`read worker ${j}`, () => store.latest(runId, j));
+          if (latest) usePeer(j, latest);
+          break;
+        }
+        if ((Date.now() - waitFrom) / 1000 > cfg.peerTimeout) {
+          markSilent(j, `has not published step ${version} within ${cfg.peerTimeout} s`);
+          break;
+        }
+        await flush(); // a peer may be waiting for this worker's own pending publication
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+
   const reloadPeers = async () => {
     for (let j = 0; j < n; j++) {
       if (j === i) continue;
@@ -131,28 +181,12 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
       if (version === undefined || version <= have) continue;
       const stored = await guard.attempt(`read worker ${j}`, () => store.latest(runId, j));
       if (!stored || stored.version <= have) continue;
-      loadedVersion.set(j, stored.version);
-      try {
-        const content = decodeCheckpoint(stored.bytes, expect(j));
-        let m = peerModels.get(j);
-        if (!m) peerModels.set(j, (m = buildModel(info.architecture, shard.featureShape, K, workerSeed(cfg.seed, j))));
-        setModelWeights(m, content.weights);
-        peers.setPeer(j, m);
-      } catch (e) {
-        if (!(e instanceof CheckpointRejected)) throw e;
-        const line = `worker ${j} v${stored.version}: ${e.message}`;
-        progress.refused.push(line);
-        log(`worker ${i}: refused checkpoint of ${line}; keeping the copy it had`);
-      }
+      usePeer(j, stored);
     }
     distillFrom ??= Date.now();
     for (let j = 0; j < n; j++) {
       if (j === i || loadedVersion.has(j) || silent.has(j)) continue;
-      if ((Date.now() - distillFrom) / 1000 > cfg.peerTimeout) {
-        silent.add(j);
-        progress.silentPeers = [...silent].sort((a, b) => a - b);
-        log(`worker ${i}: peer ${j} has published no checkpoint ${cfg.peerTimeout} s after burn-in; training without it`);
-      }
+      if ((Date.now() - distillFrom) / 1000 > cfg.peerTimeout) markSilent(j, `has published no checkpoint ${cfg.peerTimeout} s after burn-in`);
     }
   };
 
@@ -183,9 +217,12 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
   const codistillation: TrainingCallback = {
     onBatchBegin: async (s) => {
       step = s;
-      if (s >= B && (lastReload === undefined || s - lastReload >= R)) {
+      // Reloads at B and at every multiple of R after it (and where a resumed run starts).
+      if (s >= B && (s === B || s % R === 0 || lastReload === undefined)) {
         lastReload = s;
-        await reloadPeers();
+        const round = Math.floor(s / R) * R; // the newest publication round at or before s
+        if (!cfg.lockstep) await reloadPeers();
+        else if (round >= R) await reloadRound(round);
       }
     },
     onBatchEnd: async (s, loss, state) => {

@@ -59,6 +59,8 @@ test('the directory store publishes atomically, keeps two versions and never ret
     assert.deepEqual(readdirSync(dir).sort(), ['ckpt-100.bin', 'ckpt-150.bin', 'manifest.json']);
     assert.deepEqual(await store.newest('run-a', 1), { version: 150, step: 150, final: false });
     assert.equal(decodeCheckpoint((await store.latest('run-a', 1))!.bytes, expect).step, 150);
+    assert.equal((await store.version('run-a', 1, 100))!.version, 100);
+    assert.equal(await store.version('run-a', 1, 50), undefined); // cleaned up
     // A half-written temporary file (a publisher killed mid-write) is invisible.
     writeFileSync(join(dir, 'ckpt-200.bin.tmp-1-1'), Buffer.from(encodeCheckpoint(content(200))).subarray(0, 100));
     assert.equal((await store.latest('run-a', 1))!.version, 150);

@@ -28,6 +28,7 @@ interface CodistillFlags extends ModelFlags {
   store?: string;
   run?: string;
   externalWorkers?: number;
+  lockstep?: boolean;
 }
 
 /** The run parameters given as flags, by parameter name (commander keys flags by their own name, e.g. --lr → lr). */
@@ -95,6 +96,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
     .requiredOption('--out <dir>', `run directory: worker-<i>/, deliverable/, ${RUN_JSON}`)
     .option('--store <url>', 'checkpoint store: a directory (default <out>/store) or redis://[user:pass@]host:port/db, rediss://… for TLS')
     .option('--run <id>', 'run ID (default: generated)')
+    .option('--lockstep', "at each reload wait for the peers' checkpoints of the same round: a run is a function of its seeds, faults or not (default: newest checkpoints, asynchronous as in the paper)")
     .option('--external-workers <seconds>', 'start no workers here: describe the run in the store, then wait up to this long for workers started elsewhere with codistill-worker', parseInteger('external-workers', 1))
     .addOption(new Option('--model <kind>', 'architecture family').choices(['mlp', 'cnn', 'transformer']))
     .option('--hidden <widths>', 'hidden layer widths, comma-separated', parseNumberList('hidden', 1))
@@ -104,7 +106,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
   return cmd.action(async (flags: CodistillFlags) => {
     const g = globals();
     const ctx = await createContext(g);
-    const config = await resolveCodistillConfig(flags.config, paramsFromFlags(flags as unknown as Record<string, unknown>));
+    const config = await resolveCodistillConfig(flags.config, paramsFromFlags(flags as unknown as Record<string, unknown>), flags.lockstep);
     const dataName = flags.data ?? config.data;
     if (!dataName) throw new InputError('--data', 'no training data given (--data, or data: in --config)');
     const labelColumn = flags.label ?? config.labelColumn;
