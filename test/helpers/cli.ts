@@ -30,8 +30,12 @@ export async function runCliHere(args: string[]): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
   const [writeOut, writeErr] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  // Only text is captured: the test runner reports results on stdout as binary chunks, which
+  // pass through (swallowing them would lose a test's report).
+  const capture = (sink: string[], original: typeof process.stdout.write) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => (typeof chunk === 'string' ? (sink.push(chunk), true) : (original as (...a: unknown[]) => boolean)(chunk, ...rest))) as typeof process.stdout.write;
+  process.stdout.write = capture(out, writeOut.bind(process.stdout));
+  process.stderr.write = capture(err, writeErr.bind(process.stderr));
   try {
     const code = await main(args);
     return { code, stdout: out.join(''), stderr: err.join('') };
