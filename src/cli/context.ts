@@ -1,4 +1,5 @@
 import { initEngine, type EngineChoice, type EngineInfo } from '../engine/index.js';
+import { terminal } from './io.js';
 import { defaultProgress, type ProgressSink, silentProgress } from '../train/progress.js';
 
 export interface GlobalFlags {
@@ -20,7 +21,7 @@ export interface CliContext {
 /** Initialises the engine and the output channels for one CLI command. */
 export async function createContext(flags: GlobalFlags): Promise<CliContext> {
   const engine = await initEngine({ backend: flags.engine, threads: flags.threads });
-  const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(line + '\n');
+  const log = flags.quiet ? () => {} : (line: string) => terminal.err(line + '\n');
   if (engine.notice) log(`notice: ${engine.notice}`);
   const verbose = flags.verbose ? log : () => {};
   verbose(`engine: ${engine.backend}, ${engine.threads} thread(s)${engine.blas ? `, ${engine.blas}` : ''}`);
@@ -29,6 +30,6 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     progress: flags.quiet ? silentProgress : defaultProgress(),
     log,
     verbose,
-    out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+    out: (text) => terminal.out(text.endsWith('\n') ? text : text + '\n'),
   };
 }

@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { terminal } from './io.js';
 import { DistilleryError } from '../util/errors.js';
+import { environmentError } from '../util/fsErrors.js';
 import { LIBRARY_VERSION } from '../version.js';
 import type { GlobalFlags } from './context.js';
 import { parseInteger } from './options.js';
@@ -9,6 +11,8 @@ import { compareCommand } from './commands/compare.js';
 import { predictCommand } from './commands/predict.js';
 import { gateCommand } from './commands/gate.js';
 import { demoCommand, runCommand } from './commands/experiment.js';
+import { ensembleCommand } from './commands/ensemble.js';
+import { transferCommand } from './commands/transfer.js';
 import { codistillCommand, codistillWorkerCommand } from './commands/codistill.js';
 import { reproducibilityCommand } from './commands/reproducibility.js';
 import { workerCommand } from './commands/worker.js';
@@ -24,7 +28,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, compareCommand, gateCommand, predictCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand, workerCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand, workerCommand]) {
     program.addCommand(make(globals));
   }
   program.exitOverride();
@@ -32,13 +36,15 @@ export function buildProgram(): Command {
   return program;
 }
 
+function onStdoutError(e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+}
+
 /** Runs the CLI; returns the process exit code (0 ok, 2 bad input or usage, 1 internal error). */
 export async function main(argv: string[]): Promise<number> {
   // A closed pipe (`distillery … | head`) ends the program quietly, as for any Unix tool.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -48,13 +54,15 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit through here with code 0; usage errors were already printed.
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof DistilleryError) {
-      process.stderr.write(`distillery: ${e.message}\n`);
-      return e.exitCode;
+    // A filesystem failure that no writer named (disk full, read-only, permissions) is still an environment error.
+    const mapped = environmentError(e, (e as NodeJS.ErrnoException)?.path ?? 'file system', 'failed');
+    if (mapped instanceof DistilleryError) {
+      terminal.err(`distillery: ${mapped.message}\n`);
+      return mapped.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`distillery: internal error: ${err?.message ?? String(e)}\n`);
-    if (program.opts<GlobalFlags>().verbose && err?.stack) process.stderr.write(err.stack + '\n');
+    terminal.err(`distillery: internal error: ${err?.message ?? String(e)}\n`);
+    if (program.opts<GlobalFlags>().verbose && err?.stack) terminal.err(err.stack + '\n');
     return 1;
   }
 }

@@ -24,6 +24,10 @@ export function addMethodOptions(cmd: Command, defaultMethod: MethodName): Comma
   for (const entry of methodFlags()) byFlag.set(entry.flag.flag, [...(byFlag.get(entry.flag.flag) ?? []), entry]);
   for (const [flag, entries] of byFlag) {
     const numbers = entries.some((e) => e.flag.value === 'numbers');
+    const kind = entries[0].flag.value ?? 'number';
+    if (entries.some((e) => (e.flag.value ?? 'number') !== kind && !(numbers && (e.flag.value ?? 'number') === 'number'))) {
+      throw new Error(`methods share ${flag} with different kinds of value`);
+    }
     const name = flag.replace(/^--/, '');
     const help = entries
       .map(({ def, param, flag: f }) => {
@@ -31,8 +35,16 @@ export function addMethodOptions(cmd: Command, defaultMethod: MethodName): Comma
         return `${def.name}: ${f.help}${d === undefined ? '' : ` (default ${formatDefault(d)})`}`;
       })
       .join('; ');
-    const parse: (value: string) => number | number[] = numbers ? parseNumberList(name) : parseNumber(name);
-    cmd.addOption(new Option(`${flag} <${numbers ? 'list' : 'x'}>`, help).argParser(parse));
+    if (kind === 'boolean') {
+      cmd.addOption(new Option(flag, help));
+      cmd.addOption(new Option(flag.replace(/^--/, '--no-'), `turn ${flag} off`));
+    } else if (kind === 'choice') {
+      const choices = [...new Set(entries.flatMap((e) => e.flag.choices ?? []))];
+      cmd.addOption(new Option(`${flag} <name>`, help).choices(choices));
+    } else {
+      const parse: (value: string) => number | number[] = numbers ? parseNumberList(name) : parseNumber(name);
+      cmd.addOption(new Option(`${flag} <${numbers ? 'list' : 'x'}>`, help).argParser(parse));
+    }
   }
   const width = Math.max(...METHOD_NAMES.map((n) => n.length)) + 2;
   cmd.addHelpText('after', '\nMethods (see docs/methods.md):\n' + METHODS.map((m) => `  ${m.name.padEnd(width)} ${m.description}`).join('\n') + '\n');

@@ -25,9 +25,18 @@ export function defaultArchitecture(spec: PreprocessingSpec, kind?: ModelFlags['
   }
 }
 
+export { textOptionsFor } from '../models/config.js';
+
+/** The architecture of --model-config (a YAML/JSON file), if given. */
+export async function configuredArchitecture(flags: ModelFlags): Promise<ModelConfig | undefined> {
+  if (!flags.modelConfig) return undefined;
+  return readYamlFile(flags.modelConfig, modelConfigSchema, ' (kind: mlp, cnn or transformer; see docs/experiment-config.md)');
+}
+
 /** The architecture from --model-config (YAML/JSON file), else --model/--hidden, else the default for the data. */
 export async function architectureFromFlags(flags: ModelFlags, spec: PreprocessingSpec): Promise<ModelConfig> {
-  if (flags.modelConfig) return readYamlFile(flags.modelConfig, modelConfigSchema, ' (kind: mlp, cnn or transformer; see docs/experiment-config.md)');
+  const configured = await configuredArchitecture(flags);
+  if (configured) return configured;
   const arch = defaultArchitecture(spec, flags.model);
   if (flags.hidden) {
     if (arch.kind === 'mlp') arch.hidden = flags.hidden;

@@ -1,14 +1,13 @@
 import { statSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import type { RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
-import type { TrainedModel } from '../models/types.js';
-import { argmaxRows, checkCompatible, logitsToProbs, predictLogits } from '../models/predict.js';
-import { loadModel } from '../models/io.js';
+import { argmaxRows, checkCompatible, logitsToProbs } from '../models/predict.js';
+import { classifierLogits, loadClassifier, type Classifier } from '../models/classifier.js';
 import { InputError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/atomicFs.js';
+import { fileSignature, writeFileAtomic, type OutputTarget } from '../util/outputs.js';
+import { toCsv } from '../report/escape.js';
 
 /** Top-1 predictions (class names) and, where known, class probabilities [n, K] in `classNames` order. */
 export interface Predictions {
@@ -16,31 +15,40 @@ export interface Predictions {
   predicted: string[];
   classNames?: string[];
   probs?: Float32Array;
+  /** Logits [n, K], when a model produced the predictions. */
+  logits?: Float32Array;
 }
 
-/** Runs a saved model on raw data with the model's own preprocessing. */
-export function predictWithModel(trained: TrainedModel, raw: RawData, source: string): Predictions {
+/** Runs a saved model (a network or a tree) on raw data with the model's own preprocessing. */
+export function predictWithModel(model: Classifier, raw: RawData, source: string): Predictions {
+  const trained = model.trained;
   const ds = applyPreprocessing(trained.meta.preprocessing, raw, { allowUnknownLabels: true });
   checkCompatible(trained.meta, ds);
   const K = trained.meta.classNames.length;
-  const logits = predictLogits(trained.model, ds.features, ds.featureShape);
+  const logits = classifierLogits(model, ds);
   const pred = argmaxRows(logits, K);
   return {
     source,
     predicted: Array.from(pred, (k) => trained.meta.classNames[k]),
     classNames: trained.meta.classNames,
     probs: logitsToProbs(logits, K),
+    logits,
   };
 }
 
 const PROB_PREFIX = 'p:';
+
+/** A predictions CSV as an output: Distillery's when its header starts with the prediction column. */
+export function predictionsOutput(file: string, flag = '--out'): OutputTarget {
+  return { path: file, type: 'file', what: 'predictions CSV', flag, isOurs: fileSignature(/^\uFEFF?"?prediction"?(,|\r?\n|$)/) };
+}
 
 /** Writes predictions as CSV: a `prediction` column, then one `p:<class>` probability column per class. */
 export async function writePredictionsCsv(path: string, p: Predictions): Promise<void> {
   const K = p.classNames?.length ?? 0;
   const header = ['prediction', ...(p.probs && p.classNames ? p.classNames.map((c) => PROB_PREFIX + c) : [])];
   const rows = p.predicted.map((label, i) => [label, ...(p.probs && K ? Array.from(p.probs.subarray(i * K, (i + 1) * K), (v) => v.toPrecision(6)) : [])]);
-  await writeFileAtomic(path, stringify([header, ...rows]));
+  await writeFileAtomic(path, toCsv([header, ...rows]));
 }
 
 /** Reads a predictions CSV written by `distillery predict` (or any CSV with a `prediction` column). */
@@ -78,13 +86,13 @@ export async function readPredictionsCsv(path: string): Promise<Predictions> {
   return out;
 }
 
-/** A model directory or a predictions file, told apart by whether the path is a directory. */
-export async function loadModelOrPredictions(path: string): Promise<{ model?: TrainedModel; predictions?: Predictions }> {
+/** A model directory (a network, a tree or an ensemble directory as one model) or a predictions file, told apart by whether the path is a directory. */
+export async function loadModelOrPredictions(path: string): Promise<{ model?: Classifier; predictions?: Predictions }> {
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();
   } catch {
     throw new InputError(path, 'not found (expected a model directory or a predictions CSV)');
   }
-  return isDir ? { model: await loadModel(path) } : { predictions: await readPredictionsCsv(path) };
+  return isDir ? { model: await loadClassifier(path) } : { predictions: await readPredictionsCsv(path) };
 }

@@ -1,22 +1,25 @@
 /**
  * A worker's checkpoint as one self-checking blob: everything a peer needs to use the model
- * (its weights) and everything the worker itself needs to resume (optimizer state, step,
- * progress so far). Layout:
+ * (its weights) and everything the worker itself needs to resume (the trainer's snapshot:
+ * optimizer state, step, batch-order and dropout streams; and the worker's progress so far).
+ * Layout:
  *
- *   "DCKP1\n" · uint32 LE header length · header JSON · payload (float32 tensors, concatenated)
+ *   "DCKP2\n" · uint32 LE header length · header JSON · payload
+ *   payload = the weights (float32, concatenated) · the packed training snapshot (bytes)
  *
  * The header names the run, the worker, the version and step, a hash of the architecture,
- * each tensor's place in the payload, and the payload's SHA-256. `decodeCheckpoint` refuses
+ * each tensor's place in the payload, the snapshot's length, and the payload's SHA-256. `decodeCheckpoint` refuses
  * a blob that is truncated, corrupt (checksum), of another run or worker, or of another
  * architecture, so a bad checkpoint is never loaded.
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { OptimizerSnapshot } from '../engine/optimizer.js';
+import type { TrainingSnapshot } from '../train/checkpoint.js';
+import { decodeSnapshot, encodeSnapshot } from '../train/checkpoint.js';
 import type { ModelConfig } from '../models/config.js';
 
-const MAGIC = Buffer.from('DCKP1\n', 'latin1');
+const MAGIC = Buffer.from('DCKP2\n', 'latin1');
 
 /** One validation measurement of a worker: the curve behind time-to-accuracy. */
 export interface CurvePoint {
@@ -51,12 +54,15 @@ export interface CheckpointContent {
   architectureHash: string;
   /** The model's weights in `model.weights` order. */
   weights: { name: string; shape: number[]; values: Float32Array }[];
-  optimizer: OptimizerSnapshot;
+  /** Where training stands, less the weights (they are above); absent in a final checkpoint. */
+  training?: ResumeState;
   progress: WorkerProgress;
 }
 
+/** A trainer snapshot without its weights (the checkpoint carries them once). */
+export type ResumeState = Omit<TrainingSnapshot, 'weights'>;
+
 interface TensorEntry {
-  group: 'model' | 'optimizer';
   name: string;
   shape: number[];
   /** Offset and length in float32 elements. */
@@ -64,11 +70,12 @@ interface TensorEntry {
   length: number;
 }
 
-interface Header extends Omit<CheckpointContent, 'weights' | 'optimizer'> {
+interface Header extends Omit<CheckpointContent, 'weights' | 'training'> {
   format: 'distillery-checkpoint';
-  formatVersion: 1;
+  formatVersion: 2;
   tensors: TensorEntry[];
-  optimizer: Omit<OptimizerSnapshot, 'tensors'>;
+  /** Bytes of the packed training snapshot after the weights (0: none). */
+  trainingBytes: number;
   payloadSha256: string;
 }
 
@@ -113,25 +120,18 @@ export function setModelWeights(model: LayersModel, weights: CheckpointContent['
 
 export function encodeCheckpoint(c: CheckpointContent): Uint8Array {
   const tensors: TensorEntry[] = [];
-  const parts: Float32Array[] = [];
   let offset = 0;
-  const add = (group: TensorEntry['group'], t: { name: string; shape: number[]; values: Float32Array }) => {
-    tensors.push({ group, name: t.name, shape: t.shape, offset, length: t.values.length });
-    parts.push(t.values);
-    offset += t.values.length;
-  };
-  for (const w of c.weights) add('model', w);
-  for (const t of c.optimizer.tensors) add('optimizer', t);
-  const payload = new Float32Array(offset);
-  let at = 0;
-  for (const p of parts) {
-    payload.set(p, at);
-    at += p.length;
+  for (const w of c.weights) {
+    tensors.push({ name: w.name, shape: w.shape, offset, length: w.values.length });
+    offset += w.values.length;
   }
-  const payloadBytes = new Uint8Array(payload.buffer);
-  const { weights: _w, optimizer, ...rest } = c;
-  const { tensors: _t, ...optimizerRest } = optimizer;
-  const header: Header = { format: 'distillery-checkpoint', formatVersion: 1, ...rest, tensors, optimizer: optimizerRest, payloadSha256: sha256(payloadBytes) };
+  const training = c.training ? encodeSnapshot({ ...c.training, weights: [] }) : new Uint8Array(0);
+  const payloadBytes = new Uint8Array(offset * 4 + training.length);
+  const weights = new Float32Array(payloadBytes.buffer, 0, offset);
+  for (let i = 0; i < c.weights.length; i++) weights.set(c.weights[i].values, tensors[i].offset);
+  payloadBytes.set(training, offset * 4);
+  const { weights: _w, training: _t, ...rest } = c;
+  const header: Header = { format: 'distillery-checkpoint', formatVersion: 2, ...rest, tensors, trainingBytes: training.length, payloadSha256: sha256(payloadBytes) };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(headerBytes.length);
@@ -158,19 +158,21 @@ export function decodeCheckpoint(bytes: Uint8Array, expect: CheckpointExpectatio
   } catch {
     throw new CheckpointRejected('has an unreadable header');
   }
-  if (header.format !== 'distillery-checkpoint' || header.formatVersion !== 1) throw new CheckpointRejected('has an unknown checkpoint format');
+  if (header.format !== 'distillery-checkpoint' || header.formatVersion !== 2) throw new CheckpointRejected('has an unknown checkpoint format');
   const payloadBytes = buf.subarray(payloadStart);
   const elements = header.tensors.reduce((a, t) => a + t.length, 0);
-  if (payloadBytes.length !== elements * 4) throw new CheckpointRejected(`is truncated: ${payloadBytes.length} payload bytes, header describes ${elements * 4}`);
+  const expected = elements * 4 + header.trainingBytes;
+  if (payloadBytes.length !== expected) throw new CheckpointRejected(`is truncated: ${payloadBytes.length} payload bytes, header describes ${expected}`);
   if (sha256(payloadBytes) !== header.payloadSha256) throw new CheckpointRejected('fails its checksum (corrupt)');
   if (header.runId !== expect.runId) throw new CheckpointRejected(`belongs to run "${header.runId}", not "${expect.runId}"`);
   if (header.worker !== expect.worker) throw new CheckpointRejected(`is worker ${header.worker}'s, not worker ${expect.worker}'s`);
   if (header.architectureHash !== expect.architectureHash) throw new CheckpointRejected('is of another architecture');
   // Copy out of the (possibly unaligned) buffer once.
   const payload = new Float32Array(elements);
-  new Uint8Array(payload.buffer).set(payloadBytes);
-  const take = (group: TensorEntry['group']) =>
-    header.tensors.filter((t) => t.group === group).map((t) => ({ name: t.name, shape: t.shape, values: payload.subarray(t.offset, t.offset + t.length) }));
-  const { format: _f, formatVersion: _v, tensors: _t, payloadSha256: _s, optimizer, ...rest } = header;
-  return { ...rest, weights: take('model'), optimizer: { ...optimizer, tensors: take('optimizer') } };
+  new Uint8Array(payload.buffer).set(payloadBytes.subarray(0, elements * 4));
+  const weights = header.tensors.map((t) => ({ name: t.name, shape: t.shape, values: payload.subarray(t.offset, t.offset + t.length) }));
+  const { format: _f, formatVersion: _v, tensors: _t, payloadSha256: _s, trainingBytes, ...rest } = header;
+  if (!trainingBytes) return { ...rest, weights };
+  const { weights: _none, ...training } = decodeSnapshot(Uint8Array.from(payloadBytes.subarray(elements * 4)), `worker ${header.worker}'s checkpoint`);
+  return { ...rest, weights, training };
 }

@@ -13,7 +13,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { sha256 } from './checkpoint.js';
-import type { CheckpointStore, Publication, RunInfo, StoredCheckpoint } from './store.js';
+import type { CodistillStore, Publication, RunInfo, StoredCheckpoint } from './store.js';
 
 interface ManifestEntry extends Publication {
   file: string;
@@ -65,7 +65,7 @@ async function readJsonOrUndefined<T>(file: string): Promise<T | undefined> {
   }
 }
 
-export class DirectoryStore implements CheckpointStore {
+export class DirectoryStore implements CodistillStore {
   readonly displayUrl: string;
 
   constructor(private readonly root: string) {

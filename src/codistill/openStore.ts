@@ -1,14 +1,14 @@
 import * as path from 'node:path';
 import { InputError } from '../util/errors.js';
 import { DirectoryStore } from './directoryStore.js';
-import { redactUrl, type CheckpointStore } from './store.js';
+import { redactUrl, type CodistillStore } from './store.js';
 
 /**
  * The store at `url`: `redis://[user:pass@]host[:port][/db]` or `rediss://…` (TLS) for Redis,
  * else a directory path (or `file://` URL). An unreachable Redis is an InputError naming the
  * flag and the (password-masked) address.
  */
-export async function openStore(url: string, flag = '--store'): Promise<CheckpointStore> {
+export async function openStore(url: string, flag = '--store'): Promise<CodistillStore> {
   if (/^rediss?:\/\//i.test(url)) {
     const { RedisStore } = await import('./redisStore.js');
     return RedisStore.connect(url, flag);

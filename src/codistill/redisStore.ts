@@ -14,7 +14,7 @@
 import { Redis } from 'ioredis';
 import { InputError } from '../util/errors.js';
 import { sha256 } from './checkpoint.js';
-import { redactUrl, type CheckpointStore, type Publication, type RunInfo, type StoredCheckpoint } from './store.js';
+import { redactUrl, type CodistillStore, type Publication, type RunInfo, type StoredCheckpoint } from './store.js';
 
 interface VersionEntry extends Publication {
   bytes: number;
@@ -24,7 +24,7 @@ interface VersionEntry extends Publication {
 const KEEP_VERSIONS = 2;
 const PREFIX = 'distillery:codistill';
 
-export class RedisStore implements CheckpointStore {
+export class RedisStore implements CodistillStore {
   readonly displayUrl: string;
 
   private constructor(private readonly redis: Redis, url: string) {

@@ -2,9 +2,11 @@
  * The results of a finished codistillation run, from the workers' final checkpoints: each
  * worker's model (tfjs LayersModel + distillery.json), the deliverable (the worker best on
  * validation), the ensemble of all workers (mean probabilities) as the paragon, and each
- * worker's time-to-accuracy curve, all in `<out>/codistill.json`.
+ * worker's time-to-accuracy curve, all in `<out>/codistill.json`. The run directory is one
+ * output under the output policy (util/outputs.ts): written whole or not at all.
  */
 import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { buildModel } from '../models/build.js';
 import { saveModel } from '../models/io.js';
@@ -12,18 +14,24 @@ import { argmaxRows, softmax } from '../models/logits.js';
 import { predictLogits } from '../models/predict.js';
 import type { TrainedModel } from '../models/types.js';
 import { engineInfo } from '../engine/index.js';
-import { writeFileAtomic } from '../util/atomicFs.js';
+import { metadataFileSignature, type OutputTarget } from '../util/outputs.js';
 import { DistilleryError } from '../util/errors.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { decodeCheckpoint, setModelWeights, type CurvePoint } from './checkpoint.js';
 import { burnInSteps, type CodistillConfig } from './config.js';
 import type { RunData } from './data.js';
 import { shardRows } from './shards.js';
-import type { CheckpointStore, RunInfo } from './store.js';
+import type { CodistillStore, RunInfo } from './store.js';
 import { workerSeed } from './worker.js';
 import { StoreGuard } from './storeGuard.js';
 
 export const RUN_JSON = 'codistill.json';
+const RESULT_FORMAT = 'distillery-codistill-result';
+
+/** A codistillation run directory as an output: Distillery's when its codistill.json says so. */
+export function codistillRunOutput(dir: string, flag = '--out'): OutputTarget {
+  return { path: dir, type: 'dir', what: 'codistillation run directory', flag, isOurs: metadataFileSignature(RUN_JSON, new RegExp(`^\\{\\s*"format": "${RESULT_FORMAT}"`)) };
+}
 
 export interface WorkerResult {
   worker: number;
@@ -39,7 +47,7 @@ export interface WorkerResult {
 }
 
 export interface CodistillResult {
-  format: 'distillery-codistill-result';
+  format: typeof RESULT_FORMAT;
   runId: string;
   /** The store, password masked. */
   store: string;
@@ -64,14 +72,18 @@ function accuracy(pred: Int32Array, labels: Int32Array): number {
   return c / pred.length;
 }
 
-/** Reads every worker's final checkpoint, writes the models and codistill.json under `out`. */
+/**
+ * Reads every worker's final checkpoint and writes the models and codistill.json into `dir`
+ * (the temporary sibling of the run directory `out`, which the recorded paths name).
+ */
 export async function collectResults(
-  store: CheckpointStore,
+  store: CodistillStore,
   info: RunInfo,
   data: RunData,
-  out: string,
+  where: { dir: string; out: string },
   extra: { restarts: number[]; wallSeconds: number; log?: (line: string) => void },
 ): Promise<CodistillResult> {
+  const out = path.resolve(where.out);
   const cfg = info.config;
   const guard = new StoreGuard(extra.log ?? (() => {}), store.displayUrl);
   const K = data.validation.classNames.length;
@@ -93,7 +105,7 @@ export async function collectResults(
     const rows = shardRows(data.train.labels.length, cfg.workers, i, cfg.overlap, cfg.seed).length;
     const modelDir = path.join(out, `worker-${i}`);
     const trained = trainedModel(model, info, i, rows, data, valAccuracy, content.step);
-    await saveModel(modelDir, trained);
+    await saveModel(path.join(where.dir, `worker-${i}`), trained);
     workers.push({
       worker: i,
       steps: content.step,
@@ -114,7 +126,7 @@ export async function collectResults(
     const model = buildModel(info.architecture, data.train.featureShape, K, workerSeed(cfg.seed, best.worker));
     const stored = await guard.persist('read the deliverable', () => store.latest(info.runId, best.worker), 120_000);
     setModelWeights(model, decodeCheckpoint(stored!.bytes, { runId: info.runId, worker: best.worker, architectureHash: info.architectureHash }).weights);
-    await saveModel(deliverableDir, trainedModel(model, info, best.worker, best.shardRows, data, best.valAccuracy, best.steps));
+    await saveModel(path.join(where.dir, 'deliverable'), trainedModel(model, info, best.worker, best.shardRows, data, best.valAccuracy, best.steps));
     model.dispose();
   }
   let pairs = 0;
@@ -127,7 +139,7 @@ export async function collectResults(
   }
   const { fingerprint: _f, ...dataInfo } = info.data;
   const result: CodistillResult = {
-    format: 'distillery-codistill-result',
+    format: RESULT_FORMAT,
     runId: info.runId,
     store: store.displayUrl,
     config: cfg,
@@ -142,7 +154,7 @@ export async function collectResults(
     engine: engineInfo()?.backend,
     createdAt: new Date().toISOString(),
   };
-  await writeFileAtomic(path.join(out, RUN_JSON), `${JSON.stringify(result, null, 2)}\n`);
+  await fs.writeFile(path.join(where.dir, RUN_JSON), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 

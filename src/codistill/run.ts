@@ -1,20 +1,24 @@
 /**
  * A whole codistillation run on this machine: describe the run in the store, start n worker
- * processes (restarting any that die), then collect the results.
+ * processes (restarting any that die), then collect the results into the run directory,
+ * written whole (util/outputs.ts). A launcher killed mid-run is continued by running it again
+ * with `resume`: the run is already in the store, and each worker resumes from its own last
+ * checkpoint (a finished one just reports).
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { writeDirAtomic } from '../util/outputs.js';
 import type { RawData } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import { DistilleryError, InputError } from '../util/errors.js';
 import { architectureHash } from './checkpoint.js';
 import { CODISTILL_PARAMS, type CodistillConfig } from './config.js';
-import { prepareRunData } from './data.js';
+import { prepareRunData, type RunData } from './data.js';
 import { launchWorkers, type LauncherEvent } from './launcher.js';
-import { collectResults, RUN_JSON, type CodistillResult } from './results.js';
+import { collectResults, type CodistillResult } from './results.js';
 import { smallestShard } from './shards.js';
-import type { CheckpointStore, RunInfo } from './store.js';
+import type { CodistillStore, RunInfo } from './store.js';
 
 export interface CodistillRunOptions {
   config: CodistillConfig;
@@ -23,10 +27,15 @@ export interface CodistillRunOptions {
   /** The data as the workers should load it (a file path or built-in name). */
   dataName: string;
   labelColumn?: string;
-  store: CheckpointStore;
+  store: CodistillStore;
   storeUrl: string;
+  /** The run directory (checked by the caller against the output policy). */
   out: string;
   runId?: string;
+  /** The run is in the store already (an interrupted launch continued): join it instead of creating it. */
+  resume?: boolean;
+  /** More files of the run directory, rendered from the result (e.g. report.md). */
+  extraFiles?: (result: CodistillResult) => Record<string, string>;
   /** The command that starts the distillery CLI (executable and arguments before the subcommand). */
   cliCommand: string[];
   /** Global CLI flags for the workers (engine). */
@@ -41,7 +50,7 @@ export interface CodistillRunOptions {
 }
 
 /** Waits for the final checkpoint of every worker of a run whose workers run elsewhere. */
-export async function waitForWorkers(store: CheckpointStore, runId: string, workers: number, timeoutSeconds: number, log: (line: string) => void): Promise<void> {
+export async function waitForWorkers(store: CodistillStore, runId: string, workers: number, timeoutSeconds: number, log: (line: string) => void): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const done = new Set<number>();
   const steps = new Map<number, number>();
@@ -74,19 +83,6 @@ export function newRunId(): string {
   return `codistill-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** `out` may be new, empty, or an earlier run's directory (which Distillery wrote); nothing else is overwritten. */
-export async function checkOutDir(out: string): Promise<void> {
-  let entries: string[];
-  try {
-    entries = await fs.readdir(out);
-  } catch (e: any) {
-    if (e?.code === 'ENOENT') return;
-    if (e?.code === 'ENOTDIR') throw new InputError('--out', `${out} is a file, not a directory`);
-    throw new InputError('--out', `${out} cannot be read: ${e?.message}`);
-  }
-  if (entries.length > 0 && !entries.includes(RUN_JSON)) throw new InputError('--out', `${out} exists and is not a codistillation run directory (no ${RUN_JSON}); choose a new directory`);
-}
-
 /** Checks that do not need the workers: every shard holds at least one batch. */
 export function checkShards(cfg: CodistillConfig, trainRows: number): void {
   const min = smallestShard(trainRows, cfg.workers);
@@ -98,7 +94,6 @@ export function checkShards(cfg: CodistillConfig, trainRows: number): void {
 export async function runCodistillation(opts: CodistillRunOptions): Promise<CodistillResult> {
   const started = Date.now();
   const cfg = opts.config;
-  await checkOutDir(opts.out);
   const data = prepareRunData(opts.raw, cfg);
   checkShards(cfg, data.train.labels.length);
   const runId = opts.runId ?? newRunId();
@@ -120,10 +115,19 @@ export async function runCodistillation(opts: CodistillRunOptions): Promise<Codi
     },
     createdAt: new Date().toISOString(),
   };
-  try {
-    await opts.store.createRun(info);
-  } catch (e) {
-    throw new InputError('--run', (e as Error).message);
+  if (opts.resume) {
+    const existing = await opts.store.readRun(runId);
+    if (!existing) throw new InputError('--resume', `run "${runId}" is not in ${opts.store.displayUrl}; start over with --force`);
+    if (existing.architectureHash !== info.architectureHash || existing.data.fingerprint !== info.data.fingerprint || existing.config.workers !== cfg.workers) {
+      throw new InputError('--resume', `run "${runId}" in ${opts.store.displayUrl} was started with other settings or data; start over with --force`);
+    }
+    opts.log(`run ${runId}: continuing; each worker resumes from its last checkpoint`);
+  } else {
+    try {
+      await opts.store.createRun(info);
+    } catch (e) {
+      throw new InputError('--run', (e as Error).message);
+    }
   }
   opts.log(`run ${runId}: ${cfg.workers} workers, ${cfg.steps} steps each (burn-in ${Math.round(cfg.burnIn * 100)}%, R=${cfg.syncEvery}, w=${cfg.weight}), store ${opts.store.displayUrl}`);
   if (opts.externalWorkersTimeout !== undefined) {
@@ -131,8 +135,7 @@ export async function runCodistillation(opts: CodistillRunOptions): Promise<Codi
       opts.log(`start worker ${i}: distillery codistill-worker --store <url> --run ${runId} --worker ${i} --of ${cfg.workers} --data <its copy of ${opts.dataName}>`);
     }
     await waitForWorkers(opts.store, runId, cfg.workers, opts.externalWorkersTimeout, opts.log);
-    await fs.mkdir(opts.out, { recursive: true });
-    return collectResults(opts.store, info, data, path.resolve(opts.out), { restarts: [], wallSeconds: (Date.now() - started) / 1000, log: opts.log });
+    return writeRun(opts, info, data, { restarts: [], wallSeconds: (Date.now() - started) / 1000, log: opts.log });
   }
   const outcome = await launchWorkers({
     workers: cfg.workers,
@@ -147,6 +150,15 @@ export async function runCodistillation(opts: CodistillRunOptions): Promise<Codi
       '--data', opts.dataName, ...(opts.labelColumn ? ['--label', opts.labelColumn] : []), '--events', 'json',
     ],
   });
-  await fs.mkdir(opts.out, { recursive: true });
-  return collectResults(opts.store, info, data, path.resolve(opts.out), { restarts: outcome.restarts, wallSeconds: (Date.now() - started) / 1000, log: opts.log });
+  return writeRun(opts, info, data, { restarts: outcome.restarts, wallSeconds: (Date.now() - started) / 1000, log: opts.log });
+}
+
+/** Collects the results into the run directory, all of it or nothing. */
+async function writeRun(opts: CodistillRunOptions, info: RunInfo, data: RunData, extra: Parameters<typeof collectResults>[4]): Promise<CodistillResult> {
+  let result: CodistillResult | undefined;
+  await writeDirAtomic(opts.out, async (dir) => {
+    result = await collectResults(opts.store, info, data, { dir, out: opts.out }, extra);
+    for (const [name, text] of Object.entries(opts.extraFiles?.(result) ?? {})) await fs.writeFile(path.join(dir, name), text);
+  });
+  return result!;
 }

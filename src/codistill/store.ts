@@ -44,7 +44,7 @@ export interface Publication {
   final: boolean;
 }
 
-export interface CheckpointStore {
+export interface CodistillStore {
   /** The store's address with any password masked (for logs, metadata and reports). */
   readonly displayUrl: string;
   /** Records a new run; fails if a run of that ID exists. */

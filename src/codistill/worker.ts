@@ -5,30 +5,30 @@
  *     CE(onehot(y), z_i) + w · CE( mean_{j≠i} σ(z̃_j(x)), z_i )
  *
  * where z̃_j is peer j's latest PUBLISHED checkpoint, reloaded every R steps. Every R steps
- * the worker publishes its own checkpoint (weights, optimizer state, step, progress); a
+ * the worker publishes its own checkpoint (weights, the trainer's snapshot, progress); a
  * restarted worker resumes from it, so at most R steps are redone. Only checkpoints travel.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { RawData } from '../data/types.js';
 import { subsetDataset } from '../data/types.js';
-import { snapshotOptimizer } from '../engine/optimizer.js';
 import { buildModel } from '../models/build.js';
 import { deriveSeed } from '../models/layers.js';
 import { codistillationObjective, crossEntropyObjective } from '../objectives/objectives.js';
 import { phasedObjective } from '../objectives/phased.js';
 import type { TrainingCallback, TrainingState } from '../train/callbacks.js';
 import { PeerModelsReference } from '../train/peers.js';
-import { evaluate, trainModel, type ResumePoint } from '../train/trainer.js';
+import { evaluate, trainModel } from '../train/trainer.js';
+import type { TrainingSnapshot } from '../train/checkpoint.js';
 import { InputError } from '../util/errors.js';
 import { CheckpointRejected, decodeCheckpoint, encodeCheckpoint, modelWeights, setModelWeights, type WorkerProgress } from './checkpoint.js';
 import { burnInSteps } from './config.js';
 import { prepareRunData } from './data.js';
 import { shardRows } from './shards.js';
-import type { CheckpointStore, RunInfo } from './store.js';
+import type { CodistillStore, RunInfo } from './store.js';
 import { StoreGuard } from './storeGuard.js';
 
 export interface WorkerOptions {
-  store: CheckpointStore;
+  store: CodistillStore;
   runId: string;
   worker: number;
   /** Number of workers, as the caller believes (checked against the run). */
@@ -42,6 +42,11 @@ export interface WorkerOptions {
   onProgress?: (p: { worker: number; step: number; steps: number; valAccuracy: number; loss: number; peers: number[] }) => void;
   /** How long the final publication may wait for an unreachable store (default 120 s). */
   storeTimeoutMs?: number;
+}
+
+function withoutWeights(s: TrainingSnapshot): Omit<TrainingSnapshot, 'weights'> {
+  const { weights: _w, ...rest } = s;
+  return rest;
 }
 
 export interface WorkerSummary {
@@ -58,7 +63,7 @@ export function workerSeed(runSeed: number, worker: number): number {
 }
 
 /** The run's description, checked against what the worker was told. */
-export async function joinRun(store: CheckpointStore, runId: string, worker: number, of: number, guard?: StoreGuard): Promise<RunInfo> {
+export async function joinRun(store: CodistillStore, runId: string, worker: number, of: number, guard?: StoreGuard): Promise<RunInfo> {
   const info = guard ? await guard.persist('read the run', () => store.readRun(runId), 120_000) : await store.readRun(runId);
   if (!info) throw new InputError('--run', `run "${runId}" not found in ${store.displayUrl}`);
   if (info.runId !== runId) throw new InputError('--run', `the store's run "${runId}" describes itself as run "${info.runId}"`);
@@ -88,7 +93,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
 
   const model = buildModel(info.architecture, shard.featureShape, K, seed);
   const progress: WorkerProgress = { curve: [], seconds: 0, restarts: 0, silentPeers: [], refused: [] };
-  let resume: ResumePoint | undefined;
+  let resume: TrainingSnapshot | undefined;
   const own = await guard.persist('read own checkpoint', () => store.latest(runId, i), storeTimeoutMs);
   if (own) {
     let content;
@@ -105,7 +110,8 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
       model.dispose();
       return { worker: i, steps: content.step, shardRows: shard.labels.length, valAccuracy: progress.curve.at(-1)?.valAccuracy ?? NaN, progress };
     }
-    resume = { steps: content.step, optimizer: content.optimizer };
+    if (!content.training) throw new InputError('--run', `worker ${i}'s checkpoint in ${store.displayUrl} at step ${content.step} carries no training state to resume from`);
+    resume = { ...content.training, weights: content.weights };
     log(`worker ${i}: resuming from its checkpoint at step ${content.step}`);
   }
 
@@ -200,7 +206,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
       runId, worker: i, version: state.steps, step: state.steps, final, architectureHash: info.architectureHash,
       weights: modelWeights(model),
       // a final checkpoint is never resumed from (and the trainer has released its optimizer)
-      optimizer: final ? { iterations: state.steps, tensors: [] } : await snapshotOptimizer(state.optimizer),
+      ...(final ? {} : { training: withoutWeights(await state.snapshot()) }),
       progress,
     });
     pending = { version: state.steps, step: state.steps, final, bytes };
@@ -246,7 +252,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
     learningRate: cfg.learningRate,
     seed,
     callbacks: [codistillation],
-    resume,
+    resumeFrom: resume,
   });
   await checkpoint(finalState!, true);
   const last = pending!;

@@ -22,6 +22,11 @@ export interface CsvOptions {
    * Applies only when `labelColumn` is given and absent from the header.
    */
   labelOptional?: boolean;
+  /**
+   * Without `labelColumn`, take only a column named like a label (LABEL_COLUMN_NAMES), never
+   * the last column by position (when nothing else says which column holds the labels).
+   */
+  labelByName?: boolean;
 }
 
 /**
@@ -67,7 +72,7 @@ export function parseCsvText(text: string, source: string, opts: CsvOptions = {}
   if (opts.labelOptional && opts.labelColumn !== undefined && !header.includes(opts.labelColumn)) {
     return unlabeledTable(header, records, source, opts);
   }
-  const labelColumn = chooseLabelColumn(header, source, opts.labelColumn);
+  const labelColumn = chooseLabelColumn(header, source, opts.labelColumn, opts.labelByName);
   const dropped = new Set(opts.dropColumns ?? []);
   for (const name of dropped) requireColumn(header, name, source, 'column to drop');
   if (dropped.has(labelColumn)) throw new InputError(source, `cannot drop the label column "${labelColumn}"`);
@@ -84,13 +89,15 @@ export function parseCsvText(text: string, source: string, opts: CsvOptions = {}
 
   const rows: string[][] = [];
   const labels: string[] = [];
+  const origins: number[] = [];
   for (const { record, info } of records.slice(1)) {
     const label = record[labelIndex];
     if (label === '') throw new InputError(source, `line ${info.lines}: label column "${labelColumn}" is empty`);
     labels.push(label);
     rows.push(featureIndices.map((j) => record[j]));
+    origins.push(info.lines);
   }
-  const raw: RawTabularWithHints = { kind: 'tabular', source, columns, rows, labels, labelColumn };
+  const raw: RawTabularWithHints = { kind: 'tabular', source, columns, rows, labels, labelColumn, origins };
   if (opts.categorical?.length) raw.categorical = [...opts.categorical];
   return raw;
 }
@@ -107,6 +114,7 @@ function unlabeledTable(header: string[], records: ParsedRecord[], source: strin
     rows,
     labels: rows.map(() => ''),
     labelColumn: opts.labelColumn!,
+    origins: records.slice(1).map(({ info }) => info.lines),
   };
 }
 
@@ -164,11 +172,15 @@ function readHeader(header: string[], source: string): string[] {
   return header;
 }
 
-function chooseLabelColumn(header: string[], source: string, given: string | undefined): string {
+function chooseLabelColumn(header: string[], source: string, given: string | undefined, byNameOnly = false): string {
   if (given !== undefined) return requireColumn(header, given, source, 'label column');
   for (const candidate of LABEL_COLUMN_NAMES) {
     const match = header.find((name) => name.toLowerCase() === candidate);
     if (match !== undefined) return match;
+  }
+  if (byNameOnly) {
+    const names = `${LABEL_COLUMN_NAMES.slice(0, -1).join(', ')} or ${LABEL_COLUMN_NAMES[LABEL_COLUMN_NAMES.length - 1]}`;
+    throw new InputError(source, `has no column named ${names}: say which column holds the true labels with --label (columns: ${header.join(', ')})`);
   }
   return header[header.length - 1];
 }

@@ -4,7 +4,9 @@
  *
  * - tabular: a column is numeric when every non-missing training value is a number
  *   (and it is not forced categorical); numeric columns are standardised with the
- *   training mean and (population) standard deviation, a zero deviation counting as 1.
+ *   training mean and (population) standard deviation, a zero deviation counting as 1. A
+ *   column that is mostly numbers with some text cells is an error naming the cell (not
+ *   silently categorical); values so large that standardising overflows are an error.
  *   Missing values (see MISSING_MARKERS: "", "NA", "?", "nan") become the training mean,
  *   i.e. 0 after standardising. NaN/Infinity literals ("NaN", "inf", "Infinity") in a
  *   numeric column are an error. Categorical columns are one-hot over the sorted
@@ -15,6 +17,7 @@
  * - classes: given, else the loader's class order, else the sorted distinct training labels.
  */
 import type { ColumnSpec, Dataset, NumericColumnSpec, PreprocessingSpec, RawData, RawImages, RawTabular, RawText } from './types.js';
+import { rowOf } from './types.js';
 import type { RawTabularWithHints } from './csv.js';
 import type { RawImagesWithClasses } from './idx.js';
 import { InputError } from '../util/errors.js';
@@ -58,6 +61,18 @@ export const UNKNOWN_LABEL = -1;
 /** Fits preprocessing on `raw`, which must hold the training rows only. */
 export function fitPreprocessing(raw: RawData, opts: FitOptions = {}): PreprocessingSpec {
   if (raw.labels.length === 0) throw new InputError(raw.source, 'has no examples to fit preprocessing on');
+  const spec = fitByKind(raw, opts);
+  if (spec.classNames.length < 2) {
+    const n = raw.labels.length;
+    throw new InputError(
+      raw.source,
+      `has only one class ("${spec.classNames[0]}") among its ${n} training example${n === 1 ? '' : 's'}; a classifier needs examples of at least two classes`,
+    );
+  }
+  return spec;
+}
+
+function fitByKind(raw: RawData, opts: FitOptions): PreprocessingSpec {
   switch (raw.kind) {
     case 'tabular':
       return fitTabular(raw, opts);
@@ -104,7 +119,7 @@ function fitClassNames(raw: RawData, opts: FitOptions): string[] {
   if (new Set(given).size !== given.length) throw new InputError(raw.source, 'the class names given contain duplicates');
   const known = new Set(given);
   const i = raw.labels.findIndex((label) => !known.has(label));
-  if (i >= 0) throw new InputError(raw.source, `data row ${i + 1}: ${unknownLabelProblem(raw.labels[i], given)}`);
+  if (i >= 0) throw new InputError(raw.source, `${rowOf(raw, i)}: ${unknownLabelProblem(raw.labels[i], given)}`);
   return given.slice();
 }
 
@@ -114,7 +129,7 @@ function encodeLabels(raw: RawData, classNames: string[], allowUnknown: boolean)
     const k = index.get(label);
     if (k !== undefined) return k;
     if (allowUnknown) return UNKNOWN_LABEL;
-    throw new InputError(raw.source, `data row ${i + 1}: ${unknownLabelProblem(label, classNames)}`);
+    throw new InputError(raw.source, `${rowOf(raw, i)}: ${unknownLabelProblem(label, classNames)}`);
   });
 }
 
@@ -135,23 +150,39 @@ function fitTabular(raw: RawTabular, opts: FitOptions): PreprocessingSpec {
   const columns = raw.columns.map((name, j): ColumnSpec => {
     const values = raw.rows.map((row) => row[j]);
     const maxCategories = opts.maxCategories ?? DEFAULT_MAX_CATEGORIES;
-    return forced.has(name) ? fitCategorical(name, values, maxCategories) : fitNumeric(name, values, raw.source) ?? fitCategorical(name, values, maxCategories);
+    return forced.has(name) ? fitCategorical(name, values, maxCategories) : fitNumeric(name, values, raw) ?? fitCategorical(name, values, maxCategories);
   });
   return { kind: 'tabular', labelColumn: raw.labelColumn, classNames: fitClassNames(raw, opts), columns };
 }
 
-/** Mean/std of a column whose non-missing values are all numbers; undefined when some value is text. */
-function fitNumeric(name: string, values: string[], source: string): NumericColumnSpec | undefined {
+/**
+ * Mean/std of a numeric column; undefined for a text column. A column is numeric when most
+ * of its non-missing training values are numbers: a text cell there is a data error (the
+ * same error `update` and `predict` give for it), not a reason to make the column
+ * categorical. A column of mostly text is categorical (numbers in it are categories).
+ * Values whose mean or spread overflows a double are an error too.
+ */
+function fitNumeric(name: string, values: string[], raw: RawData): NumericColumnSpec | undefined {
   const cells = values.map(readCell);
-  if (cells.some((cell) => cell.kind === 'text')) return undefined;
-  const nonFinite = cells.findIndex((cell) => cell.kind === 'non-finite');
-  if (nonFinite >= 0) throw notANumberError(source, nonFinite, name, values[nonFinite], 'non-finite');
+  const numbersCount = cells.filter((c) => c.kind === 'number' || c.kind === 'non-finite').length;
+  const textCount = cells.filter((c) => c.kind === 'text').length;
+  if (textCount > 0 && textCount >= numbersCount) return undefined;
+  const bad = cells.findIndex((cell) => cell.kind === 'non-finite' || cell.kind === 'text');
+  if (bad >= 0) throw notANumberError(raw, bad, name, values[bad], cells[bad].kind as 'non-finite' | 'text');
   const numbers = cells.flatMap((cell) => (cell.kind === 'number' ? [cell.value] : []));
   const mean = numbers.length === 0 ? 0 : numbers.reduce((a, b) => a + b, 0) / numbers.length;
   const variance = numbers.length === 0 ? 0 : numbers.reduce((a, b) => a + (b - mean) ** 2, 0) / numbers.length;
   const std = Math.sqrt(variance);
+  if (!Number.isFinite(mean) || !Number.isFinite(std)) {
+    const i = cells.findIndex((c) => c.kind === 'number' && Math.abs(c.value) > FLOAT32_MAX);
+    const where = i >= 0 ? `${rowOf(raw, i)}: ` : '';
+    throw new InputError(raw.source, `${where}column "${name}" has values too large to standardise${i >= 0 ? ` ("${values[i]}")` : ''}; rescale the column (its mean or spread overflows)`);
+  }
   return { name, type: 'numeric', mean, std: std > 1e-12 * Math.max(1, Math.abs(mean)) ? std : 1 };
 }
+
+/** The largest finite float32: a standardised value beyond it cannot reach the model. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 function fitCategorical(name: string, values: string[], maxCategories: number): ColumnSpec {
   const present = values.filter((v) => readCell(v).kind !== 'missing');
@@ -184,7 +215,7 @@ function encodeTabular(columns: ColumnSpec[], raw: RawTabular): Float32Array {
     }
     if (column.type === 'numeric') {
       raw.rows.forEach((row, i) => {
-        features[i * width + offset] = standardise(row[j], column, i, raw.source);
+        features[i * width + offset] = standardise(row[j], column, i, raw);
       });
     } else {
       const index = new Map(column.categories.map((category, k) => [category, k]));
@@ -198,20 +229,26 @@ function encodeTabular(columns: ColumnSpec[], raw: RawTabular): Float32Array {
   return features;
 }
 
-/** Standardised value of one numeric cell; missing → 0 (the training mean). */
-function standardise(text: string, column: NumericColumnSpec, row: number, source: string): number {
+/** Standardised value of one numeric cell; missing → 0 (the training mean). Overflow is an input error. */
+function standardise(text: string, column: NumericColumnSpec, row: number, raw: RawData): number {
   const cell = readCell(text);
-  if (cell.kind === 'number') return (cell.value - column.mean) / column.std;
+  if (cell.kind === 'number') {
+    const z = (cell.value - column.mean) / column.std;
+    if (!(Math.abs(z) <= FLOAT32_MAX)) {
+      throw new InputError(raw.source, `${rowOf(raw, row)}: column "${column.name}" value "${text}" is too far from the training values to encode (standardised it overflows float32)`);
+    }
+    return z;
+  }
   if (cell.kind === 'missing') return 0;
-  throw notANumberError(source, row, column.name, text, cell.kind);
+  throw notANumberError(raw, row, column.name, text, cell.kind);
 }
 
-function notANumberError(source: string, row: number, column: string, text: string, kind: 'non-finite' | 'text'): InputError {
+function notANumberError(raw: RawData, row: number, column: string, text: string, kind: 'non-finite' | 'text'): InputError {
   const problem =
     kind === 'non-finite'
       ? 'is not a finite number (leave the cell empty or write NA for a missing value)'
-      : 'is not a number';
-  return new InputError(source, `data row ${row + 1}: column "${column}" value "${text}" ${problem}`);
+      : 'is not a number, in a numeric column (fix the cell, leave it empty or write NA for a missing value)';
+  return new InputError(raw.source, `${rowOf(raw, row)}: column "${column}" value "${text}" ${problem}`);
 }
 
 // ---------------------------------------------------------------- image

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { isUtf8 } from 'node:buffer';
 import { InputError } from '../util/errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -28,10 +29,41 @@ export async function readInputFile(path: string): Promise<Buffer> {
   }
 }
 
-/** Reads an input file (gzipped or not) as UTF-8 text, without a byte-order mark. */
+/** Reads an input file (gzipped or not) as UTF-8 text, without a byte-order mark; invalid UTF-8 is an error naming the byte offset. */
 export async function readInputText(path: string): Promise<string> {
-  const text = (await readInputFile(path)).toString('utf8');
+  const bytes = await readInputFile(path);
+  if (!isUtf8(bytes)) {
+    const at = firstInvalidUtf8(bytes);
+    throw new InputError(path, `is not valid UTF-8: invalid byte 0x${bytes[at].toString(16).padStart(2, '0')} at byte offset ${at} (save the file as UTF-8)`);
+  }
+  const text = bytes.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    let n: number, min: number;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xc2 && c <= 0xdf) [n, min] = [1, 0x80];
+    else if (c >= 0xe0 && c <= 0xef) [n, min] = [2, 0x800];
+    else if (c >= 0xf0 && c <= 0xf4) [n, min] = [3, 0x10000];
+    else return i;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const cc = b[i + k];
+      if (cc === undefined || (cc & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
 }
 
 function describeReadError(err: unknown): string {

@@ -35,6 +35,7 @@ export function parseJsonlText(content: string, source: string, opts: JsonlOptio
   const labelField = opts.labelField ?? 'label';
   const texts: string[] = [];
   const labels: string[] = [];
+  const origins: number[] = [];
   content.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
     const where = `line ${i + 1}`;
@@ -56,6 +57,7 @@ export function parseJsonlText(content: string, source: string, opts: JsonlOptio
     if (label === undefined && opts.labelOptional) {
       texts.push(text);
       labels.push('');
+      origins.push(i + 1);
       return;
     }
     if (label === undefined) throw new InputError(source, `${where}: no "${labelField}" field (fields: ${fields})`);
@@ -65,9 +67,10 @@ export function parseJsonlText(content: string, source: string, opts: JsonlOptio
     if (String(label) === '') throw new InputError(source, `${where}: field "${labelField}" is empty`);
     texts.push(text);
     labels.push(String(label));
+    origins.push(i + 1);
   });
   if (texts.length === 0) throw new InputError(source, 'contains no examples');
-  return { kind: 'text', source, texts, labels };
+  return { kind: 'text', source, texts, labels, origins };
 }
 
 /**

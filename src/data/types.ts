@@ -7,7 +7,20 @@
 /** Raw examples as read from a file, before any fitted preprocessing. */
 export type RawData = RawTabular | RawImages | RawText;
 
-export interface RawTabular {
+/** Where each example sits in its file, so errors name the file's row whatever shuffling happened. */
+export interface RawOrigins {
+  /** 1-based: the line of a CSV or JSONL file, the example number of an IDX file; kept by subsetRaw. */
+  origins?: number[];
+}
+
+/** Where example `i` of `raw` is in its file: "line 9" (CSV, JSONL), "example 9" (IDX), else "data row i+1". */
+export function rowOf(raw: RawData, i: number): string {
+  const o = raw.origins?.[i];
+  if (o === undefined) return `data row ${i + 1}`;
+  return raw.kind === 'image' ? `example ${o}` : `line ${o}`;
+}
+
+export interface RawTabular extends RawOrigins {
   kind: 'tabular';
   /** File (or other origin) the rows came from; used in error messages. */
   source: string;
@@ -20,7 +33,7 @@ export interface RawTabular {
   labelColumn: string;
 }
 
-export interface RawImages {
+export interface RawImages extends RawOrigins {
   kind: 'image';
   source: string;
   /** uint8 pixels, row-major [n, h, w, c]. */
@@ -30,7 +43,7 @@ export interface RawImages {
   labels: string[];
 }
 
-export interface RawText {
+export interface RawText extends RawOrigins {
   kind: 'text';
   source: string;
   texts: string[];
@@ -117,16 +130,17 @@ export function concatDatasets(a: Dataset, b: Dataset): Dataset {
 /** The raw examples at `indices`, in that order. */
 export function subsetRaw<T extends RawData>(raw: T, indices: ArrayLike<number>): T {
   const pick = <U>(arr: U[]): U[] => Array.from(indices, (i) => arr[i]);
+  const origins = pick(raw.origins ?? Array.from(raw.labels, (_, i) => i + 1));
   switch (raw.kind) {
     case 'tabular':
-      return { ...raw, rows: pick(raw.rows), labels: pick(raw.labels) } as T;
+      return { ...raw, rows: pick(raw.rows), labels: pick(raw.labels), origins } as T;
     case 'text':
-      return { ...raw, texts: pick(raw.texts), labels: pick(raw.labels) } as T;
+      return { ...raw, texts: pick(raw.texts), labels: pick(raw.labels), origins } as T;
     case 'image': {
       const d = raw.shape[0] * raw.shape[1] * raw.shape[2];
       const pixels = new Uint8Array(indices.length * d);
       for (let i = 0; i < indices.length; i++) pixels.set(raw.pixels.subarray(indices[i] * d, (indices[i] + 1) * d), i * d);
-      return { ...raw, pixels, labels: pick(raw.labels) } as T;
+      return { ...raw, pixels, labels: pick(raw.labels), origins } as T;
     }
   }
 }

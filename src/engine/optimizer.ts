@@ -202,54 +202,49 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
   return new NativeAdamOptimizer(spec.learningRate, beta1, beta2, spec.epsilon);
 }
 
-/** One tensor of an optimizer's state, as plain numbers (for checkpoints). */
-export interface OptimizerTensor {
-  name: string;
-  shape: number[];
-  values: Float32Array;
-}
-
-/**
- * An optimizer's full state (tfjs `getWeights`: iteration count and slot variables, e.g.
- * Adam's moments), plus Adam's running β-powers, which tfjs's `setWeights` would recompute
- * with `pow` (not bit-identical to the running products): restoring a snapshot resumes
- * training on exactly the numbers it would have produced.
- */
-export interface OptimizerSnapshot {
+/** An optimizer's state (iteration count, slots such as Adam's moments), exactly, for checkpoints. */
+export interface OptimizerState {
   iterations: number;
-  tensors: OptimizerTensor[];
-  adamBetaPowers?: [number, number];
+  slots: { name: string; shape: number[]; values: Float32Array }[];
+  /** Adam's running β₁ᵗ and β₂ᵗ, kept as float32 (tfjs's setWeights would recompute them as powers, which differ in the last bit). */
+  accBeta?: [number, number];
 }
 
-/** The state of `optimizer` now. */
-export async function snapshotOptimizer(optimizer: tf.Optimizer): Promise<OptimizerSnapshot> {
-  const weights = await optimizer.getWeights();
-  const [iter, ...slots] = weights;
-  const iterations = (await iter.tensor.data())[0];
-  const tensors = slots.map((w) => ({ name: w.name, shape: w.tensor.shape.slice(), values: new Float32Array(w.tensor.dataSync()) }));
-  const snapshot: OptimizerSnapshot = { iterations, tensors };
-  if (optimizer instanceof tf.AdamOptimizer) {
-    const adam = optimizer as unknown as AdamState;
-    snapshot.adamBetaPowers = [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]];
-  }
-  return snapshot;
+interface AdamAccumulators {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
 }
 
-/** Puts `snapshot` (of an optimizer of the same kind, over the same variables) into `optimizer`. */
-export async function restoreOptimizer(optimizer: tf.Optimizer, snapshot: OptimizerSnapshot): Promise<void> {
-  const iter = tf.scalar(snapshot.iterations, 'int32');
-  const slots = snapshot.tensors.map((t) => ({ name: t.name, tensor: tf.tensor(t.values, t.shape, 'float32') }));
-  try {
-    await optimizer.setWeights([{ name: 'iter', tensor: iter }, ...slots]);
-  } finally {
-    iter.dispose();
-    for (const s of slots) s.tensor.dispose();
+function isAdam(opt: tf.Optimizer): opt is tf.AdamOptimizer {
+  return opt instanceof tf.AdamOptimizer;
+}
+
+/** Reads `opt`'s state (see OptimizerState). */
+export async function optimizerState(opt: tf.Optimizer): Promise<OptimizerState> {
+  const weights = await opt.getWeights();
+  const iterations = (await weights[0].tensor.data())[0];
+  const slots = weights.slice(1).map((w) => ({ name: w.name, shape: w.tensor.shape.slice(), values: Float32Array.from(w.tensor.dataSync() as Float32Array) }));
+  weights[0].tensor.dispose();
+  const state: OptimizerState = { iterations, slots };
+  if (isAdam(opt)) {
+    const a = opt as unknown as AdamAccumulators;
+    state.accBeta = [a.accBeta1.dataSync()[0], a.accBeta2.dataSync()[0]];
   }
-  if (snapshot.adamBetaPowers && optimizer instanceof tf.AdamOptimizer) {
-    const adam = optimizer as unknown as AdamState;
+  return state;
+}
+
+/** Puts `state` (from optimizerState of an optimizer of the same kind and variables) into `opt`. */
+export async function restoreOptimizerState(opt: tf.Optimizer, state: OptimizerState): Promise<void> {
+  const iter = tf.scalar(state.iterations, 'int32');
+  const slots = state.slots.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape, 'float32') }));
+  await opt.setWeights([{ name: 'iter', tensor: iter }, ...slots]);
+  iter.dispose();
+  slots.forEach((s) => s.tensor.dispose());
+  if (isAdam(opt) && state.accBeta) {
+    const a = opt as unknown as AdamAccumulators;
     tf.tidy(() => {
-      adam.accBeta1.assign(tf.scalar(snapshot.adamBetaPowers![0]));
-      adam.accBeta2.assign(tf.scalar(snapshot.adamBetaPowers![1]));
+      a.accBeta1.assign(tf.scalar(state.accBeta![0]));
+      a.accBeta2.assign(tf.scalar(state.accBeta![1]));
     });
   }
 }

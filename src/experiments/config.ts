@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { DEFAULT_TRAINING } from '../methods/fit.js';
-import { methodEntrySchema, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
+import { methodEntrySchema, methodNamed, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
+import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS } from '../methods/ensemble.js';
+import { checkRetrainOldMethod } from '../methods/retrainOld.js';
+import { InputError } from '../util/errors.js';
 import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
-import { parseWith, readYamlFile } from '../util/yamlFile.js';
+import { describeZodError, parseWith, readYamlFile } from '../util/yamlFile.js';
+import { transferExperimentSchema, type TransferExperimentConfig } from './transferConfig.js';
 
 export { DEFAULT_MLP } from '../models/configSchema.js';
 
@@ -18,22 +22,24 @@ const methodSchema = methodEntrySchema() as unknown as z.ZodType<MethodName | Up
  */
 export const referenceConfigSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('base') }).strict(),
-  z.object({ kind: z.literal('ensemble'), members: positiveInt.max(32).default(4) }).strict(),
+  z.object({ kind: z.literal('ensemble'), members: z.number().int().min(2, 'an ensemble needs at least 2 members').max(MAX_ENSEMBLE_MEMBERS).default(DEFAULT_ENSEMBLE_MEMBERS) }).strict(),
 ]);
 export type ReferenceConfig = z.infer<typeof referenceConfigSchema>;
 
 /** One entry of `methods`: a method, optionally with the reference it reads. */
 const methodEntry = z.union([
-  methodSchema,
+  // an entry with a reference first: without one it fails at once on the missing key, and the method branch reports
   z.object({ reference: referenceConfigSchema }).catchall(z.unknown()).transform((v, ctx) => {
     const { reference, ...method } = v;
     const parsed = methodSchema.safeParse(method);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: describeZodError(parsed.error, methodSchema, method).replace(/^\(top level\): /, '') });
       return z.NEVER;
     }
     return typeof parsed.data === 'string' ? { method: parsed.data, reference } : { ...parsed.data, reference };
   }),
+  // (an entry with a reference is the branch above's alone, whatever its problem)
+  z.custom((v) => !(v !== null && typeof v === 'object' && 'reference' in v)).pipe(methodSchema),
 ]);
 
 const countOrRest = z.union([positiveInt, z.literal('rest')]);
@@ -78,6 +84,12 @@ export const updateExperimentSchema = z
     /** One trial per seed: a fresh split, base model and update for every method. */
     seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
     methods: z.array(methodEntry).min(1).default(['plain', { method: 'distill', lambda: 0.5 }]),
+    /**
+     * ELODI's variant where the old model can be retrained: each trial's base model is trained
+     * with this method (elodi) toward an ensemble of its own on the initial sample, instead of
+     * on the labels alone.
+     */
+    retrainOld: methodEntry.optional(),
     bootstrap: z
       .object({ resamples: positiveInt.default(1000), level: z.number().gt(0).lt(1).default(0.95) })
       .strict()
@@ -99,19 +111,45 @@ export function normaliseMethod(m: MethodEntry): UpdateMethodSpec {
   return resolveEntry(m).spec;
 }
 
+/** The reference a method reads when its entry names none: the base model, or (ELODI, the paragon) an ensemble of the default size. */
+export function defaultReference(method: string): ReferenceConfig {
+  return methodNamed(method).reference === 'ensemble' ? { kind: 'ensemble', members: DEFAULT_ENSEMBLE_MEMBERS } : { kind: 'base' };
+}
+
 /** A config method entry with its defaults and its reference source. */
 export function resolveEntry(m: MethodEntry): ResolvedMethodEntry {
-  if (typeof m === 'string') return { spec: resolveMethod(m), reference: { kind: 'base' } };
+  if (typeof m === 'string') return { spec: resolveMethod(m), reference: defaultReference(m) };
   const { reference, ...method } = m as UpdateMethodSpec & { reference?: ReferenceConfig };
-  return { spec: resolveMethod(method as UpdateMethodSpec), reference: reference ?? { kind: 'base' } };
+  const spec = resolveMethod(method as UpdateMethodSpec);
+  return { spec, reference: reference ?? defaultReference(spec.method) };
+}
+
+/** Checks across fields that the schema cannot: a retrainOld method must train one model toward an ensemble. */
+function checkConfig(cfg: UpdateExperimentConfig, source: string): UpdateExperimentConfig {
+  if (cfg.retrainOld) {
+    const entry = resolveEntry(cfg.retrainOld);
+    checkRetrainOldMethod(entry.spec, `${source}: retrainOld`);
+    if (entry.reference.kind !== 'ensemble') throw new InputError(`${source}: retrainOld`, 'the old model is retrained toward an ensemble: its reference must be {kind: ensemble}');
+  }
+  return cfg;
 }
 
 /** Validates a config object; errors name the offending field. */
 export function parseExperimentConfig(value: unknown, source = 'experiment config'): UpdateExperimentConfig {
-  return parseWith(updateExperimentSchema, value ?? {}, source);
+  return checkConfig(parseWith(updateExperimentSchema, value ?? {}, source), source);
 }
 
 /** Reads a YAML or JSON experiment config file. */
 export async function loadExperimentConfig(path: string): Promise<UpdateExperimentConfig> {
-  return readYamlFile(path, updateExperimentSchema);
+  return checkConfig(await readYamlFile(path, updateExperimentSchema), path);
+}
+
+/** Any experiment config, by its `kind` (update when absent). */
+export type AnyExperimentConfig = UpdateExperimentConfig | TransferExperimentConfig;
+
+/** Reads an experiment config file of any kind: `kind: transfer` (transferConfig.ts) or an update experiment. */
+export async function loadAnyExperimentConfig(path: string): Promise<AnyExperimentConfig> {
+  const raw = await readYamlFile(path, z.unknown());
+  const kind = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown }).kind : undefined;
+  return kind === 'transfer' ? parseWith(transferExperimentSchema, raw, path) : parseWith(updateExperimentSchema, raw ?? {}, path);
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { engineInfo } from '../engine/index.js';
 import type { UpdateExperimentConfig } from './config.js';
-import { assembleResult, prepareData, runUpdateExperiment, type ExperimentHooks, type UpdateExperimentResult } from './updateExperiment.js';
+import { assembleResult, prepareData, runUpdateExperiment, seedsToRun, type ExperimentHooks, type TrialOutcome, type UpdateExperimentResult } from './updateExperiment.js';
 import { runTasks } from './workerPool.js';
 import type { QueueOptions } from './queue.js';
 
@@ -24,21 +24,24 @@ export async function runUpdateExperimentParallel(
   hooks: ExperimentHooks = {},
   opts: ParallelOptions = {},
 ): Promise<UpdateExperimentResult> {
-  const trials = cfg.seeds.map((seed) => ({ kind: 'update-trial' as const, input: { cfg, seed } }));
+  const seeds = seedsToRun(cfg, hooks);
+  const trials = seeds.map((seed) => ({ kind: 'update-trial' as const, input: { cfg, seed } }));
+  const onDone = (_i: number, outcome: TrialOutcome) => hooks.onTrialDone?.(outcome);
   if (opts.queue) {
     const started = Date.now();
     const data = await prepareData(cfg);
     const { runTasksOnQueue } = await import('./queue.js'); // BullMQ loads only when a queue is used
-    return assembleResult(cfg, data, await runTasksOnQueue(trials, { log: hooks.log, ...opts.queue }), started);
+    const outcomes = await runTasksOnQueue(trials, { log: hooks.log, onDone, ...opts.queue });
+    return assembleResult(cfg, data, [...(hooks.finishedTrials ?? []), ...outcomes], started);
   }
-  const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), cfg.seeds.length));
+  const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), seeds.length));
   const engine = engineInfo();
   if (jobs === 1 || !engine) return runUpdateExperiment(cfg, hooks);
   const started = Date.now();
   const data = await prepareData(cfg); // validates the data up front, in this thread
   const outcomes = await runTasks(
     trials,
-    { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log },
+    { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log, onDone: (i, outcome) => onDone(i, outcome as TrialOutcome) },
   );
-  return assembleResult(cfg, data, outcomes, started);
+  return assembleResult(cfg, data, [...(hooks.finishedTrials ?? []), ...outcomes], started);
 }

@@ -58,8 +58,13 @@ export interface QueueOptions {
   log?: (line: string) => void;
 }
 
+export interface RunOnQueueOptions<K extends TaskKind> extends QueueOptions {
+  /** Called as each task's output arrives (e.g. to keep it for a resume). */
+  onDone?: (index: number, output: TaskOutput<K>) => void | Promise<void>;
+}
+
 /** Runs `tasks` through the queue and returns their outputs in task order. */
-export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts: QueueOptions): Promise<TaskOutput<K>[]> {
+export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts: RunOnQueueOptions<K>): Promise<TaskOutput<K>[]> {
   const flag = opts.flag ?? '--queue';
   const log = opts.log ?? (() => {});
   const connection = await connect(opts.url, flag);
@@ -80,10 +85,11 @@ export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts
     log(`queued ${jobs.length} job(s) on ${redactUrl(opts.url)} (batch ${batch}); waiting for workers (distillery worker --queue …)`);
     let done = 0;
     const outputs = await Promise.all(
-      jobs.map(async (job) => {
+      jobs.map(async (job, index) => {
         try {
           const out = (await job.waitUntilFinished(events)) as TaskOutput<K>;
           log(`job ${job.id} done (${++done}/${jobs.length})`);
+          await opts.onDone?.(index, out);
           return out;
         } catch (e) {
           throw new DistilleryError(`job ${job.id} (${job.name}) failed: ${(e as Error).message}`, 1);

@@ -6,6 +6,10 @@
 import type { ProgressSink } from '../train/progress.js';
 import type { UpdateExperimentConfig } from './config.js';
 import { prepareData, runTrial, type TrialOutcome } from './updateExperiment.js';
+import { trainEnsembleMember, type EnsembleMemberRequest } from '../methods/ensemble.js';
+import { modelToTransfer, type ModelTransfer } from '../models/io.js';
+import type { TransferExperimentConfig } from './transferConfig.js';
+import { prepareTransferData, runTransferTrial, type TransferTrialOutcome } from './transferExperiment.js';
 
 /** What a task may use besides its input. */
 export interface TaskContext {
@@ -28,8 +32,29 @@ const updateTrial: TaskDefinition<{ cfg: UpdateExperimentConfig; seed: number },
   },
 };
 
+/** Member `j` of `of` of a reference ensemble (ELODI); the model comes back as plain data. */
+const ensembleMember: TaskDefinition<{ request: Omit<EnsembleMemberRequest, 'progress'>; j: number; of: number }, ModelTransfer> = {
+  async run({ request, j, of }, ctx) {
+    const trained = await trainEnsembleMember({ ...request, progress: ctx.progress }, j, of);
+    try {
+      return await modelToTransfer(trained);
+    } finally {
+      trained.model.dispose();
+    }
+  },
+};
+
+/** One trial (seed) of a transfer experiment; a saved teacher is loaded once per worker. */
+const transferTrial: TaskDefinition<{ cfg: TransferExperimentConfig; seed: number; saveDir?: string }, TransferTrialOutcome> = {
+  async run({ cfg, seed, saveDir }, ctx) {
+    const dataKey = JSON.stringify([cfg.data, cfg.labelColumn, cfg.testData, cfg.testSize, cfg.splitSeed, cfg.teacher]);
+    const data = await ctx.memo(`transfer-data:${dataKey}`, () => prepareTransferData(cfg));
+    return runTransferTrial(cfg, seed, data, { log: ctx.log, progress: ctx.progress }, saveDir);
+  },
+};
+
 /** Every task kind, by name. */
-export const TASKS = { 'update-trial': updateTrial } as const;
+export const TASKS = { 'update-trial': updateTrial, 'ensemble-member': ensembleMember, 'transfer-trial': transferTrial } as const;
 
 export type TaskKind = keyof typeof TASKS;
 export type TaskInput<K extends TaskKind> = Parameters<(typeof TASKS)[K]['run']>[0];

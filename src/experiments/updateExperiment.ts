@@ -6,10 +6,15 @@ import { splitUpdateScenario, trainTestSplit } from '../data/split.js';
 import { argmaxRows, softmax } from '../models/logits.js';
 import { predictLogits } from '../models/predict.js';
 import type { TrainedModel } from '../models/types.js';
+import { textOptionsFor } from '../models/config.js';
+
+export { textOptionsFor } from '../models/config.js';
 import { fitModel } from '../methods/fit.js';
 import { describeMethod, type UpdateMethodSpec } from '../methods/registry.js';
 import { ReferenceCache, type ReferenceSource } from '../methods/references.js';
 import { trainUpdate, type BudgetSweepPoint } from '../methods/update.js';
+import { OLD_ENSEMBLE_FIRST_MEMBER, trainEnsemble } from '../methods/ensemble.js';
+import { retrainOldModel } from '../methods/retrainOld.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
 import { compareModels, type ComparisonMetrics } from '../metrics/compare.js';
 import { flipMetrics } from '../metrics/flips.js';
@@ -30,6 +35,8 @@ export interface TrialMethodResult {
   /** Every rate with its bootstrap CI over test examples. */
   metrics: ComparisonMetrics;
   epochsRun: number;
+  /** Networks run per prediction: 1, or m for the ensemble paragon. */
+  inferenceCost: number;
   /** Churn-budget methods: the λ sweep on validation data. */
   sweep?: { points: BudgetSweepPoint[]; chosenLambda: number; budgetMet: boolean };
 }
@@ -41,6 +48,8 @@ export interface MethodSummary {
   method: string;
   spec: UpdateMethodSpec;
   seeds: number;
+  /** Networks run per prediction. */
+  inferenceCost: number;
   accuracy: MeanCI;
   churn: MeanCI;
   nfr: MeanCI;
@@ -70,6 +79,16 @@ export interface UpdateExperimentResult {
 export interface ExperimentHooks {
   progress?: ProgressSink;
   log?: (line: string) => void;
+  /** Trials already finished (a resumed run): kept as they are, not run again. */
+  finishedTrials?: TrialOutcome[];
+  /** Called as each trial finishes (e.g. to keep it for a resume). */
+  onTrialDone?: (outcome: TrialOutcome) => void | Promise<void>;
+}
+
+/** The seeds of `cfg` that `hooks.finishedTrials` does not cover, in order. */
+export function seedsToRun(cfg: UpdateExperimentConfig, hooks: ExperimentHooks): number[] {
+  const done = new Set((hooks.finishedTrials ?? []).map((o) => o.seed));
+  return cfg.seeds.filter((s) => !done.has(s));
 }
 
 export interface PreparedData {
@@ -78,7 +97,7 @@ export interface PreparedData {
 }
 
 /** Loads the data and draws the fixed test hold-out. */
-export async function prepareData(cfg: UpdateExperimentConfig): Promise<PreparedData> {
+export async function prepareData(cfg: Pick<UpdateExperimentConfig, 'data' | 'labelColumn' | 'testData' | 'testSize' | 'splitSeed'>): Promise<PreparedData> {
   const all = await loadData(cfg.data, { labelColumn: cfg.labelColumn });
   if (cfg.testData) return { pool: all, test: await loadData(cfg.testData, { labelColumn: cfg.labelColumn }) };
   const { train, test } = trainTestSplit(rawSize(all), cfg.testSize, cfg.splitSeed);
@@ -97,14 +116,6 @@ export interface TrialOutcome {
   base: UpdateExperimentResult['base'][number];
   trials: TrialMethodResult[];
   numClasses: number;
-}
-
-/**
- * Text preprocessing that fits the model: a transformer's `vocabSize` bounds the vocabulary
- * (so every token id has an embedding row) and its `maxLen` is the sequence length.
- */
-export function textOptionsFor(model: UpdateExperimentConfig['model']): { maxVocab?: number; maxLen?: number } {
-  return model.kind === 'transformer' ? { maxVocab: model.vocabSize, maxLen: model.maxLen } : {};
 }
 
 /**
@@ -129,18 +140,20 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
   const test = applyPreprocessing(spec, testRaw);
   const updateTrain = concatDatasets(initial, newBatch);
 
-  const { trained: baseModel, result: baseResult } = await fitModel({
-    architecture: cfg.model,
-    preprocessing: spec,
-    train: initial,
-    validation,
-    objective: crossEntropyObjective(),
-    training: cfg.training,
-    seed,
-    recipe: { method: 'base' },
-    progress: hooks.progress,
-    label: `seed ${seed}: base model`,
-  });
+  const { trained: baseModel, result: baseResult } = cfg.retrainOld
+    ? await retrainedBase(cfg, seed, { initial, validation, spec }, hooks)
+    : await fitModel({
+        architecture: cfg.model,
+        preprocessing: spec,
+        train: initial,
+        validation,
+        objective: crossEntropyObjective(),
+        training: cfg.training,
+        seed,
+        recipe: { method: 'base' },
+        progress: hooks.progress,
+        label: `seed ${seed}: base model`,
+      });
   const baseTest = testPredictions(baseModel, test);
   const baseAcc = flipMetrics(test.labels, baseTest.pred, baseTest.pred).accuracyOld;
   log(`seed ${seed}: base model test accuracy ${(100 * baseAcc).toFixed(2)}%`);
@@ -152,7 +165,16 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
     const key = JSON.stringify(ref);
     let source = sources.get(key);
     if (!source) {
-      source = ref.kind === 'base' ? { kind: 'base' } : { kind: 'ensemble', models: await trainEnsemble(cfg, seed, ref.members, updateTrain, validation, spec, hooks) };
+      source =
+        ref.kind === 'base'
+          ? { kind: 'base' }
+          : {
+              kind: 'ensemble',
+              models: await trainEnsemble(
+                { architecture: cfg.model, preprocessing: spec, train: updateTrain, validation, training: cfg.training, seed, progress: hooks.progress, label: `seed ${seed}` },
+                ref.members,
+              ),
+            };
       sources.set(key, source);
     }
     return source;
@@ -177,14 +199,38 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
       { labels: test.labels, predOld: baseTest.pred, predNew: newTest.pred, probsOld: baseTest.probs, probsNew: newTest.probs, numClasses, classNames },
       { resamples: cfg.bootstrap.resamples, level: cfg.bootstrap.level, seed: `${seed}/${m}` },
     );
-    outcome.trained.model.dispose();
+    if (!outcome.members) outcome.trained.model.dispose(); // an ensemble's members belong to its reference source
     const label = describeMethod(method);
-    trials.push({ seed, methodIndex: m, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, sweep: outcome.sweep });
+    trials.push({ seed, methodIndex: m, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, inferenceCost: outcome.inferenceCost ?? 1, sweep: outcome.sweep });
     log(`seed ${seed}: ${label}: accuracy ${(100 * report.metrics.accuracyNew.estimate).toFixed(2)}%, churn ${(100 * report.metrics.churn.estimate).toFixed(2)}%`);
   }
   for (const source of sources.values()) if (source.kind === 'ensemble') source.models.forEach((mm) => mm.model.dispose());
   baseModel.model.dispose();
   return { seed, base: { seed, accuracy: baseAcc, epochsRun: baseResult.epochsRun }, trials, numClasses };
+}
+
+/** The retrain-old variant: the base model trained with `cfg.retrainOld` (elodi) toward its own ensemble on the initial sample. */
+async function retrainedBase(
+  cfg: UpdateExperimentConfig,
+  seed: number,
+  data: { initial: Dataset; validation: Dataset; spec: PreprocessingSpec },
+  hooks: ExperimentHooks,
+): Promise<{ trained: TrainedModel; result: { epochsRun: number } }> {
+  const entry = resolveEntry(cfg.retrainOld!); // checked by the config's parser
+  if (entry.reference.kind !== 'ensemble') throw new Error('retrainOld needs an ensemble reference');
+  const ensemble = await trainEnsemble(
+    { architecture: cfg.model, preprocessing: data.spec, train: data.initial, validation: data.validation, training: cfg.training, seed, firstMember: OLD_ENSEMBLE_FIRST_MEMBER, progress: hooks.progress, label: `seed ${seed}: old` },
+    entry.reference.members,
+  );
+  try {
+    const trained = await retrainOldModel({
+      method: entry.spec, ensemble, architecture: cfg.model, preprocessing: data.spec, train: data.initial, validation: data.validation,
+      training: cfg.training, seed, progress: hooks.progress, label: `seed ${seed}`,
+    });
+    return { trained, result: { epochsRun: trained.meta.metrics.epochsRun } };
+  } finally {
+    for (const m of ensemble) m.model.dispose();
+  }
 }
 
 /**
@@ -194,40 +240,6 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
  */
 export function newModelSeed(seed: number): number {
   return seed * 1000 + 1;
-}
-
-/** Seed of ensemble member `j` (0-based) in trial `seed`: `seed·1000 + 100 + j`, distinct from the base and new models'. */
-export function ensembleMemberSeed(seed: number, j: number): number {
-  return seed * 1000 + 100 + j;
-}
-
-/** A homogeneous ensemble for a reference: `members` models of the configured architecture on the update's training data. */
-async function trainEnsemble(
-  cfg: UpdateExperimentConfig,
-  seed: number,
-  members: number,
-  train: Dataset,
-  validation: Dataset,
-  spec: PreprocessingSpec,
-  hooks: ExperimentHooks,
-): Promise<TrainedModel[]> {
-  const models: TrainedModel[] = [];
-  for (let j = 0; j < members; j++) {
-    const { trained } = await fitModel({
-      architecture: cfg.model,
-      preprocessing: spec,
-      train,
-      validation,
-      objective: crossEntropyObjective(),
-      training: cfg.training,
-      seed: ensembleMemberSeed(seed, j),
-      recipe: { method: 'base' },
-      progress: hooks.progress,
-      label: `seed ${seed}: ensemble member ${j + 1}/${members}`,
-    });
-    models.push(trained);
-  }
-  return models;
 }
 
 /** Puts trials (in any order) together into the experiment's result, in seed order. */
@@ -254,8 +266,12 @@ export async function runUpdateExperiment(cfg: UpdateExperimentConfig, hooks: Ex
   const started = Date.now();
   const data = await prepareData(cfg);
   hooks.log?.(`data: ${data.pool.source}, ${rawSize(data.pool)} training-pool examples, ${rawSize(data.test)} test examples`);
-  const outcomes: TrialOutcome[] = [];
-  for (const seed of cfg.seeds) outcomes.push(await runTrial(cfg, seed, data, hooks));
+  const outcomes: TrialOutcome[] = [...(hooks.finishedTrials ?? [])];
+  for (const seed of seedsToRun(cfg, hooks)) {
+    const outcome = await runTrial(cfg, seed, data, hooks);
+    await hooks.onTrialDone?.(outcome);
+    outcomes.push(outcome);
+  }
   return assembleResult(cfg, data, outcomes, started);
 }
 
@@ -271,6 +287,7 @@ export function summariseTrials(methods: UpdateMethodSpec[], trials: TrialMethod
       method: label,
       spec,
       seeds: rows.length,
+      inferenceCost: rows[0]?.inferenceCost ?? 1,
       accuracy: ci((m) => m.accuracyNew.estimate),
       churn: ci((m) => m.churn.estimate),
       nfr: ci((m) => m.nfr.estimate),

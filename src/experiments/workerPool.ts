@@ -25,6 +25,8 @@ export interface PoolOptions {
   /** Progress log line every this many epochs from the workers (0 = none). */
   progressEvery?: number;
   log?: (line: string) => void;
+  /** Called with each output as its task finishes (awaited before the pool returns). */
+  onDone?: (index: number, output: unknown) => void | Promise<void>;
 }
 
 /** A task for the pool: its kind (tasks.ts) and input. */
@@ -40,6 +42,7 @@ export interface Task<K extends TaskKind = TaskKind> {
 export async function runTasks<K extends TaskKind>(tasks: Task<K>[], opts: PoolOptions): Promise<TaskOutput<K>[]> {
   const log = opts.log ?? (() => {});
   const outputs = new Array<TaskOutput<K>>(tasks.length);
+  const finishing: Promise<void>[] = [];
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(opts.jobs, tasks.length)) }, () =>
     startWorker({ backend: opts.engine.backend, threads: opts.engine.threads, progressEvery: opts.progressEvery ?? 0 }),
@@ -58,7 +61,14 @@ export async function runTasks<K extends TaskKind>(tasks: Task<K>[], opts: PoolO
             worker.on('message', (m: FromWorker) => {
               if (m.type === 'ready') handOut();
               else if (m.type === 'log') log(m.line);
-              else if (m.type === 'done') outputs[m.index] = m.output as TaskOutput<K>;
+              else if (m.type === 'done') {
+                outputs[m.index] = m.output as TaskOutput<K>;
+                if (opts.onDone) {
+                  const kept = Promise.resolve(opts.onDone(m.index, m.output));
+                  kept.catch(reject);
+                  finishing.push(kept);
+                }
+              }
               else reject(m.exitCode === null ? new Error(m.message) : new DistilleryError(m.message, m.exitCode));
             });
             worker.on('error', reject);
@@ -66,6 +76,7 @@ export async function runTasks<K extends TaskKind>(tasks: Task<K>[], opts: PoolO
           }),
       ),
     );
+    await Promise.all(finishing);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

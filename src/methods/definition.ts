@@ -7,7 +7,7 @@ import type { Objective } from '../objectives/types.js';
 import type { TrainResult } from '../train/trainer.js';
 import type { CachedReference } from '../train/reference.js';
 import type { ProgressSink } from '../train/progress.js';
-import type { ReferenceKind } from './references.js';
+import type { ReferenceKind, ReferenceSource } from './references.js';
 
 /** A command-line flag of one method parameter, e.g. `--lambda` for distill's `lambda`. */
 export interface MethodFlag {
@@ -15,8 +15,10 @@ export interface MethodFlag {
   flag: string;
   /** What it means for this method (the default is appended from the schema). */
   help: string;
-  /** How the value is written: a number (default) or a comma-separated list of numbers. */
-  value?: 'number' | 'numbers';
+  /** How the value is written: a number (default), a comma-separated list of numbers, a switch without a value, or one of `choices`. */
+  value?: 'number' | 'numbers' | 'boolean' | 'choice';
+  /** The allowed values of a 'choice' flag. */
+  choices?: readonly string[];
 }
 
 /** One λ tried by the churn-budget search, measured on validation data. */
@@ -32,6 +34,12 @@ export interface UpdateOutcome {
   result: TrainResult;
   /** For churn-budget: every λ tried, in the order tried, and the one chosen. */
   sweep?: { points: BudgetSweepPoint[]; chosenLambda: number; budgetMet: boolean };
+  /** Networks run per prediction (default 1; the ensemble paragon runs m). */
+  inferenceCost?: number;
+  /** When the new model IS an ensemble: its members (the model shares their weights; dispose these, not it). */
+  members?: TrainedModel[];
+  /** For reweighting methods (ProfWeight, SRatio): the weight of each training example. */
+  exampleWeights?: Float32Array;
 }
 
 /** Everything a method that trains itself (e.g. a search) may use. */
@@ -41,8 +49,10 @@ export interface MethodContext {
   validation: Dataset;
   /** The reference logits for the training rows (when the method needs one). */
   reference?: CachedReference;
-  /** Fits a new model on `train` with `objective` (architecture, seed, data, reference, training settings fixed). */
-  fit(objective: Objective, recipe: Partial<ModelRecipe>, label: string): Promise<{ trained: TrainedModel; result: TrainResult }>;
+  /** Where those logits come from (e.g. the ensemble's members). */
+  source?: ReferenceSource;
+  /** Fits a new model on `train` with `objective` (architecture, seed, data, reference, training settings fixed), optionally with example weights. */
+  fit(objective: Objective, recipe: Partial<ModelRecipe>, label: string, exampleWeights?: Float32Array): Promise<{ trained: TrainedModel; result: TrainResult }>;
   architecture: ModelConfig;
   training: TrainingConfig;
   seed: number;

@@ -4,10 +4,14 @@ import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
 import type { ModelMetrics, ModelRecipe, TrainingConfig } from '../models/recipe.js';
 import { buildModel } from '../models/build.js';
+import { textMismatch } from '../models/io.js';
+import { checkFitsInMemory } from '../models/memory.js';
+import { InputError } from '../util/errors.js';
 import type { Objective } from '../objectives/types.js';
 import { trainModel, type TrainResult } from '../train/trainer.js';
 import type { ReferenceProvider } from '../train/reference.js';
 import type { TrainingCallback } from '../train/callbacks.js';
+import { checkpointCallback, loadSnapshot, type CheckpointStore } from '../train/checkpoint.js';
 import type { ProgressSink } from '../train/progress.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { engineInfo } from '../engine/index.js';
@@ -40,6 +44,8 @@ export interface FitRequest {
   maxSteps?: number;
   /** Training callbacks (after early stopping, before progress); see train/callbacks.ts. */
   callbacks?: TrainingCallback[];
+  /** Checkpoint every epoch here, and continue from the snapshot it holds (train/checkpoint.ts). */
+  checkpoint?: CheckpointStore;
   seed: number;
   /** What the metadata records about the method (default: method 'base', no parameters). */
   recipe?: RecipeFields;
@@ -49,7 +55,12 @@ export interface FitRequest {
 
 /** Builds a fresh model from its architecture (seeded), trains it, and returns it with its metadata. */
 export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel; result: TrainResult }> {
+  const mismatch = textMismatch(req.architecture, req.preprocessing);
+  if (mismatch) throw new InputError(req.train.source, mismatch);
+  checkFitsInMemory(req.architecture, req.train.featureShape, req.train.classNames.length, Math.min(req.training.batchSize ?? DEFAULT_TRAINING.batchSize, req.train.labels.length));
   const model = buildModel(req.architecture, req.train.featureShape, req.train.classNames.length, req.seed);
+  const resumeFrom = req.checkpoint ? await loadSnapshot(req.checkpoint) : undefined;
+  const callbacks = [...(req.callbacks ?? []), ...(req.checkpoint ? [checkpointCallback(req.checkpoint)] : [])];
   const result = await trainModel(model, req.train, {
     objective: req.objective,
     reference: req.reference,
@@ -61,7 +72,8 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
     learningRate: req.training.learningRate,
     validation: req.validation,
     earlyStopping: req.validation && req.training.patience > 0 ? { patience: req.training.patience, monitor: req.training.monitor ?? 'loss' } : false,
-    callbacks: req.callbacks,
+    callbacks,
+    resumeFrom,
     seed: req.seed,
     progress: req.progress,
     label: req.label,

@@ -5,7 +5,9 @@ import type { ModelRecipe, TrainingConfig } from '../models/recipe.js';
 import { checkCompatible } from '../models/predict.js';
 import type { Objective } from '../objectives/types.js';
 import type { ProgressSink } from '../train/progress.js';
+import type { CheckpointStore } from '../train/checkpoint.js';
 import { fitModel } from './fit.js';
+import { InputError } from '../util/errors.js';
 import type { MethodContext, UpdateOutcome } from './definition.js';
 import { ReferenceCache, referenceRecord, type ReferenceSource } from './references.js';
 import { describeMethod, methodNamed, methodParams, resolveMethod, type MethodName, type UpdateMethodInput } from './registry.js';
@@ -32,6 +34,8 @@ export interface UpdateRequest {
   progress?: ProgressSink;
   /** Prefix of progress labels (e.g. "seed 3"). */
   label?: string;
+  /** A checkpoint store for each training run, in the order the method trains (train/checkpoint.ts): the update resumes. */
+  checkpoints?: () => CheckpointStore;
 }
 
 /**
@@ -45,7 +49,10 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
   const spec = resolveMethod(req.method);
   const def = methodNamed(spec.method);
   const params = methodParams(spec);
-  const source: ReferenceSource | undefined = def.reference === 'none' ? undefined : (req.reference ?? { kind: def.reference } as ReferenceSource);
+  if (def.reference === 'ensemble' && !req.reference) {
+    throw new InputError('--reference', `method ${def.name} needs a reference ensemble (an ensemble directory from \`distillery ensemble\`, or members to train)`);
+  }
+  const source: ReferenceSource | undefined = def.reference === 'none' ? undefined : (req.reference ?? ({ kind: def.reference } as ReferenceSource));
   const reference = source ? (req.references ?? new ReferenceCache()).get(source, req.base, req.train) : undefined;
   const label = describeMethod(spec);
   const ctx: MethodContext = {
@@ -53,11 +60,12 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
     train: req.train,
     validation: req.validation,
     reference,
+    source,
     architecture: req.architecture ?? req.base.meta.architecture,
     training: req.training,
     seed: req.seed,
     progress: req.progress,
-    fit: (objective: Objective, recipe, step: string) =>
+    fit: (objective: Objective, recipe, step: string, exampleWeights?: Float32Array) =>
       fitModel({
         architecture: req.architecture ?? req.base.meta.architecture,
         preprocessing: req.base.meta.preprocessing,
@@ -65,6 +73,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
         validation: req.validation,
         objective,
         reference,
+        exampleWeights,
         training: req.training,
         seed: req.seed,
         recipe: {
@@ -76,6 +85,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
         },
         progress: req.progress,
         label: [req.label, step].filter(Boolean).join(': '),
+        checkpoint: req.checkpoints?.(),
       }),
   };
   if (def.train) return def.train(ctx, params);

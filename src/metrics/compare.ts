@@ -27,6 +27,7 @@ import {
   type FlipMetrics,
 } from './flips.js';
 import { meanAt, perExamplePredictionDifference } from './predictionDifference.js';
+import { analyseFlips, type FlipAnalysis } from './flipAnalysis.js';
 
 export interface CompareInput {
   /** True class index of each example. */
@@ -39,6 +40,9 @@ export interface CompareInput {
   probsOld?: Float32Array;
   /** New model's class probabilities, row-major [n, numClasses]. */
   probsNew?: Float32Array;
+  /** Both models' logits [n, numClasses], when known (the flip analysis' logit distances; else from the probabilities). */
+  logitsOld?: Float32Array;
+  logitsNew?: Float32Array;
   numClasses: number;
   /** Display names of the classes, by index. */
   classNames?: string[];
@@ -83,6 +87,8 @@ export interface ComparisonReport {
   perClass: ClassFlipsReport[];
   /** McNemar's exact test: A = old model, B = new model. */
   mcnemar: McNemarResult;
+  /** Old margin and logit distances of negative flips vs all examples; null without both models' probabilities. */
+  flipAnalysis: FlipAnalysis | null;
 }
 
 /** Rates bootstrapped by {@link compareModels}, in the order of the statistic vector. */
@@ -193,5 +199,6 @@ export function compareModels(input: CompareInput, opts: BootstrapOptions): Comp
     metrics,
     perClass,
     mcnemar: mcnemarTest(correctMask(labels, predOld), correctMask(labels, predNew)),
+    flipAnalysis: probsOld && probsNew ? analyseFlips({ labels, predOld, predNew, probsOld, probsNew, logitsOld: input.logitsOld, logitsNew: input.logitsNew, numClasses }) : null,
   };
 }

@@ -61,3 +61,4 @@ export {
   type MatchedChurnComparison,
   type SeedPoint,
 } from './seedComparison.js';
+export * from './flipAnalysis.js';

@@ -32,3 +32,11 @@ export interface TransformerConfig {
 }
 
 export type ModelConfig = MlpConfig | CnnConfig | TransformerConfig;
+
+/**
+ * Text preprocessing that fits an architecture: a transformer's `vocabSize` bounds the
+ * vocabulary (so every token id has an embedding row) and its `maxLen` is the sequence length.
+ */
+export function textOptionsFor(model: ModelConfig | undefined): { maxVocab?: number; maxLen?: number } {
+  return model?.kind === 'transformer' ? { maxVocab: model.vocabSize, maxLen: model.maxLen } : {};
+}

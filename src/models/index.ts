@@ -17,3 +17,5 @@ export { saveModel, loadModel, loadPlainModel, MODEL_JSON, WEIGHTS_BIN, METADATA
 export { predictLogits, logitsToProbs, checkCompatible, outputWidth } from './predict.js';
 export { softmax, argmaxRows } from './logits.js';
 export * from './probes.js';
+export { fitTree, treeProbabilities, treeLogits, oneHotTargets, leafCount, type CartTree, type TreeConfig, type TreeNode } from './tree.js';
+export { saveClassifier, loadClassifier, classifierLogits, disposeClassifier, networkClassifier, TREE_JSON, type Classifier, type TrainedTree, type TreeMetadata } from './classifier.js';

@@ -14,7 +14,8 @@ import type { ModelMetadata, TrainedModel } from './types.js';
 import { registerDistilleryLayers } from './layers.js';
 import { outputWidth } from './predict.js';
 import { InputError } from '../util/errors.js';
-import { writeDirAtomic } from '../util/atomicFs.js';
+import { metadataFileSignature, writeDirAtomic, type OutputTarget } from '../util/outputs.js';
+import { featureShapeOf } from '../data/preprocess.js';
 import { LIBRARY_VERSION } from '../version.js';
 
 export const MODEL_JSON = 'model.json';
@@ -34,13 +35,47 @@ async function captureArtifacts(model: tfl.LayersModel): Promise<tf.io.ModelArti
   return captured;
 }
 
+/** A model directory as an output (util/outputs.ts): Distillery's when its distillery.json says so. */
+export function modelOutput(dir: string, flag = '--out'): OutputTarget {
+  return { path: dir, type: 'dir', what: 'model directory', flag, isOurs: metadataFileSignature(METADATA_JSON, /"format"\s*:\s*"distillery-model"/) };
+}
+
+/** Non-finite numbers in the metadata (preprocessing statistics, metrics) — a model never saves them. */
+function nonFiniteField(value: unknown, where = ''): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : where || '(value)';
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const w = nonFiniteField(value[i], `${where}[${i}]`);
+      if (w) return w;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const w = nonFiniteField(v, where ? `${where}.${k}` : k);
+      if (w) return w;
+    }
+  }
+  return undefined;
+}
+
+/** Refuses to save a model with a non-finite weight or statistic (it would predict NaN). */
+function checkFinite(trained: TrainedModel, weights: Float32Array, dir: string): void {
+  for (let i = 0; i < weights.length; i++) {
+    if (!Number.isFinite(weights[i])) throw new InputError(dir, `not saved: the trained network has a non-finite weight (${weights[i]}); the training diverged (lower the learning rate, or check the data for extreme values)`);
+  }
+  const field = nonFiniteField(trained.meta);
+  if (field) throw new InputError(dir, `not saved: ${METADATA_JSON} would hold a non-finite number at ${field} (check the data for extreme values)`);
+}
+
 /**
  * Writes `trained` to the directory `dir` (model.json, weights.bin, distillery.json),
  * atomically: an existing `dir` is replaced only once the new one is complete.
  */
 export async function saveModel(dir: string, trained: TrainedModel): Promise<void> {
   const artifacts = await captureArtifacts(trained.model);
-  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? []));
+  const weightBuffer = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? []);
+  const weights = new Uint8Array(weightBuffer);
+  const floats = (artifacts.weightSpecs ?? []).every((w) => w.dtype === 'float32') ? new Float32Array(weightBuffer) : new Float32Array(0);
+  checkFinite(trained, floats, dir);
   const modelJson: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology as {},
     format: 'layers-model',
@@ -128,10 +163,35 @@ function manifestBytes(specs: tf.io.WeightsManifestEntry[]): number | undefined 
   return total;
 }
 
+/**
+ * The weight files a manifest names, each confined to the model directory: a path that is
+ * absolute, climbs out with "..", or resolves (through a symbolic link) outside `dir` is
+ * refused before anything is read.
+ */
+async function weightFiles(dir: string, modelJson: tf.io.ModelJSON): Promise<string[]> {
+  const jsonFile = path.join(dir, MODEL_JSON);
+  const realDir = await fs.realpath(dir);
+  const files: string[] = [];
+  for (const p of modelJson.weightsManifest.flatMap((g) => g.paths)) {
+    const refuse = () => new InputError(jsonFile, `weightsManifest path ${JSON.stringify(p)} points outside the model directory; weight files must be inside it`);
+    if (p === '' || path.isAbsolute(p) || p.includes('\0')) throw refuse();
+    const file = path.resolve(dir, p);
+    const inside = (root: string, f: string) => {
+      const rel = path.relative(root, f);
+      return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    };
+    if (!inside(path.resolve(dir), file)) throw refuse();
+    const real = await fs.realpath(file).catch(() => file);
+    if (real !== file && !inside(realDir, real)) throw refuse();
+    files.push(file);
+  }
+  return files;
+}
+
 /** All weight files of the manifest, concatenated in manifest order, checked against its size. */
 async function readWeights(dir: string, modelJson: tf.io.ModelJSON): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }> {
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
-  const files = modelJson.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(dir, p)));
+  const files = await weightFiles(dir, modelJson);
   const buffers = await Promise.all(files.map(readModelFile));
   const actual = buffers.reduce((a, b) => a + b.byteLength, 0);
   const expected = manifestBytes(specs);
@@ -146,6 +206,38 @@ async function readWeights(dir: string, modelJson: tf.io.ModelJSON): Promise<{ s
     offset += b.byteLength;
   }
   return { specs, data: data.buffer };
+}
+
+/**
+ * The preprocessing must produce what the network takes: its width (tabular: one input per
+ * numeric column and per category) is the input shape, its classes are the class names, and
+ * a transformer's vocabulary fits its embedding. A mismatch (an edited or mixed-up
+ * distillery.json) is refused when loading, not discovered as NaN or a gather error later.
+ */
+function checkPreprocessingFits(meta: ModelMetadata, file: string): void {
+  let shape: number[];
+  try {
+    shape = featureShapeOf(meta.preprocessing);
+  } catch {
+    throw new InputError(file, 'preprocessing is malformed');
+  }
+  if (!shape.every((d) => Number.isInteger(d)) || shape.join('x') !== meta.inputShape.join('x')) {
+    throw new InputError(file, `its preprocessing produces inputs of shape [${shape.join(', ')}] but its inputShape is [${meta.inputShape.join(', ')}]`);
+  }
+  const p = meta.preprocessing;
+  if (!Array.isArray(p.classNames) || p.classNames.join('\u0000') !== meta.classNames.join('\u0000')) {
+    throw new InputError(file, 'its preprocessing lists other classes than classNames');
+  }
+  const problem = textMismatch(meta.architecture, p);
+  if (problem) throw new InputError(file, problem);
+}
+
+/** Why a transformer cannot read the token ids of a text preprocessing, or undefined when it can. */
+export function textMismatch(a: ModelMetadata['architecture'], p: ModelMetadata['preprocessing']): string | undefined {
+  if (p.kind !== 'text' || a.kind !== 'transformer') return undefined;
+  if (!Array.isArray(p.vocab) || p.vocab.length > a.vocabSize) return `the vocabulary has ${p.vocab?.length} tokens but the transformer embeds only vocabSize ${a.vocabSize}`;
+  if (p.maxLen !== a.maxLen) return `the text preprocessing makes sequences of ${p.maxLen} tokens but the transformer's maxLen is ${a.maxLen}`;
+  return undefined;
 }
 
 /** distillery.json, checked to be Distillery metadata of a format this version reads. */
@@ -165,6 +257,7 @@ async function readMetadata(dir: string): Promise<ModelMetadata> {
     throw new InputError(file, 'classNames must be a list of strings');
   }
   if (!isObject(meta.architecture) || !isObject(meta.preprocessing)) throw new InputError(file, 'architecture and preprocessing must be objects');
+  checkPreprocessingFits(meta as ModelMetadata, file);
   return meta as ModelMetadata;
 }
 
@@ -232,4 +325,29 @@ export async function loadPlainModel(dir: string): Promise<tfl.LayersModel> {
     },
   };
   return tfl.loadLayersModel(handler);
+}
+
+// ---------------------------------------------------------------------------------------
+// In memory (between worker threads)
+
+/** A trained model as plain, structured-cloneable data: topology, weights and metadata. */
+export interface ModelTransfer {
+  modelTopology: {};
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weights: ArrayBuffer;
+  meta: ModelMetadata;
+}
+
+/** `trained` as plain data that a worker thread can post to its parent. */
+export async function modelToTransfer(trained: TrainedModel): Promise<ModelTransfer> {
+  const artifacts = await captureArtifacts(trained.model);
+  const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? []);
+  return { modelTopology: artifacts.modelTopology as {}, weightSpecs: artifacts.weightSpecs ?? [], weights, meta: trained.meta };
+}
+
+/** The model back from modelToTransfer's data. */
+export async function modelFromTransfer(t: ModelTransfer): Promise<TrainedModel> {
+  registerDistilleryLayers();
+  const model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: t.modelTopology, weightSpecs: t.weightSpecs, weightData: t.weights }));
+  return { model, meta: t.meta };
 }

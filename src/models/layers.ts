@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Rng } from '../util/rng.js';
+import { Rng, type RngState } from '../util/rng.js';
 import { layerNorm } from '../engine/layerNorm.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -31,14 +31,6 @@ const MASKED_SCORE = -1e9;
  */
 export function deriveSeed(base: number, label: string | number): number {
   return new Rng(base).fork(label).seedInt() || 1;
-}
-
-/**
- * Puts every seeded dropout layer of `model` where it would be after `trainingCalls`
- * training-mode calls (one per optimizer step), so a resumed run draws the same masks.
- */
-export function fastForwardDropout(model: tfl.LayersModel, trainingCalls: number): void {
-  for (const layer of model.layers) if (layer instanceof SeededDropout) layer.skipMasks(trainingCalls);
 }
 
 function inputList(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
@@ -68,7 +60,7 @@ export class SeededDropout extends tfl.layers.Layer {
   static className = 'Dropout';
   readonly rate: number;
   readonly seed: number;
-  private readonly masks: Rng;
+  private masks: Rng;
 
   constructor(args: LayerArgs & { rate: number; seed: number }) {
     super(args);
@@ -82,16 +74,20 @@ export class SeededDropout extends tfl.layers.Layer {
     return inputShape;
   }
 
+  /** Where the mask stream stands (checkpoints), and continuing from there. */
+  maskState(): RngState {
+    return this.masks.state();
+  }
+
+  restoreMaskState(state: RngState): void {
+    this.masks = this.masks.restore(state);
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = inputList(inputs)[0];
     if (!kwargs?.training || this.rate === 0) return x;
     const maskSeed = this.masks.seedInt();
     return tf.tidy(() => tf.dropout(x, this.rate, undefined, maskSeed));
-  }
-
-  /** Advances the mask stream by `calls` training calls, as if they had run (resuming a run). */
-  skipMasks(calls: number): void {
-    for (let i = 0; i < calls; i++) this.masks.seedInt();
   }
 
   override getConfig(): ConfigDict {

@@ -52,7 +52,7 @@ function describeClassDifference(model: string[], data: string[]): string {
  * the model described by `meta`: a different feature shape, or different class names or
  * class order (class indices would mean different things).
  */
-export function checkCompatible(meta: ModelMetadata, ds: { featureShape: number[]; classNames: string[]; source: string }): void {
+export function checkCompatible(meta: Pick<ModelMetadata, 'inputShape' | 'classNames'>, ds: { featureShape: number[]; classNames: string[]; source: string }): void {
   if (meta.inputShape.join('x') !== ds.featureShape.join('x')) {
     throw new InputError(ds.source, `examples have shape [${ds.featureShape.join(', ')}] but the model expects [${meta.inputShape.join(', ')}]`);
   }

@@ -44,6 +44,10 @@ export interface ModelRecipe {
   baseModel?: string;
   /** The training data as named on the command line. */
   data?: string;
+  /** The ensemble directory that served as the reference (`update --reference`). */
+  referenceDir?: string;
+  /** An old model retrained toward its own ensemble (ELODI's retrain-old variant). */
+  retrainedOld?: boolean;
   /** churn-budget: the λ chosen on validation data, and whether it met the budget. */
   chosenLambda?: number;
   budgetMet?: boolean;

@@ -3,4 +3,6 @@ export * from './crossEntropy.js';
 export * from './targets.js';
 export * from './objectives.js';
 export * from './weightedSum.js';
+export * from './logitDifferenceInhibition.js';
+export * from './focalDistillation.js';
 export * from './phased.js';

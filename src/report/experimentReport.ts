@@ -2,19 +2,21 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { UpdateExperimentResult } from '../experiments/updateExperiment.js';
 import { formatMeanCI, formatRate, renderMarkdownTable, renderTextTable, type Table } from './table.js';
 import { renderVegaLiteSvg } from './plot.js';
-import { writeDirAtomic } from '../util/atomicFs.js';
+import { metadataFileSignature, writeDirAtomic, type OutputTarget } from '../util/outputs.js';
+import { escapeMarkdown, markdownCode } from './escape.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 
 export const PLOT_FILE = 'accuracy-vs-churn.svg';
 
-/** The per-method summary: accuracy and churn (mean ± t-CI over seeds), flips, and change vs plain retraining. */
+/** The per-method summary: accuracy and churn (mean ± t-CI over seeds), flips, change vs plain retraining, and networks run per prediction. */
 export function summaryTable(result: UpdateExperimentResult): Table {
   return {
-    headers: ['method', 'accuracy', 'churn', 'NFR', 'PFR', 'rel. NFR', 'churn vs plain', 'acc. vs plain'],
+    headers: ['method', 'inference', 'accuracy', 'churn', 'NFR', 'PFR', 'rel. NFR', 'churn vs plain', 'acc. vs plain'],
     rows: result.summary.map((s) => [
       s.method,
+      `${s.inferenceCost ?? 1}×`,
       formatMeanCI(s.accuracy),
       formatMeanCI(s.churn),
       formatMeanCI(s.nfr),
@@ -60,21 +62,21 @@ export function renderExperimentMarkdown(result: UpdateExperimentResult): string
   const c = result.config;
   const level = Math.round(c.bootstrap.level * 100);
   const lines: string[] = [
-    `# ${result.name}`,
+    `# ${escapeMarkdown(result.name)}`,
     '',
     `Distillery ${result.libraryVersion}, engine ${result.engine ? `${result.engine.backend} (${result.engine.threads} thread(s))` : 'n/a'}, started ${result.startedAt}, ${result.durationSeconds.toFixed(0)} s.`,
     '',
     '## Set-up',
     '',
-    `- Data: \`${result.data.source}\`, ${result.data.classes} classes; ${result.data.testExamples} held-out test examples.`,
+    `- Data: ${markdownCode(result.data.source)}, ${result.data.classes} classes; ${result.data.testExamples} held-out test examples.`,
     `- Update scenario (one trial per seed, seeds ${c.seeds.join(', ')}): the base model trains on an initial sample of ${c.split.initial}, the new model on the initial sample plus a new batch of ${c.split.newBatch}; both use the same validation sample of ${c.split.validation} for early stopping.`,
-    `- Model: \`${JSON.stringify(c.model)}\`; training: ${c.training.optimizer}, learning rate ${c.training.learningRate}, batch ${c.training.batchSize}, at most ${c.training.epochs} epochs, patience ${c.training.patience}.`,
+    `- Model: ${markdownCode(JSON.stringify(c.model))}; training: ${c.training.optimizer}, learning rate ${c.training.learningRate}, batch ${c.training.batchSize}, at most ${c.training.epochs} epochs, patience ${c.training.patience}.`,
     `- Churn, NFR and PFR are measured on the test set between each trial's base model and its new model.`,
     `- Base model test accuracy: ${result.base.map((b) => `${formatRate(b.accuracy)} (seed ${b.seed})`).join(', ')}.`,
     '',
     '## Results',
     '',
-    `Mean ± ${level}% Student-t half-width over ${c.seeds.length} seed(s). "churn vs plain" is the relative change of mean churn against plain retraining (negative = less churn).`,
+    `Mean ± ${level}% Student-t half-width over ${c.seeds.length} seed(s). "inference" is the number of networks run per prediction (the ensemble paragon runs all its members). "churn vs plain" is the relative change of mean churn against plain retraining (negative = less churn). NFR: old model right, new wrong; rel. NFR = NFR / (acc_old · error_new), 1 for independent errors.`,
     '',
     renderMarkdownTable(summaryTable(result)),
     '',
@@ -90,7 +92,7 @@ export function renderExperimentMarkdown(result: UpdateExperimentResult): string
   if (sweeps.length) {
     lines.push('', '## Churn-budget λ search (validation data)', '');
     for (const t of sweeps) {
-      lines.push(`Seed ${t.seed}, ${t.method}: chose λ=${t.sweep!.chosenLambda.toFixed(3)}${t.sweep!.budgetMet ? '' : ' (no λ met the budget: lowest churn taken)'}.`, '');
+      lines.push(`Seed ${t.seed}, ${escapeMarkdown(t.method)}: chose λ=${t.sweep!.chosenLambda.toFixed(3)}${t.sweep!.budgetMet ? '' : ' (no λ met the budget: lowest churn taken)'}.`, '');
       lines.push(
         renderMarkdownTable({
           headers: ['λ', 'validation accuracy', 'validation churn', 'within budget'],
@@ -125,6 +127,15 @@ export function accuracyChurnPlotSpec(result: UpdateExperimentResult): TopLevelS
   } as TopLevelSpec;
 }
 
+/** The metadata file of a run directory, and its mark. */
+export const RUN_RESULTS = 'results.json';
+const RUN_FORMAT = 'distillery-run';
+
+/** A run directory as an output (util/outputs.ts): Distillery's when its results.json says so (or is from a version before the mark). */
+export function runOutput(dir: string, flag = '--out'): OutputTarget {
+  return { path: dir, type: 'dir', what: 'run directory', flag, isOurs: metadataFileSignature(RUN_RESULTS, new RegExp(`^\\{\\s*"(format": "${RUN_FORMAT}"|name": )`)) };
+}
+
 /**
  * Writes a run directory atomically: results.json, report.md, summary.txt, the plot and
  * the resolved config. A failure leaves no half-written directory.
@@ -132,7 +143,7 @@ export function accuracyChurnPlotSpec(result: UpdateExperimentResult): TopLevelS
 export async function writeExperimentRun(dir: string, result: UpdateExperimentResult): Promise<void> {
   const svg = await renderVegaLiteSvg(accuracyChurnPlotSpec(result));
   await writeDirAtomic(dir, async (tmp) => {
-    await fs.writeFile(path.join(tmp, 'results.json'), JSON.stringify(result, null, 2));
+    await fs.writeFile(path.join(tmp, RUN_RESULTS), JSON.stringify({ format: RUN_FORMAT, ...result }, null, 2));
     await fs.writeFile(path.join(tmp, 'report.md'), renderExperimentMarkdown(result));
     await fs.writeFile(path.join(tmp, 'summary.txt'), renderExperimentText(result) + '\n');
     await fs.writeFile(path.join(tmp, PLOT_FILE), svg);

@@ -4,6 +4,7 @@
  */
 import type { Interval, MeanCI } from '../metrics/bootstrap.js';
 import type { ClassFlipsReport, ComparisonReport } from '../metrics/compare.js';
+import { escapeMarkdown } from './escape.js';
 
 export type Align = 'left' | 'right';
 
@@ -46,11 +47,7 @@ export function renderTextTable(table: Table): string {
   return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
-function escapeMarkdown(cell: string): string {
-  return cell.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-}
-
-/** GitHub-flavoured Markdown table (pipes in cells escaped; right-aligned columns marked `---:`). */
+/** GitHub-flavoured Markdown table (cells escaped as Markdown text, see escape.ts; right-aligned columns marked `---:`). */
 export function renderMarkdownTable(table: Table): string {
   const cells = cellsOf(table).map((r) => r.map(escapeMarkdown));
   const line = (r: string[]): string => `| ${r.join(' | ')} |`;
@@ -162,6 +159,32 @@ function summaryLines(report: ComparisonReport): string[] {
   ];
 }
 
+const fmt3 = (v: number | null) => (v === null ? '—' : v.toFixed(3));
+
+/** Negative flips vs all examples: old margin and logit distances (median, 90th percentile, mean). */
+function flipAnalysisTable(report: ComparisonReport): Table | null {
+  const fa = report.flipAnalysis;
+  if (!fa) return null;
+  const q = (d: { quantiles: { q: number; value: number | null }[] }, at: number) => fmt3(d.quantiles.find((x) => x.q === at)?.value ?? null);
+  const rows = (
+    [
+      ['Old margin (top-1 − top-2 prob.)', fa.oldMargin],
+      ['Logit distance L2 (centred)', fa.logitL2],
+      ['Logit distance L∞ (centred)', fa.logitLInf],
+    ] as const
+  ).flatMap(([label, a]) => [
+    [label, 'negative flips', String(a.negativeFlips.n), q(a.negativeFlips, 0.5), q(a.negativeFlips, 0.9), fmt3(a.negativeFlips.mean)],
+    ['', 'all examples', String(a.all.n), q(a.all, 0.5), q(a.all, 0.9), fmt3(a.all.mean)],
+  ]);
+  return { headers: ['Quantity', 'Examples', 'n', 'Median', '90th pct.', 'Mean'], rows, align: ['left', 'left', 'right', 'right', 'right', 'right'] };
+}
+
+function flipAnalysisLine(report: ComparisonReport): string | null {
+  const nb = report.flipAnalysis?.nearBoundary;
+  if (!nb || nb.negativeFlips === null) return null;
+  return `Near the old decision boundary (old margin < ${nb.threshold}): ${formatRate(nb.negativeFlips)} of negative flips, ${formatRate(nb.all)} of all examples.`;
+}
+
 export interface ComparisonRenderOptions {
   /** How many classes the per-class table shows; default 10. */
   topClasses?: number;
@@ -178,7 +201,13 @@ export function renderComparison(
   const title = `Old vs new model on ${report.n} examples (percentile bootstrap, ${report.resamples} resamples)`;
   const classTitle = `Top ${classes.length} of ${report.numClasses} classes by negative flips`;
   const lines = summaryLines(report);
-  const text = [title, '', renderTextTable(summary), '', ...lines, '', classTitle, '', renderTextTable(perClass)].join('\n');
+  const flips = flipAnalysisTable(report);
+  const flipsTitle = 'Where negative flips happen: negative flips vs all examples';
+  const flipsLine = flipAnalysisLine(report);
+  const text = [
+    title, '', renderTextTable(summary), '', ...lines, '', classTitle, '', renderTextTable(perClass),
+    ...(flips ? ['', flipsTitle, '', renderTextTable(flips), ...(flipsLine ? [flipsLine] : [])] : []),
+  ].join('\n');
   const markdown = [
     `### ${title}`,
     '',
@@ -189,6 +218,7 @@ export function renderComparison(
     `#### ${classTitle}`,
     '',
     renderMarkdownTable(perClass),
+    ...(flips ? ['', `#### ${flipsTitle}`, '', renderMarkdownTable(flips), ...(flipsLine ? ['', flipsLine] : [])] : []),
   ].join('\n');
   return { text: text + '\n', markdown: markdown + '\n' };
 }

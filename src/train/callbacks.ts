@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { TrainingSnapshot } from './checkpoint.js';
 
 /** One epoch's numbers, as the trainer measured them. */
 export interface EpochRecord {
@@ -16,8 +17,6 @@ export interface TrainingState {
   readonly model: LayersModel;
   /** The trainable variables, in the optimizer's order. */
   readonly variables: readonly tf.Variable[];
-  /** The optimizer (its state goes into checkpoints). */
-  readonly optimizer: tf.Optimizer;
   /** Planned epochs (the run may end earlier). */
   readonly epochs: number;
   /** Optimizer steps taken so far. */
@@ -27,6 +26,8 @@ export interface TrainingState {
   stopTraining: boolean;
   /** Set by a callback that restores an earlier epoch's weights (early stopping): that epoch, 1-based. */
   restoredEpoch?: number;
+  /** Everything needed to continue the run exactly from here (at an epoch end); see checkpoint.ts. */
+  snapshot(): Promise<TrainingSnapshot>;
 }
 
 /**
@@ -45,9 +46,18 @@ export interface TrainingCallback {
   onEpochEnd?(record: EpochRecord, state: TrainingState): void | Promise<void>;
   /** After the last epoch, also when a callback stopped training. */
   onTrainEnd?(state: TrainingState): void | Promise<void>;
+  /**
+   * A callback with state that a resumed run needs (early stopping's best epoch) has a
+   * `name` and saves it here (JSON-like; Float32Arrays allowed), at an epoch end…
+   */
+  saveState?(): unknown;
+  /** …and gets it back when a run resumes (after onTrainBegin). */
+  loadState?(state: unknown): void;
+  /** Key of the callback's state in a snapshot. */
+  readonly name?: string;
 }
 
-type Hook = keyof TrainingCallback;
+type Hook = 'onTrainBegin' | 'onEpochBegin' | 'onBatchBegin' | 'onBatchEnd' | 'onEpochEnd' | 'onTrainEnd';
 
 /** Calls `hook` on every callback that has it, in order. */
 export async function dispatch<H extends Hook>(callbacks: readonly TrainingCallback[], hook: H, ...args: Parameters<NonNullable<TrainingCallback[H]>>): Promise<void> {

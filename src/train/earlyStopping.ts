@@ -27,6 +27,16 @@ export function earlyStopping({ patience, monitor = 'loss' }: EarlyStoppingOptio
   let best: { loss: number; accuracy: number; epoch: number; weights?: tf.Tensor[] } = { loss: Infinity, accuracy: -Infinity, epoch: 0 };
   const release = () => best.weights?.forEach((t) => t.dispose());
   return {
+    name: 'early-stopping',
+    saveState() {
+      return { loss: best.loss, accuracy: best.accuracy, epoch: best.epoch, weights: best.weights?.map((t) => ({ shape: t.shape, values: Float32Array.from(t.dataSync() as Float32Array) })) };
+    },
+    loadState(saved) {
+      const s = saved as { loss: number | null; accuracy: number | null; epoch: number; weights?: { shape: number[]; values: Float32Array }[] };
+      release();
+      // JSON writes ±Infinity as null
+      best = { loss: s.loss ?? Infinity, accuracy: s.accuracy ?? -Infinity, epoch: s.epoch, weights: s.weights?.map((w) => tf.tensor(w.values, w.shape)) };
+    },
     onTrainBegin() {
       release();
       best = { loss: Infinity, accuracy: -Infinity, epoch: 0 };

@@ -32,6 +32,11 @@ export class CachedReference implements ReferenceProvider {
     return this.logits.length / this.numClasses;
   }
 
+  /** Every row's logits, row-major [size, K] (a read-only view; use update() to change them). */
+  all(): Float32Array {
+    return this.logits;
+  }
+
   /** Replace the cached logits in place (stale-reference refresh). */
   update(logits: Float32Array): void {
     if (logits.length !== this.logits.length) throw new Error('reference logits changed size');

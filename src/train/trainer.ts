@@ -9,11 +9,12 @@ import type { ProgressSink } from './progress.js';
 import { progressCallback } from './progress.js';
 import { dispatch, type EpochRecord, type TrainingCallback, type TrainingState } from './callbacks.js';
 import { earlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
-import { Rng } from '../util/rng.js';
+import { Rng, type RngState } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { predictLogits } from '../models/predict.js';
-import { createOptimizer, restoreOptimizer, type OptimizerSnapshot } from '../engine/optimizer.js';
-import { fastForwardDropout } from '../models/layers.js';
+import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
+import { SeededDropout } from '../models/layers.js';
+import type { TrainingSnapshot } from './checkpoint.js';
 
 export type { EpochRecord } from './callbacks.js';
 
@@ -43,18 +44,8 @@ export interface TrainOptions {
   label?: string;
   /** More callbacks (stale-reference refresh, checkpoint publication, …), run after early stopping. */
   callbacks?: TrainingCallback[];
-  /** Continue a run from a checkpoint taken after `steps` steps (the model already holds its weights). */
-  resume?: ResumePoint;
-}
-
-/**
- * Where an interrupted run picks up: the steps it had taken and its optimizer's state. The
- * rest of the run's state is a function of the seed and the step count (batch order, dropout
- * masks), so the resumed run takes the same steps the uninterrupted one would have.
- */
-export interface ResumePoint {
-  steps: number;
-  optimizer: OptimizerSnapshot;
+  /** Continue a run from this snapshot (checkpoint.ts) instead of from the start; same options otherwise. */
+  resumeFrom?: TrainingSnapshot;
 }
 
 export interface TrainResult {
@@ -129,6 +120,14 @@ function callbacksFor(opts: TrainOptions): TrainingCallback[] {
   ];
 }
 
+/** Puts a snapshot's weights into `model`, checking that they fit its layout. */
+function restoreWeights(model: LayersModel, r: TrainingSnapshot): void {
+  const weights = model.weights;
+  const fits = r.weights.length === weights.length && r.weights.every((w, i) => w.shape.join('x') === weights[i].shape.join('x'));
+  if (!fits) throw new InputError('checkpoint', 'holds weights of a different network; start over without --resume');
+  tf.tidy(() => weights.forEach((w, i) => w.write(tf.tensor(r.weights[i].values, r.weights[i].shape))));
+}
+
 /**
  * Minibatch training of `model` on `train` with a per-example objective. Reference logits
  * and example weights plug in through the options, everything else through callbacks; the
@@ -142,47 +141,70 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const batchSize = Math.min(opts.batchSize ?? 64, n);
   const epochs = opts.epochs ?? 100;
   const maxSteps = opts.maxSteps ?? Infinity;
-  const rng = new Rng(opts.seed).fork('batch-order');
+  let rng = new Rng(opts.seed).fork('batch-order');
   const callbacks = callbacksFor(opts);
   const history: EpochRecord[] = [];
+  const dropoutLayers = model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
   const optimizer = makeOptimizer(opts);
-  const resumed = opts.resume?.steps ?? 0;
+  // The epoch in progress, for a snapshot taken mid-epoch: the batch-order stream before its
+  // permutation was drawn, the rows taken, and its running loss and hit sums.
+  let inEpoch: { orderFrom: RngState; rows: number; lossSum: number; correct: number } | undefined;
   const state: TrainingState = {
     model,
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    optimizer,
     epochs,
-    steps: resumed,
+    steps: 0,
     history,
     stopTraining: false,
+    snapshot: async (): Promise<TrainingSnapshot> => ({
+      format: 'distillery-training-snapshot',
+      epoch: history.length,
+      steps: state.steps,
+      stopTraining: state.stopTraining,
+      history: history.map((r) => ({ ...r })),
+      weights: model.weights.map((w) => ({ shape: w.shape.map(Number), values: Float32Array.from(w.read().dataSync() as Float32Array) })),
+      optimizer: await optimizerState(optimizer),
+      batchOrder: inEpoch ? inEpoch.orderFrom : rng.state(),
+      ...(inEpoch && inEpoch.rows > 0 ? { inEpoch: { rows: inEpoch.rows, lossSum: inEpoch.lossSum, correct: inEpoch.correct } } : {}),
+      dropout: dropoutLayers.map((l) => l.maskState()),
+      callbacks: Object.fromEntries(callbacks.filter((c) => c.name && c.saveState).map((c) => [c.name!, c.saveState!()])),
+    }),
   };
   // `steps` is read-only to callbacks; the trainer advances it.
   const advance = () => ((state as { steps: number }).steps += 1);
   const xBuf = new Float32Array(batchSize * d);
   const yBuf = new Int32Array(batchSize);
   const wBuf = new Float32Array(batchSize);
-  // A resumed run replays the batch order of the epochs it finished and skips the batches of
-  // the current epoch it took; dropout masks move on by one draw per step taken.
-  const batchesPerEpoch = Math.ceil(n / batchSize);
-  const firstEpoch = Math.floor(resumed / batchesPerEpoch) + 1;
-  for (let e = 1; e < firstEpoch; e++) rng.permutation(n);
-  let skipRows = (resumed % batchesPerEpoch) * batchSize;
 
+  let firstEpoch = 1;
+  let resumedInEpoch: TrainingSnapshot['inEpoch'];
   try {
-    if (opts.resume) {
-      await restoreOptimizer(optimizer, opts.resume.optimizer);
-      fastForwardDropout(model, resumed);
-    }
     await dispatch(callbacks, 'onTrainBegin', state);
-    for (let epoch = firstEpoch; epoch <= epochs && state.steps < maxSteps && !state.stopTraining; epoch++) {
+    if (opts.resumeFrom) {
+      const r = opts.resumeFrom;
+      restoreWeights(model, r);
+      await restoreOptimizerState(optimizer, r.optimizer);
+      rng = rng.restore(r.batchOrder);
+      dropoutLayers.forEach((l, i) => l.restoreMaskState(r.dropout[i]));
+      for (const c of callbacks) if (c.name && c.loadState && r.callbacks[c.name] !== undefined) c.loadState(r.callbacks[c.name]);
+      history.push(...r.history);
+      (state as { steps: number }).steps = r.steps;
+      state.stopTraining = r.stopTraining;
+      firstEpoch = r.epoch + 1;
+      resumedInEpoch = r.inEpoch;
+    }
+    for (let epoch = firstEpoch; epoch <= epochs && (resumedInEpoch || (state.steps < maxSteps && !state.stopTraining)); epoch++) {
       await dispatch(callbacks, 'onEpochBegin', epoch, state);
+      const orderFrom = rng.state();
       const order = rng.permutation(n);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      const firstRow = skipRows;
-      skipRows = 0;
-      for (let start = firstRow; start < n && state.steps < maxSteps && !state.stopTraining; start += batchSize) {
+      // A run resumed mid-epoch redraws that epoch's permutation and skips the rows it took.
+      const skip = resumedInEpoch ?? { rows: 0, lossSum: 0, correct: 0 };
+      resumedInEpoch = undefined;
+      let lossSum = skip.lossSum;
+      let correct = skip.correct;
+      let seen = skip.rows;
+      inEpoch = { orderFrom, rows: seen, lossSum, correct };
+      for (let start = skip.rows; start < n && state.steps < maxSteps && !state.stopTraining; start += batchSize) {
         const idx = order.subarray(start, Math.min(start + batchSize, n));
         const b = idx.length;
         for (let i = 0; i < b; i++) {
@@ -219,9 +241,11 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
         lossSum += stepStats.loss * b;
         correct += stepStats.hits;
         seen += b;
+        inEpoch = { orderFrom, rows: seen, lossSum, correct };
         advance();
         await dispatch(callbacks, 'onBatchEnd', state.steps, stepStats.loss, state);
       }
+      inEpoch = undefined;
       if (seen === 0) break; // a callback stopped training before this epoch's first step
       const record: EpochRecord = { epoch, loss: lossSum / seen, trainAccuracy: correct / seen };
       if (opts.validation) {

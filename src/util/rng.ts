@@ -4,13 +4,26 @@ import seedrandom from 'seedrandom';
  * Seeded pseudo-random numbers (Alea). Every random choice in Distillery goes through
  * one of these, so the same seed gives the same run.
  */
+/** Where an Rng's stream stands (JSON-safe): restoring it continues the stream exactly. */
+export type RngState = seedrandom.State.Alea;
+
 export class Rng {
-  private readonly prng: seedrandom.PRNG;
+  private readonly prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   readonly seed: number | string;
 
-  constructor(seed: number | string) {
+  constructor(seed: number | string, state?: RngState) {
     this.seed = seed;
-    this.prng = seedrandom.alea(String(seed));
+    this.prng = seedrandom.alea(String(seed), { state: state ?? true }) as seedrandom.StatefulPRNG<seedrandom.State.Alea>;
+  }
+
+  /** The generator's position in its stream (for checkpoints). */
+  state(): RngState {
+    return this.prng.state();
+  }
+
+  /** Continues from `state` (as returned by {@link state}) from now on. */
+  restore(state: RngState): Rng {
+    return new Rng(this.seed, state);
   }
 
   /** Uniform in [0, 1). */

@@ -8,6 +8,7 @@ import { buildModel } from '../../src/models/build.js';
 import { architectureHash, CheckpointRejected, decodeCheckpoint, encodeCheckpoint, modelWeights, setModelWeights, type CheckpointContent } from '../../src/codistill/checkpoint.js';
 import { DirectoryStore } from '../../src/codistill/directoryStore.js';
 import { redactUrl } from '../../src/codistill/store.js';
+import { Rng } from '../../src/util/rng.js';
 
 await initEngine();
 const arch = { kind: 'mlp' as const, hidden: [8] };
@@ -17,18 +18,24 @@ function content(step: number, model = buildModel(arch, [16], 3, 1)): Checkpoint
   return {
     runId: 'run-a', worker: 1, version: step, step, final: false, architectureHash: hash,
     weights: modelWeights(model),
-    optimizer: { iterations: step, tensors: [{ name: 'm', shape: [2, 2], values: new Float32Array([1, 2, 3, 4]) }], adamBetaPowers: [0.5, 0.25] },
+    training: {
+      format: 'distillery-training-snapshot', epoch: 1, steps: step, stopTraining: false, history: [{ epoch: 1, loss: 0.5, trainAccuracy: 0.25 }],
+      optimizer: { iterations: step, slots: [{ name: 'm', shape: [2, 2], values: new Float32Array([1, 2, 3, 4]) }], accBeta: [0.5, 0.25] },
+      batchOrder: new Rng(3).state(), dropout: [], callbacks: {}, inEpoch: { rows: 64, lossSum: 12.5, correct: 7 },
+    },
     progress: { curve: [{ step, seconds: 1.5, valAccuracy: 0.5 }], seconds: 1.5, restarts: 0, silentPeers: [], refused: [] },
   };
 }
 const expect = { runId: 'run-a', worker: 1, architectureHash: hash };
 
-test('a checkpoint round-trips weights, optimizer state and progress, and loads into a fresh model', () => {
+test('a checkpoint round-trips weights, the training snapshot and progress, and loads into a fresh model', () => {
   const source = buildModel(arch, [16], 3, 1);
   const back = decodeCheckpoint(encodeCheckpoint(content(50, source)), expect);
   assert.equal(back.step, 50);
-  assert.deepEqual(Array.from(back.optimizer.tensors[0].values), [1, 2, 3, 4]);
-  assert.deepEqual(back.optimizer.adamBetaPowers, [0.5, 0.25]);
+  assert.deepEqual(Array.from(back.training!.optimizer.slots[0].values), [1, 2, 3, 4]);
+  assert.deepEqual({ ...back.training!, optimizer: undefined }, { ...content(50).training!, optimizer: undefined });
+  assert.deepEqual(back.training!.optimizer.accBeta, [0.5, 0.25]);
+  assert.equal(decodeCheckpoint(encodeCheckpoint({ ...content(60), final: true, training: undefined }), expect).training, undefined);
   assert.deepEqual(back.progress.curve, [{ step: 50, seconds: 1.5, valAccuracy: 0.5 }]);
   const other = buildModel(arch, [16], 3, 2);
   setModelWeights(other, back.weights);

@@ -75,27 +75,27 @@ test('class names: numeric labels sorted numerically, others lexicographically; 
   assert.deepEqual(given.classNames, ['b', 'a', 'c']);
   assert.throws(
     () => fitPreprocessing(parseCsvText('a,label\n1,b\n2,z\n', 't'), { classNames: ['a', 'b'] }),
-    isInputError('t', /data row 2: label "z" is not one of the model's classes: a, b/),
+    isInputError('t', /line 3: label "z" is not one of the model's classes: a, b/),
   );
 });
 
 test('bad values: NaN/Infinity literals, unparseable numbers and unknown labels are InputErrors', () => {
   assert.throws(
     () => fitPreprocessing(parseCsvText('age,label\n1,x\nNaN,y\n', 'train.csv')),
-    isInputError('train.csv', /data row 2: column "age" value "NaN" is not a finite number/),
+    isInputError('train.csv', /line 3: column "age" value "NaN" is not a finite number/),
   );
   assert.throws(
     () => fitPreprocessing(parseCsvText('age,label\n1,x\n-inf,y\n', 'train.csv')),
-    isInputError('train.csv', /data row 2: column "age" value "-inf" is not a finite number/),
+    isInputError('train.csv', /line 3: column "age" value "-inf" is not a finite number/),
   );
   const spec = fitPreprocessing(parseCsvText('age,label\n1,A\n2,B\n', 'train.csv'));
   assert.throws(
     () => applyPreprocessing(spec, parseCsvText('age,label\n1,A\nabc,B\n', 'new.csv')),
-    isInputError('new.csv', /data row 2: column "age" value "abc" is not a number/),
+    isInputError('new.csv', /line 3: column "age" value "abc" is not a number/),
   );
   assert.throws(
     () => applyPreprocessing(spec, parseCsvText('age,label\n1,A\n2,Z\n', 'new.csv')),
-    isInputError('new.csv', /data row 2: label "Z" is not one of the model's classes: A, B/),
+    isInputError('new.csv', /line 3: label "Z" is not one of the model's classes: A, B/),
   );
   assert.throws(
     () => applyPreprocessing(spec, parseCsvText('height,label\n1,A\n', 'new.csv')),
@@ -112,11 +112,11 @@ test('allowUnknownLabels maps unknown labels to -1 for prediction', () => {
 });
 
 test('images: pixels scaled by 1/255, shape kept, mismatched shape rejected', () => {
-  const raw: RawImages = { kind: 'image', source: 'img', pixels: Uint8Array.from([0, 255, 51, 102]), shape: [2, 2, 1], labels: ['1'] };
+  const raw: RawImages = { kind: 'image', source: 'img', pixels: Uint8Array.from([0, 255, 51, 102, 0, 0, 0, 0]), shape: [2, 2, 1], labels: ['1', '2'] };
   const spec = fitPreprocessing(raw);
   assert.deepEqual(featureShapeOf(spec), [2, 2, 1]);
   const ds = applyPreprocessing(spec, raw);
-  assert.deepEqual(Array.from(ds.features, (v) => Math.round(v * 1000) / 1000), [0, 1, 0.2, 0.4]);
+  assert.deepEqual(Array.from(ds.features.subarray(0, 4), (v) => Math.round(v * 1000) / 1000), [0, 1, 0.2, 0.4]);
   const wide: RawImages = { ...raw, pixels: new Uint8Array(6), shape: [2, 3, 1] };
   assert.throws(() => applyPreprocessing(spec, wide), isInputError('img', /images are 2×3×1 but the model expects 2×2×1/));
 });

@@ -128,7 +128,7 @@ test('the run directory holds the JSON, a readable report and the plot', async (
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.equal(json.summary.length, cfg.methods.length);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    assert.match(md, /\| method \| accuracy \| churn \|/);
+    assert.match(md, /\| method \| inference \| accuracy \| churn \|/);
     assert.match(md, /distill λ=/);
     const svg = readFileSync(join(out, 'accuracy-vs-churn.svg'), 'utf8');
     assert.match(svg, /^<svg/);

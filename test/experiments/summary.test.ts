@@ -6,7 +6,7 @@ import type { UpdateMethodSpec } from '../../src/methods/registry.js';
 const rate = (estimate: number) => ({ estimate, low: estimate, high: estimate });
 function trial(seed: number, methodIndex: number, spec: UpdateMethodSpec, accuracy: number): TrialMethodResult {
   const metrics = { accuracyNew: rate(accuracy), churn: rate(0.1), nfr: rate(0.01), pfr: rate(0.05), relativeNfr: rate(0.2), predictionDifference: rate(0.1) };
-  return { seed, methodIndex, method: 'same label', spec, metrics: metrics as unknown as TrialMethodResult['metrics'], epochsRun: 1 };
+  return { seed, methodIndex, method: 'same label', spec, metrics: metrics as unknown as TrialMethodResult['metrics'], epochsRun: 1, inferenceCost: 1 };
 }
 
 test('two method entries with the same label are summarised apart, by their index', () => {

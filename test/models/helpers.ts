@@ -61,14 +61,22 @@ export function randomLabels(n: number, numClasses: number, seed = 2): Int32Arra
 
 /** Metadata as fitModel would write it, for save/load tests. */
 export function metadataFor(family: Family, seed = 1): ModelMetadata {
+  const classNames = Array.from({ length: family.numClasses }, (_, k) => `class-${k}`);
+  // preprocessing that produces what the network takes (loadModel checks it)
+  const preprocessing: ModelMetadata['preprocessing'] =
+    family.config.kind === 'mlp'
+      ? { kind: 'tabular', labelColumn: 'label', classNames, columns: Array.from({ length: family.inputShape[0] }, (_, j) => ({ name: `x${j}`, type: 'numeric' as const, mean: 0, std: 1 })) }
+      : family.config.kind === 'cnn'
+        ? { kind: 'image', classNames, shape: family.inputShape as [number, number, number], scale: 1 / 255 }
+        : { kind: 'text', classNames, vocab: ['<pad>', '<unk>', ...Array.from({ length: VOCAB - 2 }, (_, i) => `w${i}`)], maxLen: family.inputShape[0], lowercase: true };
   return {
     format: 'distillery-model',
     formatVersion: 1,
     libraryVersion: '0.1.0',
     architecture: family.config,
     inputShape: family.inputShape.slice(),
-    classNames: Array.from({ length: family.numClasses }, (_, k) => `class-${k}`),
-    preprocessing: { kind: 'image', classNames: ['a'], shape: [8, 8, 1], scale: 1 / 255 },
+    classNames,
+    preprocessing,
     recipe: {
       method: 'plain',
       params: {},

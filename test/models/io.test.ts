@@ -163,10 +163,16 @@ test('every broken model directory gives an InputError naming the path', async (
   add(dir, path.join(dir, 'model.json'), /format "graph-model"; expected "layers-model"/);
   dir = await broken((d) => json(d, 'model.json', (j) => (j.modelTopology.config.layers[1].class_name = 'NoSuchLayer')));
   add(dir, path.join(dir, 'model.json'), /cannot be loaded as a tfjs LayersModel: Unknown layer: NoSuchLayer\.[^\n]*$/);
-  dir = await broken((d) => json(d, 'distillery.json', (j) => j.classNames.push('extra')));
+  dir = await broken((d) => json(d, 'distillery.json', (j) => [j.classNames, j.preprocessing.classNames].forEach((c) => c.push('extra'))));
   add(dir, dir, /outputs 3 logits but distillery\.json lists 4 classes/);
-  dir = await broken((d) => json(d, 'distillery.json', (j) => (j.inputShape = [7])));
+  const twoMore = (j: any) => j.preprocessing.columns.push({ name: 'y1', type: 'numeric', mean: 0, std: 1 }, { name: 'y2', type: 'numeric', mean: 0, std: 1 });
+  dir = await broken((d) => json(d, 'distillery.json', (j) => ((j.inputShape = [7]), twoMore(j))));
   add(dir, dir, /inputs of shape \[5\] but distillery\.json says \[7\]/);
+  // distillery.json's own parts must agree: its preprocessing's width is the input shape, its classes the class names
+  dir = await broken((d) => json(d, 'distillery.json', twoMore));
+  add(dir, path.join(dir, 'distillery.json'), /its preprocessing produces inputs of shape \[7\] but its inputShape is \[5\]/);
+  dir = await broken((d) => json(d, 'distillery.json', (j) => j.classNames.push('extra')));
+  add(dir, path.join(dir, 'distillery.json'), /its preprocessing lists other classes than classNames/);
 
   for (const [target, named, message] of cases) {
     await assert.rejects(

@@ -13,16 +13,15 @@ import {
   anchorTarget,
   distillationTarget,
   labelSmoothingTarget,
+  ldiObjective,
+  focalDistillationObjective,
   type Objective,
 } from '../../src/objectives/index.js';
 import { Rng } from '../../src/util/rng.js';
 
 await tf.setBackend('cpu');
 
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
-  assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `index ${i}: ${a[i]} vs ${b[i]}`);
-};
+import { close } from './helpers.js';
 
 const LN3 = Math.log(3);
 
@@ -117,6 +116,11 @@ test('autodiff gradients of every objective match numerical gradients', () => {
     labelSmoothingObjective(0.2),
     knowledgeDistillationObjective(0.5, 3),
     codistillationObjective(1),
+    ldiObjective({ xi: 0.5, power: 2 }),
+    ldiObjective({ xi: 0.2, power: 3, topK: 2, oneSided: true }),
+    ldiObjective({ xi: 0.1, power: 2, relativeMargin: true }),
+    focalDistillationObjective({ divergence: 'kl', temperature: 3 }),
+    focalDistillationObjective({ divergence: 'lm', filter: 'negative-flip', alpha: 0.5, beta: 2 }),
   ];
   for (const obj of objectives) {
     const analytic = tf.tidy(() => {

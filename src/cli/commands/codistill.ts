@@ -4,23 +4,23 @@ import cliProgress from 'cli-progress';
 import { CODISTILL_PARAMS, parseParamFlag, resolveCodistillConfig, type CodistillParam } from '../../codistill/config.js';
 import { STORE_ENV, type LauncherEvent } from '../../codistill/launcher.js';
 import { openStore } from '../../codistill/openStore.js';
-import { RUN_JSON } from '../../codistill/results.js';
-import { runCodistillation } from '../../codistill/run.js';
+import { codistillRunOutput, RUN_JSON } from '../../codistill/results.js';
+import { newRunId, runCodistillation } from '../../codistill/run.js';
 import { redactUrl } from '../../codistill/store.js';
 import { runCodistillWorker } from '../../codistill/worker.js';
 import { prepareRunData } from '../../codistill/data.js';
 import { formatRate } from '../../report/table.js';
 import { renderCodistillReport } from '../../report/codistillReport.js';
-import { writeFileAtomic } from '../../util/atomicFs.js';
 import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
+import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { loadDataFlag } from '../dataInput.js';
 import { architectureFromFlags, type ModelFlags } from '../modelOptions.js';
 import { optionKey, parseInteger, parseNumberList } from '../options.js';
 
 type ParamFlags = Partial<Record<CodistillParam, number>>;
 
-interface CodistillFlags extends ModelFlags {
+interface CodistillFlags extends ModelFlags, OutputFlags {
   data?: string;
   label?: string;
   config?: string;
@@ -94,7 +94,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
     .option('--label <column>', 'label column of a CSV')
     .option('--config <file>', 'the run as YAML (fields: data, labelColumn, model and the flags below in camelCase); flags override it')
     .requiredOption('--out <dir>', `run directory: worker-<i>/, deliverable/, ${RUN_JSON}`)
-    .option('--store <url>', 'checkpoint store: a directory (default <out>/store) or redis://[user:pass@]host:port/db, rediss://… for TLS')
+    .option('--store <url>', 'checkpoint store: a directory (default: inside the temporary output .<out>.partial/, removed when the run is done) or redis://[user:pass@]host:port/db, rediss://… for TLS')
     .option('--run <id>', 'run ID (default: generated)')
     .option('--lockstep', "at each reload wait for the peers' checkpoints of the same round: a run is a function of its seeds, faults or not (default: newest checkpoints, asynchronous as in the paper)")
     .option('--external-workers <seconds>', 'start no workers here: describe the run in the store, then wait up to this long for workers started elsewhere with codistill-worker', parseInteger('external-workers', 1))
@@ -102,7 +102,8 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
     .option('--hidden <widths>', 'hidden layer widths, comma-separated', parseNumberList('hidden', 1))
     .option('--model-config <file>', 'full architecture as YAML/JSON');
   addParamOptions(cmd);
-  cmd.addHelpText('after', '\nExample:\n  distillery codistill --data letter --workers 2 --steps 2000 --out runs/codistill\n  distillery codistill --data letter --store redis://127.0.0.1:6379/0 --out runs/codistill\n');
+  addOutputOptions(cmd, { resumable: true });
+  cmd.addHelpText('after', '\nA killed launcher is continued with the same command and --resume: each worker resumes from its last checkpoint.\n\nExample:\n  distillery codistill --data letter --workers 2 --steps 2000 --out runs/codistill\n  distillery codistill --data letter --store redis://127.0.0.1:6379/0 --out runs/codistill\n');
   return cmd.action(async (flags: CodistillFlags) => {
     const g = globals();
     const ctx = await createContext(g);
@@ -112,32 +113,40 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
     const labelColumn = flags.label ?? config.labelColumn;
     const raw = await loadDataFlag({ data: dataName, label: labelColumn });
     const architecture = config.model && !flags.model && !flags.hidden && !flags.modelConfig ? config.model : await architectureFromFlags(flags, prepareRunData(raw, config).spec);
-    const storeUrl = flags.store ?? path.join(flags.out, 'store');
-    const store = await openStore(storeUrl);
-    const display = workerDisplay(ctx.log, !!g.quiet);
-    try {
-      const result = await runCodistillation({
-        config, architecture, raw, dataName, labelColumn, store, storeUrl, out: flags.out, runId: flags.run,
-        cliCommand: [process.execPath, ...process.execArgv, process.argv[1]],
-        workerGlobals: [...(g.engine ? ['--engine', g.engine] : []), '--quiet'],
-        onEvent: display.onEvent,
-        log: ctx.log,
-        externalWorkersTimeout: flags.externalWorkers,
-      });
-      display.stop();
-      await writeFileAtomic(path.join(flags.out, 'report.md'), renderCodistillReport(result));
-      const lines = [
-        `run ${result.runId}: ${result.workers.length} workers, ${config.steps} steps each, ${result.wallSeconds.toFixed(1)} s`,
-        ...result.workers.map((w) => `  worker ${w.worker}: validation accuracy ${formatRate(w.valAccuracy)} (${w.shardRows} rows, ${w.trainingSeconds.toFixed(1)} s training${w.restarts ? `, ${w.restarts} restart(s)` : ''}${w.silentPeers.length ? `, silent peers ${w.silentPeers.join(',')}` : ''})`),
-        `  deliverable: worker ${result.deliverable.worker} (${formatRate(result.deliverable.valAccuracy)}) → ${result.deliverable.modelDir}`,
-        `  ensemble of ${result.ensemble.members} (paragon): ${formatRate(result.ensemble.valAccuracy)}; workers disagree on ${formatRate(result.meanPairwiseDisagreement)} of validation rows`,
-        `results: ${path.join(flags.out, RUN_JSON)}, report ${path.join(flags.out, 'report.md')}`,
-      ];
-      ctx.out(lines.join('\n'));
-    } finally {
-      display.stop();
-      await store.close();
-    }
+    await checkOutputs([codistillRunOutput(flags.out)], flags);
+    const settings = resumeSettings('codistill', { ...flags, store: flags.store ? redactUrl(flags.store) : undefined });
+    await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {
+      // The run ID is kept in the temporary output, so a resumed launch joins the same run.
+      const kept = partial.resumed ? await partial.readJson<{ runId: string }>('codistill-run.json') : undefined;
+      const runId = kept?.runId ?? flags.run ?? newRunId();
+      if (!kept) await partial.writeJson('codistill-run.json', { runId });
+      const storeUrl = flags.store ?? path.join(partial.dir, 'store');
+      const store = await openStore(storeUrl);
+      const display = workerDisplay(ctx.log, !!g.quiet);
+      try {
+        const result = await runCodistillation({
+          config, architecture, raw, dataName, labelColumn, store, storeUrl, out: flags.out, runId, resume: !!kept,
+          cliCommand: [process.execPath, ...process.execArgv, process.argv[1]],
+          workerGlobals: [...(g.engine ? ['--engine', g.engine] : []), '--quiet'],
+          onEvent: display.onEvent,
+          log: ctx.log,
+          externalWorkersTimeout: flags.externalWorkers,
+          extraFiles: (r) => ({ 'report.md': renderCodistillReport(r) }),
+        });
+        display.stop();
+        const lines = [
+          `run ${result.runId}: ${result.workers.length} workers, ${config.steps} steps each, ${result.wallSeconds.toFixed(1)} s`,
+          ...result.workers.map((w) => `  worker ${w.worker}: validation accuracy ${formatRate(w.valAccuracy)} (${w.shardRows} rows, ${w.trainingSeconds.toFixed(1)} s training${w.restarts ? `, ${w.restarts} restart(s)` : ''}${w.silentPeers.length ? `, silent peers ${w.silentPeers.join(',')}` : ''})`),
+          `  deliverable: worker ${result.deliverable.worker} (${formatRate(result.deliverable.valAccuracy)}) → ${result.deliverable.modelDir}`,
+          `  ensemble of ${result.ensemble.members} (paragon): ${formatRate(result.ensemble.valAccuracy)}; workers disagree on ${formatRate(result.meanPairwiseDisagreement)} of validation rows`,
+          `results: ${path.join(flags.out, RUN_JSON)}, report ${path.join(flags.out, 'report.md')}`,
+        ];
+        ctx.out(lines.join('\n'));
+      } finally {
+        display.stop();
+        await store.close();
+      }
+    });
   });
 }
 

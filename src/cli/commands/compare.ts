@@ -2,38 +2,54 @@ import { Command } from 'commander';
 import { compareModels, type ComparisonReport } from '../../metrics/compare.js';
 import { renderComparison } from '../../report/table.js';
 import { InputError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/atomicFs.js';
+import { fileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';
+import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { sortedDistinct } from '../../data/values.js';
+import { rowOf, type RawData } from '../../data/types.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
 import { parseInteger, parseNumber } from '../options.js';
 
-interface CompareFlags extends ComparisonFlags {
+interface CompareFlags extends ComparisonFlags, OutputFlags {
   json?: string;
   markdown?: string;
   topClasses: number;
 }
 
 /** Aligns two sets of predictions and the true labels on one class index space. */
-function toIndices(labels: string[], a: Predictions, b: Predictions) {
+function toIndices(raw: RawData, a: Predictions, b: Predictions) {
+  const labels = raw.labels;
   const classNames = a.classNames ?? b.classNames ?? sortedDistinct([...labels, ...a.predicted, ...b.predicted]);
   if (a.classNames && b.classNames && a.classNames.join('\u0000') !== b.classNames.join('\u0000')) {
     throw new InputError(b.source, `its classes (${b.classNames.join(', ')}) differ from ${a.source}'s (${a.classNames.join(', ')})`);
   }
   const index = new Map(classNames.map((c, k) => [c, k] as const));
-  const encode = (values: string[], source: string, what: string) =>
+  // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2)
+  const encode = (values: string[], source: string, what: string, row: (i: number) => string) =>
     Int32Array.from(values, (v, i) => {
       const k = index.get(v);
-      if (k === undefined) throw new InputError(source, `row ${i + 1}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}`);
+      if (k === undefined) throw new InputError(source, `${row(i)}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}`);
       return k;
     });
+  const predictionLine = (i: number) => `line ${i + 2}`; // a model's own predictions are always classes
   return {
     classNames,
-    labels: encode(labels, 'labels', 'label'),
-    predOld: encode(a.predicted, a.source, 'prediction'),
-    predNew: encode(b.predicted, b.source, 'prediction'),
+    labels: encode(labels, raw.source, 'label', (i) => rowOf(raw, i)),
+    predOld: encode(a.predicted, a.source, 'prediction', predictionLine),
+    predNew: encode(b.predicted, b.source, 'prediction', predictionLine),
   };
+}
+
+const COMPARISON_FORMAT = 'distillery-comparison';
+
+/** A JSON report as an output: Distillery's when it starts with its format mark. */
+export function jsonOutput(file: string, flag: string, format: string): OutputTarget {
+  return { path: file, type: 'file', what: 'JSON report', flag, isOurs: fileSignature(new RegExp(`^\\{\\s*"format": "${format}"`)) };
+}
+
+function markdownOutput(file: string): OutputTarget {
+  return { path: file, type: 'file', what: 'Markdown comparison report', flag: '--markdown', isOurs: fileSignature(/^### Old vs new model on \d+ examples/) };
 }
 
 export function compareCommand(globals: () => GlobalFlags): Command {
@@ -43,15 +59,20 @@ export function compareCommand(globals: () => GlobalFlags): Command {
     .option('--json <file>', 'also write the full report as JSON')
     .option('--markdown <file>', 'also write the report as Markdown')
     .option('--top-classes <n>', 'classes shown in the per-class flip table', parseInteger('top-classes', 1), 10);
+  addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText('after', '\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n');
   return cmd.action(async (flags: CompareFlags) => {
     const ctx = await createContext(globals());
+    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined], flags);
     const report = await compareFromFlags(flags);
     const rendered = renderComparison(report, { topClasses: flags.topClasses });
+    const output = { format: COMPARISON_FORMAT, old: flags.old, new: flags.new, data: flags.data, ...report };
+    // both files or neither
+    await writeOutputs([
+      ...(flags.json ? [{ path: flags.json, data: JSON.stringify(output, null, 2) + '\n' }] : []),
+      ...(flags.markdown ? [{ path: flags.markdown, data: rendered.markdown }] : []),
+    ]);
     ctx.out(rendered.text);
-    const output = { old: flags.old, new: flags.new, data: flags.data, ...report };
-    if (flags.json) await writeFileAtomic(flags.json, JSON.stringify(output, null, 2) + '\n');
-    if (flags.markdown) await writeFileAtomic(flags.markdown, rendered.markdown);
   });
 }
 
@@ -70,9 +91,10 @@ export interface ComparisonFlags {
 export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
   const oldIn = await loadModelOrPredictions(flags.old);
   const newIn = await loadModelOrPredictions(flags.new);
-  const modelSpec = oldIn.model?.meta.preprocessing ?? newIn.model?.meta.preprocessing;
+  const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
   const label = labelColumnFor(flags.label, modelSpec);
-  const raw = await loadDataFlag({ data: flags.data, label });
+  // two prediction files and no --label: the label column must be named like one, not guessed by position
+  const raw = await loadDataFlag({ data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
   const a = oldIn.model ? predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
   const b = newIn.model ? predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
   for (const p of [a, b]) {
@@ -80,10 +102,20 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
       throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
     }
   }
-  const { classNames, labels, predOld, predNew } = toIndices(raw.labels, a, b);
+  const { classNames, labels, predOld, predNew } = toIndices(raw, a, b);
   const haveProbs = a.probs && b.probs && a.classNames && b.classNames;
   return compareModels(
-    { labels, predOld, predNew, probsOld: haveProbs ? a.probs : undefined, probsNew: haveProbs ? b.probs : undefined, numClasses: classNames.length, classNames },
+    {
+      labels,
+      predOld,
+      predNew,
+      probsOld: haveProbs ? a.probs : undefined,
+      probsNew: haveProbs ? b.probs : undefined,
+      logitsOld: haveProbs && a.logits && b.logits ? a.logits : undefined,
+      logitsNew: haveProbs && a.logits && b.logits ? b.logits : undefined,
+      numClasses: classNames.length,
+      classNames,
+    },
     { resamples: flags.resamples, level: flags.level, seed: flags.seed },
   );
 }

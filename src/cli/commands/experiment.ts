@@ -1,9 +1,14 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
-import { loadExperimentConfig, type UpdateExperimentConfig } from '../../experiments/config.js';
+import { loadAnyExperimentConfig, loadExperimentConfig, type UpdateExperimentConfig } from '../../experiments/config.js';
+import { runTransferAndReport } from './transfer.js';
 import { runUpdateExperimentParallel } from '../../experiments/parallel.js';
-import { renderExperimentText, writeExperimentRun } from '../../report/experimentReport.js';
+import { renderExperimentText, runOutput, writeExperimentRun } from '../../report/experimentReport.js';
+import type { TrialOutcome } from '../../experiments/updateExperiment.js';
+import { deserialize, serialize } from 'node:v8';
+import { InputError } from '../../util/errors.js';
+import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { parseInteger, parseNumberList } from '../options.js';
 import { availableParallelism } from 'node:os';
@@ -11,7 +16,7 @@ import { availableParallelism } from 'node:os';
 /** The config behind `distillery demo` (and `npm start`). */
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../../configs/letter-update.yaml', import.meta.url));
 
-interface ExperimentFlags {
+interface ExperimentFlags extends OutputFlags {
   config?: string;
   out?: string;
   seeds?: number[];
@@ -27,36 +32,56 @@ function timestamp(): string {
 async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags, globals: GlobalFlags): Promise<void> {
   const ctx = await createContext(globals);
   if (flags.seeds) cfg.seeds = flags.seeds.map((s) => Math.round(s));
+  if (flags.resume && !flags.out) throw new InputError('--resume', 'needs --out: the run directory of the interrupted run');
   const out = flags.out ?? path.join('runs', `${cfg.name}-${timestamp()}`);
+  await checkOutputs([runOutput(out)], flags);
   const jobs = Math.min(flags.jobs ?? availableParallelism(), cfg.seeds.length);
   ctx.log(`${cfg.name}: ${cfg.seeds.length} seed(s) × ${cfg.methods.length} method(s) on ${cfg.data}; engine ${ctx.engine.backend}; ${jobs} trial(s) at a time`);
-  // One worker thread per concurrent trial; their progress arrives as log lines.
-  const result = await runUpdateExperimentParallel(
-    cfg,
-    { progress: ctx.progress, log: ctx.log },
-    { jobs, progressEvery: globals.verbose ? 10 : 0, ...(flags.queue ? { queue: { url: flags.queue, allowVolatile: flags.allowVolatileQueue } } : {}) },
-  );
-  await writeExperimentRun(out, result);
+  // Resumes at the trial level: each finished trial is kept in the temporary output (trial-<seed>.v8).
+  const result = await runResumable({ path: out, flag: '--out' }, resumeSettings('run', { cfg }), flags, ctx.log, async (partial) => {
+    const trialFile = (seed: number) => `trial-${seed}.v8`;
+    const finishedTrials: TrialOutcome[] = [];
+    for (const seed of cfg.seeds) {
+      const bytes = await partial.store(trialFile(seed)).load();
+      if (bytes) finishedTrials.push(deserialize(bytes) as TrialOutcome);
+    }
+    if (finishedTrials.length) ctx.log(`kept ${finishedTrials.length} finished trial(s) (seeds ${finishedTrials.map((t) => t.seed).join(', ')})`);
+    // One worker thread per concurrent trial; their progress arrives as log lines.
+    const result = await runUpdateExperimentParallel(
+      cfg,
+      { progress: ctx.progress, log: ctx.log, finishedTrials, onTrialDone: (o) => partial.store(trialFile(o.seed)).save(serialize(o)) },
+      { jobs, progressEvery: globals.verbose ? 10 : 0, ...(flags.queue ? { queue: { url: flags.queue, allowVolatile: flags.allowVolatileQueue } } : {}) },
+    );
+    await writeExperimentRun(out, result);
+    return result;
+  });
   ctx.out(renderExperimentText(result));
   ctx.out(`\nreport: ${path.join(out, 'report.md')} (plot ${path.join(out, 'accuracy-vs-churn.svg')}, data ${path.join(out, 'results.json')})`);
 }
 
 function addExperimentOptions(cmd: Command): Command {
+  addOutputOptions(cmd, { resumable: true });
   return cmd
     .option('--out <dir>', 'run directory for results.json, report.md, the plot and the resolved config (default runs/<name>-<time>)')
     .option('--seeds <list>', 'override the seeds, e.g. 1,2,3,4,5', parseNumberList('seeds'))
     .option('--jobs <n>', 'trials (seeds) run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
     .option('--queue <url>', 'run the trials as jobs on a Redis queue (redis://[user:pass@]host:port/db) served by `distillery worker --queue` on any machines')
-    .option('--allow-volatile-queue', 'accept a Redis without append-only persistence (a restart loses queued jobs)');
+    .option('--allow-volatile-queue', 'accept a Redis without append-only persistence (a restart loses queued jobs)')
+    .addHelpText('after', '\nA killed or interrupted run keeps its finished trials: run the same command with --resume (and the same --out) to finish it.\n');
 }
 
 export function runCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('run')
-    .description('run an update experiment from a declarative YAML/JSON config (see docs/experiment-config.md)')
+    .description('run an experiment (kind update, or transfer) from a declarative YAML/JSON config (see docs/experiment-config.md)')
     .requiredOption('--config <file>', 'experiment config (YAML or JSON)');
   addExperimentOptions(cmd);
   return cmd.action(async (flags: ExperimentFlags) => {
-    const cfg = await loadExperimentConfig(flags.config!);
+    const cfg = await loadAnyExperimentConfig(flags.config!);
+    if (cfg.kind === 'transfer') {
+      if (flags.queue) throw new InputError('--queue', 'transfer experiments run on this machine only (their trials are not queued yet); drop --queue');
+      if (flags.seeds) cfg.seeds = flags.seeds.map((s) => Math.round(s));
+      return runTransferAndReport(cfg, flags.out ?? path.join('runs', `${cfg.name}-${timestamp()}`), globals(), flags.jobs);
+    }
     await runAndReport(cfg, flags, globals());
   });
 }

@@ -2,10 +2,13 @@ import { Command, Option } from 'commander';
 import { evaluateGate, GATE_LIMIT_NAMES, GATE_LIMITS, gatePolicySchema, renderGate, type GateLimitName, type GatePolicy } from '../../metrics/gate.js';
 import { readYamlFile } from '../../util/yamlFile.js';
 import { DistilleryError, InputError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/atomicFs.js';
+import { writeFileAtomic } from '../../util/outputs.js';
+import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { optionKey, parseNumber } from '../options.js';
-import { addComparisonOptions, compareFromFlags, type ComparisonFlags } from './compare.js';
+import { addComparisonOptions, compareFromFlags, jsonOutput, type ComparisonFlags } from './compare.js';
+
+const GATE_FORMAT = 'distillery-gate';
 
 /** Exit code of a release the gate blocks (0 passed, 2 bad input, 1 internal error). */
 export const GATE_BLOCKED_EXIT = 3;
@@ -20,7 +23,7 @@ const LIMIT_FLAGS: Record<GateLimitName, string> = {
   minAccuracy: 'min-accuracy',
 };
 
-interface GateFlags extends ComparisonFlags, Record<string, unknown> {
+interface GateFlags extends ComparisonFlags, OutputFlags, Record<string, unknown> {
   policy?: string;
   decideOn?: 'estimate' | 'bound';
   json?: string;
@@ -52,6 +55,7 @@ export function gateCommand(globals: () => GlobalFlags): Command {
       new Option('--decide-on <what>', 'check point estimates, or the unfavourable end of each bootstrap interval (default: estimate)').choices(['estimate', 'bound']),
     )
     .option('--json <file>', 'also write the verdict and the full comparison as JSON');
+  addOutputOptions(cmd, { resumable: false });
   for (const l of GATE_LIMITS) {
     const flag = LIMIT_FLAGS[l.limitName];
     cmd.option(`--${flag} <x>`, l.help, parseNumber(flag, l.range[0], l.range[1]));
@@ -68,6 +72,7 @@ Examples:
   );
   return cmd.action(async (flags: GateFlags) => {
     const ctx = await createContext(globals());
+    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', GATE_FORMAT) : undefined], flags);
     const policy = await policyFrom(flags);
     const report = await compareFromFlags(flags);
     if (policy.maxPredictionDifference !== undefined && report.metrics.predictionDifference === null) {
@@ -76,7 +81,7 @@ Examples:
     const verdict = evaluateGate(report, policy);
     ctx.out(renderGate(verdict));
     if (flags.json) {
-      const output = { verdict, policy, old: flags.old, new: flags.new, data: flags.data, comparison: report };
+      const output = { format: GATE_FORMAT, verdict, policy, old: flags.old, new: flags.new, data: flags.data, comparison: report };
       await writeFileAtomic(flags.json, JSON.stringify(output, null, 2) + '\n');
     }
     if (!verdict.passed) throw new DistilleryError('release blocked by the gate', GATE_BLOCKED_EXIT);

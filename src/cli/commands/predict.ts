@@ -1,10 +1,11 @@
 import { Command } from 'commander';
-import { loadModel } from '../../models/io.js';
+import { loadClassifier } from '../../models/classifier.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { labelColumnFor, loadDataFlag } from '../dataInput.js';
-import { predictWithModel, writePredictionsCsv } from '../predictions.js';
+import { predictionsOutput, predictWithModel, writePredictionsCsv } from '../predictions.js';
+import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 
-interface PredictFlags {
+interface PredictFlags extends OutputFlags {
   model: string;
   data: string;
   label?: string;
@@ -12,16 +13,18 @@ interface PredictFlags {
 }
 
 export function predictCommand(globals: () => GlobalFlags): Command {
-  return new Command('predict')
+  const cmd = new Command('predict')
     .description('run a saved model on data and write a predictions CSV (prediction + one probability column per class)')
-    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption('--model <dir>', 'model directory (a network, a decision tree from `distillery transfer`, or an ensemble directory: the mean of its members)')
     .requiredOption('--data <file|name>', 'data to predict (a label column is optional)')
     .option('--label <column>', 'label column to ignore (default: the model\'s label column)')
-    .requiredOption('--out <file>', 'predictions CSV to write (written atomically)')
+    .requiredOption('--out <file>', 'predictions CSV to write (written atomically; an existing file is replaced only if it is a predictions CSV)');
+  return addOutputOptions(cmd, { resumable: false })
     .action(async (flags: PredictFlags) => {
       const ctx = await createContext(globals());
-      const model = await loadModel(flags.model);
-      const label = labelColumnFor(flags.label, model.meta.preprocessing);
+      await checkOutputs([predictionsOutput(flags.out)], flags);
+      const model = await loadClassifier(flags.model);
+      const label = labelColumnFor(flags.label, model.trained.meta.preprocessing);
       const raw = await loadDataFlag({ data: flags.data, label, labelOptional: true });
       const predictions = predictWithModel(model, raw, flags.model);
       await writePredictionsCsv(flags.out, predictions);

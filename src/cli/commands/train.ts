@@ -3,16 +3,17 @@ import { applyPreprocessing, fitPreprocessing } from '../../data/preprocess.js';
 import { rawSize } from '../../data/types.js';
 import { fitModel } from '../../methods/fit.js';
 import { crossEntropyObjective } from '../../objectives/objectives.js';
-import { saveModel } from '../../models/io.js';
+import { modelOutput, saveModel } from '../../models/io.js';
 import { parameterCount } from '../../models/build.js';
 import { formatRate } from '../../report/table.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { holdOutValidation, loadDataFlag } from '../dataInput.js';
-import { architectureFromFlags } from '../modelOptions.js';
+import { checkValidationClasses, holdOutValidation, loadDataFlag } from '../dataInput.js';
+import { architectureFromFlags, configuredArchitecture, textOptionsFor } from '../modelOptions.js';
+import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { parseNumberList, trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addTrainingOptions } from '../trainingOptions.js';
 
-interface TrainFlags extends TrainingFlags {
+interface TrainFlags extends TrainingFlags, OutputFlags {
   data: string;
   label?: string;
   out: string;
@@ -28,37 +29,44 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     .description('train a base model on a labelled dataset and save it (tfjs LayersModel + distillery.json)')
     .requiredOption('--data <file|name>', 'training data: a CSV (header row), JSONL, or a built-in dataset (letter, fashion-mnist)')
     .option('--label <column>', 'label column of a CSV (default: label/class/target/y, else the last column)')
-    .requiredOption('--out <dir>', 'directory to write the model to (replaced atomically)')
+    .requiredOption('--out <dir>', 'directory to write the model to (written atomically; an existing one is replaced only if Distillery wrote it)')
     .addOption(new Option('--model <kind>', 'architecture family (default: mlp for tables, cnn for images, transformer for text)').choices(['mlp', 'cnn', 'transformer']))
     .option('--hidden <widths>', 'hidden layer widths, comma-separated (mlp; dense layers for cnn), e.g. 128,128', parseNumberList('hidden', 1))
     .option('--model-config <file>', 'full architecture as YAML/JSON, e.g. {kind: mlp, hidden: [256, 128], dropout: 0.1}');
   addTrainingOptions(cmd);
+  addOutputOptions(cmd, { resumable: true });
   cmd.addHelpText('after', '\nExample:\n  distillery train --data data.csv --label class --out models/base --epochs 50 --seed 1\n');
   return cmd.action(async (flags: TrainFlags) => {
     const ctx = await createContext(globals());
+    await checkOutputs([modelOutput(flags.out)], flags);
     const raw = await loadDataFlag(flags);
     const { train: trainRaw, validation: valRaw } = holdOutValidation(raw, flags.validation ?? 0.1, flags.seed);
-    const spec = fitPreprocessing(trainRaw);
+    // A --model-config transformer fixes the text preprocessing (vocabulary size, sequence length).
+    const spec = fitPreprocessing(trainRaw, textOptionsFor(await configuredArchitecture(flags)));
+    checkValidationClasses(spec, valRaw, '--validation');
     const train = applyPreprocessing(spec, trainRaw);
     const validation = applyPreprocessing(spec, valRaw);
     const architecture = await architectureFromFlags(flags, spec);
     ctx.log(`training ${architecture.kind} on ${rawSize(trainRaw)} examples (${spec.classNames.length} classes), validating on ${rawSize(valRaw)}`);
-    const { trained, result } = await fitModel({
-      architecture,
-      preprocessing: spec,
-      train,
-      validation,
-      objective: crossEntropyObjective(),
-      training: trainingFromFlags(flags),
-      seed: flags.seed,
-      recipe: { method: 'base', data: flags.data },
-      progress: ctx.progress,
-      label: 'base model',
+    await runResumable({ path: flags.out, flag: '--out' }, resumeSettings('train', flags), flags, ctx.log, async (partial) => {
+      const { trained, result } = await fitModel({
+        architecture,
+        preprocessing: spec,
+        train,
+        validation,
+        objective: crossEntropyObjective(),
+        training: trainingFromFlags(flags),
+        seed: flags.seed,
+        recipe: { method: 'base', data: flags.data },
+        progress: ctx.progress,
+        label: 'base model',
+        checkpoint: partial.nextStore(),
+      });
+      ctx.verbose(`parameters: ${parameterCount(trained.model)}`);
+      await saveModel(flags.out, trained);
+      ctx.out(
+        `saved ${flags.out}: validation accuracy ${formatRate(trained.meta.metrics.validationAccuracy)} after ${result.epochsRun} epochs (best epoch ${result.bestEpoch})`,
+      );
     });
-    ctx.verbose(`parameters: ${parameterCount(trained.model)}`);
-    await saveModel(flags.out, trained);
-    ctx.out(
-      `saved ${flags.out}: validation accuracy ${formatRate(trained.meta.metrics.validationAccuracy)} after ${result.epochsRun} epochs (best epoch ${result.bestEpoch})`,
-    );
   });
 }

@@ -1,23 +1,31 @@
 import { Command } from 'commander';
-import { applyPreprocessing } from '../../data/preprocess.js';
-import { rawSize } from '../../data/types.js';
-import { loadModel, saveModel } from '../../models/io.js';
-import { describeMethod } from '../../methods/registry.js';
+import { modelOutput, saveModel } from '../../models/io.js';
+import type { TrainedModel } from '../../models/types.js';
+import { checkEnsembleFor, datasetFingerprint, ensembleManifest, ensembleOutput, loadEnsemble, saveEnsemble, type Ensemble } from '../../models/ensemble.js';
+import { describeMethod, methodNamed } from '../../methods/registry.js';
+import { DEFAULT_ENSEMBLE_MEMBERS, OLD_ENSEMBLE_FIRST_MEMBER } from '../../methods/ensemble.js';
+import { checkRetrainOldMethod, retrainOldModel } from '../../methods/retrainOld.js';
+import type { ReferenceSource } from '../../methods/references.js';
 import { trainUpdate } from '../../methods/update.js';
 import { formatRate, renderTextTable } from '../../report/table.js';
+import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { holdOutValidation, labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addMethodOptions, methodFromFlags } from '../methodOptions.js';
 import { addTrainingOptions } from '../trainingOptions.js';
+import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
+import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
+import { jobsOption, membersOption, trainEnsembleFor } from './ensemble.js';
 
-interface UpdateFlags extends TrainingFlags, Record<string, unknown> {
-  base: string;
-  data: string;
-  label?: string;
+interface UpdateFlags extends TrainingFlags, UpdateDataFlags, OutputFlags, Record<string, unknown> {
   out: string;
   method: string;
-  validation?: number;
+  reference?: string;
+  members?: number;
+  saveReference?: string;
+  retrainOld?: string;
+  oldData?: string;
+  jobs?: number;
   seed: number;
 }
 
@@ -27,32 +35,111 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     .requiredOption('--base <dir>', 'the deployed model directory (from `distillery train` or an earlier update)')
     .requiredOption('--data <file|name>', 'training data of the new model (same columns and classes as the base model)')
     .option('--label <column>', 'label column of a CSV (default: as for train)')
-    .requiredOption('--out <dir>', 'directory to write the new model to (replaced atomically)');
+    .requiredOption('--out <dir>', 'directory to write the new model to (written atomically; an existing one is replaced only if Distillery wrote it)');
   addMethodOptions(cmd, 'distill');
+  cmd
+    .option('--reference <dir>', 'teacher for the method instead of the base model: an ensemble directory from `distillery ensemble` (elodi and ensemble read one; without it they train one)')
+    .option(...membersOption)
+    .option('--save-reference <dir>', 'keep the ensemble trained for this update as an ensemble directory, for later updates')
+    .option('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here")
+    .option('--old-data <file|name>', "the old model's training data, for --retrain-old")
+    .option(...jobsOption);
   addTrainingOptions(cmd);
-  cmd.addHelpText('after', '\nExample:\n  distillery update --base models/base --data new.csv --method distill --lambda 0.6 --out models/v2\n');
+  addOutputOptions(cmd, { resumable: true });
+  cmd.addHelpText(
+    'after',
+    '\nExamples:\n  distillery update --base models/base --data new.csv --method distill --lambda 0.6 --out models/v2\n' +
+      '  distillery update --base models/base --data new.csv --method elodi --reference refs/v2 --out models/v2\n' +
+      '\n--resume continues the new model\'s training from its last epoch; a reference ensemble trained here is trained again.\n',
+  );
   return cmd.action(async (flags: UpdateFlags) => {
     const ctx = await createContext(globals());
     const method = methodFromFlags(flags);
-    const base = await loadModel(flags.base);
-    const raw = await loadDataFlag({ data: flags.data, label: labelColumnFor(flags.label, base.meta.preprocessing) });
-    const { train: trainRaw, validation: valRaw } = holdOutValidation(raw, flags.validation ?? 0.1, flags.seed);
-    const train = applyPreprocessing(base.meta.preprocessing, trainRaw);
-    const validation = applyPreprocessing(base.meta.preprocessing, valRaw);
-    ctx.log(`${describeMethod(method)}: ${rawSize(trainRaw)} training examples, ${rawSize(valRaw)} validation`);
-    const outcome = await trainUpdate({ base, train, validation, method, training: trainingFromFlags(flags), seed: flags.seed, progress: ctx.progress });
-    outcome.trained.meta.recipe.baseModel = flags.base;
-    outcome.trained.meta.recipe.data = flags.data;
-    await saveModel(flags.out, outcome.trained);
-    if (outcome.sweep) {
-      ctx.out(
-        renderTextTable({
-          headers: ['λ', 'val. accuracy', 'val. churn', 'within budget'],
-          rows: outcome.sweep.points.map((p) => [p.lambda.toFixed(3), formatRate(p.validationAccuracy), formatRate(p.validationChurn), p.withinBudget ? 'yes' : 'no']),
-        }),
-      );
-      ctx.out(`chose λ=${outcome.sweep.chosenLambda.toFixed(3)}${outcome.sweep.budgetMet ? '' : ' — no λ met the churn budget; kept the lowest-churn model'}`);
+    const def = methodNamed(method.method);
+    if (def.reference === 'none') {
+      for (const [key, flag] of [['reference', '--reference'], ['members', '--members'], ['saveReference', '--save-reference']] as const) {
+        if (flags[key] !== undefined) throw new InputError(flag, `does not apply to --method ${def.name} (it has no teacher)`);
+      }
     }
-    ctx.out(`saved ${flags.out}: validation accuracy ${formatRate(outcome.trained.meta.metrics.validationAccuracy)} after ${outcome.result.epochsRun} epochs`);
+    if (flags.reference && ((flags.members !== undefined && !flags.retrainOld) || flags.saveReference)) {
+      throw new InputError(flags.saveReference ? '--save-reference' : '--members', 'applies only when the ensemble is trained here, not with --reference');
+    }
+    if ((flags.retrainOld === undefined) !== (flags.oldData === undefined)) {
+      throw new InputError(flags.retrainOld ? '--old-data' : '--retrain-old', flags.retrainOld ? "is required with --retrain-old (the old model's training data)" : 'applies only with --retrain-old');
+    }
+    if (flags.retrainOld) checkRetrainOldMethod(method, '--retrain-old');
+    const outIsEnsemble = def.name === 'ensemble';
+    await checkOutputs(
+      [
+        outIsEnsemble ? ensembleOutput(flags.out) : modelOutput(flags.out),
+        flags.saveReference ? ensembleOutput(flags.saveReference, '--save-reference') : undefined,
+        flags.retrainOld ? modelOutput(flags.retrainOld, '--retrain-old') : undefined,
+      ],
+      flags,
+    );
+    const { base, train, validation, trainRaw } = await loadUpdateData(flags);
+    const training = trainingFromFlags(flags);
+
+    let retrainedOld: TrainedModel | undefined;
+    if (flags.retrainOld) {
+      const old = await loadUpdateData({ ...flags, data: flags.oldData! });
+      const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
+      ctx.log(`retraining the old model toward its own ensemble of ${members} on ${old.train.labels.length} examples of ${flags.oldData}`);
+      const oldEnsemble = await trainEnsembleFor(base, old, training, { seed: flags.seed, members, jobs: flags.jobs, firstMember: OLD_ENSEMBLE_FIRST_MEMBER }, ctx);
+      retrainedOld = await retrainOldModel({
+        method, ensemble: oldEnsemble.members, architecture: base.meta.architecture, preprocessing: base.meta.preprocessing,
+        train: old.train, validation: old.validation, training, seed: flags.seed, progress: ctx.progress,
+      });
+      retrainedOld.meta.recipe.data = flags.oldData;
+      retrainedOld.meta.recipe.baseModel = flags.base;
+    }
+
+    let ensemble: Ensemble | undefined;
+    if (flags.reference) {
+      ensemble = await loadEnsemble(flags.reference);
+      checkEnsembleFor(ensemble, flags.reference, base.meta, train);
+    } else if (def.reference === 'ensemble' || flags.members !== undefined) {
+      const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
+      ctx.log(`training the reference ensemble: ${members} members (save it with --save-reference to reuse it)`);
+      ensemble = await trainEnsembleFor(base, { train, validation }, training, { seed: flags.seed, members, jobs: flags.jobs }, ctx);
+    }
+    const reference: ReferenceSource | undefined = ensemble ? { kind: 'ensemble', models: ensemble.members } : undefined;
+    ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
+    const settings = { ...resumeSettings('update', flags), baseModel: base.meta.id };
+    const outcome = await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {
+      const outcome = await trainUpdate({ base, train, validation, method, reference, training, seed: flags.seed, progress: ctx.progress, checkpoints: () => partial.nextStore() });
+      if (outcome.members) {
+        // the new model is the ensemble itself: an ensemble directory
+        await saveEnsemble(flags.out, { members: outcome.members, manifest: ensembleManifest(outcome.members, { ...datasetFingerprint(train), source: train.source }) });
+      } else {
+        outcome.trained.meta.recipe.baseModel = flags.base;
+        outcome.trained.meta.recipe.data = flags.data;
+        if (flags.reference) outcome.trained.meta.recipe.referenceDir = flags.reference;
+        await saveModel(flags.out, outcome.trained);
+      }
+      return outcome;
+    });
+    if (outcome.members) {
+      ctx.out(`saved ${flags.out}: the ensemble of ${outcome.members.length} models (${outcome.members.length}× the inference cost of one)`);
+    } else {
+      if (outcome.sweep) {
+        ctx.out(
+          renderTextTable({
+            headers: ['λ', 'val. accuracy', 'val. churn', 'within budget'],
+            rows: outcome.sweep.points.map((p) => [p.lambda.toFixed(3), formatRate(p.validationAccuracy), formatRate(p.validationChurn), p.withinBudget ? 'yes' : 'no']),
+          }),
+        );
+        ctx.out(`chose λ=${outcome.sweep.chosenLambda.toFixed(3)}${outcome.sweep.budgetMet ? '' : ' — no λ met the churn budget; kept the lowest-churn model'}`);
+      }
+      ctx.out(`saved ${flags.out}: validation accuracy ${formatRate(outcome.trained.meta.metrics.validationAccuracy)} after ${outcome.result.epochsRun} epochs`);
+    }
+    if (ensemble && flags.saveReference) {
+      await saveEnsemble(flags.saveReference, ensemble);
+      ctx.out(`saved ${flags.saveReference}: the reference ensemble of ${ensemble.members.length} models`);
+    }
+    if (retrainedOld) {
+      await saveModel(flags.retrainOld!, retrainedOld);
+      ctx.out(`saved ${flags.retrainOld}: the old model retrained toward its own ensemble, validation accuracy ${formatRate(retrainedOld.meta.metrics.validationAccuracy)}`);
+    }
   });
 }

@@ -7,6 +7,7 @@ import { distillationObjective } from '../../objectives/objectives.js';
 import type { TrainResult } from '../../train/trainer.js';
 import { defineMethod, type BudgetSweepPoint, type MethodContext, type UpdateOutcome } from '../definition.js';
 import { unitInterval } from '../params.js';
+import { InputError } from '../../util/errors.js';
 
 const params = z
   .object({
@@ -37,6 +38,9 @@ const predictions = (model: TrainedModel, ds: Dataset) => argmaxRows(predictLogi
  * model with the lowest validation churn is returned and `budgetMet` is false.
  */
 async function trainWithinChurnBudget(ctx: MethodContext, spec: z.output<typeof params>): Promise<UpdateOutcome> {
+  if (ctx.validation.labels.length === 0) {
+    throw new InputError(ctx.validation.source, 'no validation examples: churn-budget chooses λ by the churn it measures on held-out validation data; hold some out (e.g. --validation 0.1)');
+  }
   const basePred = predictions(ctx.base, ctx.validation);
   const candidates: { point: BudgetSweepPoint; outcome: { trained: TrainedModel; result: TrainResult } }[] = [];
   const tryLambda = async (lambda: number) => {

@@ -1,0 +1,170 @@
+import { Command, Option } from 'commander';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_HOP_GRID, DEFAULT_TRANSFER_SEEDS, parseTransferConfig, TRANSFER_TRAINING, type TransferExperimentConfig } from '../../experiments/transferConfig.js';
+import { runTransferExperimentParallel, prepareTransferData } from '../../experiments/transferExperiment.js';
+import { HOP_METHODS } from '../../methods/transfer/hop.js';
+import { parseStudent, STUDENT_SYNTAX } from '../../methods/transfer/students.js';
+import { methodNamed, resolveMethod, type UpdateMethodSpec } from '../../methods/registry.js';
+import { loadModel } from '../../models/io.js';
+import { labelColumnFor } from '../dataInput.js';
+import { renderTransferText, writeTransferRun } from '../../report/transferReport.js';
+import { InputError } from '../../util/errors.js';
+import { createContext, type GlobalFlags } from '../context.js';
+import { parseInteger, parseNumber, parseNumberList } from '../options.js';
+
+interface TransferFlags {
+  teacher: string;
+  data: string;
+  label?: string;
+  student: string;
+  out: string;
+  test?: string;
+  testSize: number;
+  validation: number;
+  candidate?: string[];
+  rungs: number;
+  methods?: string;
+  cap?: number;
+  floor?: number;
+  probeLayers?: string;
+  probeTop?: number;
+  search: 'greedy' | 'exhaustive';
+  seeds?: number[];
+  jobs?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  patience?: number;
+  monitor?: 'loss' | 'accuracy';
+}
+
+/** `name[:key=value[:key=value]]` → a method spec of the hop grid; errors name `--methods`. */
+export function parseHopMethod(text: string): UpdateMethodSpec {
+  const [name, ...pairs] = text.trim().split(':');
+  if (!(HOP_METHODS as readonly string[]).includes(name)) throw new InputError('--methods', `"${name}" is not a hop method (${HOP_METHODS.join(', ')})`);
+  const params: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const [key, value] = pair.split('=');
+    if (value === undefined) throw new InputError('--methods', `"${pair}" in "${text}" is not key=value`);
+    params[key] = key === 'layers' ? value.split('+') : Number(value);
+  }
+  return resolveMethod({ method: name, ...params } as never, '--methods');
+}
+
+const formatGrid = (grid: UpdateMethodSpec[]) =>
+  grid.map((m) => [m.method, ...Object.entries(m).filter(([k, v]) => k !== 'method' && v !== undefined).map(([k, v]) => `${k}=${v}`)].join(':')).join(',');
+
+/** The grid from --methods and the shortcuts --cap, --floor, --probe-layers, --probe-top (applied to every entry of that method). */
+function gridFromFlags(flags: TransferFlags): UpdateMethodSpec[] {
+  let grid = flags.methods ? flags.methods.split(',').map(parseHopMethod) : DEFAULT_HOP_GRID.map((m) => ({ ...m }));
+  if (flags.cap !== undefined && !(flags.cap > 0)) throw new InputError('--cap', `must be a positive number (SRatio clips weights to [0, cap]), got ${flags.cap}`);
+  const set = (method: string, key: string, value: unknown, flag: string) => {
+    if (value === undefined) return;
+    if (!grid.some((m) => m.method === method)) throw new InputError(flag, `applies to ${method}, which --methods does not list`);
+    grid = grid.map((m) => (m.method === method ? resolveMethod({ ...m, [key]: value } as never, flag) : m));
+  };
+  set('sratio', 'cap', flags.cap, '--cap');
+  set('profweight', 'floor', flags.floor, '--floor');
+  set('profweight', 'layers', flags.probeLayers?.split(',').map((s) => s.trim()), '--probe-layers');
+  set('profweight', 'top', flags.probeTop, '--probe-top');
+  return grid;
+}
+
+/** Refuses an --out that exists and is not a Distillery run (it would be replaced). */
+async function checkOut(out: string): Promise<void> {
+  const entries = await fs.readdir(out).catch(() => null);
+  if (entries === null || entries.length === 0) return;
+  if (!entries.includes('results.json')) throw new InputError('--out', `${out} exists and is not a Distillery run directory; choose a new directory`);
+}
+
+/** Runs a transfer experiment and writes its run directory (models, results.json, report.md). */
+export async function runTransferAndReport(cfg: TransferExperimentConfig, out: string, globals: GlobalFlags, jobs?: number): Promise<void> {
+  const ctx = await createContext(globals);
+  await checkOut(out);
+  const n = Math.min(jobs ?? availableParallelism(), cfg.seeds.length);
+  ctx.log(`${cfg.name}: ${cfg.seeds.length} seed(s), student ${JSON.stringify(cfg.student)}, ${cfg.search} search; engine ${ctx.engine.backend}; ${n} seed(s) at a time`);
+  const staging = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.models-${process.pid}`);
+  try {
+    const result = await runTransferExperimentParallel(cfg, { progress: ctx.progress, log: ctx.log }, { jobs: n, progressEvery: globals.verbose ? 10 : 0, saveDir: staging });
+    await writeTransferRun(out, result, staging);
+    ctx.out(renderTransferText(result));
+    ctx.out(`\nreport: ${path.join(out, 'report.md')} (data ${path.join(out, 'results.json')}, models ${path.join(out, 'seed-*')})`);
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+export function transferCommand(globals: () => GlobalFlags): Command {
+  const t = TRANSFER_TRAINING;
+  const cmd = new Command('transfer')
+    .description('train a simple model from a complex one: no transfer, 1-hop transfer, and a chain of intermediate models chosen on validation data, side by side over seeds')
+    .requiredOption('--teacher <dir>', 'the complex model (a model directory from `distillery train`)')
+    .requiredOption('--data <file|name>', "training data (the teacher's columns and classes); validation (and test) rows are held out of it")
+    .option('--label <column>', "label column of a CSV (default: the teacher's)")
+    .requiredOption('--student <arch>', `the simple model: ${STUDENT_SYNTAX}`)
+    .requiredOption('--out <dir>', 'run directory: results.json, report.md, summary.txt, config.yaml and every model (seed-<s>/student-*, intermediates/)')
+    .option('--test <file|name>', 'separate labelled test data (default: hold out --test-size of --data)')
+    .option('--test-size <size>', 'test rows held out of --data when no --test: a count or a fraction in (0,1) (default 0.2)', parseNumber('test-size', 0), 0.2)
+    .option('--validation <size>', 'validation rows per seed (choosing methods and the chain): a count or a fraction in (0,1) of what is left (default 0.2)', parseNumber('validation', 0), 0.2)
+    .option('--candidate <arch>', 'an intermediate model, mlp:<widths> (repeat the flag for several; default: an automatic ladder)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--rungs <n>', 'intermediate models of the automatic ladder: one- and two-layer MLPs between student and teacher in parameters (default 3)', parseInteger('rungs', 1, 8), 3)
+    .option('--methods <list>', `one-hop methods tried on every hop, chosen on validation accuracy; comma-separated name[:key=value…] of ${HOP_METHODS.join(', ')}; plain (no transfer) is always tried first (default ${formatGrid(DEFAULT_HOP_GRID)})`)
+    .option('--cap <x>', 'SRatio: largest example weight, > 0 (sets every sratio entry)', parseNumber('cap'))
+    .option('--floor <x>', 'ProfWeight: smallest example weight, in [0,1] (sets every profweight entry)', parseNumber('floor', 0, 1))
+    .option('--probe-layers <names>', "ProfWeight: the teacher's layers to probe, comma-separated, e.g. dense_1,dense_2 (default: the top --probe-top layers; hops from intermediates always probe their top layers)")
+    .option('--probe-top <n>', 'ProfWeight: number of topmost layers probed when --probe-layers is not given (default 2)', parseInteger('probe-top', 1, 64))
+    .addOption(new Option('--search <kind>', 'chain search: greedy adds a candidate only when it raises the student\'s validation accuracy; exhaustive tries every subset (at most 8 candidates)').choices(['greedy', 'exhaustive']).default('greedy'))
+    .option('--seeds <list>', `one run per seed (validation split, initialisations); CIs over them (default ${DEFAULT_TRANSFER_SEEDS.join(',')})`, parseNumberList('seeds'))
+    .option('--jobs <n>', 'seeds run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
+    .option('--epochs <n>', `maximum passes of every model's training (default ${t.epochs})`, parseInteger('epochs', 1))
+    .option('--batch-size <n>', `minibatch size (default ${t.batchSize})`, parseInteger('batch-size', 1))
+    .option('--lr <x>', `Adam learning rate (default ${t.learningRate})`, parseNumber('lr', 1e-8, 10))
+    .option('--patience <n>', `early stopping: epochs without validation improvement, 0 = off (default ${t.patience})`, parseInteger('patience', 0))
+    .addOption(new Option('--monitor <metric>', `early stopping watches validation loss or accuracy (default ${t.monitor})`).choices(['loss', 'accuracy']));
+  cmd.addHelpText(
+    'after',
+    `\nMethods per hop (the hop's teacher is the previous model of the chain):\n${HOP_METHODS.map((m) => `  ${m.padEnd(12)} ${methodNamed(m).description}`).join('\n')}\n` +
+      '\nA tree student takes the reweighting methods as example weights and kd/distill as soft targets.\n' +
+      '\nExample:\n  distillery transfer --teacher models/big --data train.csv --student logreg --out runs/x --seeds 1,2,3,4,5\n',
+  );
+  return cmd.action(async (flags: TransferFlags) => {
+    const grid = gridFromFlags(flags);
+    const student = parseStudent(flags.student, '--student');
+    const teacher = await loadModel(flags.teacher);
+    const labelColumn = labelColumnFor(flags.label, teacher.meta.preprocessing);
+    teacher.model.dispose();
+    const cfg = parseTransferConfig(
+      {
+        kind: 'transfer',
+        name: `transfer-${path.basename(flags.out)}`.replace(/[^A-Za-z0-9._-]/g, '-'),
+        data: flags.data,
+        ...(labelColumn ? { labelColumn } : {}),
+        ...(flags.test ? { testData: flags.test } : { testSize: flags.testSize }),
+        split: { train: 'rest', validation: flags.validation },
+        teacher: { path: flags.teacher },
+        student,
+        candidates: flags.candidate ?? 'auto',
+        rungs: flags.rungs,
+        methods: grid,
+        search: flags.search,
+        ...(flags.seeds ? { seeds: flags.seeds.map((s) => Math.round(s)) } : {}),
+        training: {
+          ...TRANSFER_TRAINING,
+          ...(flags.epochs ? { epochs: flags.epochs } : {}),
+          ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
+          ...(flags.lr ? { learningRate: flags.lr } : {}),
+          ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
+          ...(flags.monitor ? { monitor: flags.monitor } : {}),
+        },
+      },
+      'transfer',
+    );
+    // Fail fast on the teacher, classes, student and probe layers, naming the flags.
+    const data = await prepareTransferData(cfg, { student: '--student', probeLayers: '--probe-layers' });
+    data.teacher?.model.dispose();
+    await runTransferAndReport(cfg, flags.out, globals(), flags.jobs);
+  });
+}
+

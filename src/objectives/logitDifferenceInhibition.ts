@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BatchContext, Objective } from './types.js';
+import { InputError } from '../util/errors.js';
+import { withoutGradient } from './noGradient.js';
+
+/** Options of Logit Difference Inhibition (Zhao et al. 2022, methods.md §3). */
+export interface LdiOptions {
+  /** Dead zone ξ ≥ 0: differences up to ξ cost nothing. */
+  xi: number;
+  /** Exponent p > 0 of the per-class penalty. */
+  power: number;
+  /** 0: S(x) is every class but the true one; k ≥ 1: the k largest new logits, chosen per example, true class excluded. */
+  topK: number;
+  /** Penalise only z_new − z_ref > ξ (the new model rising above the reference), not falling below it. */
+  oneSided: boolean;
+  /** The dead zone is ξ·|max_k z_ref,k(x)| per example instead of ξ: relative to the reference's scale (our choice). */
+  relativeMargin: boolean;
+}
+
+export const DEFAULT_LDI: LdiOptions = { xi: 0.5, power: 2, topK: 0, oneSided: false, relativeMargin: false };
+
+export function checkLdiOptions(o: LdiOptions, numClasses?: number): void {
+  if (!(Number.isFinite(o.xi) && o.xi >= 0)) throw new InputError('xi', `must be a number ≥ 0, got ${o.xi}`);
+  if (!(Number.isFinite(o.power) && o.power > 0)) throw new InputError('power', `must be a number > 0, got ${o.power}`);
+  if (!(Number.isInteger(o.topK) && o.topK >= 0)) throw new InputError('top-k', `must be an integer ≥ 0, got ${o.topK}`);
+  if (numClasses !== undefined && o.topK >= numClasses) {
+    throw new InputError('top-k', `must be below the number of classes (${numClasses}): the true class is never in S(x), so at most ${numClasses - 1} classes can be chosen`);
+  }
+}
+
+/**
+ * The set S(x) as a 0/1 mask [b, K]: every class but the true one, or (topK = k) the k
+ * classes with the largest NEW logits of each example, the true class excluded. The
+ * selection is per row (tf.topk over the class axis), never over the rows of the batch.
+ */
+export function ldiClassMask(logits: tf.Tensor2D, oneHot: tf.Tensor2D, topK: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const others = tf.sub(1, oneHot) as tf.Tensor2D;
+    if (topK === 0) return others;
+    const K = logits.shape[1];
+    // the true class can never be among the k largest once pushed below every other logit
+    const lowest = tf.sub(tf.min(logits, -1, true), 1);
+    const candidates = tf.where(tf.cast(oneHot, 'bool'), tf.broadcastTo(lowest, logits.shape), logits) as tf.Tensor2D;
+    const { indices } = tf.topk(candidates, topK, false);
+    return tf.sum(tf.oneHot(indices, K), 1).toFloat() as tf.Tensor2D;
+  });
+}
+
+/**
+ * Logit Difference Inhibition per example:
+ * `d_k = max(|z_new,k − z_ref,k| − ξ, 0)`, `LDI = (1/|S(x)|) Σ_{k∈S(x)} d_k^p`.
+ */
+export function logitDifferenceInhibition(ctx: BatchContext, o: LdiOptions): tf.Tensor1D {
+  if (!ctx.reference) throw new Error('LDI needs reference logits but the trainer supplied none');
+  const reference = ctx.reference;
+  return tf.tidy(() => {
+    const diff = tf.sub(ctx.logits, reference);
+    const excess = o.oneSided ? diff : tf.abs(diff);
+    const margin = o.relativeMargin ? tf.mul(tf.abs(tf.max(reference, -1, true)), o.xi) : o.xi;
+    const d = tf.relu(margin === 0 ? excess : tf.sub(excess, margin));
+    const penalty = o.power === 2 ? tf.square(d) : o.power === 1 ? d : tf.pow(d, o.power);
+    const mask = withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), ctx.logits, ctx.oneHot);
+    return tf.div(tf.sum(tf.mul(penalty, mask), -1), tf.sum(mask, -1)) as tf.Tensor1D;
+  });
+}
+
+/** LDI as an objective term (combine with cross entropy via weightedSum). */
+export function ldiObjective(options: Partial<LdiOptions> = {}): Objective {
+  const o = { ...DEFAULT_LDI, ...options };
+  checkLdiOptions(o);
+  return {
+    name: 'ldi',
+    params: { xi: o.xi, power: o.power, topK: o.topK, oneSided: o.oneSided, relativeMargin: o.relativeMargin },
+    needsReference: true,
+    perExampleLoss: (ctx) => {
+      if (o.topK >= ctx.logits.shape[1]) checkLdiOptions(o, ctx.logits.shape[1]);
+      return logitDifferenceInhibition(ctx, o);
+    },
+  };
+}

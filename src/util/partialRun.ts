@@ -1,0 +1,133 @@
+/**
+ * The temporary output of a resumable command: `.<out>.partial/` next to its output path,
+ * holding who owns it (pid), the settings it was started with, and the checkpoints of its
+ * units of work (training runs, experiment trials). A killed command leaves it behind;
+ * the same command with `--resume` continues from it; a finished one removes it. Any
+ * command can use it: `train`, `update` and `run` do (numbered training-run stores,
+ * finished-trial files), and a command added later (ensemble, transfer, codistill) takes a
+ * store per training run from `nextStore()` in a fixed order.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from './errors.js';
+import { withEnvironmentErrors } from './fsErrors.js';
+import { processAlive, writeFileAtomic } from './outputs.js';
+
+const OWNER = 'owner.json';
+const SETTINGS = 'settings.json';
+
+export interface ResumeFlags {
+  resume?: boolean;
+  force?: boolean;
+}
+
+/** A blob kept in the partial directory (a checkpoint), replaced atomically. */
+export interface PartialStore {
+  readonly where: string;
+  load(): Promise<Uint8Array | undefined>;
+  save(bytes: Uint8Array): Promise<void>;
+}
+
+export class PartialRun {
+  private stores = 0;
+  constructor(
+    /** The partial directory. */
+    readonly dir: string,
+    /** Whether an interrupted run is being continued. */
+    readonly resumed: boolean,
+  ) {}
+
+  /** A named blob store inside the partial directory. */
+  store(name: string): PartialStore {
+    const file = path.join(this.dir, name);
+    return {
+      where: file,
+      load: async () => {
+        try {
+          return await fs.readFile(file);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+          throw e;
+        }
+      },
+      save: (bytes) => writeFileAtomic(file, bytes),
+    };
+  }
+
+  /** The store of the next training run of this command (`run-1.ckpt`, `run-2.ckpt`, … in call order). */
+  nextStore(): PartialStore {
+    return this.store(`run-${++this.stores}.ckpt`);
+  }
+
+  /** Reads a JSON file of the partial directory (undefined if absent). */
+  async readJson<T>(name: string): Promise<T | undefined> {
+    const bytes = await this.store(name).load();
+    return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as T) : undefined;
+  }
+
+  writeJson(name: string, value: unknown): Promise<void> {
+    return this.store(name).save(Buffer.from(JSON.stringify(value)));
+  }
+
+  /** The command finished: its temporary output goes. */
+  async remove(): Promise<void> {
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The partial directory of output path `out`. */
+export function partialDirOf(out: string): string {
+  const abs = path.resolve(out);
+  return path.join(path.dirname(abs), `.${path.basename(abs)}.partial`);
+}
+
+function firstDifference(a: Record<string, unknown>, b: Record<string, unknown>): string | undefined {
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) return k;
+  }
+  return undefined;
+}
+
+/**
+ * Opens the partial directory of `out` for a command started with `settings` (what must be
+ * the same for a resume to continue the same run): with `resume`, the one a killed run
+ * left (same settings required); otherwise a fresh one. An interrupted run is never
+ * discarded silently: without --resume it is refused unless --force starts over.
+ */
+export async function openPartialRun(out: string, flag: string, settings: Record<string, unknown>, flags: ResumeFlags): Promise<PartialRun> {
+  const dir = partialDirOf(out);
+  const where = `${flag} ${out}`;
+  return withEnvironmentErrors(dir, 'cannot be used for the temporary output', async () => {
+    const owner = await readJsonFile<{ pid: number }>(path.join(dir, OWNER));
+    const exists = await fs.stat(dir).then(() => true, () => false);
+    if (exists && owner && processAlive(owner.pid) && owner.pid !== process.pid) {
+      throw new InputError(where, `another Distillery process (pid ${owner.pid}) is writing it`);
+    }
+    if (flags.resume) {
+      if (!exists) throw new InputError('--resume', `there is no interrupted run to resume for ${out} (nothing at ${dir})`);
+      const saved = (await readJsonFile<Record<string, unknown>>(path.join(dir, SETTINGS))) ?? {};
+      const diff = firstDifference(saved, settings);
+      if (diff !== undefined) {
+        throw new InputError('--resume', `the interrupted run for ${out} was started with different ${diff} (${JSON.stringify(saved[diff])}, now ${JSON.stringify(settings[diff])}); run the same command again, or start over with --force instead of --resume`);
+      }
+      await writeFileAtomic(path.join(dir, OWNER), JSON.stringify({ pid: process.pid }));
+      return new PartialRun(dir, true);
+    }
+    if (exists && !flags.force) {
+      throw new InputError(where, `has an interrupted run (its checkpoints are in ${dir}): add --resume to continue it, or --force to start over`);
+    }
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.mkdir(dir, { recursive: true });
+    await writeFileAtomic(path.join(dir, OWNER), JSON.stringify({ pid: process.pid }));
+    await writeFileAtomic(path.join(dir, SETTINGS), JSON.stringify(settings));
+    return new PartialRun(dir, false);
+  });
+}
+
+async function readJsonFile<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { promises as fsp, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanStaleTemporaries, writeOutputs } from '../../src/util/outputs.js';
+import { EnvironmentError, environmentError } from '../../src/util/fsErrors.js';
+import { openPartialRun, partialDirOf } from '../../src/util/partialRun.js';
+import { packState, unpackState } from '../../src/util/statePack.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'distillery-outputs-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+test('fs errors become one line naming the user\'s path and the cause', async () => {
+  // a real ENOSPC: /dev/full refuses every write
+  const full = await fsp.writeFile('/dev/full', 'x').then(() => undefined, (e) => e);
+  const e = environmentError(full, 'models/v2', 'cannot be written');
+  assert.ok(e instanceof EnvironmentError);
+  assert.equal((e as Error).message, 'models/v2: cannot be written (no space left on device)');
+  // a real EISDIR and ENOTDIR
+  mkdirSync(join(dir, 'd'));
+  const isDir = await fsp.writeFile(join(dir, 'd'), 'x').then(() => undefined, (x) => x);
+  assert.match((environmentError(isDir, 'out.csv', 'cannot be written') as Error).message, /^out\.csv: cannot be written \(is a directory\)$/);
+  writeFileSync(join(dir, 'f'), 'x');
+  const notDir = await fsp.writeFile(join(dir, 'f', 'x'), 'x').then(() => undefined, (x) => x);
+  assert.match((environmentError(notDir, 'f/x', 'cannot be written') as Error).message, /a component of the path is not a directory/);
+  // EROFS needs a read-only mount; the error object Node gives for it carries code EROFS
+  const rofs = Object.assign(new Error("EROFS: read-only file system, mkdir '/mnt/x/.m.tmp-1-1'"), { code: 'EROFS', path: '/mnt/x/.m.tmp-1-1' });
+  assert.equal((environmentError(rofs, '/mnt/x/m', 'cannot be written') as Error).message, '/mnt/x/m: cannot be written (read-only file system)');
+  assert.equal(environmentError(new Error('a bug'), 'x', 'y') instanceof EnvironmentError, false, 'other errors stay what they are');
+});
+
+test('writeOutputs writes all outputs or none, and keeps the old ones when it fails', async () => {
+  const a = join(dir, 'a.json');
+  writeFileSync(a, 'old a');
+  writeFileSync(join(dir, 'blocker'), 'file');
+  await assert.rejects(writeOutputs([{ path: a, data: 'new a' }, { path: join(dir, 'blocker', 'b.md'), data: 'b' }]), EnvironmentError);
+  assert.equal(readFileSync(a, 'utf8'), 'old a');
+  await writeOutputs([{ path: a, data: 'new a' }, { path: join(dir, 'run'), fill: async (d) => writeFileSync(join(d, 'x'), 'x') }]);
+  assert.equal(readFileSync(a, 'utf8'), 'new a');
+  assert.equal(readFileSync(join(dir, 'run', 'x'), 'utf8'), 'x');
+  // a fill that fails leaves nothing
+  await assert.rejects(writeOutputs([{ path: join(dir, 'never'), fill: async () => { throw new Error('boom'); } }]), /boom/);
+  assert.equal(existsSync(join(dir, 'never')), false);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-') || f.includes('.old-')), []);
+});
+
+test('stale temporaries of dead processes go; those of live ones stay', async () => {
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const out = join(dir, 'm');
+  mkdirSync(join(dir, `.m.tmp-${dead}-1x`));
+  writeFileSync(join(dir, `m.tmp-${dead}-2`), 'legacy name');
+  mkdirSync(join(dir, `.m.tmp-${process.pid}-3x`));
+  mkdirSync(join(dir, `.m.old-${dead}-4x`));
+  writeFileSync(join(dir, `.m.old-${dead}-4x`, 'weights.bin'), 'the old model');
+  const removed = await cleanStaleTemporaries(out);
+  assert.equal(removed.length, 2);
+  assert.equal(readFileSync(join(out, 'weights.bin'), 'utf8'), 'the old model', 'a displaced output whose replacement never came is put back');
+  assert.ok(existsSync(join(dir, `.m.tmp-${process.pid}-3x`)), 'a live process keeps its temporary');
+  rmSync(join(dir, `.m.tmp-${process.pid}-3x`), { recursive: true });
+});
+
+test('an interrupted run is resumed only with the same settings, never discarded silently', async () => {
+  const out = join(dir, 'model');
+  const first = await openPartialRun(out, '--out', { epochs: 5 }, {});
+  await first.nextStore().save(Buffer.from('checkpoint'));
+  await assert.rejects(openPartialRun(out, '--out', { epochs: 5 }, {}), /has an interrupted run .*--resume .*--force/);
+  await assert.rejects(openPartialRun(out, '--out', { epochs: 6 }, { resume: true }), /--resume: .*different epochs \(5, now 6\)/);
+  const resumed = await openPartialRun(out, '--out', { epochs: 5 }, { resume: true });
+  assert.equal(resumed.resumed, true);
+  assert.equal(Buffer.from((await resumed.nextStore().load())!).toString(), 'checkpoint');
+  const fresh = await openPartialRun(out, '--out', { epochs: 5 }, { force: true });
+  assert.equal(await fresh.nextStore().load(), undefined);
+  await fresh.remove();
+  assert.equal(existsSync(partialDirOf(out)), false);
+  await assert.rejects(openPartialRun(out, '--out', {}, { resume: true }), /--resume: there is no interrupted run/);
+});
+
+test('state files round-trip numbers and typed arrays exactly', () => {
+  const value = { a: [1.5, -0, 1e-310, null], s: 'x', w: new Float32Array([Math.PI, -1e-30, 3.4e38]), i: new Int32Array([-7, 2 ** 31 - 1]) };
+  const back = unpackState<typeof value>(packState(value));
+  assert.deepEqual(Array.from(back.w), Array.from(value.w));
+  assert.deepEqual(Array.from(back.i), Array.from(value.i));
+  assert.deepEqual(back.a, [1.5, 0, 1e-310, null]);
+  assert.throws(() => unpackState(new Uint8Array([1, 2, 3])), /not a Distillery state file/);
+});
