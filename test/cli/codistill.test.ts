@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, runCliHere } from '../helpers/cli.js';
@@ -15,10 +15,14 @@ const dir = mkdtempSync(join(tmpdir(), 'distillery-codistill-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const tiny = ['--hidden', '32', '--steps', '160', '--sync-every', '40', '--lr', '0.01', '--validation', '1000'];
 
+const store = join(dir, 'store'); // kept after the run (the default store goes with the temporary output)
+
 test('distillery codistill: two worker processes codistil through a directory store; models, deliverable, ensemble and curves', async () => {
   const out = join(dir, 'run');
-  const r = runCli(['codistill', '--data', 'letter', '--workers', '2', ...tiny, '--out', out, '--seed', '3']);
+  const r = runCli(['codistill', '--data', 'letter', '--workers', '2', ...tiny, '--out', out, '--seed', '3', '--store', store]);
   assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(dir).sort(), ['run', 'store'], 'no temporary output left');
+  assert.deepEqual(readdirSync(out).sort(), ['codistill.json', 'deliverable', 'report.md', 'worker-0', 'worker-1']);
   assert.match(r.stdout, /deliverable: worker \d/);
   const result = JSON.parse(readFileSync(join(out, 'codistill.json'), 'utf8')) as CodistillResult;
   assert.equal(result.workers.length, 2);
@@ -77,14 +81,13 @@ test('codistill bad input: one line naming the flag, exit 2', async () => {
   writeFileSync(join(mine, 'notes.txt'), 'keep');
   const r = await runCliHere(['codistill', '--data', 'letter', ...tiny, '--out', mine]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--out: .* is not a codistillation run directory/);
+  assert.match(r.stderr, /^distillery: --out .*mine: is a directory that Distillery did not write \(not a codistillation run directory; .*--force/);
   assert.equal(readFileSync(join(mine, 'notes.txt'), 'utf8'), 'keep');
+  assert.deepEqual(readdirSync(mine), ['notes.txt']);
 });
 
 test('codistill-worker refuses a run its store does not hold, or a wrong worker count', async () => {
-  const out = join(dir, 'run'); // the store of the first test
-  const runId = (JSON.parse(readFileSync(join(out, 'codistill.json'), 'utf8')) as CodistillResult).runId;
-  const store = join(out, 'store');
+  const runId = (JSON.parse(readFileSync(join(dir, 'run', 'codistill.json'), 'utf8')) as CodistillResult).runId; // the run of the first test
   const wrong = await runCliHere(['codistill-worker', '--store', store, '--run', 'no-such-run', '--worker', '0', '--of', '2', '--data', 'letter']);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /^distillery: --run: run "no-such-run" not found in .*\n$/);
@@ -92,7 +95,7 @@ test('codistill-worker refuses a run its store does not hold, or a wrong worker 
   assert.equal(of.code, 2);
   assert.match(of.stderr, /--of: run ".*" has 2 workers, not 3/);
   // A finished worker started again reports its result and exits cleanly.
-  const again = runCli(['codistill-worker', '--store', store, '--run', runId, '--worker', '1', '--of', '2', '--data', 'letter']);
+  const again = await runCliHere(['codistill-worker', '--store', store, '--run', runId, '--worker', '1', '--of', '2', '--data', 'letter']);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /finished already \(step 160\)/);
 });
