@@ -76,7 +76,4 @@ export async function resolveCodistillConfig(file: string | undefined, flags: Pa
   return { ...fromFile, ...given, ...(lockstep ? { lockstep } : {}) };
 }
 
-/** Burn-in B in steps. */
-export function burnInSteps(cfg: Pick<CodistillConfig, 'burnIn' | 'steps'>): number {
-  return Math.round(cfg.burnIn * cfg.steps);
-}
+export { burnInSteps } from '../train/codistillTogether.js';

@@ -23,7 +23,7 @@ import { meanCI, type MeanCI } from '../metrics/bootstrap.js';
 import { predictionDifference } from '../metrics/predictionDifference.js';
 import { CODISTILL_PARAMS } from '../codistill/config.js';
 import { shardRows } from '../codistill/shards.js';
-import { codistillTogether } from '../codistill/together.js';
+import { codistillTogether } from '../train/codistillTogether.js';
 import { engineInfo } from '../engine/index.js';
 import { parseWith, readYamlFile } from '../util/yamlFile.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -136,7 +136,7 @@ async function retrain(cfg: ReproducibilityConfig, recipe: ReproducibilityRecipe
   }
   const c = cfg.codistill;
   const shards = Array.from({ length: c.workers }, (_, i) => subsetDataset(train, shardRows(train.labels.length, c.workers, i, c.overlap, seed)));
-  const models = await codistillTogether({
+  const { models } = await codistillTogether({
     architecture: cfg.model,
     shards,
     seeds: shards.map((_, i) => deriveSeed(seed, `codistill-worker-${i}`)),

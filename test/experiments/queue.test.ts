@@ -1,16 +1,18 @@
 /**
  * An update experiment through a BullMQ queue on a real redis-server (127.0.0.1, free port):
- * two `distillery worker` processes, one SIGKILLed mid-job; the stalled job is retried by the
- * other, and results.json holds the numbers of the local run with the same seeds.
+ * `distillery run --queue` (in this process) served by two `distillery worker` processes, one
+ * SIGKILLed mid-job; the stalled job is retried by the other, and results.json holds the
+ * numbers of the local run with the same seeds. One Redis server for the file.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli, runCliHere } from '../helpers/cli.js';
+import { runCliHere } from '../helpers/cli.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
 const entry = fileURLToPath(new URL('../helpers/cliEntry.ts', import.meta.url));
@@ -60,43 +62,46 @@ const numbers = (file: string) => {
   return { base: r.base, trials: r.trials, methods: r.methods };
 };
 
-test('a queued experiment with a worker killed mid-job gives the local run\'s results', async () => {
-  const local = runCli(['run', '--config', config, '--out', join(dir, 'local'), '--jobs', '1']);
+test("a queued experiment with a worker killed mid-job gives the local run's results", async () => {
+  const local = await runCliHere(['run', '--config', config, '--out', join(dir, 'local'), '--jobs', '1']);
   assert.equal(local.code, 0, local.stderr);
 
-  let killed = false;
+  // The victim takes the first job and is SIGKILLed at once; the survivor, started then, gets the
+  // other job and, once the victim's lock has expired, the stalled one.
   const workerArgs = ['worker', '--queue', redis.url, '--lock-seconds', '2'];
+  let survivor: ReturnType<typeof start> | undefined;
+  let killed = false;
   const victim = start(workerArgs, (line) => {
     if (!killed && /^job \S+: update-trial/.test(line)) {
       killed = true;
       victim.child.kill('SIGKILL');
+      survivor = start(workerArgs);
     }
   });
-  const run = start(['run', '--config', config, '--queue', redis.url, '--out', join(dir, 'queued')], (line) => {
-    if (line.startsWith('queued ') && !survivor) survivor = start(workerArgs);
-  });
-  let survivor: ReturnType<typeof start> | undefined;
-  const timer = setTimeout(() => run.child.kill('SIGKILL'), 180_000);
-  const r = await run.done;
-  clearTimeout(timer);
+  const guard = setTimeout(() => (victim.child.kill('SIGKILL'), survivor?.child.kill('SIGKILL')), 120_000);
+  const r = await runCliHere(['run', '--config', config, '--queue', redis.url, '--out', join(dir, 'queued')]);
+  clearTimeout(guard);
   survivor?.child.kill('SIGTERM');
   const s = await survivor?.done;
   await victim.done;
   assert.equal(r.code, 0, r.stderr);
   assert.ok(killed, 'a worker was killed mid-job');
-  assert.match(s!.stderr, /attempt/);
+  assert.match(s!.stderr, /attempt 2/, 'the killed job was retried');
   assert.deepEqual(numbers(join(dir, 'queued', 'results.json')), numbers(join(dir, 'local', 'results.json')));
   assert.ok(!r.stderr.includes(redis.password));
 });
 
 test('the queue refuses a Redis without append-only persistence (one line, exit 2)', async () => {
-  const volatile = await startRedis({ appendOnly: false });
+  const admin = new Redis(redis.url);
+  await admin.config('SET', 'appendonly', 'no');
   try {
-    const r = await runCliHere(['run', '--config', config, '--queue', volatile.url, '--out', join(dir, 'volatile')]);
+    const r = await runCliHere(['run', '--config', config, '--queue', redis.url, '--out', join(dir, 'volatile')]);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('distillery:')).length, 1, r.stderr);
     assert.match(r.stderr, /--queue: Redis at redis:\/\/distillery:\*\*\*@127\.0\.0\.1:\d+\/0 runs without append-only persistence/);
+    assert.equal(existsSync(join(dir, 'volatile')), false);
   } finally {
-    await volatile.stop();
+    await admin.config('SET', 'appendonly', 'yes');
+    admin.disconnect();
   }
 });

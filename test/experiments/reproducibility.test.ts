@@ -7,8 +7,8 @@ import { InputError } from '../../src/util/errors.js';
 test('reproducibility: churn and PD between paired retrains per recipe, ratios to plain on the same seed pairs', async () => {
   await initEngine();
   const cfg = parseReproducibilityConfig({
-    data: 'letter', testSize: 1000, trainSize: 2000, model: { kind: 'mlp', hidden: [16] },
-    training: { steps: 60, learningRate: 0.003 }, codistill: { syncEvery: 20 }, runs: 4,
+    data: 'letter', testSize: 500, trainSize: 1000, model: { kind: 'mlp', hidden: [16] },
+    training: { steps: 40, learningRate: 0.003 }, codistill: { syncEvery: 10 }, runs: 4,
   });
   const r = await runReproducibility(cfg);
   assert.deepEqual(r.recipes.map((s) => s.recipe), ['plain', 'codistill', 'ensemble']);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { subsetDataset } from '../../src/data/types.js';
-import { codistillTogether } from '../../src/codistill/together.js';
+import { codistillTogether } from '../../src/train/codistillTogether.js';
 import { shardRows } from '../../src/codistill/shards.js';
 import { buildModel } from '../../src/models/build.js';
 import { crossEntropyObjective } from '../../src/objectives/objectives.js';
@@ -26,11 +26,13 @@ test('shards are disjoint, cover the rows, and grow by the overlap fraction', ()
 
 // Same kernels, same shapes, one process: synchronous rounds make a run a function of its seeds.
 test('in-process codistillation is deterministic, and the copies end closer to each other than independent copies', async () => {
-  const [a0, a1] = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config });
-  const [b0] = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config });
-  assert.deepEqual(b0.getWeights().map((w) => Array.from(w.dataSync())), a0.getWeights().map((w) => Array.from(w.dataSync())));
+  const short = { ...config, steps: 60, burnIn: 0.25, syncEvery: 15 }; // distilling from step 15 on
+  const { models: [s0] } = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config: short });
+  const { models: [r0] } = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config: short });
+  assert.deepEqual(r0.getWeights().map((w) => Array.from(w.dataSync())), s0.getWeights().map((w) => Array.from(w.dataSync())));
+  const { models: [a0, a1] } = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config });
   // The same two copies trained without the peers' term (w = 0) disagree more.
-  const [p0, p1] = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config: { ...config, weight: 0 } });
+  const { models: [p0, p1] } = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config: { ...config, weight: 0 } });
   const codistilled = disagreement(predict(a0), predict(a1));
   const independent = disagreement(predict(p0), predict(p1));
   assert.ok(codistilled < independent * 0.85, `codistilled copies disagree on ${codistilled}, independent ones on ${independent}`);

@@ -2,7 +2,7 @@
  * Codistillation of n copies inside one process, in synchronous rounds: the copies train
  * concurrently (interleaved at each step's callbacks), and every R steps all of them stop
  * at a barrier, snapshot their weights, and load each other's snapshots as their stale
- * peers. It is the algorithm of the worker processes (worker.ts) with the publication
+ * peers. It is the algorithm of the worker processes (codistill/worker.ts) with the publication
  * timing made exact, so a run is a function of its seeds: what reproducibility
  * experiments and the codistillation update method need.
  */
@@ -12,13 +12,31 @@ import { buildModel } from '../models/build.js';
 import type { ModelConfig } from '../models/config.js';
 import { codistillationObjective, crossEntropyObjective } from '../objectives/objectives.js';
 import { phasedObjective } from '../objectives/phased.js';
-import type { TrainingCallback } from '../train/callbacks.js';
-import { PeerModelsReference } from '../train/peers.js';
-import { trainModel } from '../train/trainer.js';
-import { modelWeights, setModelWeights, type CheckpointContent } from './checkpoint.js';
-import { burnInSteps, type CodistillConfig } from './config.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainingCallback } from './callbacks.js';
+import { PeerModelsReference } from './peers.js';
+import { trainModel, type TrainResult } from './trainer.js';
+import type { ProgressSink } from './progress.js';
 
-export type TogetherConfig = Pick<CodistillConfig, 'steps' | 'syncEvery' | 'weight' | 'burnIn' | 'batchSize' | 'learningRate'>;
+/** The schedule of a codistillation: steps, R, w, burn-in (a fraction of the steps), batch, learning rate. */
+export interface TogetherConfig {
+  steps: number;
+  /** R: steps between publications (and reloads of the peers). */
+  syncEvery: number;
+  /** w: weight of the peers' term. */
+  weight: number;
+  /** Burn-in as a fraction of `steps`: the task loss alone before it. */
+  burnIn: number;
+  batchSize: number;
+  learningRate: number;
+  /** Default Adam. */
+  optimizer?: 'adam' | 'sgd';
+}
+
+/** Burn-in B in steps. */
+export function burnInSteps(cfg: Pick<TogetherConfig, 'burnIn' | 'steps'>): number {
+  return Math.round(cfg.burnIn * cfg.steps);
+}
 
 export interface TogetherRequest {
   architecture: ModelConfig;
@@ -27,6 +45,17 @@ export interface TogetherRequest {
   /** One seed per copy (initial weights, dropout, batch order). */
   seeds: number[];
   config: TogetherConfig;
+  /** Measured on copy 0 at every epoch end (its history); no early stopping. */
+  validation?: Dataset;
+  /** Progress of copy 0 (the others train silently alongside). */
+  progress?: ProgressSink;
+  label?: string;
+}
+
+export interface TogetherResult {
+  /** The copies' models, in shard order (the caller disposes them). */
+  models: LayersModel[];
+  results: TrainResult[];
 }
 
 /** A barrier for n parties, reusable round after round (keyed by step). */
@@ -47,8 +76,8 @@ function barrier(n: number): (step: number) => Promise<void> {
   };
 }
 
-/** Trains the copies together; returns their models (the caller disposes them). */
-export async function codistillTogether(req: TogetherRequest): Promise<LayersModel[]> {
+/** Trains the copies together. */
+export async function codistillTogether(req: TogetherRequest): Promise<TogetherResult> {
   const n = req.shards.length;
   if (n < 2 || req.seeds.length !== n) throw new Error(`codistillTogether: ${n} shards and ${req.seeds.length} seeds; needs n ≥ 2 of each`);
   const cfg = req.config;
@@ -56,8 +85,9 @@ export async function codistillTogether(req: TogetherRequest): Promise<LayersMod
   const R = cfg.syncEvery;
   const K = req.shards[0].classNames.length;
   const models = req.shards.map((s, i) => buildModel(req.architecture, s.featureShape, K, req.seeds[i]));
-  const published: CheckpointContent['weights'][] = new Array(n);
+  const published: tf.Tensor[][] = new Array(n);
   const arrive = barrier(n);
+  const results: TrainResult[] = new Array(n);
   const run = async (i: number) => {
     const shard = req.shards[i];
     const peers = new PeerModelsReference(shard);
@@ -70,34 +100,41 @@ export async function codistillTogether(req: TogetherRequest): Promise<LayersMod
       },
       onBatchEnd: async (s) => {
         if (s % R !== 0) return;
-        published[i] = modelWeights(models[i]);
+        published[i]?.forEach((t) => t.dispose());
+        published[i] = models[i].getWeights().map((w) => tf.clone(w));
         await arrive(s);
         if (s + R <= B) return; // the next round still falls within burn-in: peers are not read before it
         for (let j = 0; j < n; j++) {
           if (j === i) continue;
           let m = copies.get(j);
           if (!m) copies.set(j, (m = buildModel(req.architecture, shard.featureShape, K, req.seeds[j])));
-          setModelWeights(m, published[j]);
+          m.setWeights(published[j]);
           peers.setPeer(j, m);
         }
       },
     };
     const batchesPerEpoch = Math.ceil(shard.labels.length / cfg.batchSize);
     try {
-      await trainModel(models[i], shard, {
+      results[i] = await trainModel(models[i], shard, {
         objective,
         reference: peers,
         epochs: Math.ceil(cfg.steps / batchesPerEpoch),
         maxSteps: cfg.steps,
         batchSize: cfg.batchSize,
         learningRate: cfg.learningRate,
+        optimizer: cfg.optimizer,
         seed: req.seeds[i],
         callbacks: [sync],
+        ...(i === 0 ? { progress: req.progress, label: req.label, validation: req.validation } : {}),
       });
     } finally {
       peers.dispose();
     }
   };
-  await Promise.all(models.map((_, i) => run(i)));
-  return models;
+  try {
+    await Promise.all(models.map((_, i) => run(i)));
+  } finally {
+    for (const w of published) w?.forEach((t) => t.dispose());
+  }
+  return { models, results };
 }
