@@ -66,6 +66,7 @@ test('codistill bad input: one line naming the flag, exit 2', async () => {
     [['--weight', '-1'], /--weight: /],
     [['--workers', '40', '--batch-size', '512'], /--batch-size: 40 workers get shards of \d+ training rows, fewer than a batch of 512/],
     [['--store', 'redis://user:hunter2@127.0.0.1:1/0'], /--store: cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0/],
+    [['--resume'], /--resume: there is no interrupted run to resume for /],
   ];
   for (const [args, message] of cases) {
     const r = await runCliHere(['codistill', '--data', 'letter', ...tiny, '--out', out, ...args]);
