@@ -4,3 +4,4 @@ export * from './earlyStopping.js';
 export * from './reference.js';
 export * from './progress.js';
 export * from './peers.js';
+export * from './codistillTogether.js';
