@@ -48,12 +48,17 @@ export function launchWorkers(opts: LaunchOptions): Promise<LaunchOutcome> {
   const restarts = new Array<number>(opts.workers).fill(0);
   const children = new Map<number, ChildProcess>();
   let failed = false;
-  return new Promise((resolve, reject) => {
+  // Workers do not outlive the launcher (Ctrl-C, a fatal error): a resumed launch starts them anew.
+  const stopAll = () => {
+    for (const c of children.values()) c.kill('SIGTERM');
+  };
+  process.once('exit', stopAll);
+  return new Promise<LaunchOutcome>((resolve, reject) => {
     let running = 0;
     const fail = (e: Error) => {
       if (failed) return;
       failed = true;
-      for (const c of children.values()) c.kill('SIGTERM');
+      stopAll();
       reject(e);
     };
     const start = (i: number) => {
@@ -101,5 +106,5 @@ export function launchWorkers(opts: LaunchOptions): Promise<LaunchOutcome> {
       });
     };
     for (let i = 0; i < opts.workers; i++) start(i);
-  });
+  }).finally(() => process.removeListener('exit', stopAll));
 }
