@@ -13,6 +13,9 @@ import { gateCommand } from './commands/gate.js';
 import { demoCommand, runCommand } from './commands/experiment.js';
 import { ensembleCommand } from './commands/ensemble.js';
 import { transferCommand } from './commands/transfer.js';
+import { codistillCommand, codistillWorkerCommand } from './commands/codistill.js';
+import { reproducibilityCommand } from './commands/reproducibility.js';
+import { workerCommand } from './commands/worker.js';
 
 /** Builds the `distillery` command tree. */
 export function buildProgram(): Command {
@@ -25,7 +28,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand, workerCommand]) {
     program.addCommand(make(globals));
   }
   program.exitOverride();

@@ -3,12 +3,15 @@ import { engineInfo } from '../engine/index.js';
 import type { UpdateExperimentConfig } from './config.js';
 import { assembleResult, prepareData, runUpdateExperiment, seedsToRun, type ExperimentHooks, type TrialOutcome, type UpdateExperimentResult } from './updateExperiment.js';
 import { runTasks } from './workerPool.js';
+import type { QueueOptions } from './queue.js';
 
 export interface ParallelOptions {
   /** Trials run at once, each in its own worker thread (default: the machine's cores, at most the seed count). */
   jobs?: number;
   /** Progress log line every this many epochs from the workers (0 = none). */
   progressEvery?: number;
+  /** Run the trials as jobs of a Redis queue (BullMQ) served by `distillery worker` processes. */
+  queue?: QueueOptions;
 }
 
 /**
@@ -22,14 +25,23 @@ export async function runUpdateExperimentParallel(
   opts: ParallelOptions = {},
 ): Promise<UpdateExperimentResult> {
   const seeds = seedsToRun(cfg, hooks);
+  const trials = seeds.map((seed) => ({ kind: 'update-trial' as const, input: { cfg, seed } }));
+  const onDone = (_i: number, outcome: TrialOutcome) => hooks.onTrialDone?.(outcome);
+  if (opts.queue) {
+    const started = Date.now();
+    const data = await prepareData(cfg);
+    const { runTasksOnQueue } = await import('./queue.js'); // BullMQ loads only when a queue is used
+    const outcomes = await runTasksOnQueue(trials, { log: hooks.log, onDone, ...opts.queue });
+    return assembleResult(cfg, data, [...(hooks.finishedTrials ?? []), ...outcomes], started);
+  }
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), seeds.length));
   const engine = engineInfo();
   if (jobs === 1 || !engine) return runUpdateExperiment(cfg, hooks);
   const started = Date.now();
   const data = await prepareData(cfg); // validates the data up front, in this thread
   const outcomes = await runTasks(
-    seeds.map((seed) => ({ kind: 'update-trial' as const, input: { cfg, seed } })),
-    { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log, onDone: (_i, outcome) => hooks.onTrialDone?.(outcome as TrialOutcome) },
+    trials,
+    { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log, onDone: (i, outcome) => onDone(i, outcome as TrialOutcome) },
   );
   return assembleResult(cfg, data, [...(hooks.finishedTrials ?? []), ...outcomes], started);
 }

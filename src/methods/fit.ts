@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ModelMetrics, ModelRecipe, TrainingConfig } from '../models/recipe.js';
 import { buildModel } from '../models/build.js';
 import { textMismatch } from '../models/io.js';
@@ -78,6 +79,11 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
     progress: req.progress,
     label: req.label,
   });
+  return { trained: describeTrained(req, model, result), result };
+}
+
+/** A trained model with the metadata of how `req` trained it (fitModel's, or a method's own training). */
+export function describeTrained(req: Omit<FitRequest, 'reference' | 'callbacks' | 'checkpoint' | 'progress' | 'label'>, model: LayersModel, result: TrainResult): TrainedModel {
   const metrics: ModelMetrics = { epochsRun: result.epochsRun, bestEpoch: result.bestEpoch };
   // The model holds the weights of `bestEpoch`, whose validation numbers the trainer already measured.
   const best = result.history[result.bestEpoch - 1];
@@ -114,5 +120,5 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
       createdAt: new Date().toISOString(),
     },
   };
-  return { trained, result };
+  return trained;
 }

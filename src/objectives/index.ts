@@ -5,3 +5,4 @@ export * from './objectives.js';
 export * from './weightedSum.js';
 export * from './logitDifferenceInhibition.js';
 export * from './focalDistillation.js';
+export * from './phased.js';

@@ -3,9 +3,10 @@
  * the checkpoint callback writes a TrainingSnapshot — the model's weights, the optimizer's
  * state, the epoch and step counts, the history, the state of stateful callbacks (early
  * stopping's best epoch and weights) and the random streams (batch order, dropout masks) —
- * to a CheckpointStore, atomically. `trainModel({ resumeFrom })` restores all of it, so the
- * continued run takes exactly the steps the uninterrupted one would have taken: on the same
- * engine the final weights are bit-identical.
+ * to a CheckpointStore, atomically. `state.snapshot()` may also be taken mid-epoch, between
+ * steps (codistillation workers do, every R steps). `trainModel({ resumeFrom })` restores all
+ * of it, so the continued run takes exactly the steps the uninterrupted one would have taken:
+ * on the same engine the final weights are bit-identical.
  *
  * Any command can use this: give each training run (fitModel call) its own store, in the
  * same order on every attempt (util/partialRun.ts hands out numbered stores).
@@ -33,8 +34,13 @@ export interface TrainingSnapshot {
   /** The model's weights (all of them, in `model.weights` order). */
   weights: SavedTensor[];
   optimizer: OptimizerState;
-  /** The batch-order stream. */
+  /** The batch-order stream (before the permutation of the epoch in progress, if any). */
   batchOrder: RngState;
+  /**
+   * A snapshot taken mid-epoch (e.g. every R steps of a codistillation worker): the rows of
+   * the epoch in progress already taken, and its running loss (summed over rows) and hits.
+   */
+  inEpoch?: { rows: number; lossSum: number; correct: number };
   /** The mask stream of each seeded dropout layer, in layer order. */
   dropout: RngState[];
   /** The state of each stateful callback, by its `name`. */

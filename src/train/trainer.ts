@@ -9,7 +9,7 @@ import type { ProgressSink } from './progress.js';
 import { progressCallback } from './progress.js';
 import { dispatch, type EpochRecord, type TrainingCallback, type TrainingState } from './callbacks.js';
 import { earlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
-import { Rng } from '../util/rng.js';
+import { Rng, type RngState } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { predictLogits } from '../models/predict.js';
 import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
@@ -146,6 +146,9 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const history: EpochRecord[] = [];
   const dropoutLayers = model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
   const optimizer = makeOptimizer(opts);
+  // The epoch in progress, for a snapshot taken mid-epoch: the batch-order stream before its
+  // permutation was drawn, the rows taken, and its running loss and hit sums.
+  let inEpoch: { orderFrom: RngState; rows: number; lossSum: number; correct: number } | undefined;
   const state: TrainingState = {
     model,
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
@@ -161,7 +164,8 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
       history: history.map((r) => ({ ...r })),
       weights: model.weights.map((w) => ({ shape: w.shape.map(Number), values: Float32Array.from(w.read().dataSync() as Float32Array) })),
       optimizer: await optimizerState(optimizer),
-      batchOrder: rng.state(),
+      batchOrder: inEpoch ? inEpoch.orderFrom : rng.state(),
+      ...(inEpoch && inEpoch.rows > 0 ? { inEpoch: { rows: inEpoch.rows, lossSum: inEpoch.lossSum, correct: inEpoch.correct } } : {}),
       dropout: dropoutLayers.map((l) => l.maskState()),
       callbacks: Object.fromEntries(callbacks.filter((c) => c.name && c.saveState).map((c) => [c.name!, c.saveState!()])),
     }),
@@ -173,6 +177,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const wBuf = new Float32Array(batchSize);
 
   let firstEpoch = 1;
+  let resumedInEpoch: TrainingSnapshot['inEpoch'];
   try {
     await dispatch(callbacks, 'onTrainBegin', state);
     if (opts.resumeFrom) {
@@ -186,14 +191,20 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
       (state as { steps: number }).steps = r.steps;
       state.stopTraining = r.stopTraining;
       firstEpoch = r.epoch + 1;
+      resumedInEpoch = r.inEpoch;
     }
-    for (let epoch = firstEpoch; epoch <= epochs && state.steps < maxSteps && !state.stopTraining; epoch++) {
+    for (let epoch = firstEpoch; epoch <= epochs && (resumedInEpoch || (state.steps < maxSteps && !state.stopTraining)); epoch++) {
       await dispatch(callbacks, 'onEpochBegin', epoch, state);
+      const orderFrom = rng.state();
       const order = rng.permutation(n);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (let start = 0; start < n && state.steps < maxSteps && !state.stopTraining; start += batchSize) {
+      // A run resumed mid-epoch redraws that epoch's permutation and skips the rows it took.
+      const skip = resumedInEpoch ?? { rows: 0, lossSum: 0, correct: 0 };
+      resumedInEpoch = undefined;
+      let lossSum = skip.lossSum;
+      let correct = skip.correct;
+      let seen = skip.rows;
+      inEpoch = { orderFrom, rows: seen, lossSum, correct };
+      for (let start = skip.rows; start < n && state.steps < maxSteps && !state.stopTraining; start += batchSize) {
         const idx = order.subarray(start, Math.min(start + batchSize, n));
         const b = idx.length;
         for (let i = 0; i < b; i++) {
@@ -231,9 +242,11 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
         lossSum += stepStats.loss * b;
         correct += stepStats.hits;
         seen += b;
+        inEpoch = { orderFrom, rows: seen, lossSum, correct };
         advance();
         await dispatch(callbacks, 'onBatchEnd', state.steps, stepStats.loss, state);
       }
+      inEpoch = undefined;
       if (seen === 0) break; // a callback stopped training before this epoch's first step
       const record: EpochRecord = { epoch, loss: lossSum / seen, trainAccuracy: correct / seen };
       if (opts.validation) {

@@ -29,7 +29,7 @@ test('a YAML experiment runs kd, codistill and an ensemble reference trained onc
   assert.deepEqual(labels.filter((l) => l.includes('ensemble member')), ['seed 2: ensemble member 1/2', 'seed 2: ensemble member 2/2']);
   assert.deepEqual(result.summary.map((s) => [s.methodIndex, s.method, s.seeds]), [
     [0, 'kd α=0.5 T=4', 1],
-    [1, 'codistill w=0.5', 1],
+    [1, 'codistill w=0.5 R=50', 1],
     [2, 'distill λ=0.5', 1],
     [3, 'kd α=0.5 T=4', 1],
     [4, 'distill λ=0.5', 1],

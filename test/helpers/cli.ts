@@ -20,3 +20,27 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliRes
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Runs the CLI's `main` in this process, capturing what it writes (for cheap checks of bad
+ * input, which must end before any work starts). Not for commands that train.
+ */
+export async function runCliHere(args: string[]): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const [writeOut, writeErr] = [process.stdout.write, process.stderr.write];
+  // Only text is captured: the test runner reports results on stdout as binary chunks, which
+  // pass through (swallowing them would lose a test's report).
+  const capture = (sink: string[], original: typeof process.stdout.write) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => (typeof chunk === 'string' ? (sink.push(chunk), true) : (original as (...a: unknown[]) => boolean)(chunk, ...rest))) as typeof process.stdout.write;
+  process.stdout.write = capture(out, writeOut.bind(process.stdout));
+  process.stderr.write = capture(err, writeErr.bind(process.stderr));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+  }
+}

@@ -93,8 +93,25 @@ test('churn budget, unmet: with a budget of 0 and only plain retraining, the low
   assert.equal(outcome.trained.meta.recipe.budgetMet, false);
 });
 
-test('kd and codistill train from the registry, recording method, parameters and reference', async () => {
-  for (const method of [{ method: 'kd', alpha: 0.7, temperature: 2 }, { method: 'codistill', weight: 1 }] as const) {
+test('codistill trains the new model together with a peer: w = 0 is plain training, w > 0 changes it; recorded without a reference', async () => {
+  const short = { ...training, epochs: 3 }; // 19 steps an epoch: burn-in 23 steps, then 34 codistilled
+  const weightsOf = (m: typeof base) => m.model.getWeights().map((w) => Array.from(w.dataSync()));
+  const plain = await trainUpdate({ base, train: updateTrain, validation: data.validation, method: { method: 'plain' }, training: short, seed: 6 });
+  const alone = await trainUpdate({ base, train: updateTrain, validation: data.validation, method: { method: 'codistill', weight: 0, syncEvery: 10 }, training: short, seed: 6 });
+  assert.deepEqual(weightsOf(alone.trained), weightsOf(plain.trained));
+  const out = await trainUpdate({ base, train: updateTrain, validation: data.validation, method: { method: 'codistill', weight: 1, syncEvery: 10 }, training: short, seed: 6 });
+  assert.notDeepEqual(weightsOf(out.trained), weightsOf(plain.trained));
+  assert.equal(out.result.steps, 57);
+  assert.equal(out.trained.meta.recipe.method, 'codistill');
+  assert.deepEqual(out.trained.meta.recipe.params, { weight: 1, syncEvery: 10, burnIn: 0.4, burnInSteps: 23 });
+  assert.equal(out.trained.meta.recipe.reference, undefined);
+  assert.equal(out.trained.meta.recipe.objective, 'codistillation');
+  assert.ok(accuracy(predict(out.trained), data.test.labels) > 0.3);
+  for (const m of [plain, alone, out]) m.trained.model.dispose();
+});
+
+test('kd trains from the registry, recording method, parameters and reference', async () => {
+  for (const method of [{ method: 'kd', alpha: 0.7, temperature: 2 }] as const) {
     const out = await trainUpdate({ base, train: updateTrain, validation: data.validation, method, training: { ...training, epochs: 3 }, seed: 6 });
     const { method: name, ...params } = method;
     assert.equal(out.trained.meta.recipe.method, name);

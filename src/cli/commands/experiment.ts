@@ -21,6 +21,8 @@ interface ExperimentFlags extends OutputFlags {
   out?: string;
   seeds?: number[];
   jobs?: number;
+  queue?: string;
+  allowVolatileQueue?: boolean;
 }
 
 function timestamp(): string {
@@ -48,7 +50,7 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
     const result = await runUpdateExperimentParallel(
       cfg,
       { progress: ctx.progress, log: ctx.log, finishedTrials, onTrialDone: (o) => partial.store(trialFile(o.seed)).save(serialize(o)) },
-      { jobs, progressEvery: globals.verbose ? 10 : 0 },
+      { jobs, progressEvery: globals.verbose ? 10 : 0, ...(flags.queue ? { queue: { url: flags.queue, allowVolatile: flags.allowVolatileQueue } } : {}) },
     );
     await writeExperimentRun(out, result);
     return result;
@@ -63,6 +65,8 @@ function addExperimentOptions(cmd: Command): Command {
     .option('--out <dir>', 'run directory for results.json, report.md, the plot and the resolved config (default runs/<name>-<time>)')
     .option('--seeds <list>', 'override the seeds, e.g. 1,2,3,4,5', parseNumberList('seeds'))
     .option('--jobs <n>', 'trials (seeds) run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
+    .option('--queue <url>', 'run the trials as jobs on a Redis queue (redis://[user:pass@]host:port/db) served by `distillery worker --queue` on any machines')
+    .option('--allow-volatile-queue', 'accept a Redis without append-only persistence (a restart loses queued jobs)')
     .addHelpText('after', '\nA killed or interrupted run keeps its finished trials: run the same command with --resume (and the same --out) to finish it.\n');
 }
 
@@ -74,6 +78,7 @@ export function runCommand(globals: () => GlobalFlags): Command {
   return cmd.action(async (flags: ExperimentFlags) => {
     const cfg = await loadAnyExperimentConfig(flags.config!);
     if (cfg.kind === 'transfer') {
+      if (flags.queue) throw new InputError('--queue', 'transfer experiments run on this machine only (their trials are not queued yet); drop --queue');
       if (flags.seeds) cfg.seeds = flags.seeds.map((s) => Math.round(s));
       return runTransferAndReport(cfg, flags.out ?? path.join('runs', `${cfg.name}-${timestamp()}`), globals(), flags.jobs);
     }

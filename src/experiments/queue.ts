@@ -1,0 +1,153 @@
+/**
+ * The work units of experiments (TASKS) on a Redis job queue (BullMQ), for experiments
+ * that outgrow one machine: `distillery run --queue redis://…` enqueues one job per task
+ * and gathers the outputs in task order; `distillery worker --queue redis://…`, on any
+ * number of machines, takes jobs. A task is a pure function of its input, so the results
+ * equal a local run's. A worker that dies mid-job loses its lock; BullMQ's stalled-job
+ * check hands the job to another worker (it is retried, never lost, and its output is
+ * recorded once: a job completes once).
+ *
+ * Redis must persist the queue (append-only file): without it a Redis restart silently
+ * drops queued jobs, so both commands refuse a server that reports `aof_enabled:0`.
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DistilleryError, InputError } from '../util/errors.js';
+import { redactUrl } from '../codistill/store.js';
+import { memoTable, TASKS, type TaskContext, type TaskKind } from './tasks.js';
+import type { Task } from './workerPool.js';
+import type { TaskInput, TaskOutput } from './tasks.js';
+
+export const QUEUE_NAME = 'distillery-tasks';
+
+interface JobData {
+  kind: TaskKind;
+  input: unknown;
+  index: number;
+}
+
+/** An ioredis connection as BullMQ needs it (blocking commands: no per-request retry limit). */
+async function connect(url: string, flag: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 5000, retryStrategy: (t) => Math.min(200 * t, 2000) });
+  let last: Error | undefined;
+  redis.on('error', (e: Error) => void (last = e));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (e) {
+    redis.disconnect();
+    throw new InputError(flag, `cannot reach Redis at ${redactUrl(url)}: ${String((last ?? (e as Error)).message).split('\n')[0]}`);
+  }
+  return redis;
+}
+
+/** Refuses (exit 2) a Redis without append-only persistence, unless `allowVolatile`, then warns. */
+export async function checkPersistence(redis: Redis, url: string, flag: string, allowVolatile: boolean, log: (line: string) => void): Promise<void> {
+  const info = await redis.info('persistence');
+  if (/^aof_enabled:1\s*$/m.test(info)) return;
+  const problem = `Redis at ${redactUrl(url)} runs without append-only persistence (aof_enabled:0): a restart would lose queued jobs; start it with --appendonly yes`;
+  if (!allowVolatile) throw new InputError(flag, `${problem} (or pass --allow-volatile-queue)`);
+  log(`warning: ${problem}`);
+}
+
+export interface QueueOptions {
+  url: string;
+  flag?: string;
+  allowVolatile?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunOnQueueOptions<K extends TaskKind> extends QueueOptions {
+  /** Called as each task's output arrives (e.g. to keep it for a resume). */
+  onDone?: (index: number, output: TaskOutput<K>) => void | Promise<void>;
+}
+
+/** Runs `tasks` through the queue and returns their outputs in task order. */
+export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts: RunOnQueueOptions<K>): Promise<TaskOutput<K>[]> {
+  const flag = opts.flag ?? '--queue';
+  const log = opts.log ?? (() => {});
+  const connection = await connect(opts.url, flag);
+  const eventsConnection = connection.duplicate();
+  const queue = new Queue<JobData>(QUEUE_NAME, { connection });
+  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection });
+  try {
+    await checkPersistence(connection, opts.url, flag, !!opts.allowVolatile, log);
+    await events.waitUntilReady();
+    const batch = randomBytes(4).toString('hex');
+    const jobs = await queue.addBulk(
+      tasks.map((t, index) => ({
+        name: t.kind,
+        data: { kind: t.kind, input: t.input, index },
+        opts: { jobId: `${batch}-${index}`, attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } },
+      })),
+    );
+    log(`queued ${jobs.length} job(s) on ${redactUrl(opts.url)} (batch ${batch}); waiting for workers (distillery worker --queue …)`);
+    let done = 0;
+    const outputs = await Promise.all(
+      jobs.map(async (job, index) => {
+        try {
+          const out = (await job.waitUntilFinished(events)) as TaskOutput<K>;
+          log(`job ${job.id} done (${++done}/${jobs.length})`);
+          await opts.onDone?.(index, out);
+          return out;
+        } catch (e) {
+          throw new DistilleryError(`job ${job.id} (${job.name}) failed: ${(e as Error).message}`, 1);
+        }
+      }),
+    );
+    return outputs;
+  } finally {
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+    eventsConnection.disconnect();
+  }
+}
+
+export interface ServeOptions extends QueueOptions {
+  /** Seconds a job's lock lasts without renewal: a dead worker's job is retried after about this long. */
+  lockSeconds?: number;
+  /** Stop after this many jobs (default: serve until interrupted). */
+  maxJobs?: number;
+  progress?: TaskContext['progress'];
+}
+
+/** Takes jobs from the queue, one at a time, until interrupted (or `maxJobs`). */
+export async function serveQueue(opts: ServeOptions): Promise<number> {
+  const flag = opts.flag ?? '--queue';
+  const log = opts.log ?? (() => {});
+  const connection = await connect(opts.url, flag);
+  await checkPersistence(connection, opts.url, flag, !!opts.allowVolatile, log);
+  const memo = memoTable();
+  const lockMs = (opts.lockSeconds ?? 30) * 1000;
+  let served = 0;
+  return new Promise<number>((resolve, reject) => {
+    const worker = new Worker<JobData>(
+      QUEUE_NAME,
+      async (job: Job<JobData>) => {
+        log(`job ${job.id}: ${job.data.kind} #${job.data.index} (attempt ${job.attemptsStarted})`);
+        const task = TASKS[job.data.kind] as { run(input: unknown, ctx: TaskContext): Promise<unknown> };
+        return task.run(job.data.input as TaskInput<TaskKind>, { log, memo, progress: opts.progress });
+      },
+      { connection, concurrency: 1, lockDuration: lockMs, stalledInterval: Math.max(1000, lockMs / 2), maxStalledCount: 3 },
+    );
+    worker.on('completed', async () => {
+      served++;
+      if (opts.maxJobs !== undefined && served >= opts.maxJobs) {
+        await worker.close();
+        connection.disconnect();
+        resolve(served);
+      }
+    });
+    worker.on('error', (e) => log(`queue: ${e.message}`));
+    const stop = async () => {
+      await worker.close();
+      connection.disconnect();
+      resolve(served);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    worker.waitUntilReady().catch(reject);
+  });
+}

@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, runCliHere } from '../helpers/cli.js';
+import { loadModel } from '../../src/models/io.js';
+import { predictLogits, argmaxRows } from '../../src/models/predict.js';
+import { loadLetter } from '../../src/data/builtin.js';
+import { prepareRunData } from '../../src/codistill/data.js';
+import { initEngine } from '../../src/engine/index.js';
+import type { CodistillResult } from '../../src/codistill/results.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'distillery-codistill-cli-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const tiny = ['--hidden', '32', '--steps', '160', '--sync-every', '40', '--lr', '0.01', '--validation', '1000'];
+
+const store = join(dir, 'store'); // kept after the run (the default store goes with the temporary output)
+
+test('distillery codistill: two worker processes codistil through a directory store; models, deliverable, ensemble and curves', async () => {
+  const out = join(dir, 'run');
+  const r = runCli(['codistill', '--data', 'letter', '--workers', '2', ...tiny, '--out', out, '--seed', '3', '--store', store]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(dir).sort(), ['run', 'store'], 'no temporary output left');
+  assert.deepEqual(readdirSync(out).sort(), ['codistill.json', 'deliverable', 'report.md', 'worker-0', 'worker-1']);
+  assert.match(r.stdout, /deliverable: worker \d/);
+  const result = JSON.parse(readFileSync(join(out, 'codistill.json'), 'utf8')) as CodistillResult;
+  assert.equal(result.workers.length, 2);
+  assert.equal(result.burnInSteps, 64);
+  assert.deepEqual(result.config.syncEvery, 40);
+  // Disjoint halves of the 19 000 training rows.
+  assert.deepEqual(result.workers.map((w) => w.shardRows), [9500, 9500]);
+  for (const w of result.workers) {
+    assert.equal(w.steps, 160);
+    assert.deepEqual(w.curve.map((p) => p.step), [40, 80, 120, 160]);
+    assert.ok(w.curve.every((p, i) => i === 0 || p.seconds >= w.curve[i - 1].seconds));
+    assert.ok(w.valAccuracy > 0.4, `worker ${w.worker}: ${w.valAccuracy}`);
+    // After burn-in each worker distilled from its peer's published checkpoints.
+    assert.match(r.stderr, new RegExp(`worker ${w.worker}: step 160/160 .*peers=${1 - w.worker}\\b`));
+  }
+  const report = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(report, /## Time to accuracy/);
+  assert.match(report, /^\| 160 \| [\d.]+, \d+\.\d+% \| [\d.]+, \d+\.\d+% \|$/m);
+  const best = Math.max(...result.workers.map((w) => w.valAccuracy));
+  assert.equal(result.deliverable.valAccuracy, best);
+  assert.ok(result.ensemble.valAccuracy > 0.3);
+  assert.ok(result.meanPairwiseDisagreement > 0 && result.meanPairwiseDisagreement < 0.7);
+  // The saved models are ordinary model directories that reproduce the recorded accuracy.
+  await initEngine();
+  const data = prepareRunData(await loadLetter(), result.config);
+  for (const name of ['worker-0', 'worker-1', 'deliverable']) {
+    const m = await loadModel(join(out, name));
+    assert.equal(m.meta.recipe.method, 'codistill-workers');
+    const pred = argmaxRows(predictLogits(m.model, data.validation.features, data.validation.featureShape), 26);
+    const acc = pred.reduce((a, p, i) => a + (p === data.validation.labels[i] ? 1 : 0), 0) / pred.length;
+    const expected = name === 'deliverable' ? result.deliverable.valAccuracy : result.workers[Number(name.at(-1))].valAccuracy;
+    assert.ok(Math.abs(acc - expected) < 1e-9, `${name}: ${acc} vs ${expected}`);
+  }
+});
+
+test('codistill bad input: one line naming the flag, exit 2', async () => {
+  const out = join(dir, 'bad');
+  const cases: [string[], RegExp][] = [
+    [['--workers', '1'], /--workers: .*(>=|at least|too small).*2/i],
+    [['--sync-every', '0'], /--sync-every: /],
+    [['--weight', '-1'], /--weight: /],
+    [['--workers', '40', '--batch-size', '512'], /--batch-size: 40 workers get shards of \d+ training rows, fewer than a batch of 512/],
+    [['--store', 'redis://user:hunter2@127.0.0.1:1/0'], /--store: cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0/],
+    [['--resume'], /--resume: there is no interrupted run to resume for /],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCliHere(['codistill', '--data', 'letter', ...tiny, '--out', out, ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /hunter2/);
+    assert.equal(existsSync(out), false);
+  }
+  // A user's non-empty directory is never written into.
+  const mine = join(dir, 'mine');
+  mkdirSync(mine);
+  writeFileSync(join(mine, 'notes.txt'), 'keep');
+  const r = await runCliHere(['codistill', '--data', 'letter', ...tiny, '--out', mine]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^distillery: --out .*mine: is a directory that Distillery did not write \(not a codistillation run directory; .*--force/);
+  assert.equal(readFileSync(join(mine, 'notes.txt'), 'utf8'), 'keep');
+  assert.deepEqual(readdirSync(mine), ['notes.txt']);
+});
+
+test('codistill-worker refuses a run its store does not hold, or a wrong worker count', async () => {
+  const runId = (JSON.parse(readFileSync(join(dir, 'run', 'codistill.json'), 'utf8')) as CodistillResult).runId; // the run of the first test
+  const wrong = await runCliHere(['codistill-worker', '--store', store, '--run', 'no-such-run', '--worker', '0', '--of', '2', '--data', 'letter']);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /^distillery: --run: run "no-such-run" not found in .*\n$/);
+  const of = await runCliHere(['codistill-worker', '--store', store, '--run', runId, '--worker', '0', '--of', '3', '--data', 'letter']);
+  assert.equal(of.code, 2);
+  assert.match(of.stderr, /--of: run ".*" has 2 workers, not 3/);
+  // A finished worker started again reports its result and exits cleanly.
+  const again = await runCliHere(['codistill-worker', '--store', store, '--run', runId, '--worker', '1', '--of', '2', '--data', 'letter']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /finished already \(step 160\)/);
+});
