@@ -18,6 +18,11 @@ export function loadDataFlag(flags: DataFlags): Promise<RawData> {
   return loadData(flags.data, { labelColumn: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName });
 }
 
+/** Loads `--validation-data`: rows to validate on instead of a hold-out of --data, read like --data. */
+export function loadValidationFlag(file: string, label: string | undefined): Promise<RawData> {
+  return loadData(file, { labelColumn: label });
+}
+
 /** Holds out a seeded validation portion (count or fraction) of a training file. */
 export function holdOutValidation(raw: RawData, size: number, seed: number): { train: RawData; validation: RawData } {
   const { train, validation } = trainValidationSplit(rawSize(raw), size, seed);

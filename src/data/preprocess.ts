@@ -113,6 +113,17 @@ export function featureShapeOf(spec: PreprocessingSpec): number[] {
 
 // ---------------------------------------------------------------- classes and labels
 
+/**
+ * `spec` with the classes of `labels` that it lacks appended after its own (in canonical
+ * order): the preprocessing of an update whose data brings new classes. The old classes
+ * keep their indices, so the old model's predictions mean the same in the new class space.
+ */
+export function withAddedClasses<S extends PreprocessingSpec>(spec: S, labels: Iterable<string>): S {
+  const known = new Set(spec.classNames);
+  const added = sortedDistinct([...labels].filter((l) => !known.has(l)));
+  return added.length ? { ...spec, classNames: [...spec.classNames, ...added] } : spec;
+}
+
 function fitClassNames(raw: RawData, opts: FitOptions): string[] {
   const given = opts.classNames ?? (raw.kind === 'image' ? (raw as RawImagesWithClasses).classNames : undefined);
   if (given === undefined) return sortedDistinct(raw.labels);

@@ -12,6 +12,7 @@ import { architectureFromFlags, configuredArchitecture, textOptionsFor } from '.
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { parseNumberList, trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addTrainingOptions } from '../trainingOptions.js';
+import { classesFromFlags, parseClassList } from '../classOptions.js';
 
 interface TrainFlags extends TrainingFlags, OutputFlags {
   data: string;
@@ -22,6 +23,8 @@ interface TrainFlags extends TrainingFlags, OutputFlags {
   modelConfig?: string;
   validation?: number;
   seed: number;
+  classes?: string[];
+  classesFrom?: string;
 }
 
 export function trainCommand(globals: () => GlobalFlags): Command {
@@ -29,6 +32,8 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     .description('train a base model on a labelled dataset and save it (tfjs LayersModel + distillery.json)')
     .requiredOption('--data <file|name>', 'training data: a CSV (header row), JSONL, or a built-in dataset (letter, fashion-mnist)')
     .option('--label <column>', 'label column of a CSV (default: label/class/target/y, else the last column)')
+    .option('--classes <list>', 'every class the model predicts, comma-separated, in this order: classes with no training example yet are allowed (default: the classes of --data, sorted)', parseClassList('--classes'))
+    .option('--classes-from <file>', 'like --classes, one class per line of a text file')
     .requiredOption('--out <dir>', 'directory to write the model to (written atomically; an existing one is replaced only if Distillery wrote it)')
     .addOption(new Option('--model <kind>', 'architecture family (default: mlp for tables, cnn for images, transformer for text)').choices(['mlp', 'cnn', 'transformer']))
     .option('--hidden <widths>', 'hidden layer widths, comma-separated (mlp; dense layers for cnn), e.g. 128,128', parseNumberList('hidden', 1))
@@ -42,7 +47,8 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     const raw = await loadDataFlag(flags);
     const { train: trainRaw, validation: valRaw } = holdOutValidation(raw, flags.validation ?? 0.1, flags.seed);
     // A --model-config transformer fixes the text preprocessing (vocabulary size, sequence length).
-    const spec = fitPreprocessing(trainRaw, textOptionsFor(await configuredArchitecture(flags)));
+    const classNames = await classesFromFlags(flags);
+    const spec = fitPreprocessing(trainRaw, { ...textOptionsFor(await configuredArchitecture(flags)), classNames });
     checkValidationClasses(spec, valRaw, '--validation');
     const train = applyPreprocessing(spec, trainRaw);
     const validation = applyPreprocessing(spec, valRaw);

@@ -77,7 +77,10 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       ],
       flags,
     );
-    const { base, train, validation, trainRaw } = await loadUpdateData(flags);
+    const { base, train, validation, trainRaw, preprocessing, addedClasses } = await loadUpdateData(flags);
+    if (addedClasses.length) {
+      ctx.log(`the data adds ${addedClasses.length} class${addedClasses.length === 1 ? '' : 'es'} the base model lacks (${addedClasses.join(', ')}): the new model predicts all ${preprocessing.classNames.length}`);
+    }
     const training = trainingFromFlags(flags);
 
     let retrainedOld: TrainedModel | undefined;
@@ -97,17 +100,17 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     let ensemble: Ensemble | undefined;
     if (flags.reference) {
       ensemble = await loadEnsemble(flags.reference);
-      checkEnsembleFor(ensemble, flags.reference, base.meta, train);
+      checkEnsembleFor(ensemble, flags.reference, { ...base.meta, classNames: preprocessing.classNames, preprocessing }, train);
     } else if (def.reference === 'ensemble' || flags.members !== undefined) {
       const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
       ctx.log(`training the reference ensemble: ${members} members (save it with --save-reference to reuse it)`);
-      ensemble = await trainEnsembleFor(base, { train, validation }, training, { seed: flags.seed, members, jobs: flags.jobs }, ctx);
+      ensemble = await trainEnsembleFor(base, { train, validation, preprocessing }, training, { seed: flags.seed, members, jobs: flags.jobs }, ctx);
     }
     const reference: ReferenceSource | undefined = ensemble ? { kind: 'ensemble', models: ensemble.members } : undefined;
     ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
     const settings = { ...resumeSettings('update', flags), baseModel: base.meta.id };
     const outcome = await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {
-      const outcome = await trainUpdate({ base, train, validation, method, reference, training, seed: flags.seed, progress: ctx.progress, checkpoints: () => partial.nextStore() });
+      const outcome = await trainUpdate({ base, train, validation, preprocessing, method, reference, training, seed: flags.seed, progress: ctx.progress, checkpoints: () => partial.nextStore() });
       if (outcome.members) {
         // the new model is the ensemble itself: an ensemble directory
         await saveEnsemble(flags.out, { members: outcome.members, manifest: ensembleManifest(outcome.members, { ...datasetFingerprint(train), source: train.source }) });
