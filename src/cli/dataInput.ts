@@ -1,26 +1,51 @@
+import { Command } from 'commander';
 import type { PreprocessingSpec, RawData } from '../data/types.js';
+import type { CsvOptions } from '../data/csv.js';
 import { rawSize, rowOf, subsetRaw } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import { loadData } from '../data/builtin.js';
 import { trainValidationSplit } from '../data/split.js';
 
-export interface DataFlags {
+/** How a delimited file is read (every command that reads one): `--delimiter`, `--no-header`, `--columns`. */
+export interface ReadFlags {
+  delimiter?: string;
+  /** false with --no-header */
+  header?: boolean;
+  columns?: string[];
+}
+
+/** Adds the flags of {@link ReadFlags}; they apply to every delimited file the command reads. */
+export function addReadOptions(cmd: Command): Command {
+  return cmd
+    .option('--delimiter <char>', 'field delimiter of CSV/TSV files: , ; | or tab (default: tab for .tsv, else detected from the first line; tab-delimited files are TSV: no quoting, a " is data)')
+    .option('--no-header', 'the CSV/TSV files have no header row: columns are named c1…cN (or by --columns); --label may be a column number')
+    .option('--columns <names>', 'names of the columns of CSV/TSV files without a header row, comma-separated (implies --no-header)', (v: string) => v.split(',').map((n) => n.trim()));
+}
+
+/** The loader options of {@link ReadFlags}. */
+export function readOptions(flags: ReadFlags): Pick<CsvOptions, 'delimiter' | 'header' | 'columnNames'> {
+  return { delimiter: flags.delimiter, header: flags.header, columnNames: flags.columns };
+}
+
+export interface DataFlags extends ReadFlags {
   data: string;
   label?: string;
   /** Accept data without the label column (prediction). */
   labelOptional?: boolean;
   /** Without --label, only a column named like a label counts (never the last column by position). */
   labelByName?: boolean;
+  /** Table columns to leave out (`train --ignore-columns`). */
+  dropColumns?: string[];
 }
 
 /** Loads `--data` (a file or a built-in dataset name) with the optional `--label` column. */
 export function loadDataFlag(flags: DataFlags): Promise<RawData> {
-  return loadData(flags.data, { labelColumn: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName });
+  return loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns });
 }
 
 /** Loads `--validation-data`: rows to validate on instead of a hold-out of --data, read like --data. */
-export function loadValidationFlag(file: string, label: string | undefined): Promise<RawData> {
-  return loadData(file, { labelColumn: label });
+export function loadValidationFlag(file: string, flags: ReadFlags & { label?: string }): Promise<RawData> {
+  return loadData(file, { ...readOptions(flags), labelColumn: flags.label });
 }
 
 /** Holds out a seeded validation portion (count or fraction) of a training file. */

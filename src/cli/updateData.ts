@@ -2,9 +2,9 @@ import type { Dataset, PreprocessingSpec, RawData } from '../data/types.js';
 import { applyPreprocessing, withAddedClasses } from '../data/preprocess.js';
 import { loadModel } from '../models/io.js';
 import type { TrainedModel } from '../models/types.js';
-import { holdOutValidation, labelColumnFor, loadDataFlag, loadValidationFlag } from './dataInput.js';
+import { holdOutValidation, labelColumnFor, loadDataFlag, loadValidationFlag, type ReadFlags } from './dataInput.js';
 
-export interface UpdateDataFlags {
+export interface UpdateDataFlags extends ReadFlags {
   base: string;
   data: string;
   label?: string;
@@ -37,9 +37,9 @@ export interface UpdateData {
 export async function loadUpdateData(flags: UpdateDataFlags): Promise<UpdateData> {
   const base = await loadModel(flags.base);
   const label = labelColumnFor(flags.label, base.meta.preprocessing);
-  const raw = await loadDataFlag({ data: flags.data, label });
+  const raw = await loadDataFlag({ ...flags, data: flags.data, label });
   const { train: trainRaw, validation: valRaw } = flags.validationData
-    ? { train: raw, validation: await loadValidationFlag(flags.validationData, label) }
+    ? { train: raw, validation: await loadValidationFlag(flags.validationData, { ...flags, label }) }
     : holdOutValidation(raw, flags.validation ?? DEFAULT_UPDATE_VALIDATION, flags.seed);
   const preprocessing = withAddedClasses(base.meta.preprocessing, [...trainRaw.labels, ...valRaw.labels]);
   return {

@@ -65,7 +65,29 @@ export interface CategoricalColumnSpec {
   categories: string[];
 }
 
-export type ColumnSpec = NumericColumnSpec | CategoricalColumnSpec;
+/** One numeric part of a date/time, standardised with its training mean/std. */
+export interface DateTimePartSpec {
+  part: DateTimePart;
+  mean: number;
+  std: number;
+}
+
+/** The numeric parts a date/time column becomes (UTC; a value without a zone is read as UTC). */
+export const DATETIME_PARTS = ['days', 'month', 'dayOfMonth', 'weekday', 'hour'] as const;
+export type DateTimePart = (typeof DATETIME_PARTS)[number];
+
+/**
+ * Date/time column (ISO 8601 dates, optionally with a time): expanded to numeric parts —
+ * days since 1970-01-01 (the trend), month 1–12, day of the month, weekday 0–6 (Sunday 0)
+ * and hour of the day with minutes as a fraction — each standardised like a numeric column.
+ */
+export interface DateTimeColumnSpec {
+  name: string;
+  type: 'datetime';
+  parts: DateTimePartSpec[];
+}
+
+export type ColumnSpec = NumericColumnSpec | CategoricalColumnSpec | DateTimeColumnSpec;
 
 export type PreprocessingSpec =
   | { kind: 'tabular'; labelColumn: string; classNames: string[]; columns: ColumnSpec[] }

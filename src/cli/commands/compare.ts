@@ -8,7 +8,7 @@ import { sortedDistinct } from '../../data/values.js';
 import { alignColumns } from '../../models/logits.js';
 import { rowOf, type RawData } from '../../data/types.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { labelColumnFor, loadDataFlag } from '../dataInput.js';
+import { addReadOptions, labelColumnFor, loadDataFlag, type ReadFlags } from '../dataInput.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
 import { parseInteger, parseNumber } from '../options.js';
 
@@ -97,7 +97,7 @@ export function compareCommand(globals: () => GlobalFlags): Command {
 }
 
 /** What `compare` and `gate` share: the two models (or prediction files) and the data. */
-export interface ComparisonFlags {
+export interface ComparisonFlags extends ReadFlags {
   old: string;
   new: string;
   data: string;
@@ -114,7 +114,7 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
   const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
   const label = labelColumnFor(flags.label, modelSpec);
   // two prediction files and no --label: the label column must be named like one, not guessed by position
-  const raw = await loadDataFlag({ data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
+  const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
   const a = oldIn.model ? predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
   const b = newIn.model ? predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
   for (const p of [a, b]) {
@@ -142,11 +142,11 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
 
 /** The options of the comparison that `compare` and `gate` share. */
 export function addComparisonOptions(cmd: Command): Command {
-  return cmd
+  return addReadOptions(cmd)
     .requiredOption('--old <dir|csv>', 'old (deployed) model directory, or a predictions CSV from `distillery predict`')
     .requiredOption('--new <dir|csv>', 'new model directory, or a predictions CSV')
     .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions CSV)')
-    .option('--label <column>', 'label column of a CSV (default: the model\'s, else label/class/target/y, else the last column)')
+    .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the model\'s, else label/class/target/y, else the last column)')
     .option('--resamples <n>', 'bootstrap resamples', parseInteger('resamples', 10), 1000)
     .option('--level <x>', 'confidence level', parseNumber('level', 0.5, 0.999), 0.95)
     .option('--seed <n>', 'bootstrap seed', parseInteger('seed'), 1);

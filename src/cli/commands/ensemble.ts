@@ -11,6 +11,7 @@ import { formatRate } from '../../report/table.js';
 import { createContext, type CliContext, type GlobalFlags } from '../context.js';
 import { parseInteger, trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addTrainingOptions } from '../trainingOptions.js';
+import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
 
 interface EnsembleFlags extends TrainingFlags, UpdateDataFlags, OutputFlags {
@@ -48,10 +49,11 @@ export function ensembleCommand(globals: () => GlobalFlags): Command {
     .description("train a reference ensemble for ELODI: m models of the base model's architecture with different seeds on the update's training data, saved for later updates")
     .requiredOption('--base <dir>', 'the deployed model the update starts from (gives the architecture, preprocessing and classes)')
     .requiredOption('--data <file|name>', 'the update\'s training data (use the same --data, --validation and --seed as the update)')
-    .option('--label <column>', 'label column of a CSV (default: the base model\'s)')
+    .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the base model\'s)')
     .option(...membersOption)
     .option(...jobsOption)
     .requiredOption('--out <dir>', 'ensemble directory to write (member-1/ … and ensemble.json; replaced atomically)');
+  addReadOptions(cmd);
   addTrainingOptions(cmd);
   addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText('after', '\nExample:\n  distillery ensemble --base models/v1 --data new.csv --members 8 --out refs/v2\n  distillery update --base models/v1 --data new.csv --method elodi --reference refs/v2 --out models/v2\n');

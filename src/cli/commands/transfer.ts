@@ -102,7 +102,7 @@ export function transferCommand(globals: () => GlobalFlags): Command {
     .description('train a simple model from a complex one: no transfer, 1-hop transfer, and a chain of intermediate models chosen on validation data, side by side over seeds')
     .requiredOption('--teacher <dir>', 'the complex model (a model directory from `distillery train`)')
     .requiredOption('--data <file|name>', "training data (the teacher's columns and classes); validation (and test) rows are held out of it")
-    .option('--label <column>', "label column of a CSV (default: the teacher's)")
+    .option('--label <column>', "label column of a CSV/TSV, by name or number from 1 (default: the teacher's)")
     .requiredOption('--student <arch>', `the simple model: ${STUDENT_SYNTAX}`)
     .requiredOption('--out <dir>', 'run directory: results.json, report.md, summary.txt, config.yaml and every model (seed-<s>/student-*, intermediates/)')
     .option('--test <file|name>', 'separate labelled test data (default: hold out --test-size of --data)')

@@ -14,6 +14,7 @@ import { trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addMethodOptions, methodFromFlags } from '../methodOptions.js';
 import { addTrainingOptions } from '../trainingOptions.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
+import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
 import { jobsOption, membersOption, trainEnsembleFor } from './ensemble.js';
 
@@ -34,7 +35,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     .description('train the new model from a deployed base model and new training data, with a churn-reduction method')
     .requiredOption('--base <dir>', 'the deployed model directory (from `distillery train` or an earlier update)')
     .requiredOption('--data <file|name>', 'training data of the new model (same columns and classes as the base model)')
-    .option('--label <column>', 'label column of a CSV (default: as for train)')
+    .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: as for train)')
     .requiredOption('--out <dir>', 'directory to write the new model to (written atomically; an existing one is replaced only if Distillery wrote it)');
   addMethodOptions(cmd, 'distill');
   cmd
@@ -44,6 +45,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     .option('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here")
     .option('--old-data <file|name>', "the old model's training data, for --retrain-old")
     .option(...jobsOption);
+  addReadOptions(cmd);
   addTrainingOptions(cmd);
   addOutputOptions(cmd, { resumable: true });
   cmd.addHelpText(
