@@ -48,6 +48,22 @@ export function loadValidationFlag(file: string, flags: ReadFlags & { label?: st
   return loadData(file, { ...readOptions(flags), labelColumn: flags.label });
 }
 
+/**
+ * The training and validation rows: `--validation-data` (read like --data, with the same
+ * label column) when given, else a seeded hold-out of `--validation` (count or fraction,
+ * default `defaultSize`) of the training file. Both flags at once are an error.
+ */
+export async function splitTrainValidation(
+  raw: RawData,
+  flags: ReadFlags & { label?: string; validation?: number; validationData?: string; seed: number },
+  defaultSize: number,
+): Promise<{ train: RawData; validation: RawData }> {
+  if (flags.validationData === undefined) return holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed);
+  if (flags.validation !== undefined) throw new InputError('--validation', 'give either --validation (a hold-out of --data) or --validation-data, not both');
+  const label = raw.kind === 'tabular' ? raw.labelColumn : flags.label;
+  return { train: raw, validation: await loadValidationFlag(flags.validationData, { ...flags, label }) };
+}
+
 /** Holds out a seeded validation portion (count or fraction) of a training file. */
 export function holdOutValidation(raw: RawData, size: number, seed: number): { train: RawData; validation: RawData } {
   const { train, validation } = trainValidationSplit(rawSize(raw), size, seed);
@@ -60,17 +76,21 @@ export function labelColumnFor(flag: string | undefined, spec: PreprocessingSpec
 }
 
 /**
- * Every validation label must be a class the training portion has (the model is fitted on
- * it); a class whose only examples went to the hold-out is named with what to do.
+ * Every validation label must be a class the model has (it is fitted on the training rows):
+ * a class whose only examples went to the hold-out, or that only the validation file has, is
+ * named with what to do.
  */
-export function checkValidationClasses(spec: PreprocessingSpec, validation: RawData, flag: string): void {
+export function checkValidationClasses(spec: PreprocessingSpec, validation: RawData, flags: { validationData?: string }): void {
   const known = new Set(spec.classNames);
   const i = validation.labels.findIndex((l) => !known.has(l));
   if (i < 0) return;
   const label = validation.labels[i];
+  if (flags.validationData !== undefined) {
+    throw new InputError(validation.source, `${rowOf(validation, i)}: class "${label}" has no training example; add some to --data, or declare it with --classes`);
+  }
   const count = validation.labels.filter((l) => l === label).length;
   throw new InputError(
     validation.source,
-    `${rowOf(validation, i)}: class "${label}" has ${count === 1 ? 'its only example' : `all ${count} of its examples`} in the validation hold-out and none in the training portion; add examples of it, or hold out less (${flag})`,
+    `${rowOf(validation, i)}: class "${label}" has ${count === 1 ? 'its only example' : `all ${count} of its examples`} in the validation hold-out and none in the training portion; add examples of it, or hold out less (--validation)`,
   );
 }

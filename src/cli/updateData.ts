@@ -2,7 +2,7 @@ import type { Dataset, PreprocessingSpec, RawData } from '../data/types.js';
 import { applyPreprocessing, withAddedClasses } from '../data/preprocess.js';
 import { loadModel } from '../models/io.js';
 import type { TrainedModel } from '../models/types.js';
-import { holdOutValidation, labelColumnFor, loadDataFlag, loadValidationFlag, type ReadFlags } from './dataInput.js';
+import { labelColumnFor, loadDataFlag, splitTrainValidation, type ReadFlags } from './dataInput.js';
 
 export interface UpdateDataFlags extends ReadFlags {
   base: string;
@@ -38,9 +38,7 @@ export async function loadUpdateData(flags: UpdateDataFlags): Promise<UpdateData
   const base = await loadModel(flags.base);
   const label = labelColumnFor(flags.label, base.meta.preprocessing);
   const raw = await loadDataFlag({ ...flags, data: flags.data, label });
-  const { train: trainRaw, validation: valRaw } = flags.validationData
-    ? { train: raw, validation: await loadValidationFlag(flags.validationData, { ...flags, label }) }
-    : holdOutValidation(raw, flags.validation ?? DEFAULT_UPDATE_VALIDATION, flags.seed);
+  const { train: trainRaw, validation: valRaw } = await splitTrainValidation(raw, { ...flags, label }, DEFAULT_UPDATE_VALIDATION);
   const preprocessing = withAddedClasses(base.meta.preprocessing, [...trainRaw.labels, ...valRaw.labels]);
   return {
     base,

@@ -7,7 +7,7 @@ import { modelOutput, saveModel } from '../../models/io.js';
 import { parameterCount } from '../../models/build.js';
 import { formatRate } from '../../report/table.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { addReadOptions, checkValidationClasses, holdOutValidation, loadDataFlag, type ReadFlags } from '../dataInput.js';
+import { addReadOptions, checkValidationClasses, loadDataFlag, splitTrainValidation, type ReadFlags } from '../dataInput.js';
 import { architectureFromFlags, configuredArchitecture, textOptionsFor } from '../modelOptions.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { parseNumberList, trainingFromFlags, type TrainingFlags } from '../options.js';
@@ -23,10 +23,14 @@ interface TrainFlags extends TrainingFlags, OutputFlags, ReadFlags, ColumnFlags 
   hidden?: number[];
   modelConfig?: string;
   validation?: number;
+  validationData?: string;
   seed: number;
   classes?: string[];
   classesFrom?: string;
 }
+
+/** Default validation hold-out of `train` (a fraction of --data). */
+const DEFAULT_TRAIN_VALIDATION = 0.1;
 
 export function trainCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('train')
@@ -48,7 +52,7 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     const ctx = await createContext(globals());
     await checkOutputs([modelOutput(flags.out)], flags);
     const raw = await loadDataFlag({ ...flags, dropColumns: flags.ignoreColumns });
-    const { train: trainRaw, validation: valRaw } = holdOutValidation(raw, flags.validation ?? 0.1, flags.seed);
+    const { train: trainRaw, validation: valRaw } = await splitTrainValidation(raw, flags, DEFAULT_TRAIN_VALIDATION);
     // A --model-config transformer fixes the text preprocessing (vocabulary size, sequence length).
     const classNames = await classesFromFlags(flags);
     const spec = fitPreprocessing(trainRaw, {
@@ -56,7 +60,7 @@ export function trainCommand(globals: () => GlobalFlags): Command {
       ...columnFitOptions(flags, raw, (message) => ctx.log(`warning: ${message}`)),
       classNames,
     });
-    checkValidationClasses(spec, valRaw, '--validation');
+    checkValidationClasses(spec, valRaw, flags);
     const train = applyPreprocessing(spec, trainRaw);
     const validation = applyPreprocessing(spec, valRaw);
     const architecture = await architectureFromFlags(flags, spec);

@@ -8,7 +8,7 @@ import { checkRetrainOldMethod, retrainOldModel } from '../../methods/retrainOld
 import type { ReferenceSource } from '../../methods/references.js';
 import { trainUpdate } from '../../methods/update.js';
 import { formatRate, renderTextTable } from '../../report/table.js';
-import { InputError } from '../../util/errors.js';
+import { DistilleryError, InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addMethodOptions, methodFromFlags } from '../methodOptions.js';
@@ -17,6 +17,9 @@ import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type Outp
 import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
 import { jobsOption, membersOption, trainEnsembleFor } from './ensemble.js';
+
+/** Exit code of an update whose churn budget no λ met (the lowest-churn model is still saved). */
+export const BUDGET_NOT_MET_EXIT = 4;
 
 interface UpdateFlags extends TrainingFlags, UpdateDataFlags, OutputFlags, Record<string, unknown> {
   out: string;
@@ -52,7 +55,8 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     'after',
     '\nExamples:\n  distillery update --base models/base --data new.csv --method distill --lambda 0.6 --out models/v2\n' +
       '  distillery update --base models/base --data new.csv --method elodi --reference refs/v2 --out models/v2\n' +
-      '\n--resume continues the new model\'s training from its last epoch; a reference ensemble trained here is trained again.\n',
+      '\n--resume continues the new model\'s training from its last epoch; a reference ensemble trained here is trained again.\n' +
+      `\nExit status: 0 saved; ${BUDGET_NOT_MET_EXIT} churn-budget met no λ within --max-churn (the lowest-churn model is saved); 2 bad input; 1 internal error.\n`,
   );
   return cmd.action(async (flags: UpdateFlags) => {
     const ctx = await createContext(globals());
@@ -145,6 +149,14 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     if (retrainedOld) {
       await saveModel(flags.retrainOld!, retrainedOld);
       ctx.out(`saved ${flags.retrainOld}: the old model retrained toward its own ensemble, validation accuracy ${formatRate(retrainedOld.meta.metrics.validationAccuracy)}`);
+    }
+    const sweep = outcome.members ? undefined : outcome.sweep;
+    if (sweep && !sweep.budgetMet) {
+      const lowest = Math.min(...sweep.points.map((p) => p.validationChurn));
+      throw new DistilleryError(
+        `--max-churn: no λ met the churn budget of ${formatRate(method.method === 'churn-budget' ? method.maxChurn : NaN)} (lowest validation churn ${formatRate(lowest)}); ${flags.out} holds the lowest-churn model — raise the budget or add training data`,
+        BUDGET_NOT_MET_EXIT,
+      );
     }
   });
 }
