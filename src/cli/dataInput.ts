@@ -3,7 +3,7 @@ import type { PreprocessingSpec, RawData } from '../data/types.js';
 import type { CsvOptions } from '../data/csv.js';
 import { rawSize, rowOf, subsetRaw } from '../data/types.js';
 import { InputError } from '../util/errors.js';
-import { loadData } from '../data/builtin.js';
+import { builtinDatasets, loadData } from '../data/builtin.js';
 import { trainValidationSplit } from '../data/split.js';
 
 /** How a delimited file is read (every command that reads one): `--delimiter`, `--no-header`, `--columns`. */
@@ -20,6 +20,14 @@ export function addReadOptions(cmd: Command): Command {
     .option('--delimiter <char>', 'field delimiter of CSV/TSV files: , ; | or tab (default: tab for .tsv, else detected from the first line; tab-delimited files are TSV: no quoting, a " is data)')
     .option('--no-header', 'the CSV/TSV files have no header row: columns are named c1…cN (or by --columns); --label may be a column number')
     .option('--columns <names>', 'names of the columns of CSV/TSV files without a header row, comma-separated (implies --no-header)', (v: string) => v.split(',').map((n) => n.trim()));
+}
+
+/** The read flags apply to delimited files only: with a built-in dataset, JSONL or IDX they are an error naming the flag. */
+function checkReadFlags(flags: ReadFlags, data: string): void {
+  const given = flags.columns !== undefined ? '--columns' : flags.header === false ? '--no-header' : flags.delimiter !== undefined ? '--delimiter' : undefined;
+  if (given === undefined) return;
+  if (data.split(':')[0] in builtinDatasets) throw new InputError(given, `applies to CSV/TSV files only, not the built-in dataset ${data}`);
+  if (!/\.(csv|tsv|txt)(\.gz)?$/i.test(data)) throw new InputError(given, `applies to CSV/TSV files (.csv, .tsv, .txt) only, not ${data}`);
 }
 
 /** The loader options of {@link ReadFlags}. */
@@ -40,12 +48,14 @@ export interface DataFlags extends ReadFlags {
 
 /** Loads `--data` (a file or a built-in dataset name) with the optional `--label` column. */
 export function loadDataFlag(flags: DataFlags): Promise<RawData> {
-  return loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns });
+  checkReadFlags(flags, flags.data);
+  return loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns });
 }
 
 /** Loads `--validation-data`: rows to validate on instead of a hold-out of --data, read like --data. */
 export function loadValidationFlag(file: string, flags: ReadFlags & { label?: string }): Promise<RawData> {
-  return loadData(file, { ...readOptions(flags), labelColumn: flags.label });
+  checkReadFlags(flags, file);
+  return loadData(file, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label });
 }
 
 /**

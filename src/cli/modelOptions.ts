@@ -30,6 +30,9 @@ export { textOptionsFor } from '../models/config.js';
 /** The architecture of --model-config (a YAML/JSON file), if given. */
 export async function configuredArchitecture(flags: ModelFlags): Promise<ModelConfig | undefined> {
   if (!flags.modelConfig) return undefined;
+  for (const [key, flag] of [['model', '--model'], ['hidden', '--hidden']] as const) {
+    if (flags[key] !== undefined) throw new InputError(flag, 'does not apply with --model-config (the file gives the whole architecture)');
+  }
   return readYamlFile(flags.modelConfig, modelConfigSchema, ' (kind: mlp, cnn or transformer; see docs/experiment-config.md)');
 }
 

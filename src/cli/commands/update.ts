@@ -63,7 +63,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     const method = methodFromFlags(flags);
     const def = methodNamed(method.method);
     if (def.reference === 'none') {
-      for (const [key, flag] of [['reference', '--reference'], ['members', '--members'], ['saveReference', '--save-reference']] as const) {
+      for (const [key, flag] of [['reference', '--reference'], ['members', '--members'], ['saveReference', '--save-reference'], ['jobs', '--jobs']] as const) {
         if (flags[key] !== undefined) throw new InputError(flag, `does not apply to --method ${def.name} (it has no teacher)`);
       }
     }
