@@ -17,16 +17,17 @@
  *   reported through `onWarning`. `categorical` / `numeric` override the inference.
  * - image: pixels scaled by 1/255.
  * - text: tokens (see tokenize) mapped through a vocabulary of the most frequent
- *   training tokens; sequences truncated or padded at the end to maxLen.
+ *   training tokens; sequences truncated or padded at the end to maxLen. Or (textEncoding
+ *   'tfidf') a bag of word n-grams: sublinear term frequency times smoothed IDF, L2-normalised.
  * - classes: given, else the loader's class order, else the sorted distinct training labels.
  */
-import type { ColumnSpec, Dataset, DateTimeColumnSpec, DateTimePart, NumericColumnSpec, PreprocessingSpec, RawData, RawImages, RawTabular, RawText } from './types.js';
+import type { ColumnSpec, Dataset, DateTimeColumnSpec, DateTimePart, NumericColumnSpec, PreprocessingSpec, RawData, RawImages, RawTabular, RawText, TextEncoding } from './types.js';
 import { DATETIME_PARTS, rowOf } from './types.js';
 import type { RawTabularWithHints } from './csv.js';
 import type { RawImagesWithClasses } from './idx.js';
 import { InputError } from '../util/errors.js';
 import { readCell, readDateTime, requirePositiveInteger, sortedDistinct } from './values.js';
-import { buildVocabulary, encodeText } from './text.js';
+import { buildTfidfVocabulary, buildVocabulary, encodeText, encodeTfidf } from './text.js';
 
 /** Options of {@link fitPreprocessing}; each applies to one kind of data only. */
 export interface FitOptions {
@@ -50,6 +51,12 @@ export interface FitOptions {
   maxLen?: number;
   /** Text: lowercase before tokenising (default true). */
   lowercase?: boolean;
+  /** Text: token ids (for a transformer; the default here) or a TF-IDF bag of n-grams. */
+  textEncoding?: TextEncoding;
+  /** Text, tfidf: the longest n-gram (default 2). */
+  ngrams?: number;
+  /** Text, tfidf: terms in fewer training texts than this are left out (default 2). */
+  minDf?: number;
 }
 
 /** Options of {@link applyPreprocessing}. */
@@ -59,6 +66,10 @@ export interface ApplyOptions {
 }
 
 export const DEFAULT_MAX_VOCAB = 5000;
+/** TF-IDF vocabulary size (n-gram terms) by default. */
+export const DEFAULT_TFIDF_VOCAB = 20000;
+export const DEFAULT_NGRAMS = 2;
+export const DEFAULT_MIN_DF = 2;
 export const DEFAULT_MAX_LEN = 64;
 export const DEFAULT_MAX_CATEGORIES = 100;
 export const PIXEL_SCALE = 1 / 255;
@@ -115,7 +126,7 @@ export function featureShapeOf(spec: PreprocessingSpec): number[] {
     case 'image':
       return [...spec.shape];
     case 'text':
-      return [spec.maxLen];
+      return spec.encoding === 'tfidf' ? [spec.vocab.length] : [spec.maxLen];
   }
 }
 
@@ -372,22 +383,31 @@ function encodeImages(spec: Extract<PreprocessingSpec, { kind: 'image' }>, raw: 
 // ---------------------------------------------------------------- text
 
 function fitText(raw: RawText, opts: FitOptions): PreprocessingSpec {
+  const lowercase = opts.lowercase ?? true;
+  const classNames = fitClassNames(raw, opts);
+  if (opts.textEncoding === 'tfidf') {
+    const maxVocab = requirePositiveInteger(opts.maxVocab ?? DEFAULT_TFIDF_VOCAB, raw.source, 'maxVocab');
+    const ngrams = requirePositiveInteger(opts.ngrams ?? DEFAULT_NGRAMS, raw.source, 'ngrams');
+    const minDf = requirePositiveInteger(opts.minDf ?? DEFAULT_MIN_DF, raw.source, 'minDf');
+    const { vocab, idf } = buildTfidfVocabulary(raw.texts, { maxVocab, ngrams, lowercase, minDf });
+    if (vocab.length === 0) throw new InputError(raw.source, `no word occurs in ${minDf} or more training texts: too little text for a TF-IDF vocabulary`);
+    return { kind: 'text', classNames, encoding: 'tfidf', vocab, idf, ngrams, maxLen: 0, lowercase };
+  }
   const maxVocab = requirePositiveInteger(opts.maxVocab ?? DEFAULT_MAX_VOCAB, raw.source, 'maxVocab');
   if (maxVocab < 3) throw new InputError(raw.source, `maxVocab must be at least 3 (two special tokens and one word), got ${maxVocab}`);
   const maxLen = requirePositiveInteger(opts.maxLen ?? DEFAULT_MAX_LEN, raw.source, 'maxLen');
-  const lowercase = opts.lowercase ?? true;
-  return {
-    kind: 'text',
-    classNames: fitClassNames(raw, opts),
-    vocab: buildVocabulary(raw.texts, maxVocab, lowercase),
-    maxLen,
-    lowercase,
-  };
+  return { kind: 'text', classNames, vocab: buildVocabulary(raw.texts, maxVocab, lowercase), maxLen, lowercase };
 }
 
 function encodeTexts(spec: Extract<PreprocessingSpec, { kind: 'text' }>, raw: RawText): Float32Array {
-  const tokenIds = new Map(spec.vocab.map((token, id) => [token, id]));
+  const ids = new Map(spec.vocab.map((token, id) => [token, id]));
+  if (spec.encoding === 'tfidf') {
+    const d = spec.vocab.length;
+    const features = new Float32Array(raw.texts.length * d);
+    raw.texts.forEach((text, i) => encodeTfidf(text, ids, spec.idf!, spec.ngrams ?? 1, spec.lowercase, features, i * d));
+    return features;
+  }
   const features = new Float32Array(raw.texts.length * spec.maxLen);
-  raw.texts.forEach((text, i) => encodeText(text, tokenIds, spec.maxLen, spec.lowercase, features, i * spec.maxLen));
+  raw.texts.forEach((text, i) => encodeText(text, ids, spec.maxLen, spec.lowercase, features, i * spec.maxLen));
   return features;
 }

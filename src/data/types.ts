@@ -95,11 +95,25 @@ export type PreprocessingSpec =
   | {
       kind: 'text';
       classNames: string[];
-      /** index 0 = padding, 1 = unknown token */
+      /**
+       * How a text becomes features: `tokens`, the ids of its first maxLen tokens (what a
+       * transformer reads; the encoding of models saved before there was a choice), or
+       * `tfidf`, a bag of word n-grams weighted by TF-IDF, one value per vocabulary term.
+       */
+      encoding?: TextEncoding;
+      /** tokens: index 0 = padding, 1 = unknown token. tfidf: the n-gram terms (an n-gram is its words joined by one space). */
       vocab: string[];
+      /** tokens: sequence length. */
       maxLen: number;
       lowercase: boolean;
+      /** tfidf: the longest n-gram (1 = words, 2 = words and pairs of adjacent words). */
+      ngrams?: number;
+      /** tfidf: inverse document frequency of each vocabulary term, ln((1 + n) / (1 + df)) + 1. */
+      idf?: number[];
     };
+
+export const TEXT_ENCODINGS = ['tokens', 'tfidf'] as const;
+export type TextEncoding = (typeof TEXT_ENCODINGS)[number];
 
 /** Numeric, model-ready examples. */
 export interface Dataset {

@@ -8,7 +8,7 @@ import { parameterCount } from '../../models/build.js';
 import { formatRate } from '../../report/table.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { addReadOptions, checkValidationClasses, loadDataFlag, splitTrainValidation, type ReadFlags } from '../dataInput.js';
-import { architectureFromFlags, configuredArchitecture, textOptionsFor } from '../modelOptions.js';
+import { architectureFromFlags, configuredArchitecture, preprocessingOptionsFor } from '../modelOptions.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { parseNumberList, trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addTrainingOptions } from '../trainingOptions.js';
@@ -40,7 +40,7 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     .option('--classes <list>', 'every class the model predicts, comma-separated, in this order: classes with no training example yet are allowed (default: the classes of --data, sorted)', parseClassList('--classes'))
     .option('--classes-from <file>', 'like --classes, one class per line of a text file')
     .requiredOption('--out <dir>', 'directory to write the model to (written atomically; an existing one is replaced only if Distillery wrote it)')
-    .addOption(new Option('--model <kind>', 'architecture family (default: mlp for tables, cnn for images, transformer for text)').choices(['mlp', 'cnn', 'transformer']))
+    .addOption(new Option('--model <kind>', 'architecture family (default: mlp for tables, cnn for images, mlp over TF-IDF word n-grams for text; transformer: token ids)').choices(['mlp', 'cnn', 'transformer']))
     .option('--hidden <widths>', 'hidden layer widths, comma-separated (mlp; dense layers for cnn), e.g. 128,128', parseNumberList('hidden', 1))
     .option('--model-config <file>', 'full architecture as YAML/JSON, e.g. {kind: mlp, hidden: [256, 128], dropout: 0.1}');
   addReadOptions(cmd);
@@ -56,7 +56,7 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     // A --model-config transformer fixes the text preprocessing (vocabulary size, sequence length).
     const classNames = await classesFromFlags(flags);
     const spec = fitPreprocessing(trainRaw, {
-      ...textOptionsFor(await configuredArchitecture(flags)),
+      ...preprocessingOptionsFor(flags, await configuredArchitecture(flags)),
       ...columnFitOptions(flags, raw, (message) => ctx.log(`warning: ${message}`)),
       classNames,
     });
