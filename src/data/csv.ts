@@ -108,9 +108,19 @@ export function parseCsvText(text: string, source: string, opts: CsvOptions = {}
     rows.push(featureIndices.map((j) => record[j]));
     origins.push(info.lines);
   }
+  checkGuessedLabels(labels, labelColumn, source, labelName !== undefined);
   const raw: RawTabularWithHints = { kind: 'tabular', source, columns, rows, labels, labelColumn, origins };
   if (opts.categorical?.length) raw.categorical = [...opts.categorical];
   return raw;
+}
+
+/** A label column taken by position (no --label, no label-like name) whose values are nearly all different is not a label column: say so. */
+function checkGuessedLabels(labels: string[], labelColumn: string, source: string, given: boolean): void {
+  if (given || LABEL_COLUMN_NAMES.includes(labelColumn.toLowerCase())) return;
+  const distinct = new Set(labels).size;
+  if (distinct > 100 && distinct > labels.length / 2) {
+    throw new InputError(source, `the last column "${labelColumn}" was taken as the label but has ${distinct} different values in ${labels.length} rows (an id or free text?): say which column holds the labels with --label`);
+  }
 }
 
 /** Column names of a file without a header row: the names given (one per field), else c1…cN. */

@@ -116,6 +116,10 @@ test('headerless files: --no-header names columns c1…cN or by --columns; the l
     ['a\tb\n1\t2\t3\n', { header: false }, /line 2: has 3 fields but line 1 has 2/],
   ];
   for (const [t, opts, re] of bad) assert.throws(() => parseCsvText(t, 'g.tsv', opts), re);
+  // the last column as a guessed label must look like labels, not like ids or free text
+  const glosses = Array.from({ length: 150 }, (_, i) => `w${i}\tnoun\tgloss number ${i}`).join('\n');
+  assert.throws(() => parseCsvText(glosses, 'g.tsv', { header: false }), /g\.tsv: the last column "c3" was taken as the label but has 150 different values in 150 rows \(an id or free text\?\): say which column holds the labels with --label/);
+  assert.equal(parseCsvText(glosses, 'g.tsv', { header: false, labelColumn: '2' }).labels[0], 'noun');
   // a first line of long text is data, not a header: the message says what to do
   const gloss = 'x'.repeat(300);
   assert.throws(() => parseCsvText(`w\t${gloss}\tnoun\nrun\tgo\tverb\n`, 'h.tsv'), /h\.tsv: line 1 looks like data, not a header \(field 2 is 300 characters long\): without a header row, say so with --no-header/);
