@@ -34,6 +34,7 @@ test('a flag that does not apply is an error naming it, never ignored', async ()
     [['update', '--base', 'b', '--data', 'letter', '--out', '/tmp/never', '--method', 'plain', '--lambda', '0.3'], /^distillery: --lambda: does not apply to --method plain\n$/],
     [['update', '--base', 'b', '--data', 'letter', '--out', '/tmp/never', '--method', 'plain', '--jobs', '2'], /^distillery: --jobs: does not apply to --method plain \(it has no teacher\)\n$/],
     [['train', '--data', 'letter', '--out', '/tmp/never', '--model-config', 'x.yaml', '--hidden', '8'], /^distillery: --hidden: does not apply with --model-config \(the file gives the whole architecture\)\n$/],
+    [['train', '--data', 'letter', '--out', '/tmp/never', '--patience', '0', '--monitor', 'accuracy'], /^distillery: --monitor: does not apply with --patience 0 \(early stopping is off\)\n$/],
     [['train', '--data', 'letter', '--out', '/tmp/never', '--no-header'], /^distillery: --no-header: applies to CSV\/TSV files only, not the built-in dataset letter\n$/],
   ];
   for (const [args, re] of cases) {
