@@ -37,7 +37,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('update')
     .description('train the new model from a deployed base model and new training data, with a churn-reduction method')
     .requiredOption('--base <dir>', 'the deployed model directory (from `distillery train` or an earlier update)')
-    .requiredOption('--data <file|name>', 'training data of the new model (same columns and classes as the base model)')
+    .requiredOption('--data <file|name>', "training data of the new model (the base model's columns; classes the base model lacks are added: the new model predicts the union)")
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: as for train)')
     .requiredOption('--out <dir>', 'directory to write the new model to (written atomically; an existing one is replaced only if Distillery wrote it)');
   addMethodOptions(cmd, 'distill');
