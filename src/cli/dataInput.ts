@@ -101,6 +101,6 @@ export function checkValidationClasses(spec: PreprocessingSpec, validation: RawD
   const count = validation.labels.filter((l) => l === label).length;
   throw new InputError(
     validation.source,
-    `${rowOf(validation, i)}: class "${label}" has ${count === 1 ? 'its only example' : `all ${count} of its examples`} in the validation hold-out and none in the training portion; add examples of it, or hold out less (--validation)`,
+    `${rowOf(validation, i)}: class "${label}" has ${count === 1 ? 'its only example' : `all ${count} of its examples`} in the validation hold-out and none in the training portion; declare it with --classes, add examples of it, or hold out less (--validation)`,
   );
 }
