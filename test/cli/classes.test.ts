@@ -48,17 +48,11 @@ test('churn and flips on the union of classes, checked by hand: a class the old 
   assert.equal(m.churn.estimate, 4 / 6);
   assert.equal(m.nfr.estimate, 1 / 6);
   assert.equal(m.pfr.estimate, 2 / 6);
-  // a class neither side predicts (D) is both sides' error, with a warning
+  // a class neither side has (D) is an error naming the row, with the remedy
   const withD = file('hand-d.csv', 'x,label\n' + cases.map(([y], i) => `${i},${i === 0 ? 'D' : y}`).join('\n') + '\n');
-  const jsonD = join(dir, 'hand-d.json');
-  const rd = await runCliHere(['compare', '--old', oldP, '--new', newP, '--data', withD, '--json', jsonD, '--resamples', '10']);
-  assert.equal(rd.code, 0, rd.stderr);
-  assert.match(rd.stderr, /warning: .*hand-d\.csv: 1 example of class neither model predicts \(D\): counted as errors of both/);
-  const md = readJson(jsonD).metrics;
-  assert.equal(readJson(jsonD).numClasses, 4);
-  assert.equal(md.accuracyOld.estimate, 2 / 6);
-  assert.equal(md.accuracyNew.estimate, 3 / 6);
-  assert.equal(md.nfr.estimate, 1 / 6);
+  const rd = await runCliHere(['compare', '--old', oldP, '--new', newP, '--data', withD, '--resamples', '10']);
+  assert.equal(rd.code, 2);
+  assert.match(rd.stderr, /hand-d\.csv: line 2: label "D" is not one of the classes: A, B, C \(a class no model was trained with: declare it with train --classes\)/);
   // the gate reads the same union: NFR 1/6 passes 0.2 and is blocked at 0.1
   assert.equal((await runCliHere(['-q', 'gate', '--old', oldP, '--new', newP, '--data', data, '--max-nfr', '0.2', '--resamples', '10'])).code, 0);
   assert.equal((await runCliHere(['-q', 'gate', '--old', oldP, '--new', newP, '--data', data, '--max-nfr', '0.1', '--resamples', '10'])).code, 3);

@@ -23,19 +23,11 @@ interface CompareFlags extends ComparisonFlags, OutputFlags {
  * lacks (an update that added classes), in their order; without class lists (prediction
  * files without probabilities), the sorted labels and predictions.
  */
-function unionClasses(raw: RawData, a: Predictions, b: Predictions, warn: (line: string) => void): string[] {
+function unionClasses(raw: RawData, a: Predictions, b: Predictions): string[] {
   if (!a.classNames && !b.classNames) return sortedDistinct([...raw.labels, ...a.predicted, ...b.predicted]);
   const first = a.classNames ?? b.classNames!;
   const second = a.classNames && b.classNames ? b.classNames : [];
-  const union = [...first, ...second.filter((c) => !first.includes(c))];
-  // a class that neither side predicts (a rare class no training sample had) is both sides' error
-  const known = new Set(union);
-  const unseen = sortedDistinct(raw.labels.filter((l) => !known.has(l)));
-  if (unseen.length) {
-    const count = raw.labels.filter((l) => !known.has(l)).length;
-    warn(`warning: ${raw.source}: ${count} example${count === 1 ? '' : 's'} of class${unseen.length === 1 ? '' : 'es'} neither model predicts (${unseen.join(', ')}): counted as errors of both`);
-  }
-  return [...union, ...unseen];
+  return [...first, ...second.filter((c) => !first.includes(c))];
 }
 
 /**
@@ -44,14 +36,14 @@ function unionClasses(raw: RawData, a: Predictions, b: Predictions, warn: (line:
  * examples count as the other side's errors. Probabilities are re-indexed to the union (0
  * for a class a model lacks), logits likewise (the row's smallest logit).
  */
-function toIndices(raw: RawData, a: Predictions, b: Predictions, warn: (line: string) => void) {
-  const classNames = unionClasses(raw, a, b, warn);
+function toIndices(raw: RawData, a: Predictions, b: Predictions) {
+  const classNames = unionClasses(raw, a, b);
   const index = new Map(classNames.map((c, k) => [c, k] as const));
   // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2)
   const encode = (values: string[], source: string, what: string, row: (i: number) => string) =>
     Int32Array.from(values, (v, i) => {
       const k = index.get(v);
-      if (k === undefined) throw new InputError(source, `${row(i)}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}`);
+      if (k === undefined) throw new InputError(source, `${row(i)}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}${what === 'label' ? ' (a class no model was trained with: declare it with train --classes)' : ''}`);
       return k;
     });
   const predictionLine = (i: number) => `line ${i + 2}`; // a model's own predictions are always classes
@@ -92,7 +84,7 @@ export function compareCommand(globals: () => GlobalFlags): Command {
   return cmd.action(async (flags: CompareFlags) => {
     const ctx = await createContext(globals());
     await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined], flags);
-    const report = await compareFromFlags(flags, ctx.log);
+    const report = await compareFromFlags(flags);
     const rendered = renderComparison(report, { topClasses: flags.topClasses });
     const output = { format: COMPARISON_FORMAT, old: flags.old, new: flags.new, data: flags.data, ...report };
     // both files or neither
@@ -116,7 +108,7 @@ export interface ComparisonFlags extends ReadFlags {
 }
 
 /** Loads both sides and the labelled data, predicts where needed, and compares. */
-export async function compareFromFlags(flags: ComparisonFlags, warn: (line: string) => void = () => {}): Promise<ComparisonReport> {
+export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
   const oldIn = await loadModelOrPredictions(flags.old);
   const newIn = await loadModelOrPredictions(flags.new);
   const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
@@ -130,7 +122,7 @@ export async function compareFromFlags(flags: ComparisonFlags, warn: (line: stri
       throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
     }
   }
-  const { classNames, labels, predOld, predNew, probsOld, probsNew, logitsOld, logitsNew } = toIndices(raw, a, b, warn);
+  const { classNames, labels, predOld, predNew, probsOld, probsNew, logitsOld, logitsNew } = toIndices(raw, a, b);
   const haveProbs = probsOld && probsNew;
   return compareModels(
     {

@@ -74,7 +74,7 @@ Examples:
     const ctx = await createContext(globals());
     await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', GATE_FORMAT) : undefined], flags);
     const policy = await policyFrom(flags);
-    const report = await compareFromFlags(flags, ctx.log);
+    const report = await compareFromFlags(flags);
     if (policy.maxPredictionDifference !== undefined && report.metrics.predictionDifference === null) {
       throw new InputError('--max-pd', 'needs class probabilities from both sides (model directories, or predictions CSVs with probability columns)');
     }
