@@ -52,7 +52,7 @@ test('text: the default model is an MLP over TF-IDF n-grams; it learns real text
   assert.ok(m.accuracyNew.estimate > m.accuracyOld.estimate, `new ${m.accuracyNew.estimate} vs old ${m.accuracyOld.estimate}`);
 });
 
-test('text: --model transformer reads token ids (regularised default); a TF-IDF model refuses token-id flags', async () => {
+test('text: --model transformer reads token ids, with dropout', async () => {
   const tr = join(dir, 'tr');
   const r = await runCliHere(['train', '--data', jsonl('all.jsonl', trainRows), '--model', 'transformer', '--out', tr, '--epochs', '1', '-q']);
   assert.equal(r.code, 0, r.stderr);
