@@ -1,21 +1,77 @@
+import { Command } from 'commander';
 import type { PreprocessingSpec, RawData } from '../data/types.js';
+import type { CsvOptions } from '../data/csv.js';
 import { rawSize, rowOf, subsetRaw } from '../data/types.js';
 import { InputError } from '../util/errors.js';
-import { loadData } from '../data/builtin.js';
+import { builtinDatasets, loadData } from '../data/builtin.js';
 import { trainValidationSplit } from '../data/split.js';
 
-export interface DataFlags {
+/** How a delimited file is read (every command that reads one): `--delimiter`, `--no-header`, `--columns`. */
+export interface ReadFlags {
+  delimiter?: string;
+  /** false with --no-header */
+  header?: boolean;
+  columns?: string[];
+}
+
+/** Adds the flags of {@link ReadFlags}; they apply to every delimited file the command reads. */
+export function addReadOptions(cmd: Command): Command {
+  return cmd
+    .option('--delimiter <char>', 'field delimiter of CSV/TSV files: , ; | or tab (default: tab for .tsv, else detected from the first line; tab-delimited files are TSV: no quoting, a " is data)')
+    .option('--no-header', 'the CSV/TSV files have no header row: columns are named c1…cN (or by --columns); --label may be a column number')
+    .option('--columns <names>', 'names of the columns of CSV/TSV files without a header row, comma-separated (implies --no-header)', (v: string) => v.split(',').map((n) => n.trim()));
+}
+
+/** The read flags apply to delimited files only: with a built-in dataset, JSONL or IDX they are an error naming the flag. */
+function checkReadFlags(flags: ReadFlags, data: string): void {
+  const given = flags.columns !== undefined ? '--columns' : flags.header === false ? '--no-header' : flags.delimiter !== undefined ? '--delimiter' : undefined;
+  if (given === undefined) return;
+  if (data.split(':')[0] in builtinDatasets) throw new InputError(given, `applies to CSV/TSV files only, not the built-in dataset ${data}`);
+  if (!/\.(csv|tsv|txt)(\.gz)?$/i.test(data)) throw new InputError(given, `applies to CSV/TSV files (.csv, .tsv, .txt) only, not ${data}`);
+}
+
+/** The loader options of {@link ReadFlags}. */
+export function readOptions(flags: ReadFlags): Pick<CsvOptions, 'delimiter' | 'header' | 'columnNames'> {
+  return { delimiter: flags.delimiter, header: flags.header, columnNames: flags.columns };
+}
+
+export interface DataFlags extends ReadFlags {
   data: string;
   label?: string;
   /** Accept data without the label column (prediction). */
   labelOptional?: boolean;
   /** Without --label, only a column named like a label counts (never the last column by position). */
   labelByName?: boolean;
+  /** Table columns to leave out (`train --ignore-columns`). */
+  dropColumns?: string[];
 }
 
 /** Loads `--data` (a file or a built-in dataset name) with the optional `--label` column. */
 export function loadDataFlag(flags: DataFlags): Promise<RawData> {
-  return loadData(flags.data, { labelColumn: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName });
+  checkReadFlags(flags, flags.data);
+  return loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns });
+}
+
+/** Loads `--validation-data`: rows to validate on instead of a hold-out of --data, read like --data. */
+export function loadValidationFlag(file: string, flags: ReadFlags & { label?: string }): Promise<RawData> {
+  checkReadFlags(flags, file);
+  return loadData(file, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label });
+}
+
+/**
+ * The training and validation rows: `--validation-data` (read like --data, with the same
+ * label column) when given, else a seeded hold-out of `--validation` (count or fraction,
+ * default `defaultSize`) of the training file. Both flags at once are an error.
+ */
+export async function splitTrainValidation(
+  raw: RawData,
+  flags: ReadFlags & { label?: string; validation?: number; validationData?: string; seed: number },
+  defaultSize: number,
+): Promise<{ train: RawData; validation: RawData }> {
+  if (flags.validationData === undefined) return holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed);
+  if (flags.validation !== undefined) throw new InputError('--validation', 'give either --validation (a hold-out of --data) or --validation-data, not both');
+  const label = raw.kind === 'tabular' ? raw.labelColumn : flags.label;
+  return { train: raw, validation: await loadValidationFlag(flags.validationData, { ...flags, label }) };
 }
 
 /** Holds out a seeded validation portion (count or fraction) of a training file. */
@@ -30,17 +86,21 @@ export function labelColumnFor(flag: string | undefined, spec: PreprocessingSpec
 }
 
 /**
- * Every validation label must be a class the training portion has (the model is fitted on
- * it); a class whose only examples went to the hold-out is named with what to do.
+ * Every validation label must be a class the model has (it is fitted on the training rows):
+ * a class whose only examples went to the hold-out, or that only the validation file has, is
+ * named with what to do.
  */
-export function checkValidationClasses(spec: PreprocessingSpec, validation: RawData, flag: string): void {
+export function checkValidationClasses(spec: PreprocessingSpec, validation: RawData, flags: { validationData?: string }): void {
   const known = new Set(spec.classNames);
   const i = validation.labels.findIndex((l) => !known.has(l));
   if (i < 0) return;
   const label = validation.labels[i];
+  if (flags.validationData !== undefined) {
+    throw new InputError(validation.source, `${rowOf(validation, i)}: class "${label}" has no training example; add some to --data, or declare it with --classes`);
+  }
   const count = validation.labels.filter((l) => l === label).length;
   throw new InputError(
     validation.source,
-    `${rowOf(validation, i)}: class "${label}" has ${count === 1 ? 'its only example' : `all ${count} of its examples`} in the validation hold-out and none in the training portion; add examples of it, or hold out less (${flag})`,
+    `${rowOf(validation, i)}: class "${label}" has ${count === 1 ? 'its only example' : `all ${count} of its examples`} in the validation hold-out and none in the training portion; declare it with --classes, add examples of it, or hold out less (--validation)`,
   );
 }

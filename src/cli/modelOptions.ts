@@ -1,7 +1,9 @@
 import type { ModelConfig } from '../models/config.js';
 import type { PreprocessingSpec } from '../data/types.js';
 import { InputError } from '../util/errors.js';
-import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
+import { DEFAULT_MLP, DEFAULT_TEXT_MLP, DEFAULT_TRANSFORMER, modelConfigSchema } from '../models/configSchema.js';
+import { textOptionsFor } from '../models/config.js';
+import type { FitOptions } from '../data/preprocess.js';
 import { readYamlFile } from '../util/yamlFile.js';
 
 export interface ModelFlags {
@@ -10,26 +12,40 @@ export interface ModelFlags {
   modelConfig?: string;
 }
 
-/** A sensible architecture for the kind of data, as used when no model flags are given. */
+/**
+ * A sensible architecture for the kind of data, as used when no model flags are given: an
+ * MLP for tables and for text (over TF-IDF n-grams, docs/text-models.md), a CNN for images.
+ */
 export function defaultArchitecture(spec: PreprocessingSpec, kind?: ModelFlags['model']): ModelConfig {
-  const k = kind ?? (spec.kind === 'tabular' ? 'mlp' : spec.kind === 'image' ? 'cnn' : 'transformer');
+  const k = kind ?? (spec.kind === 'image' ? 'cnn' : 'mlp');
   switch (k) {
     case 'mlp':
+      if (spec.kind === 'text') {
+        if (spec.encoding !== 'tfidf') throw new InputError('--model', 'an mlp reads text as TF-IDF n-grams, but this text preprocessing makes token ids (a transformer\'s input)');
+        return { ...DEFAULT_TEXT_MLP, hidden: [...DEFAULT_TEXT_MLP.hidden] };
+      }
       return { ...DEFAULT_MLP, hidden: [...DEFAULT_MLP.hidden] };
     case 'cnn':
       return { kind: 'cnn', conv: [{ filters: 32, kernel: 3, pool: 2 }, { filters: 64, kernel: 3, pool: 2 }], dense: [128] };
     case 'transformer': {
       if (spec.kind !== 'text') throw new InputError('--model', 'a transformer needs text data (JSONL)');
-      return { kind: 'transformer', vocabSize: spec.vocab.length, maxLen: spec.maxLen, dModel: 64, heads: 2, layers: 2, ff: 128 };
+      if (spec.encoding === 'tfidf') throw new InputError('--model', 'a transformer reads token ids, but this text preprocessing is TF-IDF n-grams');
+      return { ...DEFAULT_TRANSFORMER, vocabSize: spec.vocab.length, maxLen: spec.maxLen };
     }
   }
 }
 
-export { textOptionsFor } from '../models/config.js';
+/** The text preprocessing the model flags imply (models/config.ts textOptionsFor). */
+export function preprocessingOptionsFor(flags: ModelFlags, configured: ModelConfig | undefined): FitOptions {
+  return textOptionsFor(configured ?? flags.model);
+}
 
 /** The architecture of --model-config (a YAML/JSON file), if given. */
 export async function configuredArchitecture(flags: ModelFlags): Promise<ModelConfig | undefined> {
   if (!flags.modelConfig) return undefined;
+  for (const [key, flag] of [['model', '--model'], ['hidden', '--hidden']] as const) {
+    if (flags[key] !== undefined) throw new InputError(flag, 'does not apply with --model-config (the file gives the whole architecture)');
+  }
   return readYamlFile(flags.modelConfig, modelConfigSchema, ' (kind: mlp, cnn or transformer; see docs/experiment-config.md)');
 }
 

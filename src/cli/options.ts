@@ -42,6 +42,7 @@ export interface TrainingFlags {
 }
 
 export function trainingFromFlags(flags: TrainingFlags): TrainingConfig {
+  if (flags.patience === 0 && flags.monitor !== undefined) throw new InputError('--monitor', 'does not apply with --patience 0 (early stopping is off)');
   return {
     epochs: flags.epochs ?? DEFAULT_TRAINING.epochs,
     batchSize: flags.batchSize ?? DEFAULT_TRAINING.batchSize,

@@ -7,13 +7,22 @@ import { isNumberLiteral } from './values.js';
 /** Options of {@link loadCsv} and {@link parseCsvText}. */
 export interface CsvOptions {
   /**
-   * Column holding the class label. Default: the first column named `label`, `class`,
+   * Column holding the class label, by name or by 1-based position ("3": the third column,
+   * unless a column is named "3"). Default: the first column named `label`, `class`,
    * `target` or `y` (case-insensitive), else the last column.
    */
   labelColumn?: string;
-  /** Field delimiter (`,` `;` `\t`, or `tab`). Default: detected from the header line. */
+  /**
+   * Field delimiter (`,` `;` `\t`, or `tab`). Default: tab for `*.tsv` files, else detected
+   * from the first line. A tab-delimited file is read with TSV rules: no quoting, a `"`
+   * inside a field is data.
+   */
   delimiter?: string;
-  /** Columns to leave out (e.g. ids). */
+  /** False: the file has no header row, its first line is data (default true). */
+  header?: boolean;
+  /** Names of the columns of a file without a header row (implies `header: false`); default c1…cN. */
+  columnNames?: string[];
+  /** Columns to leave out (e.g. ids), by name or 1-based position. */
   dropColumns?: string[];
   /** Columns to treat as categorical even where every value is a number. */
   categorical?: string[];
@@ -56,26 +65,28 @@ export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<RawT
 export function parseCsvText(text: string, source: string, opts: CsvOptions = {}): RawTabularWithHints {
   if (text.trim() === '') throw new InputError(source, 'is empty');
   const delimiter = resolveDelimiter(text, source, opts.delimiter);
-  const records = parseRecords(text, source, delimiter);
+  const format = delimiter === '\t' ? 'TSV' : 'CSV';
+  const hasHeader = opts.header !== false && opts.columnNames === undefined;
+  const parsed = parseRecords(text, source, delimiter, format);
+  const records = hasHeader ? parsed : [{ record: headerlessNames(parsed[0].record.length, opts.columnNames, source), info: { lines: 0 } }, ...parsed];
 
-  const header = readHeader(records[0].record, source);
+  const header = hasHeader ? readHeader(records[0].record, source) : records[0].record;
+  const headerWhat = hasHeader ? 'the header has' : opts.columnNames ? '--columns names' : 'line 1 has';
   if (records.length === 1) throw new InputError(source, 'has a header row but no data rows');
-  for (const { record, info } of records) {
+  for (const { record, info } of records.slice(1)) {
     if (record.length !== header.length) {
-      throw new InputError(
-        source,
-        `line ${info.lines}: has ${record.length} field${record.length === 1 ? '' : 's'} but the header has ${header.length}`,
-      );
+      throw new InputError(source, `line ${info.lines}: has ${record.length} field${record.length === 1 ? '' : 's'} but ${headerWhat} ${header.length}`);
     }
   }
 
-  if (opts.labelOptional && opts.labelColumn !== undefined && !header.includes(opts.labelColumn)) {
+  const labelName = opts.labelColumn === undefined ? undefined : columnByNameOrPosition(header, opts.labelColumn);
+  if (opts.labelOptional && labelName !== undefined && !header.includes(labelName)) {
     return unlabeledTable(header, records, source, opts);
   }
-  const labelColumn = chooseLabelColumn(header, source, opts.labelColumn, opts.labelByName);
-  const dropped = new Set(opts.dropColumns ?? []);
-  for (const name of dropped) requireColumn(header, name, source, 'column to drop');
-  if (dropped.has(labelColumn)) throw new InputError(source, `cannot drop the label column "${labelColumn}"`);
+  const labelColumn = chooseLabelColumn(header, source, labelName, opts.labelByName);
+  const dropped = new Set((opts.dropColumns ?? []).map((name) => columnByNameOrPosition(header, name)));
+  for (const name of dropped) requireColumn(header, name, source, 'column to ignore');
+  if (dropped.has(labelColumn)) throw new InputError(source, `cannot ignore the label column "${labelColumn}"`);
 
   const labelIndex = header.indexOf(labelColumn);
   const featureIndices = header.map((_, j) => j).filter((j) => j !== labelIndex && !dropped.has(header[j]));
@@ -97,9 +108,35 @@ export function parseCsvText(text: string, source: string, opts: CsvOptions = {}
     rows.push(featureIndices.map((j) => record[j]));
     origins.push(info.lines);
   }
+  checkGuessedLabels(labels, labelColumn, source, labelName !== undefined);
   const raw: RawTabularWithHints = { kind: 'tabular', source, columns, rows, labels, labelColumn, origins };
   if (opts.categorical?.length) raw.categorical = [...opts.categorical];
   return raw;
+}
+
+/** A label column taken by position (no --label, no label-like name) whose values are nearly all different is not a label column: say so. */
+function checkGuessedLabels(labels: string[], labelColumn: string, source: string, given: boolean): void {
+  if (given || LABEL_COLUMN_NAMES.includes(labelColumn.toLowerCase())) return;
+  const distinct = new Set(labels).size;
+  if (distinct > 100 && distinct > labels.length / 2) {
+    throw new InputError(source, `the last column "${labelColumn}" was taken as the label but has ${distinct} different values in ${labels.length} rows (an id or free text?): say which column holds the labels with --label`);
+  }
+}
+
+/** Column names of a file without a header row: the names given (one per field), else c1…cN. */
+function headerlessNames(width: number, given: string[] | undefined, source: string): string[] {
+  if (given === undefined) return Array.from({ length: width }, (_, j) => `c${j + 1}`);
+  if (given.length !== width) {
+    throw new InputError(source, `line 1 has ${width} field${width === 1 ? '' : 's'} but --columns names ${given.length}`);
+  }
+  return readHeader(given, '--columns', { allowNumbers: true });
+}
+
+/** `name` when a column has it, else the column at 1-based position `name` (an integer), else `name` (for the not-found message). */
+function columnByNameOrPosition(header: string[], name: string): string {
+  if (header.includes(name) || !/^[1-9]\d*$/.test(name)) return name;
+  const j = Number(name) - 1;
+  return j < header.length ? header[j] : name;
 }
 
 /** A table whose label column is absent: all features kept, labels empty. */
@@ -123,17 +160,19 @@ interface ParsedRecord {
   info: { lines: number };
 }
 
-function parseRecords(text: string, source: string, delimiter: string): ParsedRecord[] {
+function parseRecords(text: string, source: string, delimiter: string, format: 'CSV' | 'TSV'): ParsedRecord[] {
   try {
     return parse(text, {
       delimiter,
+      // TSV has no quoting: a " is part of the field
+      quote: format === 'TSV' ? false : '"',
       info: true,
       relax_column_count: true,
       skip_empty_lines: true,
       trim: true,
     }) as unknown as ParsedRecord[];
   } catch (err) {
-    throw new InputError(source, `is not valid CSV: ${(err as Error).message}`);
+    throw new InputError(source, `is not valid ${format}: ${(err as Error).message}`);
   }
 }
 
@@ -144,6 +183,7 @@ function resolveDelimiter(text: string, source: string, given: string | undefine
     if (delimiter.length === 0) throw new InputError(source, 'the delimiter cannot be empty');
     return delimiter;
   }
+  if (/\.tsv(\.gz)?$/i.test(source)) return '\t';
   const firstLine = text.split(/\r?\n/, 1)[0].replace(/"(?:[^"]|"")*"/g, '');
   let best = ',';
   let bestCount = 0;
@@ -157,23 +197,35 @@ function resolveDelimiter(text: string, source: string, given: string | undefine
   return best;
 }
 
-function readHeader(header: string[], source: string): string[] {
+/** A header name longer than this is data, not a name: the file has no header row. */
+const MAX_HEADER_NAME = 200;
+
+function readHeader(header: string[], source: string, opts: { allowNumbers?: boolean } = {}): string[] {
+  const where = opts.allowNumbers ? '' : 'line 1: ';
   header.forEach((name, j) => {
-    if (name === '') throw new InputError(source, `line 1: header column ${j + 1} has no name`);
+    if (name === '') throw new InputError(source, `${where}column ${j + 1} has no name`);
   });
-  if (header.every(isNumberLiteral)) {
-    throw new InputError(source, 'line 1 looks like data, not a header: a header row naming the columns is required');
+  const noHeader = 'without a header row, say so with --no-header (names c1…cN, or --columns a,b,…)';
+  if (!opts.allowNumbers && header.every(isNumberLiteral)) {
+    throw new InputError(source, `line 1 looks like data, not a header: ${noHeader}`);
+  }
+  const long = header.findIndex((name) => name.length > MAX_HEADER_NAME);
+  if (!opts.allowNumbers && long >= 0) {
+    throw new InputError(source, `line 1 looks like data, not a header (field ${long + 1} is ${header[long].length} characters long): ${noHeader}`);
   }
   const seen = new Set<string>();
   for (const name of header) {
-    if (seen.has(name)) throw new InputError(source, `line 1: column name "${name}" appears more than once`);
+    if (seen.has(name)) throw new InputError(source, `${where}column name "${name}" appears more than once`);
     seen.add(name);
   }
   return header;
 }
 
 function chooseLabelColumn(header: string[], source: string, given: string | undefined, byNameOnly = false): string {
-  if (given !== undefined) return requireColumn(header, given, source, 'label column');
+  if (given !== undefined) {
+    if (!header.includes(given)) throw new InputError(source, `label column "${given}" not found (give a column name or number 1–${header.length}); columns: ${header.join(', ')}`);
+    return given;
+  }
   for (const candidate of LABEL_COLUMN_NAMES) {
     const match = header.find((name) => name.toLowerCase() === candidate);
     if (match !== undefined) return match;

@@ -24,6 +24,7 @@ export {
 export {
   fitPreprocessing,
   applyPreprocessing,
+  withAddedClasses,
   featureShapeOf,
   DEFAULT_MAX_VOCAB,
   DEFAULT_MAX_LEN,

@@ -10,26 +10,35 @@
  *   Missing values (see MISSING_MARKERS: "", "NA", "?", "nan") become the training mean,
  *   i.e. 0 after standardising. NaN/Infinity literals ("NaN", "inf", "Infinity") in a
  *   numeric column are an error. Categorical columns are one-hot over the sorted
- *   training categories; an unseen or missing category is all zeros.
+ *   training categories (at most maxCategories, the most frequent); an unseen, rarer or
+ *   missing category is all zeros. A column whose every non-missing value is an ISO 8601
+ *   date (or date-time) becomes its numeric parts (DateTimeColumnSpec), each standardised;
+ *   a missing date is all zeros. Columns that look like ids or Unix timestamps are kept but
+ *   reported through `onWarning`. `categorical` / `numeric` override the inference.
  * - image: pixels scaled by 1/255.
  * - text: tokens (see tokenize) mapped through a vocabulary of the most frequent
- *   training tokens; sequences truncated or padded at the end to maxLen.
+ *   training tokens; sequences truncated or padded at the end to maxLen. Or (textEncoding
+ *   'tfidf') a bag of word n-grams: sublinear term frequency times smoothed IDF, L2-normalised.
  * - classes: given, else the loader's class order, else the sorted distinct training labels.
  */
-import type { ColumnSpec, Dataset, NumericColumnSpec, PreprocessingSpec, RawData, RawImages, RawTabular, RawText } from './types.js';
-import { rowOf } from './types.js';
+import type { ColumnSpec, Dataset, DateTimeColumnSpec, DateTimePart, NumericColumnSpec, PreprocessingSpec, RawData, RawImages, RawTabular, RawText, TextEncoding } from './types.js';
+import { DATETIME_PARTS, rowOf } from './types.js';
 import type { RawTabularWithHints } from './csv.js';
 import type { RawImagesWithClasses } from './idx.js';
 import { InputError } from '../util/errors.js';
-import { readCell, requirePositiveInteger, sortedDistinct } from './values.js';
-import { buildVocabulary, encodeText } from './text.js';
+import { readCell, readDateTime, requirePositiveInteger, sortedDistinct } from './values.js';
+import { buildTfidfVocabulary, buildVocabulary, encodeText, encodeTfidf } from './text.js';
 
 /** Options of {@link fitPreprocessing}; each applies to one kind of data only. */
 export interface FitOptions {
   /** Class order; every training label must be in it. */
   classNames?: string[];
-  /** Tabular: columns to treat as categorical even where all values are numbers. */
+  /** Tabular: columns to treat as categorical even where all values are numbers (or dates). */
   categorical?: string[];
+  /** Tabular: columns to treat as numeric even where most values are text (a text cell is then an error naming it). */
+  numeric?: string[];
+  /** Tabular: called with one line per column that looks like an id or a timestamp (what was done, what to do). */
+  onWarning?: (message: string) => void;
   /**
    * Tabular: at most this many categories per categorical column (default 100): the most
    * frequent training values (ties in sorted order); rarer ones encode as all zeros, like
@@ -42,6 +51,12 @@ export interface FitOptions {
   maxLen?: number;
   /** Text: lowercase before tokenising (default true). */
   lowercase?: boolean;
+  /** Text: token ids (for a transformer; the default here) or a TF-IDF bag of n-grams. */
+  textEncoding?: TextEncoding;
+  /** Text, tfidf: the longest n-gram (default 2). */
+  ngrams?: number;
+  /** Text, tfidf: terms in fewer training texts than this are left out (default 2). */
+  minDf?: number;
 }
 
 /** Options of {@link applyPreprocessing}. */
@@ -51,6 +66,10 @@ export interface ApplyOptions {
 }
 
 export const DEFAULT_MAX_VOCAB = 5000;
+/** TF-IDF vocabulary size (n-gram terms) by default. */
+export const DEFAULT_TFIDF_VOCAB = 20000;
+export const DEFAULT_NGRAMS = 2;
+export const DEFAULT_MIN_DF = 2;
 export const DEFAULT_MAX_LEN = 64;
 export const DEFAULT_MAX_CATEGORIES = 100;
 export const PIXEL_SCALE = 1 / 255;
@@ -107,11 +126,22 @@ export function featureShapeOf(spec: PreprocessingSpec): number[] {
     case 'image':
       return [...spec.shape];
     case 'text':
-      return [spec.maxLen];
+      return spec.encoding === 'tfidf' ? [spec.vocab.length] : [spec.maxLen];
   }
 }
 
 // ---------------------------------------------------------------- classes and labels
+
+/**
+ * `spec` with the classes of `labels` that it lacks appended after its own (in canonical
+ * order): the preprocessing of an update whose data brings new classes. The old classes
+ * keep their indices, so the old model's predictions mean the same in the new class space.
+ */
+export function withAddedClasses<S extends PreprocessingSpec>(spec: S, labels: Iterable<string>): S {
+  const known = new Set(spec.classNames);
+  const added = sortedDistinct([...labels].filter((l) => !known.has(l)));
+  return added.length ? { ...spec, classNames: [...spec.classNames, ...added] } : spec;
+}
 
 function fitClassNames(raw: RawData, opts: FitOptions): string[] {
   const given = opts.classNames ?? (raw.kind === 'image' ? (raw as RawImagesWithClasses).classNames : undefined);
@@ -142,17 +172,80 @@ function unknownLabelProblem(label: string, classNames: string[]): string {
 
 function fitTabular(raw: RawTabular, opts: FitOptions): PreprocessingSpec {
   const forced = new Set([...((raw as RawTabularWithHints).categorical ?? []), ...(opts.categorical ?? [])]);
-  for (const name of forced) {
-    if (!raw.columns.includes(name)) {
-      throw new InputError(raw.source, `categorical column "${name}" not found; columns: ${raw.columns.join(', ')}`);
+  const numeric = new Set(opts.numeric ?? []);
+  for (const [names, role] of [[forced, 'categorical'], [numeric, 'numeric']] as const) {
+    for (const name of names) {
+      if (!raw.columns.includes(name)) throw new InputError(raw.source, `${role} column "${name}" not found; columns: ${raw.columns.join(', ')}`);
     }
   }
+  const both = [...forced].find((name) => numeric.has(name));
+  if (both !== undefined) throw new InputError(raw.source, `column "${both}" cannot be both categorical and numeric`);
+  const maxCategories = requirePositiveInteger(opts.maxCategories ?? DEFAULT_MAX_CATEGORIES, raw.source, 'maxCategories');
+  const warn = opts.onWarning ?? (() => {});
   const columns = raw.columns.map((name, j): ColumnSpec => {
     const values = raw.rows.map((row) => row[j]);
-    const maxCategories = opts.maxCategories ?? DEFAULT_MAX_CATEGORIES;
-    return forced.has(name) ? fitCategorical(name, values, maxCategories) : fitNumeric(name, values, raw) ?? fitCategorical(name, values, maxCategories);
+    if (forced.has(name)) return fitCategorical(name, values, maxCategories, warn);
+    if (numeric.has(name)) return fitNumeric(name, values, raw, true)!;
+    const spec = fitDateTime(name, values) ?? fitNumeric(name, values, raw, false);
+    if (spec?.type === 'numeric') warnIdOrTimestamp(name, values, warn);
+    return spec ?? fitCategorical(name, values, maxCategories, warn);
   });
   return { kind: 'tabular', labelColumn: raw.labelColumn, classNames: fitClassNames(raw, opts), columns };
+}
+
+/** Warns about a numeric column of distinct integers from a narrow range (a row id) or of Unix times. */
+function warnIdOrTimestamp(name: string, values: string[], warn: (message: string) => void): void {
+  const numbers = values.flatMap((v) => {
+    const c = readCell(v);
+    return c.kind === 'number' ? [c.value] : [];
+  });
+  if (numbers.length < 20 || !numbers.every(Number.isInteger)) return;
+  const ignore = `leave it out with --ignore-columns ${name} if it carries no information`;
+  const min = Math.min(...numbers);
+  const max = Math.max(...numbers);
+  if (new Set(numbers).size === numbers.length && max - min + 1 <= 2 * numbers.length) {
+    warn(`column "${name}" looks like a row id (a different integer in every row, ${min}…${max}): it is used as a number; ${ignore}`);
+  } else if (numbers.every((x) => (x >= 1e9 && x < 4e9) || (x >= 1e12 && x < 4e12))) {
+    warn(`column "${name}" looks like a Unix timestamp: it is used as one number; write it as an ISO date (2024-03-05T14:30) to get its parts, or ${ignore}`);
+  }
+}
+
+/**
+ * A date/time column (every non-missing training value an ISO 8601 date or date-time, at
+ * least one present): the training mean and spread of each part; undefined otherwise.
+ */
+function fitDateTime(name: string, values: string[]): DateTimeColumnSpec | undefined {
+  const present = values.filter((v) => readCell(v).kind !== 'missing');
+  if (present.length === 0) return undefined;
+  const times: number[] = [];
+  for (const v of present) {
+    const ms = readDateTime(v);
+    if (ms === undefined) return undefined;
+    times.push(ms);
+  }
+  const parts = DATETIME_PARTS.map((part) => {
+    const xs = times.map((ms) => dateTimePart(ms, part));
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    return { part, mean, std: std > 1e-9 * Math.max(1, Math.abs(mean)) ? std : 1 };
+  });
+  return { name, type: 'datetime', parts };
+}
+
+function dateTimePart(ms: number, part: DateTimePart): number {
+  const d = new Date(ms);
+  switch (part) {
+    case 'days':
+      return ms / 86_400_000;
+    case 'month':
+      return d.getUTCMonth() + 1;
+    case 'dayOfMonth':
+      return d.getUTCDate();
+    case 'weekday':
+      return d.getUTCDay();
+    case 'hour':
+      return d.getUTCHours() + d.getUTCMinutes() / 60;
+  }
 }
 
 /**
@@ -162,11 +255,11 @@ function fitTabular(raw: RawTabular, opts: FitOptions): PreprocessingSpec {
  * categorical. A column of mostly text is categorical (numbers in it are categories).
  * Values whose mean or spread overflows a double are an error too.
  */
-function fitNumeric(name: string, values: string[], raw: RawData): NumericColumnSpec | undefined {
+function fitNumeric(name: string, values: string[], raw: RawData, forced: boolean): NumericColumnSpec | undefined {
   const cells = values.map(readCell);
   const numbersCount = cells.filter((c) => c.kind === 'number' || c.kind === 'non-finite').length;
   const textCount = cells.filter((c) => c.kind === 'text').length;
-  if (textCount > 0 && textCount >= numbersCount) return undefined;
+  if (!forced && textCount > 0 && textCount >= numbersCount) return undefined;
   const bad = cells.findIndex((cell) => cell.kind === 'non-finite' || cell.kind === 'text');
   if (bad >= 0) throw notANumberError(raw, bad, name, values[bad], cells[bad].kind as 'non-finite' | 'text');
   const numbers = cells.flatMap((cell) => (cell.kind === 'number' ? [cell.value] : []));
@@ -184,10 +277,14 @@ function fitNumeric(name: string, values: string[], raw: RawData): NumericColumn
 /** The largest finite float32: a standardised value beyond it cannot reach the model. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-function fitCategorical(name: string, values: string[], maxCategories: number): ColumnSpec {
+function fitCategorical(name: string, values: string[], maxCategories: number, warn: (message: string) => void): ColumnSpec {
   const present = values.filter((v) => readCell(v).kind !== 'missing');
   let categories = sortedDistinct(present);
   if (categories.length > maxCategories) {
+    const looksLike = categories.length > present.length / 2 ? ' (an id, a timestamp or free text?)' : '';
+    warn(
+      `column "${name}" has ${categories.length} distinct values in ${present.length} training rows${looksLike}: only the ${maxCategories} most frequent are one-hot encoded, the rest encode as all zeros; raise --max-categories, or leave it out with --ignore-columns ${name}`,
+    );
     const counts = new Map<string, number>();
     for (const v of present) counts.set(v, (counts.get(v) ?? 0) + 1);
     const kept = new Set([...categories].sort((a, b) => counts.get(b)! - counts.get(a)!).slice(0, maxCategories));
@@ -197,7 +294,14 @@ function fitCategorical(name: string, values: string[], maxCategories: number): 
 }
 
 function columnWidth(column: ColumnSpec): number {
-  return column.type === 'numeric' ? 1 : column.categories.length;
+  switch (column.type) {
+    case 'numeric':
+      return 1;
+    case 'categorical':
+      return column.categories.length;
+    case 'datetime':
+      return column.parts.length;
+  }
 }
 
 function tabularWidth(columns: ColumnSpec[]): number {
@@ -217,6 +321,8 @@ function encodeTabular(columns: ColumnSpec[], raw: RawTabular): Float32Array {
       raw.rows.forEach((row, i) => {
         features[i * width + offset] = standardise(row[j], column, i, raw);
       });
+    } else if (column.type === 'datetime') {
+      raw.rows.forEach((row, i) => encodeDateTime(row[j], column, i, raw, features, i * width + offset));
     } else {
       const index = new Map(column.categories.map((category, k) => [category, k]));
       raw.rows.forEach((row, i) => {
@@ -227,6 +333,18 @@ function encodeTabular(columns: ColumnSpec[], raw: RawTabular): Float32Array {
     offset += columnWidth(column);
   }
   return features;
+}
+
+/** The standardised parts of one date/time cell at `out[at…]`; missing → zeros (the training means). */
+function encodeDateTime(text: string, column: DateTimeColumnSpec, row: number, raw: RawData, out: Float32Array, at: number): void {
+  if (readCell(text).kind === 'missing') return;
+  const ms = readDateTime(text);
+  if (ms === undefined) {
+    throw new InputError(raw.source, `${rowOf(raw, row)}: column "${column.name}" value "${text}" is not a date (YYYY-MM-DD, optionally with a time hh:mm[:ss] and a zone; empty or NA for a missing value)`);
+  }
+  column.parts.forEach((p, k) => {
+    out[at + k] = (dateTimePart(ms, p.part) - p.mean) / p.std;
+  });
 }
 
 /** Standardised value of one numeric cell; missing → 0 (the training mean). Overflow is an input error. */
@@ -265,22 +383,31 @@ function encodeImages(spec: Extract<PreprocessingSpec, { kind: 'image' }>, raw: 
 // ---------------------------------------------------------------- text
 
 function fitText(raw: RawText, opts: FitOptions): PreprocessingSpec {
+  const lowercase = opts.lowercase ?? true;
+  const classNames = fitClassNames(raw, opts);
+  if (opts.textEncoding === 'tfidf') {
+    const maxVocab = requirePositiveInteger(opts.maxVocab ?? DEFAULT_TFIDF_VOCAB, raw.source, 'maxVocab');
+    const ngrams = requirePositiveInteger(opts.ngrams ?? DEFAULT_NGRAMS, raw.source, 'ngrams');
+    const minDf = requirePositiveInteger(opts.minDf ?? DEFAULT_MIN_DF, raw.source, 'minDf');
+    const { vocab, idf } = buildTfidfVocabulary(raw.texts, { maxVocab, ngrams, lowercase, minDf });
+    if (vocab.length === 0) throw new InputError(raw.source, `no word occurs in ${minDf} or more training texts: too little text for a TF-IDF vocabulary`);
+    return { kind: 'text', classNames, encoding: 'tfidf', vocab, idf, ngrams, maxLen: 0, lowercase };
+  }
   const maxVocab = requirePositiveInteger(opts.maxVocab ?? DEFAULT_MAX_VOCAB, raw.source, 'maxVocab');
   if (maxVocab < 3) throw new InputError(raw.source, `maxVocab must be at least 3 (two special tokens and one word), got ${maxVocab}`);
   const maxLen = requirePositiveInteger(opts.maxLen ?? DEFAULT_MAX_LEN, raw.source, 'maxLen');
-  const lowercase = opts.lowercase ?? true;
-  return {
-    kind: 'text',
-    classNames: fitClassNames(raw, opts),
-    vocab: buildVocabulary(raw.texts, maxVocab, lowercase),
-    maxLen,
-    lowercase,
-  };
+  return { kind: 'text', classNames, vocab: buildVocabulary(raw.texts, maxVocab, lowercase), maxLen, lowercase };
 }
 
 function encodeTexts(spec: Extract<PreprocessingSpec, { kind: 'text' }>, raw: RawText): Float32Array {
-  const tokenIds = new Map(spec.vocab.map((token, id) => [token, id]));
+  const ids = new Map(spec.vocab.map((token, id) => [token, id]));
+  if (spec.encoding === 'tfidf') {
+    const d = spec.vocab.length;
+    const features = new Float32Array(raw.texts.length * d);
+    raw.texts.forEach((text, i) => encodeTfidf(text, ids, spec.idf!, spec.ngrams ?? 1, spec.lowercase, features, i * d));
+    return features;
+  }
   const features = new Float32Array(raw.texts.length * spec.maxLen);
-  raw.texts.forEach((text, i) => encodeText(text, tokenIds, spec.maxLen, spec.lowercase, features, i * spec.maxLen));
+  raw.texts.forEach((text, i) => encodeText(text, ids, spec.maxLen, spec.lowercase, features, i * spec.maxLen));
   return features;
 }

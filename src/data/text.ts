@@ -116,3 +116,57 @@ export function encodeText(
   for (let i = 0; i < n; i++) out[offset + i] = tokenIds.get(tokens[i]) ?? UNK_ID;
   out.fill(PAD_ID, offset + n, offset + maxLen);
 }
+
+/** The n-grams of `tokens` up to length `n` (words, then pairs of adjacent words joined by a space, …). */
+export function ngramTerms(tokens: string[], n: number): string[] {
+  const terms = [...tokens];
+  for (let len = 2; len <= n; len++) {
+    for (let i = 0; i + len <= tokens.length; i++) terms.push(tokens.slice(i, i + len).join(' '));
+  }
+  return terms;
+}
+
+/**
+ * TF-IDF vocabulary of `texts`: the n-grams (up to `ngrams` words) found in at least `minDf`
+ * texts, the `maxVocab` most frequent by document frequency (ties in code-unit order), each
+ * with its smoothed inverse document frequency ln((1 + n) / (1 + df)) + 1.
+ */
+export function buildTfidfVocabulary(texts: string[], opts: { maxVocab: number; ngrams: number; lowercase: boolean; minDf: number }): { vocab: string[]; idf: number[] } {
+  const df = new Map<string, number>();
+  for (const text of texts) {
+    for (const term of new Set(ngramTerms(tokenize(text, opts.lowercase), opts.ngrams))) df.set(term, (df.get(term) ?? 0) + 1);
+  }
+  const ranked = [...df].filter(([, d]) => d >= opts.minDf).sort((a, b) => b[1] - a[1] || compareCodeUnits(a[0], b[0])).slice(0, opts.maxVocab);
+  const n = texts.length;
+  return { vocab: ranked.map(([t]) => t), idf: ranked.map(([, d]) => Math.log((1 + n) / (1 + d)) + 1) };
+}
+
+/**
+ * The TF-IDF vector of `text` written into `out` at `offset` (vocabulary order): for each
+ * vocabulary term, (1 + ln count) · idf, the vector scaled to unit length (all zeros when
+ * no term of the text is in the vocabulary).
+ */
+export function encodeTfidf(
+  text: string,
+  termIds: ReadonlyMap<string, number>,
+  idf: readonly number[],
+  ngrams: number,
+  lowercase: boolean,
+  out: Float32Array,
+  offset: number,
+): void {
+  const counts = new Map<number, number>();
+  for (const term of ngramTerms(tokenize(text, lowercase), ngrams)) {
+    const id = termIds.get(term);
+    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  let norm = 0;
+  const weights: [number, number][] = [];
+  for (const [id, c] of counts) {
+    const w = (1 + Math.log(c)) * idf[id];
+    weights.push([id, w]);
+    norm += w * w;
+  }
+  norm = Math.sqrt(norm);
+  for (const [id, w] of weights) out[offset + id] = w / norm;
+}

@@ -65,7 +65,29 @@ export interface CategoricalColumnSpec {
   categories: string[];
 }
 
-export type ColumnSpec = NumericColumnSpec | CategoricalColumnSpec;
+/** One numeric part of a date/time, standardised with its training mean/std. */
+export interface DateTimePartSpec {
+  part: DateTimePart;
+  mean: number;
+  std: number;
+}
+
+/** The numeric parts a date/time column becomes (UTC; a value without a zone is read as UTC). */
+export const DATETIME_PARTS = ['days', 'month', 'dayOfMonth', 'weekday', 'hour'] as const;
+export type DateTimePart = (typeof DATETIME_PARTS)[number];
+
+/**
+ * Date/time column (ISO 8601 dates, optionally with a time): expanded to numeric parts —
+ * days since 1970-01-01 (the trend), month 1–12, day of the month, weekday 0–6 (Sunday 0)
+ * and hour of the day with minutes as a fraction — each standardised like a numeric column.
+ */
+export interface DateTimeColumnSpec {
+  name: string;
+  type: 'datetime';
+  parts: DateTimePartSpec[];
+}
+
+export type ColumnSpec = NumericColumnSpec | CategoricalColumnSpec | DateTimeColumnSpec;
 
 export type PreprocessingSpec =
   | { kind: 'tabular'; labelColumn: string; classNames: string[]; columns: ColumnSpec[] }
@@ -73,11 +95,25 @@ export type PreprocessingSpec =
   | {
       kind: 'text';
       classNames: string[];
-      /** index 0 = padding, 1 = unknown token */
+      /**
+       * How a text becomes features: `tokens`, the ids of its first maxLen tokens (what a
+       * transformer reads; the encoding of models saved before there was a choice), or
+       * `tfidf`, a bag of word n-grams weighted by TF-IDF, one value per vocabulary term.
+       */
+      encoding?: TextEncoding;
+      /** tokens: index 0 = padding, 1 = unknown token. tfidf: the n-gram terms (an n-gram is its words joined by one space). */
       vocab: string[];
+      /** tokens: sequence length. */
       maxLen: number;
       lowercase: boolean;
+      /** tfidf: the longest n-gram (1 = words, 2 = words and pairs of adjacent words). */
+      ngrams?: number;
+      /** tfidf: inverse document frequency of each vocabulary term, ln((1 + n) / (1 + df)) + 1. */
+      idf?: number[];
     };
+
+export const TEXT_ENCODINGS = ['tokens', 'tfidf'] as const;
+export type TextEncoding = (typeof TEXT_ENCODINGS)[number];
 
 /** Numeric, model-ready examples. */
 export interface Dataset {

@@ -56,3 +56,23 @@ export function requirePositiveInteger(value: number, source: string, name: stri
   if (!Number.isInteger(value) || value < 1) throw new InputError(source, `${name} must be a positive integer, got ${value}`);
   return value;
 }
+
+const DATETIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Milliseconds since 1970-01-01T00:00Z of an ISO 8601 date or date-time cell (`2024-03-05`,
+ * `2024-03-05 14:30`, `2024-03-05T14:30:00Z`, `…+02:00`); a value without a zone is read as
+ * UTC. undefined when the cell is not such a date or names a day that does not exist.
+ */
+export function readDateTime(text: string): number | undefined {
+  const m = DATETIME_PATTERN.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, zone] = m;
+  const iso = `${y}-${mo}-${d}T${h ?? '00'}:${mi ?? '00'}:${sec ?? '00'}${zone ? (zone === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone) : 'Z'}`;
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return undefined;
+  // Date.parse rolls 2024-02-31 over to March: a day that does not exist is not a date
+  const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) return undefined;
+  return ms;
+}

@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/types.js';
 import type { TrainedModel } from '../models/types.js';
 import type { ReferenceRecord } from '../models/recipe.js';
-import { predictLogits } from '../models/predict.js';
+import { modelLogitsOn } from '../models/predict.js';
 import { averageLogits, CachedReference, logMeanProbabilities } from '../train/reference.js';
 import { InputError } from '../util/errors.js';
 
@@ -38,7 +38,7 @@ export function referenceRecord(source: ReferenceSource, base: TrainedModel): Re
 
 function referenceLogits(source: ReferenceSource, base: TrainedModel, train: Dataset): Float32Array {
   const K = train.classNames.length;
-  const logitsOf = (m: TrainedModel) => predictLogits(m.model, train.features, train.featureShape);
+  const logitsOf = (m: TrainedModel) => modelLogitsOn(m, train);
   switch (source.kind) {
     case 'base':
       return logitsOf(base);

@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/types.js';
+import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
 import type { ModelRecipe, TrainingConfig } from '../models/recipe.js';
@@ -27,6 +27,12 @@ export interface UpdateRequest {
   reference?: ReferenceSource;
   /** Shares reference logits between updates (e.g. every method of one experiment trial). */
   references?: ReferenceCache;
+  /**
+   * Preprocessing of the new model (default: the base model's). It may add classes to the
+   * base model's (an update whose data has new classes): the base model's classes first, in
+   * their order; `train` and `validation` are preprocessed with it.
+   */
+  preprocessing?: PreprocessingSpec;
   /** Architecture of the new model (default: the base model's). */
   architecture?: ModelConfig;
   training: TrainingConfig;
@@ -44,8 +50,13 @@ export interface UpdateRequest {
  * `references`); the method's definition says whether it needs them.
  */
 export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
-  checkCompatible(req.base.meta, req.train);
-  checkCompatible(req.base.meta, req.validation);
+  const preprocessing = req.preprocessing ?? req.base.meta.preprocessing;
+  const expected = { inputShape: req.base.meta.inputShape, classNames: preprocessing.classNames };
+  if (req.base.meta.classNames.some((c, k) => preprocessing.classNames[k] !== c)) {
+    throw new Error('trainUpdate: the new preprocessing must keep the base model\'s classes first, in their order');
+  }
+  checkCompatible(expected, req.train);
+  checkCompatible(expected, req.validation);
   const spec = resolveMethod(req.method);
   const def = methodNamed(spec.method);
   const params = methodParams(spec);
@@ -68,7 +79,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
     fit: (objective: Objective, recipe, step: string, exampleWeights?: Float32Array) =>
       fitModel({
         architecture: req.architecture ?? req.base.meta.architecture,
-        preprocessing: req.base.meta.preprocessing,
+        preprocessing,
         train: req.train,
         validation: req.validation,
         objective,

@@ -1,3 +1,5 @@
+import type { TextEncoding } from '../data/types.js';
+
 /** Typed architecture configs. Every model outputs LOGITS (a linear last layer, no softmax). */
 
 export interface MlpConfig {
@@ -34,9 +36,12 @@ export interface TransformerConfig {
 export type ModelConfig = MlpConfig | CnnConfig | TransformerConfig;
 
 /**
- * Text preprocessing that fits an architecture: a transformer's `vocabSize` bounds the
- * vocabulary (so every token id has an embedding row) and its `maxLen` is the sequence length.
+ * Text preprocessing that fits an architecture (or an architecture family): a transformer
+ * reads token ids, its `vocabSize` bounding the vocabulary (so every token id has an
+ * embedding row) and its `maxLen` the sequence length; every other model (the default MLP)
+ * reads a TF-IDF bag of word n-grams.
  */
-export function textOptionsFor(model: ModelConfig | undefined): { maxVocab?: number; maxLen?: number } {
-  return model?.kind === 'transformer' ? { maxVocab: model.vocabSize, maxLen: model.maxLen } : {};
+export function textOptionsFor(model: ModelConfig | ModelConfig['kind'] | undefined): { maxVocab?: number; maxLen?: number; textEncoding: TextEncoding } {
+  if (typeof model === 'object' && model.kind === 'transformer') return { maxVocab: model.vocabSize, maxLen: model.maxLen, textEncoding: 'tokens' };
+  return { textEncoding: model === 'transformer' ? 'tokens' : 'tfidf' };
 }

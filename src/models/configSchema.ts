@@ -1,8 +1,14 @@
 import { z } from 'zod';
-import type { ModelConfig, MlpConfig } from './config.js';
+import type { ModelConfig, MlpConfig, TransformerConfig } from './config.js';
 
 /** The default architecture for tabular data (that of the main job). */
 export const DEFAULT_MLP: MlpConfig = { kind: 'mlp', hidden: [256, 256], dropout: 0.2 };
+
+/** The default text model: an MLP over TF-IDF word n-grams (the search behind it: docs/text-models.md). */
+export const DEFAULT_TEXT_MLP: MlpConfig = { kind: 'mlp', hidden: [256], dropout: 0.5 };
+
+/** The default transformer (`--model transformer`) with light dropout (the search: docs/text-models.md); vocabSize and maxLen come from the preprocessing. */
+export const DEFAULT_TRANSFORMER: TransformerConfig = { kind: 'transformer', vocabSize: 5000, maxLen: 64, dModel: 64, heads: 2, layers: 2, ff: 128, dropout: 0.1 };
 
 const unit = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();

@@ -235,6 +235,7 @@ function checkPreprocessingFits(meta: ModelMetadata, file: string): void {
 /** Why a transformer cannot read the token ids of a text preprocessing, or undefined when it can. */
 export function textMismatch(a: ModelMetadata['architecture'], p: ModelMetadata['preprocessing']): string | undefined {
   if (p.kind !== 'text' || a.kind !== 'transformer') return undefined;
+  if (p.encoding === 'tfidf') return 'the text preprocessing is TF-IDF n-grams but a transformer reads token ids';
   if (!Array.isArray(p.vocab) || p.vocab.length > a.vocabSize) return `the vocabulary has ${p.vocab?.length} tokens but the transformer embeds only vocabSize ${a.vocabSize}`;
   if (p.maxLen !== a.maxLen) return `the text preprocessing makes sequences of ${p.maxLen} tokens but the transformer's maxLen is ${a.maxLen}`;
   return undefined;

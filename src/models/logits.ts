@@ -33,3 +33,27 @@ export function argmaxRows(logits: Float32Array, K: number): Int32Array {
   }
   return out;
 }
+
+/**
+ * Re-indexes row-major scores [n, from.length] (columns named by `from`) to the classes
+ * `to`: a column of a class that `from` lacks gets `fill(row)` — for logits the row's
+ * smallest logit (the model ranks a class it has never seen no higher than its least
+ * likely one), for probabilities 0. Every class of `from` must be in `to`.
+ */
+export function alignColumns(scores: Float32Array, from: readonly string[], to: readonly string[], fill: 'row-min' | 'zero'): Float32Array {
+  if (from.length === to.length && from.every((c, k) => c === to[k])) return scores;
+  const position = new Map(to.map((c, k) => [c, k] as const));
+  const missing = from.filter((c) => !position.has(c));
+  if (missing.length) throw new InputError('logits', `classes ${missing.join(', ')} are not among ${to.join(', ')}`);
+  const Kf = from.length;
+  const Kt = to.length;
+  const n = scores.length / Kf;
+  const out = new Float32Array(n * Kt);
+  for (let i = 0; i < n; i++) {
+    let min = Infinity;
+    for (let k = 0; k < Kf; k++) min = Math.min(min, scores[i * Kf + k]);
+    out.fill(fill === 'zero' ? 0 : min, i * Kt, (i + 1) * Kt);
+    for (let k = 0; k < Kf; k++) out[i * Kt + position.get(from[k])!] = scores[i * Kf + k];
+  }
+  return out;
+}

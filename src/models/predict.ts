@@ -1,7 +1,8 @@
 /** Running a network on model-ready features, and checking that data fits a model. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { ModelMetadata } from './types.js';
+import type { ModelMetadata, TrainedModel } from './types.js';
+import { alignColumns } from './logits.js';
 import { InputError } from '../util/errors.js';
 
 /** Number of classes (width of the logits) a network outputs. */
@@ -32,6 +33,14 @@ export function predictLogits(model: LayersModel, features: Float32Array, featur
     out.set(part, start * K);
   }
   return out;
+}
+
+/**
+ * Logits of a trained model on `ds`, in the columns of `ds.classNames`: a class the model
+ * was not trained on (an update that adds classes) gets the row's smallest logit.
+ */
+export function modelLogitsOn(m: TrainedModel, ds: { features: Float32Array; featureShape: number[]; classNames: string[] }): Float32Array {
+  return alignColumns(predictLogits(m.model, ds.features, ds.featureShape), m.meta.classNames, ds.classNames, 'row-min');
 }
 
 /** Row-wise softmax of row-major logits [n, K] (numerically stable). */

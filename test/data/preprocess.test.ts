@@ -137,3 +137,47 @@ test('a high-cardinality text column keeps only its most frequent categories', (
   assert.ok(idColumn.categories.includes('common'));
   assert.equal(applyPreprocessing(spec, raw).featureShape[0], 11);
 });
+
+test('a date/time column becomes numeric parts (days, month, day, weekday, hour), standardised on training rows', () => {
+  const raw = parseCsvText('when,x,label\n2024-03-01,1,a\n2024-03-02T06:00,2,b\n2024-03-03 12:30:00Z,3,a\nNA,4,b\n', 's.csv');
+  const spec = fitPreprocessing(raw);
+  assert.equal(spec.kind, 'tabular');
+  if (spec.kind !== 'tabular') return;
+  const when = spec.columns[0];
+  assert.equal(when.type, 'datetime');
+  if (when.type !== 'datetime') return;
+  assert.deepEqual(when.parts.map((p) => p.part), ['days', 'month', 'dayOfMonth', 'weekday', 'hour']);
+  // 2024-03-01 is a Friday (5), 03-02 Saturday (6), 03-03 Sunday (0): mean weekday 11/3
+  const weekday = when.parts[3];
+  assert.ok(Math.abs(weekday.mean - 11 / 3) < 1e-12);
+  const hour = when.parts[4];
+  assert.ok(Math.abs(hour.mean - (0 + 6 + 12.5) / 3) < 1e-12);
+  const month = when.parts[1];
+  assert.equal(month.std, 1); // constant part: a zero spread counts as 1
+  const ds = applyPreprocessing(spec, raw);
+  assert.deepEqual(ds.featureShape, [6]);
+  const days = when.parts[0];
+  assert.ok(Math.abs(ds.features[6 + 0] - (19784.25 - days.mean) / days.std) < 1e-5); // 2024-03-02T06:00 is day 19784.25
+  assert.deepEqual(Array.from(ds.features.subarray(18, 23)), [0, 0, 0, 0, 0]); // NA: every part at its mean
+  const bad = parseCsvText('when,x,label\n2024-02-31,1,a\n', 'bad.csv');
+  assert.throws(() => applyPreprocessing(spec, bad), isInputError('bad.csv', /line 2: column "when" value "2024-02-31" is not a date/));
+});
+
+test('--categorical / --numeric override the inferred type; ids and timestamps are reported', () => {
+  const rows = Array.from({ length: 30 }, (_, i) => `${i + 1},${1_700_000_000 + ((i * 7919) % 30) * 3600},u${i},${i % 3},${i % 2 ? 'a' : 'b'}`);
+  const raw = parseCsvText(['id,ts,user,code,label', ...rows].join('\n'), 's.csv');
+  const warnings: string[] = [];
+  const spec = fitPreprocessing(raw, { categorical: ['code'], maxCategories: 10, onWarning: (m) => warnings.push(m) });
+  if (spec.kind !== 'tabular') throw new Error('tabular');
+  assert.deepEqual(spec.columns.map((c) => c.type), ['numeric', 'numeric', 'categorical', 'categorical']);
+  assert.equal(warnings.length, 3, warnings.join('\n'));
+  assert.match(warnings[0], /column "id" looks like a row id .*--ignore-columns id/);
+  assert.match(warnings[1], /column "ts" looks like a Unix timestamp/);
+  assert.match(warnings[2], /column "user" has 30 distinct values in 30 training rows \(an id, a timestamp or free text\?\): only the 10 most frequent/);
+  const code = spec.columns[3];
+  assert.deepEqual(code.type === 'categorical' && code.categories, ['0', '1', '2']);
+  // --numeric: a text cell in a forced numeric column is an error naming it
+  assert.throws(() => fitPreprocessing(raw, { numeric: ['user'] }), isInputError('s.csv', /line 2: column "user" value "u0" is not a number/));
+  assert.throws(() => fitPreprocessing(raw, { numeric: ['code'], categorical: ['code'] }), isInputError('s.csv', /column "code" cannot be both categorical and numeric/));
+  assert.throws(() => fitPreprocessing(raw, { numeric: ['nope'] }), isInputError('s.csv', /numeric column "nope" not found/));
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyPreprocessing, featureShapeOf, fitPreprocessing } from '../../src/data/preprocess.js';
-import { buildVocabulary, loadJsonl, PAD_ID, parseJsonlText, tokenize, UNK_ID } from '../../src/data/text.js';
+import { buildTfidfVocabulary, buildVocabulary, encodeTfidf, loadJsonl, ngramTerms, PAD_ID, parseJsonlText, tokenize, UNK_ID } from '../../src/data/text.js';
 import { isInputError, makeTempDir, writeFixture } from './fixtures.js';
 
 const dir = makeTempDir();
@@ -82,4 +82,40 @@ test('JSON Lines for prediction may omit the label when labelOptional is set', (
   const raw = parseJsonlText(content, 'unlabelled.jsonl', { labelOptional: true });
   assert.deepEqual(raw.labels, ['', 'ham']);
   assert.throws(() => parseJsonlText(content, 'unlabelled.jsonl'), /unlabelled\.jsonl: line 1: no "label" field/);
+});
+
+test('TF-IDF: n-gram vocabulary by document frequency, sublinear tf × smoothed idf, unit length (checked by hand)', () => {
+  assert.deepEqual(ngramTerms(['a', 'b', 'c'], 2), ['a', 'b', 'c', 'a b', 'b c']);
+  const texts = ['A b', 'a c', 'a b b'];
+  const { vocab, idf } = buildTfidfVocabulary(texts, { maxVocab: 10, ngrams: 1, lowercase: true, minDf: 1 });
+  assert.deepEqual(vocab, ['a', 'b', 'c']);
+  const close = (x: number, y: number) => assert.ok(Math.abs(x - y) < 1e-12, `${x} vs ${y}`);
+  close(idf[0], 1); // ln(4/4) + 1
+  close(idf[1], Math.log(4 / 3) + 1);
+  close(idf[2], Math.log(2) + 1);
+  const out = new Float32Array(3);
+  encodeTfidf('a b b', new Map(vocab.map((t, i) => [t, i])), idf, 1, true, out, 0);
+  const wa = 1;
+  const wb = (1 + Math.log(2)) * (Math.log(4 / 3) + 1);
+  const norm = Math.hypot(wa, wb);
+  assert.ok(Math.abs(out[0] - wa / norm) < 1e-6 && Math.abs(out[1] - wb / norm) < 1e-6 && out[2] === 0);
+  // minDf and maxVocab: terms in fewer texts are left out; a text with no known term is all zeros
+  assert.deepEqual(buildTfidfVocabulary(texts, { maxVocab: 10, ngrams: 2, lowercase: true, minDf: 2 }).vocab, ['a', 'a b', 'b']); // ties by code units
+  assert.deepEqual(buildTfidfVocabulary(texts, { maxVocab: 1, ngrams: 2, lowercase: true, minDf: 1 }).vocab, ['a']);
+  const none = new Float32Array(3);
+  encodeTfidf('zzz', new Map(vocab.map((t, i) => [t, i])), idf, 1, true, none, 0);
+  assert.deepEqual(Array.from(none), [0, 0, 0]);
+});
+
+test('fitPreprocessing with textEncoding tfidf: features one per term; the spec round-trips through JSON', () => {
+  const raw = parseJsonlText(['{"text":"good film","label":"pos"}', '{"text":"bad film","label":"neg"}', '{"text":"good good plot","label":"pos"}'].join('\n'), 't.jsonl');
+  const spec = fitPreprocessing(raw, { textEncoding: 'tfidf', minDf: 1, ngrams: 2 });
+  assert.equal(spec.kind === 'text' && spec.encoding, 'tfidf');
+  const ds = applyPreprocessing(JSON.parse(JSON.stringify(spec)), raw);
+  assert.deepEqual(ds.featureShape, [spec.kind === 'text' ? spec.vocab.length : 0]);
+  for (let i = 0; i < 3; i++) {
+    const row = ds.features.subarray(i * ds.featureShape[0], (i + 1) * ds.featureShape[0]);
+    assert.ok(Math.abs(Math.hypot(...row) - 1) < 1e-6);
+  }
+  assert.throws(() => fitPreprocessing(raw, { textEncoding: 'tfidf', minDf: 5 }), /no word occurs in 5 or more training texts/);
 });

@@ -15,8 +15,8 @@ await initEngine();
 
 test('a transformer config sets the text vocabulary bound and sequence length', () => {
   const cfg = parseExperimentConfig({ model: { kind: 'transformer', vocabSize: 300, maxLen: 20 } });
-  assert.deepEqual(textOptionsFor(cfg.model), { maxVocab: 300, maxLen: 20 });
-  assert.deepEqual(textOptionsFor(parseExperimentConfig({}).model), {});
+  assert.deepEqual(textOptionsFor(cfg.model), { maxVocab: 300, maxLen: 20, textEncoding: 'tokens' });
+  assert.deepEqual(textOptionsFor(parseExperimentConfig({}).model), { textEncoding: 'tfidf' });
 });
 
 test('a text experiment with maxLen 24 and vocabSize 40 (fewer than the words in the data) runs', async () => {

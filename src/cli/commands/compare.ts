@@ -5,9 +5,10 @@ import { InputError } from '../../util/errors.js';
 import { fileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { sortedDistinct } from '../../data/values.js';
+import { alignColumns } from '../../models/logits.js';
 import { rowOf, type RawData } from '../../data/types.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { labelColumnFor, loadDataFlag } from '../dataInput.js';
+import { addReadOptions, labelColumnFor, loadDataFlag, type ReadFlags } from '../dataInput.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
 import { parseInteger, parseNumber } from '../options.js';
 
@@ -17,27 +18,46 @@ interface CompareFlags extends ComparisonFlags, OutputFlags {
   topClasses: number;
 }
 
-/** Aligns two sets of predictions and the true labels on one class index space. */
+/**
+ * The class space of a comparison: the old side's classes, then the new side's that the old
+ * lacks (an update that added classes), in their order; without class lists (prediction
+ * files without probabilities), the sorted labels and predictions.
+ */
+function unionClasses(raw: RawData, a: Predictions, b: Predictions): string[] {
+  if (!a.classNames && !b.classNames) return sortedDistinct([...raw.labels, ...a.predicted, ...b.predicted]);
+  const first = a.classNames ?? b.classNames!;
+  const second = a.classNames && b.classNames ? b.classNames : [];
+  return [...first, ...second.filter((c) => !first.includes(c))];
+}
+
+/**
+ * Aligns two sets of predictions and the true labels on one class index space (see
+ * unionClasses). A class only one side has simply never is that side's prediction: its
+ * examples count as the other side's errors. Probabilities are re-indexed to the union (0
+ * for a class a model lacks), logits likewise (the row's smallest logit).
+ */
 function toIndices(raw: RawData, a: Predictions, b: Predictions) {
-  const labels = raw.labels;
-  const classNames = a.classNames ?? b.classNames ?? sortedDistinct([...labels, ...a.predicted, ...b.predicted]);
-  if (a.classNames && b.classNames && a.classNames.join('\u0000') !== b.classNames.join('\u0000')) {
-    throw new InputError(b.source, `its classes (${b.classNames.join(', ')}) differ from ${a.source}'s (${a.classNames.join(', ')})`);
-  }
+  const classNames = unionClasses(raw, a, b);
   const index = new Map(classNames.map((c, k) => [c, k] as const));
   // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2)
   const encode = (values: string[], source: string, what: string, row: (i: number) => string) =>
     Int32Array.from(values, (v, i) => {
       const k = index.get(v);
-      if (k === undefined) throw new InputError(source, `${row(i)}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}`);
+      if (k === undefined) throw new InputError(source, `${row(i)}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}${what === 'label' ? ' (a class no model was trained with: declare it with train --classes)' : ''}`);
       return k;
     });
   const predictionLine = (i: number) => `line ${i + 2}`; // a model's own predictions are always classes
+  const align = (p: Predictions, scores: Float32Array | undefined, fill: 'zero' | 'row-min') =>
+    scores && p.classNames ? alignColumns(scores, p.classNames, classNames, fill) : undefined;
   return {
     classNames,
-    labels: encode(labels, raw.source, 'label', (i) => rowOf(raw, i)),
+    labels: encode(raw.labels, raw.source, 'label', (i) => rowOf(raw, i)),
     predOld: encode(a.predicted, a.source, 'prediction', predictionLine),
     predNew: encode(b.predicted, b.source, 'prediction', predictionLine),
+    probsOld: align(a, a.probs, 'zero'),
+    probsNew: align(b, b.probs, 'zero'),
+    logitsOld: align(a, a.logits, 'row-min'),
+    logitsNew: align(b, b.logits, 'row-min'),
   };
 }
 
@@ -77,7 +97,7 @@ export function compareCommand(globals: () => GlobalFlags): Command {
 }
 
 /** What `compare` and `gate` share: the two models (or prediction files) and the data. */
-export interface ComparisonFlags {
+export interface ComparisonFlags extends ReadFlags {
   old: string;
   new: string;
   data: string;
@@ -94,7 +114,7 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
   const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
   const label = labelColumnFor(flags.label, modelSpec);
   // two prediction files and no --label: the label column must be named like one, not guessed by position
-  const raw = await loadDataFlag({ data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
+  const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
   const a = oldIn.model ? predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
   const b = newIn.model ? predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
   for (const p of [a, b]) {
@@ -102,17 +122,17 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
       throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
     }
   }
-  const { classNames, labels, predOld, predNew } = toIndices(raw, a, b);
-  const haveProbs = a.probs && b.probs && a.classNames && b.classNames;
+  const { classNames, labels, predOld, predNew, probsOld, probsNew, logitsOld, logitsNew } = toIndices(raw, a, b);
+  const haveProbs = probsOld && probsNew;
   return compareModels(
     {
       labels,
       predOld,
       predNew,
-      probsOld: haveProbs ? a.probs : undefined,
-      probsNew: haveProbs ? b.probs : undefined,
-      logitsOld: haveProbs && a.logits && b.logits ? a.logits : undefined,
-      logitsNew: haveProbs && a.logits && b.logits ? b.logits : undefined,
+      probsOld: haveProbs ? probsOld : undefined,
+      probsNew: haveProbs ? probsNew : undefined,
+      logitsOld: haveProbs && logitsOld && logitsNew ? logitsOld : undefined,
+      logitsNew: haveProbs && logitsOld && logitsNew ? logitsNew : undefined,
       numClasses: classNames.length,
       classNames,
     },
@@ -122,11 +142,11 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
 
 /** The options of the comparison that `compare` and `gate` share. */
 export function addComparisonOptions(cmd: Command): Command {
-  return cmd
+  return addReadOptions(cmd)
     .requiredOption('--old <dir|csv>', 'old (deployed) model directory, or a predictions CSV from `distillery predict`')
     .requiredOption('--new <dir|csv>', 'new model directory, or a predictions CSV')
     .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions CSV)')
-    .option('--label <column>', 'label column of a CSV (default: the model\'s, else label/class/target/y, else the last column)')
+    .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the model\'s, else label/class/target/y, else the last column)')
     .option('--resamples <n>', 'bootstrap resamples', parseInteger('resamples', 10), 1000)
     .option('--level <x>', 'confidence level', parseNumber('level', 0.5, 0.999), 0.95)
     .option('--seed <n>', 'bootstrap seed', parseInteger('seed'), 1);

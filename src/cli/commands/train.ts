@@ -7,13 +7,15 @@ import { modelOutput, saveModel } from '../../models/io.js';
 import { parameterCount } from '../../models/build.js';
 import { formatRate } from '../../report/table.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { checkValidationClasses, holdOutValidation, loadDataFlag } from '../dataInput.js';
-import { architectureFromFlags, configuredArchitecture, textOptionsFor } from '../modelOptions.js';
+import { addReadOptions, checkValidationClasses, loadDataFlag, splitTrainValidation, type ReadFlags } from '../dataInput.js';
+import { architectureFromFlags, configuredArchitecture, preprocessingOptionsFor } from '../modelOptions.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { parseNumberList, trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addTrainingOptions } from '../trainingOptions.js';
+import { classesFromFlags, parseClassList } from '../classOptions.js';
+import { addColumnOptions, columnFitOptions, type ColumnFlags } from '../columnOptions.js';
 
-interface TrainFlags extends TrainingFlags, OutputFlags {
+interface TrainFlags extends TrainingFlags, OutputFlags, ReadFlags, ColumnFlags {
   data: string;
   label?: string;
   out: string;
@@ -21,29 +23,44 @@ interface TrainFlags extends TrainingFlags, OutputFlags {
   hidden?: number[];
   modelConfig?: string;
   validation?: number;
+  validationData?: string;
   seed: number;
+  classes?: string[];
+  classesFrom?: string;
 }
+
+/** Default validation hold-out of `train` (a fraction of --data). */
+const DEFAULT_TRAIN_VALIDATION = 0.1;
 
 export function trainCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('train')
     .description('train a base model on a labelled dataset and save it (tfjs LayersModel + distillery.json)')
-    .requiredOption('--data <file|name>', 'training data: a CSV (header row), JSONL, or a built-in dataset (letter, fashion-mnist)')
-    .option('--label <column>', 'label column of a CSV (default: label/class/target/y, else the last column)')
+    .requiredOption('--data <file|name>', 'training data: a CSV/TSV (a header row, or --no-header), JSONL text, or a built-in dataset (letter, fashion-mnist)')
+    .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: label/class/target/y, else the last column)')
+    .option('--classes <list>', 'every class the model predicts, comma-separated, in this order: classes with no training example yet are allowed (default: the classes of --data, sorted)', parseClassList('--classes'))
+    .option('--classes-from <file>', 'like --classes, one class per line of a text file')
     .requiredOption('--out <dir>', 'directory to write the model to (written atomically; an existing one is replaced only if Distillery wrote it)')
-    .addOption(new Option('--model <kind>', 'architecture family (default: mlp for tables, cnn for images, transformer for text)').choices(['mlp', 'cnn', 'transformer']))
+    .addOption(new Option('--model <kind>', 'architecture family (default: mlp for tables, cnn for images, mlp over TF-IDF word n-grams for text; transformer: token ids)').choices(['mlp', 'cnn', 'transformer']))
     .option('--hidden <widths>', 'hidden layer widths, comma-separated (mlp; dense layers for cnn), e.g. 128,128', parseNumberList('hidden', 1))
     .option('--model-config <file>', 'full architecture as YAML/JSON, e.g. {kind: mlp, hidden: [256, 128], dropout: 0.1}');
+  addReadOptions(cmd);
+  addColumnOptions(cmd);
   addTrainingOptions(cmd);
   addOutputOptions(cmd, { resumable: true });
   cmd.addHelpText('after', '\nExample:\n  distillery train --data data.csv --label class --out models/base --epochs 50 --seed 1\n');
   return cmd.action(async (flags: TrainFlags) => {
     const ctx = await createContext(globals());
     await checkOutputs([modelOutput(flags.out)], flags);
-    const raw = await loadDataFlag(flags);
-    const { train: trainRaw, validation: valRaw } = holdOutValidation(raw, flags.validation ?? 0.1, flags.seed);
+    const raw = await loadDataFlag({ ...flags, dropColumns: flags.ignoreColumns });
+    const { train: trainRaw, validation: valRaw } = await splitTrainValidation(raw, flags, DEFAULT_TRAIN_VALIDATION);
     // A --model-config transformer fixes the text preprocessing (vocabulary size, sequence length).
-    const spec = fitPreprocessing(trainRaw, textOptionsFor(await configuredArchitecture(flags)));
-    checkValidationClasses(spec, valRaw, '--validation');
+    const classNames = await classesFromFlags(flags);
+    const spec = fitPreprocessing(trainRaw, {
+      ...preprocessingOptionsFor(flags, await configuredArchitecture(flags)),
+      ...columnFitOptions(flags, raw, (message) => ctx.log(`warning: ${message}`)),
+      classNames,
+    });
+    checkValidationClasses(spec, valRaw, flags);
     const train = applyPreprocessing(spec, trainRaw);
     const validation = applyPreprocessing(spec, valRaw);
     const architecture = await architectureFromFlags(flags, spec);

@@ -8,14 +8,18 @@ import { checkRetrainOldMethod, retrainOldModel } from '../../methods/retrainOld
 import type { ReferenceSource } from '../../methods/references.js';
 import { trainUpdate } from '../../methods/update.js';
 import { formatRate, renderTextTable } from '../../report/table.js';
-import { InputError } from '../../util/errors.js';
+import { DistilleryError, InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addMethodOptions, methodFromFlags } from '../methodOptions.js';
 import { addTrainingOptions } from '../trainingOptions.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
+import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
 import { jobsOption, membersOption, trainEnsembleFor } from './ensemble.js';
+
+/** Exit code of an update whose churn budget no λ met (the lowest-churn model is still saved). */
+export const BUDGET_NOT_MET_EXIT = 4;
 
 interface UpdateFlags extends TrainingFlags, UpdateDataFlags, OutputFlags, Record<string, unknown> {
   out: string;
@@ -33,8 +37,8 @@ export function updateCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('update')
     .description('train the new model from a deployed base model and new training data, with a churn-reduction method')
     .requiredOption('--base <dir>', 'the deployed model directory (from `distillery train` or an earlier update)')
-    .requiredOption('--data <file|name>', 'training data of the new model (same columns and classes as the base model)')
-    .option('--label <column>', 'label column of a CSV (default: as for train)')
+    .requiredOption('--data <file|name>', "training data of the new model (the base model's columns; classes the base model lacks are added: the new model predicts the union)")
+    .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: as for train)')
     .requiredOption('--out <dir>', 'directory to write the new model to (written atomically; an existing one is replaced only if Distillery wrote it)');
   addMethodOptions(cmd, 'distill');
   cmd
@@ -44,20 +48,22 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     .option('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here")
     .option('--old-data <file|name>', "the old model's training data, for --retrain-old")
     .option(...jobsOption);
+  addReadOptions(cmd);
   addTrainingOptions(cmd);
   addOutputOptions(cmd, { resumable: true });
   cmd.addHelpText(
     'after',
     '\nExamples:\n  distillery update --base models/base --data new.csv --method distill --lambda 0.6 --out models/v2\n' +
       '  distillery update --base models/base --data new.csv --method elodi --reference refs/v2 --out models/v2\n' +
-      '\n--resume continues the new model\'s training from its last epoch; a reference ensemble trained here is trained again.\n',
+      '\n--resume continues the new model\'s training from its last epoch; a reference ensemble trained here is trained again.\n' +
+      `\nExit status: 0 saved; ${BUDGET_NOT_MET_EXIT} churn-budget met no λ within --max-churn (the lowest-churn model is saved); 2 bad input; 1 internal error.\n`,
   );
   return cmd.action(async (flags: UpdateFlags) => {
     const ctx = await createContext(globals());
     const method = methodFromFlags(flags);
     const def = methodNamed(method.method);
     if (def.reference === 'none') {
-      for (const [key, flag] of [['reference', '--reference'], ['members', '--members'], ['saveReference', '--save-reference']] as const) {
+      for (const [key, flag] of [['reference', '--reference'], ['members', '--members'], ['saveReference', '--save-reference'], ['jobs', '--jobs']] as const) {
         if (flags[key] !== undefined) throw new InputError(flag, `does not apply to --method ${def.name} (it has no teacher)`);
       }
     }
@@ -77,7 +83,10 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       ],
       flags,
     );
-    const { base, train, validation, trainRaw } = await loadUpdateData(flags);
+    const { base, train, validation, trainRaw, preprocessing, addedClasses } = await loadUpdateData(flags);
+    if (addedClasses.length) {
+      ctx.log(`the data adds ${addedClasses.length} class${addedClasses.length === 1 ? '' : 'es'} the base model lacks (${addedClasses.join(', ')}): the new model predicts all ${preprocessing.classNames.length}`);
+    }
     const training = trainingFromFlags(flags);
 
     let retrainedOld: TrainedModel | undefined;
@@ -97,17 +106,17 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     let ensemble: Ensemble | undefined;
     if (flags.reference) {
       ensemble = await loadEnsemble(flags.reference);
-      checkEnsembleFor(ensemble, flags.reference, base.meta, train);
+      checkEnsembleFor(ensemble, flags.reference, { ...base.meta, classNames: preprocessing.classNames, preprocessing }, train);
     } else if (def.reference === 'ensemble' || flags.members !== undefined) {
       const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
       ctx.log(`training the reference ensemble: ${members} members (save it with --save-reference to reuse it)`);
-      ensemble = await trainEnsembleFor(base, { train, validation }, training, { seed: flags.seed, members, jobs: flags.jobs }, ctx);
+      ensemble = await trainEnsembleFor(base, { train, validation, preprocessing }, training, { seed: flags.seed, members, jobs: flags.jobs }, ctx);
     }
     const reference: ReferenceSource | undefined = ensemble ? { kind: 'ensemble', models: ensemble.members } : undefined;
     ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
     const settings = { ...resumeSettings('update', flags), baseModel: base.meta.id };
     const outcome = await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {
-      const outcome = await trainUpdate({ base, train, validation, method, reference, training, seed: flags.seed, progress: ctx.progress, checkpoints: () => partial.nextStore() });
+      const outcome = await trainUpdate({ base, train, validation, preprocessing, method, reference, training, seed: flags.seed, progress: ctx.progress, checkpoints: () => partial.nextStore() });
       if (outcome.members) {
         // the new model is the ensemble itself: an ensemble directory
         await saveEnsemble(flags.out, { members: outcome.members, manifest: ensembleManifest(outcome.members, { ...datasetFingerprint(train), source: train.source }) });
@@ -140,6 +149,14 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     if (retrainedOld) {
       await saveModel(flags.retrainOld!, retrainedOld);
       ctx.out(`saved ${flags.retrainOld}: the old model retrained toward its own ensemble, validation accuracy ${formatRate(retrainedOld.meta.metrics.validationAccuracy)}`);
+    }
+    const sweep = outcome.members ? undefined : outcome.sweep;
+    if (sweep && !sweep.budgetMet) {
+      const lowest = Math.min(...sweep.points.map((p) => p.validationChurn));
+      throw new DistilleryError(
+        `--max-churn: no λ met the churn budget of ${formatRate(method.method === 'churn-budget' ? method.maxChurn : NaN)} (lowest validation churn ${formatRate(lowest)}); ${flags.out} holds the lowest-churn model — raise the budget or add training data`,
+        BUDGET_NOT_MET_EXIT,
+      );
     }
   });
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Dataset } from '../../data/types.js';
 import type { TrainedModel } from '../../models/types.js';
 import { argmaxRows } from '../../models/logits.js';
-import { predictLogits } from '../../models/predict.js';
+import { modelLogitsOn } from '../../models/predict.js';
 import { distillationObjective } from '../../objectives/objectives.js';
 import type { TrainResult } from '../../train/trainer.js';
 import { defineMethod, type BudgetSweepPoint, type MethodContext, type UpdateOutcome } from '../definition.js';
@@ -28,7 +28,7 @@ function agreement(predicted: Int32Array, basePred: Int32Array, labels: Int32Arr
   return { accuracy: right / labels.length, churn: changed / labels.length };
 }
 
-const predictions = (model: TrainedModel, ds: Dataset) => argmaxRows(predictLogits(model.model, ds.features, ds.featureShape), ds.classNames.length);
+const predictions = (model: TrainedModel, ds: Dataset) => argmaxRows(modelLogitsOn(model, ds), ds.classNames.length);
 
 /**
  * Churn-budget form (methods.md §1): each churn bound ε has a λ with the same solution, so
