@@ -13,6 +13,7 @@ import { gateCommand } from './commands/gate.js';
 import { demoCommand, runCommand } from './commands/experiment.js';
 import { ensembleCommand } from './commands/ensemble.js';
 import { transferCommand } from './commands/transfer.js';
+import { reportCommand } from './commands/report.js';
 
 /** Builds the `distillery` command tree. */
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand]) {
     program.addCommand(make(globals));
   }
+  program.addCommand(reportCommand());
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

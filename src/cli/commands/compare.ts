@@ -10,9 +10,15 @@ import { createContext, type GlobalFlags } from '../context.js';
 import { labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
 import { parseInteger, parseNumber } from '../options.js';
+import { flipMatrix, flippedExamples } from '../../metrics/flipDetail.js';
+import { describeExample } from '../../data/describe.js';
+import { renderComparisonHtml, type ComparisonView } from '../../report/html/comparisonHtml.js';
+import { LIBRARY_VERSION } from '../../version.js';
+import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 
 interface CompareFlags extends ComparisonFlags, OutputFlags {
   json?: string;
+  html?: string;
   markdown?: string;
   topClasses: number;
 }
@@ -58,19 +64,24 @@ export function compareCommand(globals: () => GlobalFlags): Command {
   )
     .option('--json <file>', 'also write the full report as JSON')
     .option('--markdown <file>', 'also write the report as Markdown')
+    .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. cmp.json → cmp.html)')
     .option('--top-classes <n>', 'classes shown in the per-class flip table', parseInteger('top-classes', 1), 10);
   addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText('after', '\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n');
   return cmd.action(async (flags: CompareFlags) => {
     const ctx = await createContext(globals());
-    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined], flags);
-    const report = await compareFromFlags(flags);
+    const html = htmlPathFor(flags);
+    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined], flags);
+    const view = await comparisonFromFlags(flags, ctx.engine);
+    const report = view.report;
     const rendered = renderComparison(report, { topClasses: flags.topClasses });
-    const output = { format: COMPARISON_FORMAT, old: flags.old, new: flags.new, data: flags.data, ...report };
-    // both files or neither
+    const { report: _, ...detail } = view;
+    const output = { format: COMPARISON_FORMAT, ...report, ...detail };
+    // all files or none
     await writeOutputs([
       ...(flags.json ? [{ path: flags.json, data: JSON.stringify(output, null, 2) + '\n' }] : []),
       ...(flags.markdown ? [{ path: flags.markdown, data: rendered.markdown }] : []),
+      ...(html ? [{ path: html, data: await renderComparisonHtml(view) }] : []),
     ]);
     ctx.out(rendered.text);
   });
@@ -89,6 +100,11 @@ export interface ComparisonFlags {
 
 /** Loads both sides and the labelled data, predicts where needed, and compares. */
 export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
+  return (await comparisonFromFlags(flags)).report;
+}
+
+/** The comparison with what the HTML report shows besides it: flip matrix and flipped examples. */
+export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { backend: string; threads: number }): Promise<ComparisonView> {
   const oldIn = await loadModelOrPredictions(flags.old);
   const newIn = await loadModelOrPredictions(flags.new);
   const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
@@ -104,20 +120,30 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
   }
   const { classNames, labels, predOld, predNew } = toIndices(raw, a, b);
   const haveProbs = a.probs && b.probs && a.classNames && b.classNames;
-  return compareModels(
-    {
-      labels,
-      predOld,
-      predNew,
-      probsOld: haveProbs ? a.probs : undefined,
-      probsNew: haveProbs ? b.probs : undefined,
-      logitsOld: haveProbs && a.logits && b.logits ? a.logits : undefined,
-      logitsNew: haveProbs && a.logits && b.logits ? b.logits : undefined,
-      numClasses: classNames.length,
-      classNames,
-    },
-    { resamples: flags.resamples, level: flags.level, seed: flags.seed },
-  );
+  const input = {
+    labels,
+    predOld,
+    predNew,
+    probsOld: haveProbs ? a.probs : undefined,
+    probsNew: haveProbs ? b.probs : undefined,
+    logitsOld: haveProbs && a.logits && b.logits ? a.logits : undefined,
+    logitsNew: haveProbs && a.logits && b.logits ? b.logits : undefined,
+    numClasses: classNames.length,
+    classNames,
+  };
+  const report = compareModels(input, { resamples: flags.resamples, level: flags.level, seed: flags.seed });
+  return {
+    old: flags.old,
+    new: flags.new,
+    data: flags.data,
+    classNames,
+    report,
+    flipMatrix: flipMatrix(predOld, predNew, classNames.length),
+    flippedExamples: flippedExamples(input).map((e) => ({ ...e, features: describeExample(raw, e.index) })),
+    libraryVersion: LIBRARY_VERSION,
+    engine: engine ? { backend: engine.backend, threads: engine.threads } : null,
+    createdAt: new Date().toISOString(),
+  };
 }
 
 /** The options of the comparison that `compare` and `gate` share. */
