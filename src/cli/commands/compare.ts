@@ -111,8 +111,8 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
   const label = labelColumnFor(flags.label, modelSpec);
   // two prediction files and no --label: the label column must be named like one, not guessed by position
   const raw = await loadDataFlag({ data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
-  const a = oldIn.model ? predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
-  const b = newIn.model ? predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
+  const a = oldIn.model ? await predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
+  const b = newIn.model ? await predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
   for (const p of [a, b]) {
     if (p.predicted.length !== raw.labels.length) {
       throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
