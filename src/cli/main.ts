@@ -14,6 +14,7 @@ import { demoCommand, runCommand } from './commands/experiment.js';
 import { ensembleCommand } from './commands/ensemble.js';
 import { transferCommand } from './commands/transfer.js';
 import { reportCommand } from './commands/report.js';
+import { exportCommand } from './commands/export.js';
 
 /** Builds the `distillery` command tree. */
 export function buildProgram(): Command {
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand, exportCommand]) {
     program.addCommand(make(globals));
   }
   program.addCommand(reportCommand());
