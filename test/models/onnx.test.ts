@@ -58,9 +58,18 @@ test('compare, predict and update take .onnx models; bad ONNX files get one clea
   try {
     const hold = join(dir, 'holdout.csv');
     writeFileSync(hold, letterRows(16000, 16800));
-    const cmp = await runCliHere(['-q', 'compare', '--old', V1, '--new', V2, '--data', hold, '--json', join(dir, 'cmp.json'), '--resamples', '100']);
+    const cmp = await runCliHere(['-q', 'compare', '--old', V1, '--new', V2, '--data', hold, '--json', join(dir, 'cmp.json'), '--flips', join(dir, 'flips.jsonl'), '--resamples', '100']);
     assert.equal(cmp.code, 0, cmp.stderr);
     const report = JSON.parse(readFileSync(join(dir, 'cmp.json'), 'utf8'));
+    // the flips file: one record per changed prediction, classes by name
+    const flips = readFileSync(join(dir, 'flips.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(flips.length, report.counts.changed);
+    assert.equal(flips.filter((f) => f.flip === 'negative').length, report.counts.negativeFlips);
+    for (const f of flips) {
+      assert.notEqual(f.old, f.new);
+      if (f.flip === 'negative') assert.equal(f.old, f.label);
+      if (f.flip === 'positive') assert.equal(f.new, f.label);
+    }
     assert.equal(report.n, 800);
     assert.ok(report.metrics.accuracyNew.estimate > report.metrics.accuracyOld.estimate, 'v2 saw twice the data');
     assert.ok(report.flipAnalysis, 'logits from both ONNX models give the flip analysis');

@@ -20,6 +20,7 @@ interface CompareFlags extends ComparisonFlags, OutputFlags {
   json?: string;
   html?: string;
   markdown?: string;
+  flips?: string;
   topClasses: number;
 }
 
@@ -54,6 +55,19 @@ export function jsonOutput(file: string, flag: string, format: string): OutputTa
   return { path: file, type: 'file', what: 'JSON report', flag, isOurs: fileSignature(new RegExp(`^\\{\\s*"format": "${format}"`)) };
 }
 
+/** The flips file as an output: Distillery's when its first line is a flip record. */
+function flipsOutput(file: string): OutputTarget {
+  return { path: file, type: 'file', what: 'flips file', flag: '--flips', isOurs: fileSignature(/^(\{"flip":"|$)/) };
+}
+
+/** One JSON object per flipped example: kind, data row (1-based), classes by name, probabilities, old margin, logit distance, features. */
+function flipsJsonl(view: ComparisonView): string {
+  const name = (k: number) => view.classNames[k];
+  return view.flippedExamples
+    .map((e) => JSON.stringify({ flip: e.kind, row: e.index + 1, label: name(e.label), old: name(e.old), new: name(e.new), pOld: e.pOld, pNew: e.pNew, oldMargin: e.oldMargin, logitDistance: e.logitL2, features: e.features }) + '\n')
+    .join('');
+}
+
 function markdownOutput(file: string): OutputTarget {
   return { path: file, type: 'file', what: 'Markdown comparison report', flag: '--markdown', isOurs: fileSignature(/^### Old vs new model on \d+ examples/) };
 }
@@ -65,13 +79,14 @@ export function compareCommand(globals: () => GlobalFlags): Command {
     .option('--json <file>', 'also write the full report as JSON')
     .option('--markdown <file>', 'also write the report as Markdown')
     .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. cmp.json → cmp.html)')
+    .option('--flips <file>', 'also write every flipped example as JSON Lines (for review or labelling)')
     .option('--top-classes <n>', 'classes shown in the per-class flip table', parseInteger('top-classes', 1), 10);
   addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText('after', '\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n');
   return cmd.action(async (flags: CompareFlags) => {
     const ctx = await createContext(globals());
     const html = htmlPathFor(flags);
-    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined], flags);
+    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined, flags.flips ? flipsOutput(flags.flips) : undefined], flags);
     const view = await comparisonFromFlags(flags, ctx.engine);
     const report = view.report;
     const rendered = renderComparison(report, { topClasses: flags.topClasses });
@@ -82,6 +97,7 @@ export function compareCommand(globals: () => GlobalFlags): Command {
       ...(flags.json ? [{ path: flags.json, data: JSON.stringify(output, null, 2) + '\n' }] : []),
       ...(flags.markdown ? [{ path: flags.markdown, data: rendered.markdown }] : []),
       ...(html ? [{ path: html, data: await renderComparisonHtml(view) }] : []),
+      ...(flags.flips ? [{ path: flags.flips, data: flipsJsonl(view) }] : []),
     ]);
     ctx.out(rendered.text);
   });
