@@ -74,6 +74,17 @@ test('compare, predict and update take .onnx models; bad ONNX files get one clea
     assert.ok(report.metrics.accuracyNew.estimate > report.metrics.accuracyOld.estimate, 'v2 saw twice the data');
     assert.ok(report.flipAnalysis, 'logits from both ONNX models give the flip analysis');
 
+    // a release history: v1 → v2 → v1 again; its pairs agree with the pairwise comparison
+    const chain = await runCliHere(['-q', 'compare', '--chain', V1, V2, V1, '--data', hold, '--json', join(dir, 'history.json')]);
+    assert.equal(chain.code, 0, chain.stderr);
+    const h = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'));
+    assert.equal(h.churn[0][1], report.metrics.churn.estimate);
+    assert.equal(h.nfr[0][1], report.metrics.nfr.estimate);
+    assert.equal(h.nfr[1][2], report.metrics.pfr.estimate, 'v2 → v1 undoes the fixes of v1 → v2');
+    assert.equal(h.churn[0][2], 0);
+    assert.deepEqual(h.accuracy, [report.metrics.accuracyOld.estimate, report.metrics.accuracyNew.estimate, report.metrics.accuracyOld.estimate]);
+    assert.match(readFileSync(join(dir, 'history.html'), 'utf8'), /^<!DOCTYPE html>\n<!-- distillery-report -->/);
+
     const pred = await runCliHere(['-q', 'predict', '--model', V1, '--data', hold, '--out', join(dir, 'p.csv')]);
     assert.equal(pred.code, 0, pred.stderr);
     const rows = readFileSync(join(dir, 'p.csv'), 'utf8').trim().split('\n');

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { compareModels, type ComparisonReport } from '../../metrics/compare.js';
-import { renderComparison } from '../../report/table.js';
+import { formatRate, renderComparison, renderTextTable } from '../../report/table.js';
+import { releaseHistory } from '../../metrics/releaseHistory.js';
+import { historyTable, renderHistoryHtml } from '../../report/html/historyHtml.js';
 import { InputError } from '../../util/errors.js';
 import { fileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
@@ -21,6 +23,7 @@ interface CompareFlags extends ComparisonFlags, OutputFlags {
   html?: string;
   markdown?: string;
   flips?: string;
+  chain?: string[];
   topClasses: number;
 }
 
@@ -75,7 +78,9 @@ function markdownOutput(file: string): OutputTarget {
 export function compareCommand(globals: () => GlobalFlags): Command {
   const cmd = addComparisonOptions(
     new Command('compare').description('compare an old and a new model (or two prediction files) on labelled data: accuracy, churn, NFR/PFR, PD with bootstrap CIs'),
+    { pairOptional: true },
   )
+    .option('--chain <models...>', 'a release history instead of --old/--new: pairwise churn and NFR between these versions, oldest first')
     .option('--json <file>', 'also write the full report as JSON')
     .option('--markdown <file>', 'also write the report as Markdown')
     .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. cmp.json → cmp.html)')
@@ -85,6 +90,8 @@ export function compareCommand(globals: () => GlobalFlags): Command {
   cmd.addHelpText('after', '\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n');
   return cmd.action(async (flags: CompareFlags) => {
     const ctx = await createContext(globals());
+    if (flags.chain) return compareChain(flags as CompareFlags & { chain: string[] }, ctx.out);
+    if (!flags.old || !flags.new) throw new InputError(flags.old ? '--new' : '--old', 'is required (or give --chain v1 v2 …)');
     const html = htmlPathFor(flags);
     await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined, flags.flips ? flipsOutput(flags.flips) : undefined], flags);
     const view = await comparisonFromFlags(flags, ctx.engine);
@@ -101,6 +108,37 @@ export function compareCommand(globals: () => GlobalFlags): Command {
     ]);
     ctx.out(rendered.text);
   });
+}
+
+const HISTORY_FORMAT = 'distillery-release-history';
+
+/** `compare --chain v1 v2 …`: every version on the data, pairwise churn and NFR (terminal, --json, --html). */
+async function compareChain(flags: CompareFlags & { chain: string[] }, out: (text: string) => void): Promise<void> {
+  if (flags.chain.length < 2) throw new InputError('--chain', 'needs at least two versions');
+  if (flags.old || flags.new) throw new InputError('--chain', 'replaces --old and --new: give one or the other');
+  const html = htmlPathFor(flags);
+  await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', HISTORY_FORMAT) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined], flags);
+  const inputs = await Promise.all(flags.chain.map((v) => loadModelOrPredictions(v)));
+  const modelSpec = inputs.find((i) => i.model)?.model?.trained.meta.preprocessing;
+  const raw = await loadDataFlag({ data: flags.data, label: labelColumnFor(flags.label, modelSpec), labelByName: !modelSpec });
+  const preds: Predictions[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const p = input.model ? await predictWithModel(input.model, raw, flags.chain[i]) : input.predictions!;
+    if (p.predicted.length !== raw.labels.length) throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
+    preds.push(p);
+  }
+  const encoded = preds.map((p) => toIndices(raw, preds[0], p));
+  const history = releaseHistory(flags.chain, encoded[0].labels, encoded.map((e) => e.predNew));
+  const text = [
+    `Release history on ${history.n} examples: accuracy ${flags.chain.map((v, i) => `${v} ${formatRate(history.accuracy[i])}`).join(', ')}`,
+    '', 'Churn (row: old version, column: new version)', '', renderTextTable(historyTable(history, 'churn')),
+    '', 'NFR (old right, new wrong)', '', renderTextTable(historyTable(history, 'nfr')),
+  ].join('\n');
+  await writeOutputs([
+    ...(flags.json ? [{ path: flags.json, data: JSON.stringify({ format: HISTORY_FORMAT, data: flags.data, ...history }, null, 2) + '\n' }] : []),
+    ...(html ? [{ path: html, data: await renderHistoryHtml(history, { data: flags.data, libraryVersion: LIBRARY_VERSION, createdAt: new Date().toISOString() }) }] : []),
+  ]);
+  out(text);
 }
 
 /** What `compare` and `gate` share: the two models (or prediction files) and the data. */
@@ -162,11 +200,12 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
   };
 }
 
-/** The options of the comparison that `compare` and `gate` share. */
-export function addComparisonOptions(cmd: Command): Command {
+/** The options of the comparison that `compare` and `gate` share (compare checks --old/--new itself, as --chain replaces them). */
+export function addComparisonOptions(cmd: Command, { pairOptional = false } = {}): Command {
+  const pair = (flags: string, help: string) => (pairOptional ? cmd.option(flags, help) : cmd.requiredOption(flags, help));
+  pair('--old <dir|csv|onnx>', 'old (deployed) model directory or .onnx file, or a predictions CSV from `distillery predict`');
+  pair('--new <dir|csv|onnx>', 'new model directory or .onnx file, or a predictions CSV');
   return cmd
-    .requiredOption('--old <dir|csv>', 'old (deployed) model directory, or a predictions CSV from `distillery predict`')
-    .requiredOption('--new <dir|csv>', 'new model directory, or a predictions CSV')
     .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions CSV)')
     .option('--label <column>', 'label column of a CSV (default: the model\'s, else label/class/target/y, else the last column)')
     .option('--resamples <n>', 'bootstrap resamples', parseInteger('resamples', 10), 1000)

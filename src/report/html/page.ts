@@ -124,7 +124,7 @@ main{max-width:1180px;margin:0 auto;padding:20px 24px 48px}
 .banner.bad{background:#ffebee;color:var(--bad);border:1px solid #ef9a9a}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;margin-bottom:20px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
-.card .label{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.card .label{overflow-wrap:anywhere;font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
 .card .value{font-size:22px;font-weight:650;margin-top:2px;font-variant-numeric:tabular-nums}
 .card .detail{font-size:12px;color:var(--muted)}
 .card.good .value{color:var(--good)}.card.bad .value{color:var(--bad)}
