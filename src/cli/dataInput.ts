@@ -19,9 +19,9 @@ export function loadDataFlag(flags: DataFlags): Promise<RawData> {
 }
 
 /** Holds out a seeded validation portion (count or fraction) of a training file. */
-export function holdOutValidation(raw: RawData, size: number, seed: number): { train: RawData; validation: RawData } {
+export function holdOutValidation(raw: RawData, size: number, seed: number): { train: RawData; validation: RawData; trainRows: Int32Array } {
   const { train, validation } = trainValidationSplit(rawSize(raw), size, seed);
-  return { train: subsetRaw(raw, train), validation: subsetRaw(raw, validation) };
+  return { train: subsetRaw(raw, train), validation: subsetRaw(raw, validation), trainRows: Int32Array.from(train) };
 }
 
 /** The label column to read: `--label` if given, else the one a tabular model was trained with. */

@@ -1,4 +1,4 @@
-import type { Dataset, RawData } from '../data/types.js';
+import { rawSize, type Dataset, type RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { loadModel } from '../models/io.js';
 import type { TrainedModel } from '../models/types.js';
@@ -20,13 +20,15 @@ export const DEFAULT_UPDATE_VALIDATION = 0.1;
  * with the base model's label column and preprocessing, a seeded validation hold-out. The
  * same flags give the same training rows, so an ensemble fits the update it is made for.
  */
-export async function loadUpdateData(flags: UpdateDataFlags): Promise<{ base: TrainedModel; trainRaw: RawData; train: Dataset; validation: Dataset }> {
+export async function loadUpdateData(flags: UpdateDataFlags): Promise<{ base: TrainedModel; trainRaw: RawData; train: Dataset; validation: Dataset; dataRows: number; trainRows: Int32Array }> {
   const base = await loadModel(flags.base);
   const raw = await loadDataFlag({ data: flags.data, label: labelColumnFor(flags.label, base.meta.preprocessing) });
-  const { train: trainRaw, validation: valRaw } = holdOutValidation(raw, flags.validation ?? DEFAULT_UPDATE_VALIDATION, flags.seed);
+  const { train: trainRaw, validation: valRaw, trainRows } = holdOutValidation(raw, flags.validation ?? DEFAULT_UPDATE_VALIDATION, flags.seed);
   return {
     base,
     trainRaw,
+    dataRows: rawSize(raw),
+    trainRows,
     train: applyPreprocessing(base.meta.preprocessing, trainRaw),
     validation: applyPreprocessing(base.meta.preprocessing, valRaw),
   };
