@@ -15,3 +15,17 @@ export function describeExample(raw: RawData, i: number): string {
   for (let p = i * size; p < (i + 1) * size; p++) sum += raw.pixels[p];
   return `${h}×${w}×${c} image, mean pixel ${(sum / size).toFixed(1)}`;
 }
+
+/** An image example's pixels as base64 (grey: the mean over channels), for a thumbnail; undefined for other data. */
+export function exampleThumbnail(raw: RawData, i: number): string | undefined {
+  if (raw.kind !== 'image') return undefined;
+  const [h, w, c] = raw.shape;
+  const out = new Uint8Array(h * w);
+  const base = i * h * w * c;
+  for (let p = 0; p < h * w; p++) {
+    let sum = 0;
+    for (let k = 0; k < c; k++) sum += raw.pixels[base + p * c + k];
+    out[p] = Math.round(sum / c);
+  }
+  return Buffer.from(out).toString('base64');
+}

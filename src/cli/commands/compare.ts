@@ -13,7 +13,7 @@ import { labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
 import { parseInteger, parseNumber } from '../options.js';
 import { flipMatrix, flippedExamples } from '../../metrics/flipDetail.js';
-import { describeExample } from '../../data/describe.js';
+import { describeExample, exampleThumbnail } from '../../data/describe.js';
 import { renderComparisonHtml, type ComparisonView } from '../../report/html/comparisonHtml.js';
 import { LIBRARY_VERSION } from '../../version.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
@@ -193,7 +193,8 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
     classNames,
     report,
     flipMatrix: flipMatrix(predOld, predNew, classNames.length),
-    flippedExamples: flippedExamples(input).map((e) => ({ ...e, features: describeExample(raw, e.index) })),
+    flippedExamples: flippedExamples(input).map((e) => ({ ...e, features: describeExample(raw, e.index), thumbnail: exampleThumbnail(raw, e.index) })),
+    imageShape: raw.kind === 'image' ? [raw.shape[0], raw.shape[1]] : undefined,
     libraryVersion: LIBRARY_VERSION,
     engine: engine ? { backend: engine.backend, threads: engine.threads } : null,
     createdAt: new Date().toISOString(),

@@ -13,7 +13,7 @@ import { distributionSpec, flipMatrixSpec, perClassFlipsSpec } from './charts.js
 import { h, htmlTable, inlineSvg, keyValues, renderPage, type Card, type Html, type Section } from './page.js';
 
 /** A flipped example with a short description of its input (features or text). */
-export type ReviewedFlip = FlippedExample & { features: string };
+export type ReviewedFlip = FlippedExample & { features: string; /** Grey pixels, base64 (image data). */ thumbnail?: string };
 
 /** Everything the comparison page shows; the JSON reports of compare and gate hold it. */
 export interface ComparisonView {
@@ -25,6 +25,8 @@ export interface ComparisonView {
   /** [old class][new class] counts over all examples. */
   flipMatrix: number[][];
   flippedExamples: ReviewedFlip[];
+  /** [height, width] of the thumbnails, for image data. */
+  imageShape?: [number, number];
   libraryVersion: string;
   engine?: { backend: string; threads: number } | null;
   createdAt: string;
@@ -128,7 +130,8 @@ function tableData(view: ComparisonView): unknown {
   return {
     flips: {
       classNames: view.classNames,
-      rows: view.flippedExamples.map((e) => [e.index, e.kind, e.label, e.old, e.new, r3(e.pOld), r3(e.pNew), r3(e.oldMargin), r3(e.logitL2), e.features]),
+      imageShape: view.imageShape ?? null,
+      rows: view.flippedExamples.map((e) => [e.index, e.kind, e.label, e.old, e.new, r3(e.pOld), r3(e.pNew), r3(e.oldMargin), r3(e.logitL2), e.features, e.thumbnail ?? null]),
     },
   };
 }

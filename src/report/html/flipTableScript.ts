@@ -5,7 +5,8 @@
  * name or a feature value is shown as text whatever it contains. Plain ES2015, no library.
  *
  * Data (`flips` in the JSON block, see comparisonHtml.ts): classNames, and rows
- * [row, kind, label, old, new, pOld, pNew, oldMargin, logitL2, features].
+ * [row, kind, label, old, new, pOld, pNew, oldMargin, logitL2, features, thumbnail]; for image
+ * data, imageShape [h, w] and each thumbnail as base64 grey pixels, drawn on a canvas.
  */
 export const FLIP_TABLE_SCRIPT = `
 (function () {
@@ -75,6 +76,23 @@ export const FLIP_TABLE_SCRIPT = `
     var c = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));
     return c * state.dir || a[0] - b[0];
   }
+  function thumbnail(b64) {
+    var h = f.imageShape[0], w = f.imageShape[1];
+    var canvas = document.createElement('canvas');
+    canvas.width = w;
+    canvas.height = h;
+    canvas.className = 'thumb';
+    var ctx = canvas.getContext('2d');
+    var img = ctx.createImageData(w, h);
+    var bytes = atob(b64);
+    for (var p = 0; p < w * h; p++) {
+      var v = bytes.charCodeAt(p);
+      img.data[4 * p] = img.data[4 * p + 1] = img.data[4 * p + 2] = 255 - v;
+      img.data[4 * p + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    return canvas;
+  }
   function render() {
     var rows = f.rows.filter(function (r) {
       return (state.kind === 'all' || r[1] === state.kind) && (state.cls === 'all' || String(r[2]) === state.cls);
@@ -99,6 +117,7 @@ export const FLIP_TABLE_SCRIPT = `
           td.textContent = c.show(r);
         }
         if (c.key === 9) { td.className = 'features'; td.title = r[9]; }
+        if (c.key === 9 && f.imageShape && r[10]) { td.insertBefore(thumbnail(r[10]), td.firstChild); td.style.whiteSpace = 'normal'; }
         tr.appendChild(td);
       });
       tbody.appendChild(tr);

@@ -161,6 +161,7 @@ dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-word}
 .kind{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;white-space:nowrap}
 .kind-negative{background:#ffebee;color:var(--bad)}.kind-positive{background:#e8f5e9;color:var(--good)}.kind-wrong-to-wrong{background:#eef0f2;color:#52606d}
 td.features{min-width:260px;max-width:420px;color:#3e4c59;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+canvas.thumb{width:56px;height:56px;image-rendering:pixelated;vertical-align:middle;margin-right:8px;border:1px solid var(--line)}
 .chain{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:6px 0 12px}
 .chain .node{border:1px solid #cbd2d9;border-radius:6px;padding:6px 10px;background:#f8fafc;font-size:13px}
 .chain .node b{display:block}
