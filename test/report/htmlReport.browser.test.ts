@@ -1,8 +1,8 @@
 /**
  * The HTML reports in a real browser: headless Chromium (Debian's `chromium`, driven by
  * playwright-core, which downloads nothing) opens the reports of a real comparison and gate
- * (two small models trained on letter data in which class "A" is renamed to an HTML
- * injection) and of a real two-method update run. No console or page errors; plots and
+ * (the two PyTorch fixture models on held-out letter rows in which class "A" is renamed to
+ * an HTML injection) and of a real three-method update run. No console or page errors; plots and
  * tables present and filled; filtering, sorting and paging change what is shown; the
  * hostile class name shows as text and runs nothing. Screenshots stay in the temp dir.
  */
@@ -13,20 +13,42 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
 import { runCliHere } from '../helpers/cliInProcess.js';
+import { initEngine } from '../../src/engine/index.js';
+import { loadOnnxModel, onnxLogits } from '../../src/models/onnx.js';
+import { argmaxRows, logitsToProbs as softmax } from '../../src/models/predict.js';
+import { applyPreprocessing } from '../../src/data/preprocess.js';
+import { parseCsvText } from '../../src/data/csv.js';
+import { writePredictionsCsv } from '../../src/cli/predictions.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
-/** Letter data with class "A" renamed to HOSTILE: two training files and a test file. */
-function writeHostileLetter(dir: string): { train1: string; train2: string; test: string } {
+/**
+ * Held-out letter rows with class "A" renamed to HOSTILE, and the predictions of the two
+ * PyTorch fixture models on them as prediction CSVs (as `distillery predict` writes, the
+ * class renamed the same way): a real comparison without training anything here.
+ */
+async function writeHostileComparison(dir: string): Promise<{ test: string; old: string; new: string }> {
   const lines = gunzipSync(readFileSync(new URL('../../datasets/letter-recognition.csv.gz', import.meta.url))).toString('utf8').trim().split('\n');
-  const rows = lines.slice(1).map((l) => (l.startsWith('"A",') ? `"${HOSTILE}",${l.slice(4)}` : l));
-  const file = (name: string, part: string[]) => {
-    writeFileSync(join(dir, name), [lines[0], ...part].join('\n') + '\n');
-    return join(dir, name);
-  };
-  return { train1: file('train1.csv', rows.slice(0, 700)), train2: file('train2.csv', rows.slice(0, 1400)), test: file('test.csv', rows.slice(-800)) };
+  const text = [lines[0], ...lines.slice(16001, 16801)].join('\n') + '\n';
+  const rename = (c: string) => (c === 'A' ? HOSTILE : c);
+  const test = join(dir, 'test.csv');
+  writeFileSync(test, text.replace(/^"A",/gm, `"${HOSTILE}",`));
+  const out: string[] = [];
+  for (const model of ['letter-mlp-v1.onnx', 'letter-mlp-v2.onnx']) {
+    const ort = await loadOnnxModel(fileURLToPath(new URL(`../fixtures/onnx/${model}`, import.meta.url)));
+    const ds = applyPreprocessing(ort.meta.preprocessing, parseCsvText(text, 'test.csv', { labelColumn: 'lettr' }));
+    const probs = softmax(await onnxLogits(ort, ds), 26);
+    await ort.session.release();
+    const names = ort.meta.classNames.map(rename);
+    const pred = argmaxRows(probs, 26);
+    const file = join(dir, model.replace('.onnx', '.csv'));
+    await writePredictionsCsv(file, { source: file, predicted: Array.from(pred, (k) => names[k]), classNames: names, probs });
+    out.push(file);
+  }
+  return { test, old: out[0], new: out[1] };
 }
 
 async function ok(args: string[]): Promise<void> {
@@ -51,12 +73,11 @@ const bodyRows = (page: Page) => page.$$eval('#flips tbody tr', (trs) => trs.map
 test('HTML reports in headless Chromium: filled, interactive, hostile class names inert', { timeout: 120_000 }, async (t) => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: install Debian's chromium (.ci/run does) or set CHROMIUM_PATH`);
   const dir = mkdtempSync(join(tmpdir(), 'distillery-html-'));
-  const data = writeHostileLetter(dir);
-  const common = ['--label', 'lettr', '--hidden', '32', '--epochs', '6', '--validation', '100'];
-  await ok(['-q', 'train', '--data', data.train1, '--out', join(dir, 'v1'), '--seed', '1', ...common]);
-  await ok(['-q', 'train', '--data', data.train2, '--out', join(dir, 'v2'), '--seed', '2', ...common]);
-  await ok(['-q', 'compare', '--old', join(dir, 'v1'), '--new', join(dir, 'v2'), '--data', data.test, '--json', join(dir, 'cmp.json'), '--resamples', '200']);
-  const gate = await runCliHere(['-q', 'gate', '--old', join(dir, 'v1'), '--new', join(dir, 'v2'), '--data', data.test, '--max-nfr', '0', '--json', join(dir, 'gate.json'), '--resamples', '200']);
+  await initEngine();
+  const data = await writeHostileComparison(dir);
+  const pair = ['--old', data.old, '--new', data.new, '--data', data.test, '--label', 'lettr', '--resamples', '200'];
+  await ok(['-q', 'compare', ...pair, '--json', join(dir, 'cmp.json')]);
+  const gate = await runCliHere(['-q', 'gate', ...pair, '--max-nfr', '0', '--json', join(dir, 'gate.json')]);
   assert.equal(gate.code, 3, gate.stderr);
   const config = join(dir, 'tiny.yaml');
   writeFileSync(config, [
@@ -150,6 +171,6 @@ test('HTML reports in headless Chromium: filled, interactive, hostile class name
   rmSync(join(dir, 'cmp.html'));
   await ok(['report', join(dir, 'cmp.json')]);
   assert.match(readFileSync(join(dir, 'cmp.html'), 'utf8'), /^<!DOCTYPE html>\n<!-- distillery-report -->/);
-  for (const m of ['v1', 'v2', 'run']) rmSync(join(dir, m), { recursive: true, force: true });
+  rmSync(join(dir, 'run'), { recursive: true, force: true });
   t.diagnostic(`screenshots: ${join(dir, 'comparison.png')}, ${join(dir, 'gate.png')}, ${join(dir, 'run.png')}`);
 });

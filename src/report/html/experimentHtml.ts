@@ -113,7 +113,7 @@ function cards(result: UpdateExperimentResult): Card[] {
   const best = [...result.summary].sort((a, b) => b.accuracy.mean - a.accuracy.mean)[0];
   return [
     { label: 'Base model accuracy', value: formatRate(baseMean), detail: `mean over ${base.length} seed(s)` },
-    ...(plain ? [{ label: 'Plain retraining', value: formatRate(plain.churn.mean), detail: `churn; accuracy ${formatRate(plain.accuracy.mean)}, NFR ${formatRate(plain.nfr.mean)}` }] : []),
+    ...(plain ? [{ label: 'Churn of plain retraining', value: formatRate(plain.churn.mean), detail: `accuracy ${formatRate(plain.accuracy.mean)}, NFR ${formatRate(plain.nfr.mean)}` }] : []),
     ...(lowest ? [{ label: 'Lowest churn', value: formatRate(lowest.churn.mean), detail: `${lowest.method}; accuracy ${formatRate(lowest.accuracy.mean)}`, tone: 'good' as const }] : []),
     ...(best ? [{ label: 'Most accurate', value: formatRate(best.accuracy.mean), detail: `${best.method}; churn ${formatRate(best.churn.mean)}` }] : []),
     { label: 'Trials', value: `${result.config.seeds.length} × ${result.config.methods.length}`, detail: `seeds × methods; ${result.data.testExamples} test examples` },
