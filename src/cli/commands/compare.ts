@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { compareModels, type ComparisonReport } from '../../metrics/compare.js';
-import { formatRate, renderComparison, renderTextTable } from '../../report/table.js';
-import { releaseHistory } from '../../metrics/releaseHistory.js';
-import { historyTable, renderHistoryHtml } from '../../report/html/historyHtml.js';
+import { renderComparison } from '../../report/table.js';
+import { compareChain } from './compareChain.js';
+import { flipsJsonl, flipsOutput } from '../flipsFile.js';
 import { InputError } from '../../util/errors.js';
 import { fileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
@@ -18,7 +18,7 @@ import { renderComparisonHtml, type ComparisonView } from '../../report/html/com
 import { LIBRARY_VERSION } from '../../version.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 
-interface CompareFlags extends ComparisonFlags, OutputFlags {
+export interface CompareFlags extends ComparisonFlags, OutputFlags {
   json?: string;
   html?: string;
   markdown?: string;
@@ -28,7 +28,7 @@ interface CompareFlags extends ComparisonFlags, OutputFlags {
 }
 
 /** Aligns two sets of predictions and the true labels on one class index space. */
-function toIndices(raw: RawData, a: Predictions, b: Predictions) {
+export function toIndices(raw: RawData, a: Predictions, b: Predictions) {
   const labels = raw.labels;
   const classNames = a.classNames ?? b.classNames ?? sortedDistinct([...labels, ...a.predicted, ...b.predicted]);
   if (a.classNames && b.classNames && a.classNames.join('\u0000') !== b.classNames.join('\u0000')) {
@@ -56,19 +56,6 @@ const COMPARISON_FORMAT = 'distillery-comparison';
 /** A JSON report as an output: Distillery's when it starts with its format mark. */
 export function jsonOutput(file: string, flag: string, format: string): OutputTarget {
   return { path: file, type: 'file', what: 'JSON report', flag, isOurs: fileSignature(new RegExp(`^\\{\\s*"format": "${format}"`)) };
-}
-
-/** The flips file as an output: Distillery's when its first line is a flip record. */
-function flipsOutput(file: string): OutputTarget {
-  return { path: file, type: 'file', what: 'flips file', flag: '--flips', isOurs: fileSignature(/^(\{"flip":"|$)/) };
-}
-
-/** One JSON object per flipped example: kind, data row (1-based), classes by name, probabilities, old margin, logit distance, features. */
-function flipsJsonl(view: ComparisonView): string {
-  const name = (k: number) => view.classNames[k];
-  return view.flippedExamples
-    .map((e) => JSON.stringify({ flip: e.kind, row: e.index + 1, label: name(e.label), old: name(e.old), new: name(e.new), pOld: e.pOld, pNew: e.pNew, oldMargin: e.oldMargin, logitDistance: e.logitL2, features: e.features }) + '\n')
-    .join('');
 }
 
 function markdownOutput(file: string): OutputTarget {
@@ -108,37 +95,6 @@ export function compareCommand(globals: () => GlobalFlags): Command {
     ]);
     ctx.out(rendered.text);
   });
-}
-
-const HISTORY_FORMAT = 'distillery-release-history';
-
-/** `compare --chain v1 v2 …`: every version on the data, pairwise churn and NFR (terminal, --json, --html). */
-async function compareChain(flags: CompareFlags & { chain: string[] }, out: (text: string) => void): Promise<void> {
-  if (flags.chain.length < 2) throw new InputError('--chain', 'needs at least two versions');
-  if (flags.old || flags.new) throw new InputError('--chain', 'replaces --old and --new: give one or the other');
-  const html = htmlPathFor(flags);
-  await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', HISTORY_FORMAT) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined], flags);
-  const inputs = await Promise.all(flags.chain.map((v) => loadModelOrPredictions(v)));
-  const modelSpec = inputs.find((i) => i.model)?.model?.trained.meta.preprocessing;
-  const raw = await loadDataFlag({ data: flags.data, label: labelColumnFor(flags.label, modelSpec), labelByName: !modelSpec });
-  const preds: Predictions[] = [];
-  for (const [i, input] of inputs.entries()) {
-    const p = input.model ? await predictWithModel(input.model, raw, flags.chain[i]) : input.predictions!;
-    if (p.predicted.length !== raw.labels.length) throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
-    preds.push(p);
-  }
-  const encoded = preds.map((p) => toIndices(raw, preds[0], p));
-  const history = releaseHistory(flags.chain, encoded[0].labels, encoded.map((e) => e.predNew));
-  const text = [
-    `Release history on ${history.n} examples: accuracy ${flags.chain.map((v, i) => `${v} ${formatRate(history.accuracy[i])}`).join(', ')}`,
-    '', 'Churn (row: old version, column: new version)', '', renderTextTable(historyTable(history, 'churn')),
-    '', 'NFR (old right, new wrong)', '', renderTextTable(historyTable(history, 'nfr')),
-  ].join('\n');
-  await writeOutputs([
-    ...(flags.json ? [{ path: flags.json, data: JSON.stringify({ format: HISTORY_FORMAT, data: flags.data, ...history }, null, 2) + '\n' }] : []),
-    ...(html ? [{ path: html, data: await renderHistoryHtml(history, { data: flags.data, libraryVersion: LIBRARY_VERSION, createdAt: new Date().toISOString() }) }] : []),
-  ]);
-  out(text);
 }
 
 /** What `compare` and `gate` share: the two models (or prediction files) and the data. */
