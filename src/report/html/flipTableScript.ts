@@ -113,11 +113,17 @@ export const FLIP_TABLE_SCRIPT = `
           badge.className = 'kind kind-' + r[1];
           badge.textContent = KIND_LABEL[r[1]];
           td.appendChild(badge);
+        } else if (c.key === 9) {
+          var text = document.createElement('div');
+          text.className = 'feat';
+          text.textContent = r[9];
+          td.appendChild(text);
+          td.className = 'features';
+          td.title = r[9];
         } else {
           td.textContent = c.show(r);
         }
-        if (c.key === 9) { td.className = 'features'; td.title = r[9]; }
-        if (c.key === 9 && f.imageShape && r[10]) { td.insertBefore(thumbnail(r[10]), td.firstChild); td.style.whiteSpace = 'normal'; }
+        if (c.key === 9 && f.imageShape && r[10]) { td.insertBefore(thumbnail(r[10]), td.firstChild); }
         tr.appendChild(td);
       });
       tbody.appendChild(tr);

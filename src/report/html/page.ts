@@ -118,7 +118,7 @@ header.top .meta{margin:0;color:#bcccdc;font-size:13px}
 nav.toc{background:#fff;border-bottom:1px solid var(--line);padding:8px 32px;position:sticky;top:0;z-index:2;font-size:13px;overflow-x:auto;white-space:nowrap}
 nav.toc a{color:var(--accent);text-decoration:none;margin-right:18px}
 nav.toc a:hover{text-decoration:underline}
-main{max-width:1180px;margin:0 auto;padding:20px 24px 48px}
+main{max-width:1340px;margin:0 auto;padding:20px 24px 48px}
 .banner{border-radius:8px;padding:14px 18px;margin:0 0 18px;font-weight:600;font-size:16px}
 .banner.good{background:#e8f5e9;color:var(--good);border:1px solid #a5d6a7}
 .banner.bad{background:#ffebee;color:var(--bad);border:1px solid #ef9a9a}
@@ -139,7 +139,7 @@ figure.plot svg{max-width:100%;height:auto}
 .table-wrap{overflow-x:auto}
 table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
 table.data{width:100%}
-th,td{padding:5px 10px;border-bottom:1px solid var(--line);vertical-align:top}
+th,td{padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#f0f4f8;font-weight:600;position:relative}
 td.left,th.left{text-align:left}td.right,th.right{text-align:right}
 tr.hl td{background:#fffbea}
@@ -160,7 +160,8 @@ dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-word}
 #flips th[aria-sort=descending]::after{content:" \\25BC";color:var(--accent)}
 .kind{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;white-space:nowrap}
 .kind-negative{background:#ffebee;color:var(--bad)}.kind-positive{background:#e8f5e9;color:var(--good)}.kind-wrong-to-wrong{background:#eef0f2;color:#52606d}
-td.features{min-width:260px;max-width:420px;color:#3e4c59;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+td.features{color:#3e4c59;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;white-space:nowrap}
+td.features .feat{display:inline-block;vertical-align:middle;width:260px;overflow:hidden;text-overflow:ellipsis}
 canvas.thumb{width:56px;height:56px;image-rendering:pixelated;vertical-align:middle;margin-right:8px;border:1px solid var(--line)}
 .chain{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:6px 0 12px}
 .chain .node{border:1px solid #cbd2d9;border-radius:6px;padding:6px 10px;background:#f8fafc;font-size:13px}
