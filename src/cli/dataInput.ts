@@ -67,17 +67,17 @@ export async function splitTrainValidation(
   raw: RawData,
   flags: ReadFlags & { label?: string; validation?: number; validationData?: string; seed: number },
   defaultSize: number,
-): Promise<{ train: RawData; validation: RawData }> {
+): Promise<{ train: RawData; validation: RawData; trainRows: Int32Array }> {
   if (flags.validationData === undefined) return holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed);
   if (flags.validation !== undefined) throw new InputError('--validation', 'give either --validation (a hold-out of --data) or --validation-data, not both');
   const label = raw.kind === 'tabular' ? raw.labelColumn : flags.label;
-  return { train: raw, validation: await loadValidationFlag(flags.validationData, { ...flags, label }) };
+  return { train: raw, validation: await loadValidationFlag(flags.validationData, { ...flags, label }), trainRows: Int32Array.from({ length: rawSize(raw) }, (_, i) => i) };
 }
 
 /** Holds out a seeded validation portion (count or fraction) of a training file. */
-export function holdOutValidation(raw: RawData, size: number, seed: number): { train: RawData; validation: RawData } {
+export function holdOutValidation(raw: RawData, size: number, seed: number): { train: RawData; validation: RawData; trainRows: Int32Array } {
   const { train, validation } = trainValidationSplit(rawSize(raw), size, seed);
-  return { train: subsetRaw(raw, train), validation: subsetRaw(raw, validation) };
+  return { train: subsetRaw(raw, train), validation: subsetRaw(raw, validation), trainRows: Int32Array.from(train) };
 }
 
 /** The label column to read: `--label` if given, else the one a tabular model was trained with. */

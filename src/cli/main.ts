@@ -16,6 +16,8 @@ import { transferCommand } from './commands/transfer.js';
 import { codistillCommand, codistillWorkerCommand } from './commands/codistill.js';
 import { reproducibilityCommand } from './commands/reproducibility.js';
 import { workerCommand } from './commands/worker.js';
+import { reportCommand } from './commands/report.js';
+import { exportCommand } from './commands/export.js';
 
 /** Builds the `distillery` command tree. */
 export function buildProgram(): Command {
@@ -28,9 +30,10 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
-  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand, workerCommand]) {
+  for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand, exportCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand, workerCommand]) {
     program.addCommand(make(globals));
   }
+  program.addCommand(reportCommand());
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

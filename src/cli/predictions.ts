@@ -4,7 +4,8 @@ import type { RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
 import { argmaxRows, checkCompatible, logitsToProbs } from '../models/predict.js';
-import { classifierLogits, loadClassifier, type Classifier } from '../models/classifier.js';
+import { loadClassifier, scoreClassifier, type Classifier } from '../models/classifier.js';
+import { isOnnxPath } from '../models/onnx.js';
 import { InputError } from '../util/errors.js';
 import { fileSignature, writeFileAtomic, type OutputTarget } from '../util/outputs.js';
 import { toCsv } from '../report/escape.js';
@@ -20,12 +21,12 @@ export interface Predictions {
 }
 
 /** Runs a saved model (a network or a tree) on raw data with the model's own preprocessing. */
-export function predictWithModel(model: Classifier, raw: RawData, source: string): Predictions {
+export async function predictWithModel(model: Classifier, raw: RawData, source: string): Promise<Predictions> {
   const trained = model.trained;
   const ds = applyPreprocessing(trained.meta.preprocessing, raw, { allowUnknownLabels: true });
   checkCompatible(trained.meta, ds);
   const K = trained.meta.classNames.length;
-  const logits = classifierLogits(model, ds);
+  const logits = await scoreClassifier(model, ds);
   const pred = argmaxRows(logits, K);
   return {
     source,
@@ -86,8 +87,9 @@ export async function readPredictionsCsv(path: string): Promise<Predictions> {
   return out;
 }
 
-/** A model directory (a network, a tree or an ensemble directory as one model) or a predictions file, told apart by whether the path is a directory. */
+/** A model directory (a network, a tree or an ensemble directory as one model), an ONNX file, or a predictions file (told apart by .onnx and by whether the path is a directory). */
 export async function loadModelOrPredictions(path: string): Promise<{ model?: Classifier; predictions?: Predictions }> {
+  if (isOnnxPath(path)) return { model: await loadClassifier(path) };
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();

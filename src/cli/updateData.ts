@@ -1,4 +1,4 @@
-import type { Dataset, PreprocessingSpec, RawData } from '../data/types.js';
+import { rawSize, type Dataset, type PreprocessingSpec, type RawData } from '../data/types.js';
 import { applyPreprocessing, withAddedClasses } from '../data/preprocess.js';
 import { loadModel } from '../models/io.js';
 import type { TrainedModel } from '../models/types.js';
@@ -25,6 +25,9 @@ export interface UpdateData {
   preprocessing: PreprocessingSpec;
   /** Classes of --data (or --validation-data) that the base model does not have, in the order they were added. */
   addedClasses: string[];
+  /** Rows of --data, and which of them are the training rows (for logged predictions by row order). */
+  dataRows: number;
+  trainRows: Int32Array;
 }
 
 /**
@@ -38,11 +41,13 @@ export async function loadUpdateData(flags: UpdateDataFlags): Promise<UpdateData
   const base = await loadModel(flags.base);
   const label = labelColumnFor(flags.label, base.meta.preprocessing);
   const raw = await loadDataFlag({ ...flags, data: flags.data, label });
-  const { train: trainRaw, validation: valRaw } = await splitTrainValidation(raw, { ...flags, label }, DEFAULT_UPDATE_VALIDATION);
+  const { train: trainRaw, validation: valRaw, trainRows } = await splitTrainValidation(raw, { ...flags, label }, DEFAULT_UPDATE_VALIDATION);
   const preprocessing = withAddedClasses(base.meta.preprocessing, [...trainRaw.labels, ...valRaw.labels]);
   return {
     base,
     trainRaw,
+    dataRows: rawSize(raw),
+    trainRows,
     train: applyPreprocessing(preprocessing, trainRaw),
     validation: applyPreprocessing(preprocessing, valRaw),
     preprocessing,

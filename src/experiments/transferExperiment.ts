@@ -11,7 +11,7 @@ import { applyPreprocessing, fitPreprocessing } from '../data/preprocess.js';
 import { splitUpdateScenario } from '../data/split.js';
 import type { TrainedModel } from '../models/types.js';
 import { loadModel } from '../models/io.js';
-import { disposeClassifier, networkClassifier, saveClassifier, type Classifier } from '../models/classifier.js';
+import { disposeClassifier, networkClassifier, saveClassifier, type LocalClassifier as Classifier } from '../models/classifier.js';
 import { fitModel } from '../methods/fit.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
 import { classifierAccuracy } from '../methods/transfer/hop.js';

@@ -98,8 +98,17 @@ function analyseQuantity(values: Float64Array, negative: Uint8Array, positive: U
   return { edges, all: summarise(values, edges), negativeFlips: summarise(pick(negative), edges), positiveFlips: summarise(pick(positive), edges) };
 }
 
-/** The flip analysis of two models on the same labelled examples. */
-export function analyseFlips(input: FlipAnalysisInput): FlipAnalysis {
+/** Per example: the old margin, the logit distances and whether it is a negative or positive flip. */
+export interface FlipQuantities {
+  oldMargin: Float64Array;
+  logitL2: Float64Array;
+  logitLInf: Float64Array;
+  negative: Uint8Array;
+  positive: Uint8Array;
+}
+
+/** The per-example quantities behind {@link analyseFlips} (also the flipped-examples table of the HTML report). */
+export function flipQuantities(input: FlipAnalysisInput): FlipQuantities {
   const { labels, predOld, predNew, probsOld, probsNew, numClasses: K } = input;
   const n = labels.length;
   if (probsOld.length !== n * K || probsNew.length !== n * K) throw new InputError('probabilities', `expected ${n}×${K} values per model`);
@@ -136,6 +145,13 @@ export function analyseFlips(input: FlipAnalysisInput): FlipAnalysis {
     negative[i] = oldRight && !newRight ? 1 : 0;
     positive[i] = !oldRight && newRight ? 1 : 0;
   }
+  return { oldMargin: margin, logitL2: l2, logitLInf: linf, negative, positive };
+}
+
+/** The flip analysis of two models on the same labelled examples. */
+export function analyseFlips(input: FlipAnalysisInput): FlipAnalysis {
+  const n = input.labels.length;
+  const { oldMargin: margin, logitL2: l2, logitLInf: linf, negative, positive } = flipQuantities(input);
   const threshold = 0.1;
   let nearAll = 0;
   let nearNeg = 0;

@@ -16,6 +16,7 @@ import { treeLogits, type CartTree, type TreeConfig } from './tree.js';
 import { writeDirAtomic } from '../util/outputs.js';
 import { isEnsembleDir, loadModelOrEnsemble } from './ensemble.js';
 import { InputError } from '../util/errors.js';
+import { isOnnxPath, loadOnnxModel, onnxLogits, type OnnxModel } from './onnx.js';
 
 export const TREE_JSON = 'tree.json';
 
@@ -41,9 +42,12 @@ export interface TrainedTree {
   meta: TreeMetadata;
 }
 
-export type Classifier = { kind: 'network'; trained: TrainedModel } | { kind: 'tree'; trained: TrainedTree };
+/** A classifier Distillery runs itself (synchronously): a tfjs network or a tree. */
+export type LocalClassifier = { kind: 'network'; trained: TrainedModel } | { kind: 'tree'; trained: TrainedTree };
+/** Any classifier: also an ONNX model run by onnxruntime (compare, gate, predict). */
+export type Classifier = LocalClassifier | { kind: 'onnx'; trained: OnnxModel };
 
-export const networkClassifier = (trained: TrainedModel): Classifier => ({ kind: 'network', trained });
+export const networkClassifier = (trained: TrainedModel): LocalClassifier => ({ kind: 'network', trained });
 
 /** Class names, input shape and preprocessing, whatever the kind. */
 export function classifierMeta(c: Classifier): { classNames: string[]; inputShape: number[]; preprocessing: PreprocessingSpec; id?: string; seed: number } {
@@ -51,17 +55,23 @@ export function classifierMeta(c: Classifier): { classNames: string[]; inputShap
 }
 
 /** Scores [n, K] for the rows of `ds` (logits of a network, log leaf probabilities of a tree). */
-export function classifierLogits(c: Classifier, ds: Pick<Dataset, 'features' | 'featureShape'>): Float32Array {
+export function classifierLogits(c: LocalClassifier, ds: Pick<Dataset, 'features' | 'featureShape'>): Float32Array {
   return c.kind === 'network' ? predictLogits(c.trained.model, ds.features, ds.featureShape) : treeLogits(c.trained.tree, ds.features);
+}
+
+/** Scores [n, K] of any classifier (onnxruntime for an ONNX model). */
+export async function scoreClassifier(c: Classifier, ds: Pick<Dataset, 'features' | 'featureShape'>): Promise<Float32Array> {
+  return c.kind === 'onnx' ? onnxLogits(c.trained, ds) : classifierLogits(c, ds);
 }
 
 /** Frees a network's tensors (a tree holds none). */
 export function disposeClassifier(c: Classifier): void {
   if (c.kind === 'network') c.trained.model.dispose();
+  if (c.kind === 'onnx') void c.trained.session.release();
 }
 
 /** Writes the classifier's model directory atomically. */
-export async function saveClassifier(dir: string, c: Classifier): Promise<void> {
+export async function saveClassifier(dir: string, c: LocalClassifier): Promise<void> {
   if (c.kind === 'network') return saveModel(dir, c.trained);
   const { tree, meta } = c.trained;
   await writeDirAtomic(dir, async (tmp) => {
@@ -104,8 +114,9 @@ async function loadTree(dir: string): Promise<TrainedTree> {
   return { tree, meta: meta as TreeMetadata };
 }
 
-/** Reads a model directory: a tree when it holds tree.json, an ensemble directory as one network (the mean of its members), a network otherwise (loadModel's checks and errors). */
+/** Reads a model directory or an ONNX file (run by onnxruntime): a tree when it holds tree.json, an ensemble directory as one network (the mean of its members), a network otherwise (loadModel's checks and errors). */
 export async function loadClassifier(dir: string): Promise<Classifier> {
+  if (isOnnxPath(dir)) return { kind: 'onnx', trained: await loadOnnxModel(dir) };
   if (await isEnsembleDir(dir)) return { kind: 'network', trained: await loadModelOrEnsemble(dir) };
   const hasTree = await fs.stat(path.join(dir, TREE_JSON)).then(
     () => true,

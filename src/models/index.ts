@@ -18,4 +18,4 @@ export { predictLogits, logitsToProbs, checkCompatible, outputWidth } from './pr
 export { softmax, argmaxRows } from './logits.js';
 export * from './probes.js';
 export { fitTree, treeProbabilities, treeLogits, oneHotTargets, leafCount, type CartTree, type TreeConfig, type TreeNode } from './tree.js';
-export { saveClassifier, loadClassifier, classifierLogits, disposeClassifier, networkClassifier, TREE_JSON, type Classifier, type TrainedTree, type TreeMetadata } from './classifier.js';
+export { saveClassifier, loadClassifier, classifierLogits, disposeClassifier, networkClassifier, scoreClassifier, TREE_JSON, type Classifier, type LocalClassifier, type TrainedTree, type TreeMetadata } from './classifier.js';

@@ -7,6 +7,8 @@
  * Saving is atomic: the directory appears (or replaces an older one) complete, or not at all.
  */
 import { promises as fs } from 'node:fs';
+import { isOnnxPath } from './onnx.js';
+import { importOnnxNetwork } from './onnxImport.js';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -266,9 +268,11 @@ async function readMetadata(dir: string): Promise<ModelMetadata> {
  * Reads a model directory written by saveModel. Throws InputError naming the directory or
  * file when the directory or a file is missing, a JSON file is malformed, weights.bin does
  * not match model.json's manifest, distillery.json is not Distillery metadata, or the
- * network does not match its metadata (input shape, number of classes).
+ * network does not match its metadata (input shape, number of classes). An `.onnx` file is
+ * imported as a network (an MLP; see onnxImport.ts).
  */
 export async function loadModel(dir: string): Promise<TrainedModel> {
+  if (isOnnxPath(dir)) return importOnnxNetwork(dir);
   registerDistilleryLayers();
   await checkDirectory(dir);
   const modelJson = await readModelJson(dir);

@@ -1,6 +1,11 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { UpdateExperimentResult } from '../experiments/updateExperiment.js';
-import { formatMeanCI, formatRate, renderMarkdownTable, renderTextTable, type Table } from './table.js';
+import { formatRate, renderMarkdownTable, renderTextTable } from './table.js';
+import { perSeedTable, summaryTable } from './experimentTables.js';
+import { renderExperimentHtml } from './html/experimentHtml.js';
+import { HTML_REPORT_FILE } from './html/page.js';
+
+export { summaryTable } from './experimentTables.js';
 import { renderVegaLiteSvg } from './plot.js';
 import { metadataFileSignature, writeDirAtomic, type OutputTarget } from '../util/outputs.js';
 import { escapeMarkdown, markdownCode } from './escape.js';
@@ -9,44 +14,7 @@ import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 
 export const PLOT_FILE = 'accuracy-vs-churn.svg';
-
-/** The per-method summary: accuracy and churn (mean ± t-CI over seeds), flips, change vs plain retraining, and networks run per prediction. */
-export function summaryTable(result: UpdateExperimentResult): Table {
-  return {
-    headers: ['method', 'inference', 'accuracy', 'churn', 'NFR', 'PFR', 'rel. NFR', 'churn vs plain', 'acc. vs plain'],
-    rows: result.summary.map((s) => [
-      s.method,
-      `${s.inferenceCost ?? 1}×`,
-      formatMeanCI(s.accuracy),
-      formatMeanCI(s.churn),
-      formatMeanCI(s.nfr),
-      formatMeanCI(s.pfr),
-      formatMeanCI(s.relativeNfr, { percent: false }),
-      s.churnReductionVsPlain === null ? 'n/a' : formatRate(-s.churnReductionVsPlain, { signed: true, decimals: 1 }),
-      s.accuracyDeltaVsPlain === null ? 'n/a' : formatRate(s.accuracyDeltaVsPlain, { signed: true }),
-    ]),
-  };
-}
-
-function perSeedTable(result: UpdateExperimentResult): Table {
-  const ci = `${Math.round(result.config.bootstrap.level * 100)}% CI`;
-  return {
-    headers: ['seed', 'method', `accuracy [${ci}]`, `churn [${ci}]`, `NFR [${ci}]`, 'PD', 'epochs'],
-    rows: result.trials.map((t) => [
-      String(t.seed),
-      t.method,
-      formatRateCI(t.metrics.accuracyNew),
-      formatRateCI(t.metrics.churn),
-      formatRateCI(t.metrics.nfr),
-      formatRate(t.metrics.predictionDifference?.estimate),
-      String(t.epochsRun),
-    ]),
-  };
-}
-
-function formatRateCI(ci: { estimate: number; low: number; high: number }): string {
-  return `${formatRate(ci.estimate)} [${(ci.low * 100).toFixed(2)}, ${(ci.high * 100).toFixed(2)}]`;
-}
+export { HTML_REPORT_FILE } from './html/page.js';
 
 /** Plain-text summary for a terminal. */
 export function renderExperimentText(result: UpdateExperimentResult): string {
@@ -137,7 +105,7 @@ export function runOutput(dir: string, flag = '--out'): OutputTarget {
 }
 
 /**
- * Writes a run directory atomically: results.json, report.md, summary.txt, the plot and
+ * Writes a run directory atomically: results.json, report.md, report.html, summary.txt, the plot and
  * the resolved config. A failure leaves no half-written directory.
  */
 export async function writeExperimentRun(dir: string, result: UpdateExperimentResult): Promise<void> {
@@ -145,6 +113,7 @@ export async function writeExperimentRun(dir: string, result: UpdateExperimentRe
   await writeDirAtomic(dir, async (tmp) => {
     await fs.writeFile(path.join(tmp, RUN_RESULTS), JSON.stringify({ format: RUN_FORMAT, ...result }, null, 2));
     await fs.writeFile(path.join(tmp, 'report.md'), renderExperimentMarkdown(result));
+    await fs.writeFile(path.join(tmp, HTML_REPORT_FILE), await renderExperimentHtml(result));
     await fs.writeFile(path.join(tmp, 'summary.txt'), renderExperimentText(result) + '\n');
     await fs.writeFile(path.join(tmp, PLOT_FILE), svg);
     await fs.writeFile(path.join(tmp, 'config.yaml'), toYaml(result.config));

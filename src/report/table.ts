@@ -119,7 +119,8 @@ const SUMMARY_ROWS: { key: MetricKey; label: string; meaning: string; fmt?: Numb
   { key: 'predictionDifference', label: 'Prediction difference', meaning: 'mean ½·Σ|p_old − p_new|' },
 ];
 
-function summaryTable(report: ComparisonReport): Table {
+/** The comparison's metrics with their intervals and meanings. */
+export function comparisonSummaryTable(report: ComparisonReport): Table {
   const rows = SUMMARY_ROWS.filter((r) => r.key !== 'predictionDifference' || report.metrics.predictionDifference)
     .map((r) => [r.label, formatCI(report.metrics[r.key], r.fmt), r.meaning]);
   const level = `${Math.round(report.level * 1000) / 10}% CI`;
@@ -127,14 +128,14 @@ function summaryTable(report: ComparisonReport): Table {
 }
 
 /** Classes ordered by negative flips (most first; ties by class index), empty classes left out. */
-function topClassesByNegativeFlips(perClass: ClassFlipsReport[], top: number): ClassFlipsReport[] {
+export function topClassesByNegativeFlips(perClass: ClassFlipsReport[], top: number): ClassFlipsReport[] {
   return perClass
     .filter((c) => c.n > 0)
     .sort((a, b) => b.negativeFlips - a.negativeFlips || a.classIndex - b.classIndex)
     .slice(0, top);
 }
 
-function perClassTable(classes: ClassFlipsReport[]): Table {
+export function perClassTable(classes: ClassFlipsReport[]): Table {
   return {
     headers: ['Class', 'n', 'Neg. flips', 'Pos. flips', 'Churned', 'NFR in class'],
     rows: classes.map((c) => [
@@ -148,7 +149,8 @@ function perClassTable(classes: ClassFlipsReport[]): Table {
   };
 }
 
-function summaryLines(report: ComparisonReport): string[] {
+/** Counts and McNemar's test of a comparison, as sentences. */
+export function comparisonSummaryLines(report: ComparisonReport): string[] {
   const c = report.counts;
   const m = report.mcnemar;
   return [
@@ -162,7 +164,7 @@ function summaryLines(report: ComparisonReport): string[] {
 const fmt3 = (v: number | null) => (v === null ? '—' : v.toFixed(3));
 
 /** Negative flips vs all examples: old margin and logit distances (median, 90th percentile, mean). */
-function flipAnalysisTable(report: ComparisonReport): Table | null {
+export function flipAnalysisTable(report: ComparisonReport): Table | null {
   const fa = report.flipAnalysis;
   if (!fa) return null;
   const q = (d: { quantiles: { q: number; value: number | null }[] }, at: number) => fmt3(d.quantiles.find((x) => x.q === at)?.value ?? null);
@@ -179,7 +181,7 @@ function flipAnalysisTable(report: ComparisonReport): Table | null {
   return { headers: ['Quantity', 'Examples', 'n', 'Median', '90th pct.', 'Mean'], rows, align: ['left', 'left', 'right', 'right', 'right', 'right'] };
 }
 
-function flipAnalysisLine(report: ComparisonReport): string | null {
+export function flipAnalysisLine(report: ComparisonReport): string | null {
   const nb = report.flipAnalysis?.nearBoundary;
   if (!nb || nb.negativeFlips === null) return null;
   return `Near the old decision boundary (old margin < ${nb.threshold}): ${formatRate(nb.negativeFlips)} of negative flips, ${formatRate(nb.all)} of all examples.`;
@@ -195,12 +197,12 @@ export function renderComparison(
   report: ComparisonReport,
   opts: ComparisonRenderOptions = {},
 ): { text: string; markdown: string } {
-  const summary = summaryTable(report);
+  const summary = comparisonSummaryTable(report);
   const classes = topClassesByNegativeFlips(report.perClass, opts.topClasses ?? 10);
   const perClass = perClassTable(classes);
   const title = `Old vs new model on ${report.n} examples (percentile bootstrap, ${report.resamples} resamples)`;
   const classTitle = `Top ${classes.length} of ${report.numClasses} classes by negative flips`;
-  const lines = summaryLines(report);
+  const lines = comparisonSummaryLines(report);
   const flips = flipAnalysisTable(report);
   const flipsTitle = 'Where negative flips happen: negative flips vs all examples';
   const flipsLine = flipAnalysisLine(report);

@@ -2,45 +2,15 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { ARMS, ARM_LABELS, type TransferExperimentResult, type TransferTrialOutcome } from '../experiments/transferExperiment.js';
+import type { TransferExperimentResult } from '../experiments/transferExperiment.js';
 import { describeMethod } from '../methods/registry.js';
-import type { MeanCI } from '../metrics/bootstrap.js';
 import { writeDirAtomic } from '../util/outputs.js';
-import { formatMeanCI, formatRate, renderMarkdownTable, renderTextTable, type Table } from './table.js';
+import { formatMeanCI, formatRate, renderMarkdownTable, renderTextTable } from './table.js';
+import { chainText, transferPerSeedTable, transferSummaryTable } from './transferTables.js';
+import { renderTransferHtml } from './html/transferHtml.js';
+import { HTML_REPORT_FILE } from './html/page.js';
 
-const signed = (m: MeanCI) => formatMeanCI(m, { signed: true });
-const chainText = (t: TransferTrialOutcome, names: string[]) => ['teacher', ...names, t.student.name].join(' → ');
-
-/** Test and validation accuracy of each arm (mean ± t-interval over seeds), and the paired differences. */
-export function transferSummaryTable(result: TransferExperimentResult): Table {
-  const d = result.differences;
-  const vsOneHop: Record<string, MeanCI | null> = { none: null, oneHop: null, chain: d.chainVsOneHop.test };
-  const vsNone: Record<string, MeanCI | null> = { none: null, oneHop: d.oneHopVsNone.test, chain: d.chainVsNone.test };
-  return {
-    headers: ['student', 'test accuracy', 'validation accuracy', 'test vs no transfer', 'test vs 1-hop'],
-    rows: result.summary.map((s) => [
-      `${ARM_LABELS[s.arm]}`,
-      formatMeanCI(s.testAccuracy),
-      formatMeanCI(s.validationAccuracy),
-      vsNone[s.arm] ? signed(vsNone[s.arm]!) : '—',
-      vsOneHop[s.arm] ? signed(vsOneHop[s.arm]!) : '—',
-    ]),
-  };
-}
-
-function perSeedTable(result: TransferExperimentResult): Table {
-  return {
-    headers: ['seed', 'teacher test', ...ARMS.map((a) => `${ARM_LABELS[a]} test (val)`), '1-hop method', 'chain', 'chain methods'],
-    rows: result.trials.map((t) => [
-      String(t.seed),
-      formatRate(t.teacher.testAccuracy),
-      ...ARMS.map((a) => `${formatRate(t.arms[a].testAccuracy)} (${formatRate(t.arms[a].validationAccuracy)})`),
-      t.arms.oneHop.hops[0]?.method ?? '',
-      chainText(t, t.arms.chain.intermediates),
-      t.arms.chain.hops.map((h) => h.method).join(' | '),
-    ]),
-  };
-}
+export { transferSummaryTable } from './transferTables.js';
 
 /** Plain-text summary for a terminal. */
 export function renderTransferText(result: TransferExperimentResult): string {
@@ -50,7 +20,7 @@ export function renderTransferText(result: TransferExperimentResult): string {
     `${result.name}: teacher ${t0?.teacher.name} → student ${t0?.student.name}; ${result.trials.length} seed(s), ${result.data.testExamples} test examples; mean ± ${level}% t-interval over seeds`,
     renderTextTable(transferSummaryTable(result)),
     '',
-    renderTextTable(perSeedTable(result)),
+    renderTextTable(transferPerSeedTable(result)),
   ].join('\n');
 }
 
@@ -80,7 +50,7 @@ export function renderTransferMarkdown(result: TransferExperimentResult): string
     '',
     '## Per seed',
     '',
-    renderMarkdownTable(perSeedTable(result)),
+    renderMarkdownTable(transferPerSeedTable(result)),
     '',
     '## Chains evaluated (student validation accuracy)',
     '',
@@ -119,7 +89,7 @@ export function renderTransferMarkdown(result: TransferExperimentResult): string
 }
 
 /**
- * Writes the run directory atomically: results.json, report.md, summary.txt, config.yaml, and
+ * Writes the run directory atomically: results.json, report.md, report.html, summary.txt, config.yaml, and
  * the models the trials saved under `stagingDir` (moved in; the staging directory is removed).
  */
 export async function writeTransferRun(dir: string, result: TransferExperimentResult, stagingDir?: string): Promise<void> {
@@ -129,6 +99,7 @@ export async function writeTransferRun(dir: string, result: TransferExperimentRe
     }
     await fs.writeFile(path.join(tmp, 'results.json'), JSON.stringify(result, null, 2));
     await fs.writeFile(path.join(tmp, 'report.md'), renderTransferMarkdown(result));
+    await fs.writeFile(path.join(tmp, HTML_REPORT_FILE), await renderTransferHtml(result));
     await fs.writeFile(path.join(tmp, 'summary.txt'), renderTransferText(result) + '\n');
     await fs.writeFile(path.join(tmp, 'config.yaml'), toYaml(result.config));
   });

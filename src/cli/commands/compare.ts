@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { compareModels, type ComparisonReport } from '../../metrics/compare.js';
 import { renderComparison } from '../../report/table.js';
+import { compareChain } from './compareChain.js';
+import { flipsJsonl, flipsOutput } from '../flipsFile.js';
 import { InputError } from '../../util/errors.js';
 import { fileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
@@ -11,10 +13,18 @@ import { createContext, type GlobalFlags } from '../context.js';
 import { addReadOptions, labelColumnFor, loadDataFlag, type ReadFlags } from '../dataInput.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
 import { parseInteger, parseNumber } from '../options.js';
+import { flipMatrix, flippedExamples } from '../../metrics/flipDetail.js';
+import { describeExample, exampleThumbnail } from '../../data/describe.js';
+import { renderComparisonHtml, type ComparisonView } from '../../report/html/comparisonHtml.js';
+import { LIBRARY_VERSION } from '../../version.js';
+import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 
-interface CompareFlags extends ComparisonFlags, OutputFlags {
+export interface CompareFlags extends ComparisonFlags, OutputFlags {
   json?: string;
+  html?: string;
   markdown?: string;
+  flips?: string;
+  chain?: string[];
   topClasses: number;
 }
 
@@ -36,7 +46,7 @@ function unionClasses(raw: RawData, a: Predictions, b: Predictions): string[] {
  * examples count as the other side's errors. Probabilities are re-indexed to the union (0
  * for a class a model lacks), logits likewise (the row's smallest logit).
  */
-function toIndices(raw: RawData, a: Predictions, b: Predictions) {
+export function toIndices(raw: RawData, a: Predictions, b: Predictions) {
   const classNames = unionClasses(raw, a, b);
   const index = new Map(classNames.map((c, k) => [c, k] as const));
   // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2)
@@ -75,22 +85,33 @@ function markdownOutput(file: string): OutputTarget {
 export function compareCommand(globals: () => GlobalFlags): Command {
   const cmd = addComparisonOptions(
     new Command('compare').description('compare an old and a new model (or two prediction files) on labelled data: accuracy, churn, NFR/PFR, PD with bootstrap CIs'),
+    { pairOptional: true },
   )
+    .option('--chain <models...>', 'a release history instead of --old/--new: pairwise churn and NFR between these versions, oldest first')
     .option('--json <file>', 'also write the full report as JSON')
     .option('--markdown <file>', 'also write the report as Markdown')
+    .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. cmp.json → cmp.html)')
+    .option('--flips <file>', 'also write every flipped example as JSON Lines (for review or labelling)')
     .option('--top-classes <n>', 'classes shown in the per-class flip table', parseInteger('top-classes', 1), 10);
   addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText('after', '\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n');
   return cmd.action(async (flags: CompareFlags) => {
     const ctx = await createContext(globals());
-    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined], flags);
-    const report = await compareFromFlags(flags);
+    if (flags.chain) return compareChain(flags as CompareFlags & { chain: string[] }, ctx.out);
+    if (!flags.old || !flags.new) throw new InputError(flags.old ? '--new' : '--old', 'is required (or give --chain v1 v2 …)');
+    const html = htmlPathFor(flags);
+    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined, flags.flips ? flipsOutput(flags.flips) : undefined], flags);
+    const view = await comparisonFromFlags(flags, ctx.engine);
+    const report = view.report;
     const rendered = renderComparison(report, { topClasses: flags.topClasses });
-    const output = { format: COMPARISON_FORMAT, old: flags.old, new: flags.new, data: flags.data, ...report };
-    // both files or neither
+    const { report: _, ...detail } = view;
+    const output = { format: COMPARISON_FORMAT, ...report, ...detail };
+    // all files or none
     await writeOutputs([
       ...(flags.json ? [{ path: flags.json, data: JSON.stringify(output, null, 2) + '\n' }] : []),
       ...(flags.markdown ? [{ path: flags.markdown, data: rendered.markdown }] : []),
+      ...(html ? [{ path: html, data: await renderComparisonHtml(view) }] : []),
+      ...(flags.flips ? [{ path: flags.flips, data: flipsJsonl(view) }] : []),
     ]);
     ctx.out(rendered.text);
   });
@@ -109,14 +130,19 @@ export interface ComparisonFlags extends ReadFlags {
 
 /** Loads both sides and the labelled data, predicts where needed, and compares. */
 export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
+  return (await comparisonFromFlags(flags)).report;
+}
+
+/** The comparison with what the HTML report shows besides it: flip matrix and flipped examples. */
+export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { backend: string; threads: number }): Promise<ComparisonView> {
   const oldIn = await loadModelOrPredictions(flags.old);
   const newIn = await loadModelOrPredictions(flags.new);
   const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
   const label = labelColumnFor(flags.label, modelSpec);
   // two prediction files and no --label: the label column must be named like one, not guessed by position
   const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
-  const a = oldIn.model ? predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
-  const b = newIn.model ? predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
+  const a = oldIn.model ? await predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
+  const b = newIn.model ? await predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
   for (const p of [a, b]) {
     if (p.predicted.length !== raw.labels.length) {
       throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
@@ -124,27 +150,40 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
   }
   const { classNames, labels, predOld, predNew, probsOld, probsNew, logitsOld, logitsNew } = toIndices(raw, a, b);
   const haveProbs = probsOld && probsNew;
-  return compareModels(
-    {
-      labels,
-      predOld,
-      predNew,
-      probsOld: haveProbs ? probsOld : undefined,
-      probsNew: haveProbs ? probsNew : undefined,
-      logitsOld: haveProbs && logitsOld && logitsNew ? logitsOld : undefined,
-      logitsNew: haveProbs && logitsOld && logitsNew ? logitsNew : undefined,
-      numClasses: classNames.length,
-      classNames,
-    },
-    { resamples: flags.resamples, level: flags.level, seed: flags.seed },
-  );
+  const input = {
+    labels,
+    predOld,
+    predNew,
+    probsOld: haveProbs ? probsOld : undefined,
+    probsNew: haveProbs ? probsNew : undefined,
+    logitsOld: haveProbs && logitsOld && logitsNew ? logitsOld : undefined,
+    logitsNew: haveProbs && logitsOld && logitsNew ? logitsNew : undefined,
+    numClasses: classNames.length,
+    classNames,
+  };
+  const report = compareModels(input, { resamples: flags.resamples, level: flags.level, seed: flags.seed });
+  return {
+    old: flags.old,
+    new: flags.new,
+    data: flags.data,
+    classNames,
+    report,
+    flipMatrix: flipMatrix(predOld, predNew, classNames.length),
+    flippedExamples: flippedExamples(input).map((e) => ({ ...e, features: describeExample(raw, e.index), thumbnail: exampleThumbnail(raw, e.index) })),
+    imageShape: raw.kind === 'image' ? [raw.shape[0], raw.shape[1]] : undefined,
+    libraryVersion: LIBRARY_VERSION,
+    engine: engine ? { backend: engine.backend, threads: engine.threads } : null,
+    createdAt: new Date().toISOString(),
+  };
 }
 
-/** The options of the comparison that `compare` and `gate` share. */
-export function addComparisonOptions(cmd: Command): Command {
-  return addReadOptions(cmd)
-    .requiredOption('--old <dir|csv>', 'old (deployed) model directory, or a predictions CSV from `distillery predict`')
-    .requiredOption('--new <dir|csv>', 'new model directory, or a predictions CSV')
+/** The options of the comparison that `compare` and `gate` share (compare checks --old/--new itself, as --chain replaces them). */
+export function addComparisonOptions(cmd: Command, { pairOptional = false } = {}): Command {
+  addReadOptions(cmd);
+  const pair = (flags: string, help: string) => (pairOptional ? cmd.option(flags, help) : cmd.requiredOption(flags, help));
+  pair('--old <dir|csv|onnx>', 'old (deployed) model directory or .onnx file, or a predictions CSV from `distillery predict`');
+  pair('--new <dir|csv|onnx>', 'new model directory or .onnx file, or a predictions CSV');
+  return cmd
     .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions CSV)')
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the model\'s, else label/class/target/y, else the last column)')
     .option('--resamples <n>', 'bootstrap resamples', parseInteger('resamples', 10), 1000)

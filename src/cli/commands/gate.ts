@@ -2,11 +2,13 @@ import { Command, Option } from 'commander';
 import { evaluateGate, GATE_LIMIT_NAMES, GATE_LIMITS, gatePolicySchema, renderGate, type GateLimitName, type GatePolicy } from '../../metrics/gate.js';
 import { readYamlFile } from '../../util/yamlFile.js';
 import { DistilleryError, InputError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/outputs.js';
+import { writeOutputs } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { optionKey, parseNumber } from '../options.js';
-import { addComparisonOptions, compareFromFlags, jsonOutput, type ComparisonFlags } from './compare.js';
+import { addComparisonOptions, comparisonFromFlags, jsonOutput, type ComparisonFlags } from './compare.js';
+import { renderComparisonHtml } from '../../report/html/comparisonHtml.js';
+import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 
 const GATE_FORMAT = 'distillery-gate';
 
@@ -27,6 +29,7 @@ interface GateFlags extends ComparisonFlags, OutputFlags, Record<string, unknown
   policy?: string;
   decideOn?: 'estimate' | 'bound';
   json?: string;
+  html?: string;
 }
 
 /** The policy: a file's limits, overridden by the limits given as flags. */
@@ -54,7 +57,8 @@ export function gateCommand(globals: () => GlobalFlags): Command {
     .addOption(
       new Option('--decide-on <what>', 'check point estimates, or the unfavourable end of each bootstrap interval (default: estimate)').choices(['estimate', 'bound']),
     )
-    .option('--json <file>', 'also write the verdict and the full comparison as JSON');
+    .option('--json <file>', 'also write the verdict and the full comparison as JSON')
+    .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. gate.json → gate.html)');
   addOutputOptions(cmd, { resumable: false });
   for (const l of GATE_LIMITS) {
     const flag = LIMIT_FLAGS[l.limitName];
@@ -72,18 +76,22 @@ Examples:
   );
   return cmd.action(async (flags: GateFlags) => {
     const ctx = await createContext(globals());
-    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', GATE_FORMAT) : undefined], flags);
+    const html = htmlPathFor(flags);
+    await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', GATE_FORMAT) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined], flags);
     const policy = await policyFrom(flags);
-    const report = await compareFromFlags(flags);
+    const view = await comparisonFromFlags(flags, ctx.engine);
+    const report = view.report;
     if (policy.maxPredictionDifference !== undefined && report.metrics.predictionDifference === null) {
       throw new InputError('--max-pd', 'needs class probabilities from both sides (model directories, or predictions CSVs with probability columns)');
     }
     const verdict = evaluateGate(report, policy);
     ctx.out(renderGate(verdict));
-    if (flags.json) {
-      const output = { format: GATE_FORMAT, verdict, policy, old: flags.old, new: flags.new, data: flags.data, comparison: report };
-      await writeFileAtomic(flags.json, JSON.stringify(output, null, 2) + '\n');
-    }
+    const { report: _, ...detail } = view;
+    const output = { format: GATE_FORMAT, verdict, policy, comparison: report, ...detail };
+    await writeOutputs([
+      ...(flags.json ? [{ path: flags.json, data: JSON.stringify(output, null, 2) + '\n' }] : []),
+      ...(html ? [{ path: html, data: await renderComparisonHtml({ ...view, gate: { verdict, policy } }) }] : []),
+    ]);
     if (!verdict.passed) throw new DistilleryError('release blocked by the gate', GATE_BLOCKED_EXIT);
   });
 }

@@ -27,7 +27,7 @@ export function predictCommand(globals: () => GlobalFlags): Command {
       const model = await loadClassifier(flags.model);
       const label = labelColumnFor(flags.label, model.trained.meta.preprocessing);
       const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelOptional: true });
-      const predictions = predictWithModel(model, raw, flags.model);
+      const predictions = await predictWithModel(model, raw, flags.model);
       await writePredictionsCsv(flags.out, predictions);
       ctx.out(`wrote ${predictions.predicted.length} predictions to ${flags.out}`);
     });

@@ -16,6 +16,8 @@ import { addTrainingOptions } from '../trainingOptions.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
+import { readLoggedScores } from '../loggedScores.js';
+import { alignColumns } from '../../models/logits.js';
 import { jobsOption, membersOption, trainEnsembleFor } from './ensemble.js';
 
 /** Exit code of an update whose churn budget no λ met (the lowest-churn model is still saved). */
@@ -25,12 +27,20 @@ interface UpdateFlags extends TrainingFlags, UpdateDataFlags, OutputFlags, Recor
   out: string;
   method: string;
   reference?: string;
+  referencePredictions?: string;
   members?: number;
   saveReference?: string;
   retrainOld?: string;
   oldData?: string;
   jobs?: number;
   seed: number;
+}
+
+/** The rows `rows` of a [n, K] score matrix (the training rows of the logged predictions). */
+function rowsOf(scores: Float32Array, rows: Int32Array, K: number): Float32Array {
+  const out = new Float32Array(rows.length * K);
+  rows.forEach((r, i) => out.set(scores.subarray(r * K, (r + 1) * K), i * K));
+  return out;
 }
 
 export function updateCommand(globals: () => GlobalFlags): Command {
@@ -43,6 +53,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
   addMethodOptions(cmd, 'distill');
   cmd
     .option('--reference <dir>', 'teacher for the method instead of the base model: an ensemble directory from `distillery ensemble` (elodi and ensemble read one; without it they train one)')
+    .option('--reference-predictions <file>', "teacher given as logged predictions of a model Distillery cannot run: logits or probabilities per row of --data (.csv with p:<class> or z:<class> columns, .jsonl, .npy; see docs/onnx.md)")
     .option(...membersOption)
     .option('--save-reference <dir>', 'keep the ensemble trained for this update as an ensemble directory, for later updates')
     .option('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here")
@@ -63,7 +74,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     const method = methodFromFlags(flags);
     const def = methodNamed(method.method);
     if (def.reference === 'none') {
-      for (const [key, flag] of [['reference', '--reference'], ['members', '--members'], ['saveReference', '--save-reference'], ['jobs', '--jobs']] as const) {
+      for (const [key, flag] of [['reference', '--reference'], ['referencePredictions', '--reference-predictions'], ['members', '--members'], ['saveReference', '--save-reference'], ['jobs', '--jobs']] as const) {
         if (flags[key] !== undefined) throw new InputError(flag, `does not apply to --method ${def.name} (it has no teacher)`);
       }
     }
@@ -83,7 +94,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       ],
       flags,
     );
-    const { base, train, validation, trainRaw, preprocessing, addedClasses } = await loadUpdateData(flags);
+    const { base, train, validation, trainRaw, preprocessing, addedClasses, dataRows, trainRows } = await loadUpdateData(flags);
     if (addedClasses.length) {
       ctx.log(`the data adds ${addedClasses.length} class${addedClasses.length === 1 ? '' : 'es'} the base model lacks (${addedClasses.join(', ')}): the new model predicts all ${preprocessing.classNames.length}`);
     }
@@ -104,15 +115,22 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     }
 
     let ensemble: Ensemble | undefined;
+    if (flags.referencePredictions && (flags.reference || flags.members !== undefined)) {
+      throw new InputError('--reference-predictions', `is the teacher: leave out ${flags.reference ? '--reference' : '--members'}`);
+    }
     if (flags.reference) {
       ensemble = await loadEnsemble(flags.reference);
       checkEnsembleFor(ensemble, flags.reference, { ...base.meta, classNames: preprocessing.classNames, preprocessing }, train);
-    } else if (def.reference === 'ensemble' || flags.members !== undefined) {
+    } else if (!flags.referencePredictions && (def.reference === 'ensemble' || flags.members !== undefined)) {
       const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
       ctx.log(`training the reference ensemble: ${members} members (save it with --save-reference to reuse it)`);
       ensemble = await trainEnsembleFor(base, { train, validation, preprocessing }, training, { seed: flags.seed, members, jobs: flags.jobs }, ctx);
     }
-    const reference: ReferenceSource | undefined = ensemble ? { kind: 'ensemble', models: ensemble.members } : undefined;
+    const reference: ReferenceSource | undefined = ensemble
+      ? { kind: 'ensemble', models: ensemble.members }
+      : flags.referencePredictions
+        ? { kind: 'logged', source: flags.referencePredictions, logits: alignColumns(rowsOf(await readLoggedScores(flags.referencePredictions, base.meta.classNames, dataRows), trainRows, base.meta.classNames.length), base.meta.classNames, preprocessing.classNames, 'row-min') }
+        : undefined;
     ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
     const settings = { ...resumeSettings('update', flags), baseModel: base.meta.id };
     const outcome = await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {

@@ -19,7 +19,7 @@ import type { Dataset } from '../../data/types.js';
 import type { MlpConfig } from '../../models/config.js';
 import type { TrainingConfig } from '../../models/recipe.js';
 import type { TrainedModel } from '../../models/types.js';
-import { disposeClassifier, type Classifier } from '../../models/classifier.js';
+import { disposeClassifier, type LocalClassifier as Classifier } from '../../models/classifier.js';
 import type { ProgressSink } from '../../train/progress.js';
 import { ReferenceCache } from '../references.js';
 import type { UpdateMethodSpec } from '../registry.js';

@@ -6,7 +6,7 @@
 import type { Dataset } from '../../data/types.js';
 import type { TrainedModel } from '../../models/types.js';
 import type { TrainingConfig } from '../../models/recipe.js';
-import { classifierLogits, disposeClassifier, networkClassifier, type Classifier } from '../../models/classifier.js';
+import { classifierLogits, disposeClassifier, networkClassifier, type LocalClassifier as Classifier } from '../../models/classifier.js';
 import { argmaxRows } from '../../models/logits.js';
 import type { ProgressSink } from '../../train/progress.js';
 import { ReferenceCache } from '../references.js';
