@@ -15,5 +15,5 @@ const files = [];
     else if (name.endsWith('.test.ts')) files.push(relative(root, p));
   }
 })(join(root, 'test'));
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], { cwd: root, stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...process.argv.slice(2), ...files], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);
