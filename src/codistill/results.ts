@@ -26,7 +26,7 @@ import { workerSeed } from './worker.js';
 import { StoreGuard } from './storeGuard.js';
 
 export const RUN_JSON = 'codistill.json';
-const RESULT_FORMAT = 'distillery-codistill-result';
+export const RESULT_FORMAT = 'distillery-codistill-result';
 
 /** A codistillation run directory as an output: Distillery's when its codistill.json says so. */
 export function codistillRunOutput(dir: string, flag = '--out'): OutputTarget {

@@ -35,7 +35,7 @@ export interface CodistillRunOptions {
   /** The run is in the store already (an interrupted launch continued): join it instead of creating it. */
   resume?: boolean;
   /** More files of the run directory, rendered from the result (e.g. report.md). */
-  extraFiles?: (result: CodistillResult) => Record<string, string>;
+  extraFiles?: (result: CodistillResult) => Record<string, string> | Promise<Record<string, string>>;
   /** The command that starts the distillery CLI (executable and arguments before the subcommand). */
   cliCommand: string[];
   /** Global CLI flags for the workers (engine). */
@@ -158,7 +158,7 @@ async function writeRun(opts: CodistillRunOptions, info: RunInfo, data: RunData,
   let result: CodistillResult | undefined;
   await writeDirAtomic(opts.out, async (dir) => {
     result = await collectResults(opts.store, info, data, { dir, out: opts.out }, extra);
-    for (const [name, text] of Object.entries(opts.extraFiles?.(result) ?? {})) await fs.writeFile(path.join(dir, name), text);
+    for (const [name, text] of Object.entries((await opts.extraFiles?.(result)) ?? {})) await fs.writeFile(path.join(dir, name), text);
   });
   return result!;
 }

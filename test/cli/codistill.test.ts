@@ -22,7 +22,7 @@ test('distillery codistill: two worker processes codistil through a directory st
   const r = runCli(['codistill', '--data', 'letter', '--workers', '2', ...tiny, '--out', out, '--seed', '3', '--store', store]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readdirSync(dir).sort(), ['run', 'store'], 'no temporary output left');
-  assert.deepEqual(readdirSync(out).sort(), ['codistill.json', 'deliverable', 'report.md', 'worker-0', 'worker-1']);
+  assert.deepEqual(readdirSync(out).sort(), ['codistill.json', 'deliverable', 'report.html', 'report.md', 'worker-0', 'worker-1']);
   assert.match(r.stdout, /deliverable: worker \d/);
   const result = JSON.parse(readFileSync(join(out, 'codistill.json'), 'utf8')) as CodistillResult;
   assert.equal(result.workers.length, 2);
@@ -41,6 +41,13 @@ test('distillery codistill: two worker processes codistil through a directory st
   const report = readFileSync(join(out, 'report.md'), 'utf8');
   assert.match(report, /## Time to accuracy/);
   assert.match(report, /^\| 160 \| [\d.]+, \d+\.\d+% \| [\d.]+, \d+\.\d+% \|$/m);
+  // the HTML report: both time-to-accuracy plots with a line per worker, and the workers' table
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /Validation accuracy against training time/);
+  assert.match(html, /Validation accuracy against steps/);
+  assert.equal((html.match(/<svg/g) ?? []).length >= 2, true);
+  for (const w of result.workers) assert.match(html, new RegExp(`worker ${w.worker}`));
+  assert.doesNotMatch(html, /<script[^>]+src=|https?:\/\/(?!www\.w3\.org)/);
   const best = Math.max(...result.workers.map((w) => w.valAccuracy));
   assert.equal(result.deliverable.valAccuracy, best);
   assert.ok(result.ensemble.valAccuracy > 0.3);

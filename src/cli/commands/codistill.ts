@@ -11,6 +11,8 @@ import { runCodistillWorker } from '../../codistill/worker.js';
 import { prepareRunData } from '../../codistill/data.js';
 import { formatRate } from '../../report/table.js';
 import { renderCodistillReport } from '../../report/codistillReport.js';
+import { renderCodistillHtml } from '../../report/html/codistillHtml.js';
+import { HTML_REPORT_FILE } from '../../report/html/page.js';
 import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
@@ -131,7 +133,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
           onEvent: display.onEvent,
           log: ctx.log,
           externalWorkersTimeout: flags.externalWorkers,
-          extraFiles: (r) => ({ 'report.md': renderCodistillReport(r) }),
+          extraFiles: async (r) => ({ 'report.md': renderCodistillReport(r), [HTML_REPORT_FILE]: await renderCodistillHtml(r) }),
         });
         display.stop();
         const lines = [
@@ -139,7 +141,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
           ...result.workers.map((w) => `  worker ${w.worker}: validation accuracy ${formatRate(w.valAccuracy)} (${w.shardRows} rows, ${w.trainingSeconds.toFixed(1)} s training${w.restarts ? `, ${w.restarts} restart(s)` : ''}${w.silentPeers.length ? `, silent peers ${w.silentPeers.join(',')}` : ''})`),
           `  deliverable: worker ${result.deliverable.worker} (${formatRate(result.deliverable.valAccuracy)}) → ${result.deliverable.modelDir}`,
           `  ensemble of ${result.ensemble.members} (paragon): ${formatRate(result.ensemble.valAccuracy)}; workers disagree on ${formatRate(result.meanPairwiseDisagreement)} of validation rows`,
-          `results: ${path.join(flags.out, RUN_JSON)}, report ${path.join(flags.out, 'report.md')}`,
+          `results: ${path.join(flags.out, RUN_JSON)}, report ${path.join(flags.out, 'report.md')} and ${path.join(flags.out, HTML_REPORT_FILE)}`,
         ];
         ctx.out(lines.join('\n'));
       } finally {

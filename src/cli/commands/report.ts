@@ -6,6 +6,8 @@ import type { TransferExperimentResult } from '../../experiments/transferExperim
 import { RUN_RESULTS } from '../../report/experimentReport.js';
 import { renderExperimentHtml } from '../../report/html/experimentHtml.js';
 import { renderTransferHtml } from '../../report/html/transferHtml.js';
+import { renderCodistillHtml } from '../../report/html/codistillHtml.js';
+import { RESULT_FORMAT as CODISTILL_FORMAT, RUN_JSON, type CodistillResult } from '../../codistill/results.js';
 import { renderComparisonHtml, type ComparisonView } from '../../report/html/comparisonHtml.js';
 import { HTML_REPORT_FILE } from '../../report/html/page.js';
 import { InputError } from '../../util/errors.js';
@@ -54,6 +56,12 @@ async function renderFor(target: string): Promise<{ html: string; out: string }>
   const stat = await fs.stat(target).catch(() => null);
   if (!stat) throw new InputError(target, 'not found (expected a run directory or a compare/gate JSON report)');
   if (stat.isDirectory()) {
+    const codistill = path.join(target, RUN_JSON);
+    if (await fs.stat(codistill).catch(() => null)) {
+      const json = await readJson(codistill);
+      if (json.format !== CODISTILL_FORMAT) throw new InputError(codistill, 'is not the results of a Distillery codistillation run');
+      return { html: await renderCodistillHtml(json as unknown as CodistillResult), out: path.join(target, HTML_REPORT_FILE) };
+    }
     const file = path.join(target, RUN_RESULTS);
     const json = await readJson(file);
     const out = path.join(target, HTML_REPORT_FILE);
@@ -71,7 +79,7 @@ async function renderFor(target: string): Promise<{ html: string; out: string }>
 export function reportCommand(): Command {
   const cmd = new Command('report')
     .description('write the HTML report (one self-contained file) of a run directory, or of a JSON report from compare or gate')
-    .argument('<run-dir|json>', 'a run directory (demo, run, transfer) or a JSON file from `compare --json` / `gate --json`')
+    .argument('<run-dir|json>', 'a run directory (demo, run, transfer, codistill) or a JSON file from `compare --json` / `gate --json`')
     .option('--out <file>', 'HTML file to write (default: report.html in the run directory; cmp.json → cmp.html)');
   addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText('after', '\nExamples:\n  distillery report runs/letter-update-2026-01-01T00-00-00\n  distillery report cmp.json --out review.html\n');
