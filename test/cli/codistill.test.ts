@@ -19,7 +19,10 @@ const store = join(dir, 'store'); // kept after the run (the default store goes 
 
 test('distillery codistill: two worker processes codistil through a directory store; models, deliverable, ensemble and curves', async () => {
   const out = join(dir, 'run');
-  const r = runCli(['codistill', '--data', 'letter', '--workers', '2', ...tiny, '--out', out, '--seed', '3', '--store', store]);
+  // --lockstep: each reload waits for the peer's checkpoint of the same round, so the exchange
+  // below happens however the two processes are scheduled (asynchronously, on a busy machine one
+  // worker can finish before its peer publishes anything)
+  const r = runCli(['codistill', '--data', 'letter', '--workers', '2', ...tiny, '--lockstep', '--out', out, '--seed', '3', '--store', store]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readdirSync(dir).sort(), ['run', 'store'], 'no temporary output left');
   assert.deepEqual(readdirSync(out).sort(), ['codistill.json', 'deliverable', 'report.html', 'report.md', 'worker-0', 'worker-1']);

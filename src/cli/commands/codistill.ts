@@ -173,7 +173,7 @@ export function codistillWorkerCommand(globals: () => GlobalFlags): Command {
     .requiredOption('--data <file|name>', "this machine's copy of the run's data")
     .option('--label <column>', 'label column of a CSV')
     .addOption(new Option('--events <format>', 'progress as JSON lines on stdout (for a launcher) or log lines on stderr').choices(['json', 'log']).default('log'))
-    .option('--store-timeout <seconds>', 'how long the final publication waits for an unreachable store (default 120)', parseInteger('store-timeout', 1), 120);
+    .option('--store-timeout <seconds>', 'how long the final publication waits for an unreachable store', parseInteger('store-timeout', 1), 120);
   return cmd.action(async (flags: WorkerFlags) => {
     const g = globals();
     const ctx = await createContext(g);

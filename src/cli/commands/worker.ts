@@ -14,7 +14,7 @@ export function workerCommand(globals: () => GlobalFlags): Command {
   return new Command('worker')
     .description('take experiment jobs (trials) from a Redis queue filled by `distillery run --queue`, one at a time, until interrupted')
     .requiredOption('--queue <url>', 'the queue\'s Redis: redis://[user:pass@]host:port/db or rediss://…')
-    .option('--lock-seconds <s>', 'a job whose worker stops renewing its lock this long is handed to another worker (default 30)', parseInteger('lock-seconds', 1, 3600), 30)
+    .option('--lock-seconds <s>', 'a job whose worker stops renewing its lock this long is handed to another worker', parseInteger('lock-seconds', 1, 3600), 30)
     .option('--max-jobs <n>', 'exit after this many jobs', parseInteger('max-jobs', 1))
     .option('--allow-volatile-queue', 'accept a Redis without append-only persistence (a restart loses queued jobs)')
     .action(async (flags: WorkerFlags) => {
