@@ -5,6 +5,7 @@
  */
 import { flipQuantities, type FlipAnalysisInput } from './flipAnalysis.js';
 import { checkSameLength } from './flips.js';
+import type { CompareInput } from './compare.js';
 
 /** How an example's prediction changed: old right → new wrong, old wrong → new right, or wrong → another wrong. */
 export type FlipKind = 'negative' | 'positive' | 'wrong-to-wrong';
@@ -35,16 +36,8 @@ export function flipMatrix(predOld: Int32Array, predNew: Int32Array, numClasses:
   return m;
 }
 
-export interface FlipDetailInput {
-  labels: Int32Array;
-  predOld: Int32Array;
-  predNew: Int32Array;
-  probsOld?: Float32Array;
-  probsNew?: Float32Array;
-  logitsOld?: Float32Array;
-  logitsNew?: Float32Array;
-  numClasses: number;
-}
+/** What the example-level view reads: a comparison's input without the class names. */
+export type FlipDetailInput = Omit<CompareInput, 'classNames'>;
 
 /** The examples whose prediction changed, in data order. */
 export function flippedExamples(input: FlipDetailInput): FlippedExample[] {

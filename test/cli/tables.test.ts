@@ -1,20 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { runCliHere } from '../helpers/cliInProcess.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distillery-tables-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
-const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+const { dir, file, readJson } = scratchDir('distillery-tables-');
 const quick = ['--epochs', '3', '--batch-size', '64', '--lr', '0.01', '--hidden', '16', '-q'];
 
 // Real rows of the UCI letter data as a headerless TSV: a row id, a date, the letter, a quoted note, 16 features.
