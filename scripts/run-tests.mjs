@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with Node's test runner (Node 20's --test does not expand globs).
-// Extra arguments are passed on, e.g. `npm test -- --test-name-pattern churn`.
+// Compiles the sources to dist/ (the CLI tests run bin/distillery.js, the installed entry point),
+// then runs every test/**/*.test.ts with Node's test runner, two files at a time (Node 20's
+// --test does not expand globs). Extra arguments are passed on, e.g.
+// `npm test -- --test-name-pattern churn`.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -15,5 +17,10 @@ const files = [];
     else if (name.endsWith('.test.ts')) files.push(relative(root, p));
   }
 })(join(root, 'test'));
+const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('npm test: the sources do not compile (tsc -p tsconfig.json); no test was run');
+  process.exit(build.status ?? 1);
+}
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...process.argv.slice(2), ...files], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

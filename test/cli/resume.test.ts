@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CLI_ENTRY } from '../helpers/cli.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,6 @@ import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
 import { partialDirOf } from '../../src/util/partialRun.js';
 import { Rng } from '../../src/util/rng.js';
 
-const entry = fileURLToPath(new URL('../helpers/cliEntry.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -35,7 +35,7 @@ function cli(args: string[], kill?: { started: () => boolean; delayMs: number; s
   return new Promise((resolve) => {
     const began = Date.now();
     let startedAt: number | undefined;
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const timers: NodeJS.Timeout[] = [setTimeout(() => child.kill('SIGKILL'), 180_000)];

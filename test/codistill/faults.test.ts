@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { runCliHere } from '../helpers/cli.js';
+import { CLI_ENTRY, runCliHere } from '../helpers/cli.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { LETTER_CSV_PATH, loadData } from '../../src/data/builtin.js';
 import { initEngine } from '../../src/engine/index.js';
@@ -24,7 +24,6 @@ import { runCodistillation } from '../../src/codistill/run.js';
 import { runCodistillWorker } from '../../src/codistill/worker.js';
 import type { CodistillResult } from '../../src/codistill/results.js';
 
-const entry = fileURLToPath(new URL('../helpers/cliEntry.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'distillery-codistill-redis-'));
 let redis: RedisServer;
 before(async () => {
@@ -57,7 +56,7 @@ interface Running {
 
 /** The CLI in a child process in `cwd`, each stderr line handed to `onLine` as it arrives; killed after `timeoutMs`. */
 function start(args: string[], cwd: string, onLine: (line: string) => void = () => {}, timeoutMs = 120_000): Running {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), entry, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   let partial = '';

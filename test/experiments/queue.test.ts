@@ -12,10 +12,9 @@ import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCliHere } from '../helpers/cli.js';
+import { CLI_ENTRY, runCliHere } from '../helpers/cli.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
-const entry = fileURLToPath(new URL('../helpers/cliEntry.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'distillery-queue-'));
 let redis: RedisServer;
@@ -43,7 +42,7 @@ bootstrap: { resamples: 100 }
 );
 
 function start(args: string[], onLine: (line: string) => void = () => {}): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let partial = '';
   child.stderr!.on('data', (d) => {

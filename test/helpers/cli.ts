@@ -1,8 +1,13 @@
-/** Runs the `distillery` CLI from the TypeScript sources in a child process. */
+/**
+ * Runs the `distillery` CLI in a child process: the installed entry point, bin/distillery.js,
+ * on dist/ (which `npm test` compiles from the sources first: scripts/run-tests.mjs), as a user
+ * runs it and without a TypeScript loader's start-up in every process.
+ */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const entry = fileURLToPath(new URL('./cliEntry.ts', import.meta.url));
+/** The CLI's entry point: spawn `process.execPath` with `[CLI_ENTRY, ...args]`. */
+export const CLI_ENTRY = fileURLToPath(new URL('../../bin/distillery.js', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {
@@ -12,7 +17,7 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const r = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, ...env },
