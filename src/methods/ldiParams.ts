@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { MethodFlag } from './definition.js';
 import { unitInterval } from './params.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
-import { ldiObjective } from '../objectives/logitDifferenceInhibition.js';
+import { ldiObjective, type LdiOptions } from '../objectives/logitDifferenceInhibition.js';
 import { weightedSum, type CompositeObjective } from '../objectives/weightedSum.js';
 
 /** What LDI and ELODI set differently: the defaults of the shared parameters (and the reference). */
@@ -28,16 +28,8 @@ export function ldiParams(defaults: LdiDefaults) {
   };
 }
 
-export interface LdiMethodParams {
-  alpha: number;
-  xi: number;
-  power: number;
-  topK: number;
-  oneSided: boolean;
-  relativeMargin: boolean;
-  centred: boolean;
-  inferencePass: boolean;
-}
+/** LDI's options and α, the weight of LDI against the cross entropy. */
+export type LdiMethodParams = LdiOptions & { alpha: number };
 
 export const ldiFlags: Record<keyof LdiMethodParams, MethodFlag> = {
   alpha: { flag: '--alpha', help: 'weight α of LDI against (1−α) cross entropy, in [0, 1]' },
@@ -65,10 +57,10 @@ export function ldiLabel(name: string, p: LdiMethodParams, d: LdiDefaults): stri
 }
 
 /** α·LDI + (1−α)·CE as one objective. */
-export function ldiTrainingObjective(p: LdiMethodParams): CompositeObjective {
+export function ldiTrainingObjective({ alpha, ...options }: LdiMethodParams): CompositeObjective {
   const terms = weightedSum([
-    [1 - p.alpha, crossEntropyObjective()],
-    [p.alpha, ldiObjective({ xi: p.xi, power: p.power, topK: p.topK, oneSided: p.oneSided, relativeMargin: p.relativeMargin, centred: p.centred, inferencePass: p.inferencePass })],
+    [1 - alpha, crossEntropyObjective()],
+    [alpha, ldiObjective(options)],
   ]);
   return { ...terms, name: 'ldi+cross-entropy', params: { ...terms.params } };
 }
