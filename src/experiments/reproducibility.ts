@@ -6,6 +6,8 @@
  * codistillation (worker 0 of n copies codistilled in synchronous rounds) and for an
  * ensemble of two plain models (the usual, twice-as-costly remedy). Retrains are paired
  * (runs 0–1, 2–3, …); intervals are Student-t over the pairs, each pair a fresh seed pair.
+ * Every retrain is a function of the config, its recipe and its run number only, so they run
+ * `jobs` at a time on the worker pool (`reproducibility-retrain` tasks) with the same result.
  */
 import { z } from 'zod';
 import { loadData } from '../data/builtin.js';
@@ -25,6 +27,8 @@ import { CODISTILL_PARAMS } from '../codistill/config.js';
 import { shardRows } from '../codistill/shards.js';
 import { codistillTogether } from '../train/codistillTogether.js';
 import { engineInfo } from '../engine/index.js';
+import { runTasks } from './workerPool.js';
+import { availableParallelism } from 'node:os';
 import { parseWith, readYamlFile } from '../util/yamlFile.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
@@ -121,8 +125,21 @@ async function trainPlain(cfg: ReproducibilityConfig, train: Dataset, seed: numb
   return model;
 }
 
+/** The training rows (the same for every retrain) and the fixed test set. */
+export interface ReproducibilityData {
+  train: Dataset;
+  test: Dataset;
+}
+
+export async function prepareReproducibilityData(cfg: ReproducibilityConfig): Promise<ReproducibilityData> {
+  const raw = await loadData(cfg.data, { labelColumn: cfg.labelColumn });
+  const split = splitUpdateScenario(rawSize(raw), { seed: cfg.splitSeed, test: cfg.testSize, initial: cfg.trainSize, validation: 0, newBatch: 0, source: cfg.data });
+  const spec = fitPreprocessing(subsetRaw(raw, split.initial));
+  return { train: applyPreprocessing(spec, subsetRaw(raw, split.initial)), test: applyPreprocessing(spec, subsetRaw(raw, split.test)) };
+}
+
 /** Test probabilities of retrain `run` of `recipe`. */
-async function retrain(cfg: ReproducibilityConfig, recipe: ReproducibilityRecipe, run: number, train: Dataset, test: Dataset): Promise<Float32Array> {
+export async function retrainTestProbs(cfg: ReproducibilityConfig, recipe: ReproducibilityRecipe, run: number, { train, test }: ReproducibilityData): Promise<Float32Array> {
   const seed = runSeed(cfg, run);
   if (recipe === 'plain' || recipe === 'ensemble') {
     const members = recipe === 'plain' ? [seed] : [seed, deriveSeed(seed, 'ensemble-member-2')];
@@ -163,40 +180,55 @@ function accuracyOf(probs: Float32Array, labels: Int32Array, K: number): number 
 
 export interface ReproducibilityHooks {
   log?: (line: string) => void;
+  /** Retrains run at once, each in its own worker thread (default: number of cores; 1 = in this thread). */
+  jobs?: number;
 }
 
 export async function runReproducibility(cfg: ReproducibilityConfig, hooks: ReproducibilityHooks = {}): Promise<ReproducibilityResult> {
   const started = Date.now();
   const log = hooks.log ?? (() => {});
-  const raw = await loadData(cfg.data, { labelColumn: cfg.labelColumn });
-  const split = splitUpdateScenario(rawSize(raw), { seed: cfg.splitSeed, test: cfg.testSize, initial: cfg.trainSize, validation: 0, newBatch: 0, source: cfg.data });
-  const spec = fitPreprocessing(subsetRaw(raw, split.initial));
-  const train = applyPreprocessing(spec, subsetRaw(raw, split.initial));
-  const test = applyPreprocessing(spec, subsetRaw(raw, split.test));
+  const data = await prepareReproducibilityData(cfg);
+  const { train, test } = data;
   const K = train.classNames.length;
   const pairCount = Math.floor(cfg.runs / 2);
-  const summaries: RecipeSummary[] = [];
-  for (const recipe of cfg.recipes) {
-    const pairs: PairMetrics[] = [];
-    for (let k = 0; k < pairCount; k++) {
-      const a = await retrain(cfg, recipe, 2 * k, train, test);
-      const b = await retrain(cfg, recipe, 2 * k + 1, train, test);
-      pairs.push({
-        runs: [2 * k, 2 * k + 1],
+  const retrains = cfg.recipes.flatMap((recipe) => Array.from({ length: 2 * pairCount }, (_, run) => ({ recipe, run })));
+  const engine = engineInfo();
+  const jobs = Math.max(1, Math.min(hooks.jobs ?? availableParallelism(), retrains.length));
+  const done = (i: number) => log(`${retrains[i].recipe}: retrain ${retrains[i].run} done`);
+  let probs: Float32Array[];
+  if (jobs === 1 || !engine) {
+    probs = [];
+    for (const [i, { recipe, run }] of retrains.entries()) {
+      probs.push(await retrainTestProbs(cfg, recipe, run, data));
+      done(i);
+    }
+  } else {
+    probs = await runTasks(
+      retrains.map(({ recipe, run }) => ({ kind: 'reproducibility-retrain' as const, input: { cfg, recipe, run } })),
+      { jobs, engine, log, onDone: done },
+    );
+  }
+  const summaries: RecipeSummary[] = cfg.recipes.map((recipe, r) => {
+    const pairs: PairMetrics[] = Array.from({ length: pairCount }, (_, k) => {
+      const a = probs[r * 2 * pairCount + 2 * k];
+      const b = probs[r * 2 * pairCount + 2 * k + 1];
+      const pair = {
+        runs: [2 * k, 2 * k + 1] as [number, number],
         churn: churnOf(a, b, K),
         predictionDifference: predictionDifference(a, b, K),
         accuracy: (accuracyOf(a, test.labels, K) + accuracyOf(b, test.labels, K)) / 2,
-      });
-      log(`${recipe}: retrains ${2 * k} and ${2 * k + 1}: churn ${(pairs[k].churn * 100).toFixed(2)}%, PD ${(pairs[k].predictionDifference * 100).toFixed(2)}%`);
-    }
-    summaries.push({
+      };
+      log(`${recipe}: retrains ${2 * k} and ${2 * k + 1}: churn ${(pair.churn * 100).toFixed(2)}%, PD ${(pair.predictionDifference * 100).toFixed(2)}%`);
+      return pair;
+    });
+    return {
       recipe,
       pairs,
       churn: meanCI(pairs.map((x) => x.churn)),
       predictionDifference: meanCI(pairs.map((x) => x.predictionDifference)),
       accuracy: meanCI(pairs.map((x) => x.accuracy)),
-    });
-  }
+    };
+  });
   const plain = summaries.find((s) => s.recipe === 'plain');
   if (plain) {
     for (const s of summaries) {
@@ -205,5 +237,5 @@ export async function runReproducibility(cfg: ReproducibilityConfig, hooks: Repr
       s.pdRatioToPlain = meanCI(s.pairs.map((x, i) => x.predictionDifference / plain.pairs[i].predictionDifference));
     }
   }
-  return { format: 'distillery-reproducibility', config: cfg, trainRows: train.labels.length, testRows: test.labels.length, recipes: summaries, engine: engineInfo()?.backend, seconds: (Date.now() - started) / 1000 };
+  return { format: 'distillery-reproducibility', config: cfg, trainRows: train.labels.length, testRows: test.labels.length, recipes: summaries, engine: engine?.backend, seconds: (Date.now() - started) / 1000 };
 }

@@ -10,6 +10,7 @@ import { trainEnsembleMember, type EnsembleMemberRequest } from '../methods/ense
 import { modelToTransfer, type ModelTransfer } from '../models/io.js';
 import type { TransferExperimentConfig } from './transferConfig.js';
 import { prepareTransferData, runTransferTrial, type TransferTrialOutcome } from './transferExperiment.js';
+import { prepareReproducibilityData, retrainTestProbs, type ReproducibilityConfig, type ReproducibilityRecipe } from './reproducibility.js';
 
 /** What a task may use besides its input. */
 export interface TaskContext {
@@ -53,8 +54,17 @@ const transferTrial: TaskDefinition<{ cfg: TransferExperimentConfig; seed: numbe
   },
 };
 
+/** Retrain `run` of `recipe` in a reproducibility study: its test probabilities. */
+const reproducibilityRetrain: TaskDefinition<{ cfg: ReproducibilityConfig; recipe: ReproducibilityRecipe; run: number }, Float32Array> = {
+  async run({ cfg, recipe, run }, ctx) {
+    const dataKey = JSON.stringify([cfg.data, cfg.labelColumn, cfg.testSize, cfg.trainSize, cfg.splitSeed]);
+    const data = await ctx.memo(`reproducibility-data:${dataKey}`, () => prepareReproducibilityData(cfg));
+    return retrainTestProbs(cfg, recipe, run, data);
+  },
+};
+
 /** Every task kind, by name. */
-export const TASKS = { 'update-trial': updateTrial, 'ensemble-member': ensembleMember, 'transfer-trial': transferTrial } as const;
+export const TASKS = { 'update-trial': updateTrial, 'ensemble-member': ensembleMember, 'transfer-trial': transferTrial, 'reproducibility-retrain': reproducibilityRetrain } as const;
 
 export type TaskKind = keyof typeof TASKS;
 export type TaskInput<K extends TaskKind> = Parameters<(typeof TASKS)[K]['run']>[0];

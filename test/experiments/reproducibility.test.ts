@@ -10,7 +10,10 @@ test('reproducibility: churn and PD between paired retrains per recipe, ratios t
     data: 'letter', testSize: 500, trainSize: 1000, model: { kind: 'mlp', hidden: [16] },
     training: { steps: 40, learningRate: 0.003 }, codistill: { syncEvery: 10 }, runs: 4,
   });
-  const r = await runReproducibility(cfg);
+  const r = await runReproducibility(cfg, { jobs: 2 });
+  // each retrain is a function of (config, recipe, run): the worker pool gives the sequential numbers
+  const sequential = await runReproducibility(cfg, { jobs: 1 });
+  assert.deepEqual(sequential.recipes.map((s) => s.pairs), r.recipes.map((s) => s.pairs));
   assert.deepEqual(r.recipes.map((s) => s.recipe), ['plain', 'codistill', 'ensemble']);
   for (const s of r.recipes) {
     assert.equal(s.pairs.length, 2);

@@ -19,6 +19,7 @@ function reproducibilityOutput(dir: string): OutputTarget {
 interface Flags extends OutputFlags {
   config?: string;
   runs?: number;
+  jobs?: number;
   out?: string;
 }
 
@@ -45,6 +46,7 @@ export function reproducibilityCommand(globals: () => GlobalFlags): Command {
     .description('train a recipe k times with different seeds (plain, codistilled, ensemble of two) and report churn and prediction difference between the retrains, with intervals')
     .option('--config <file>', 'recipe as YAML (data, testSize, trainSize, model, training, codistill, recipes, runs; see docs/codistillation.md)')
     .option('--runs <k>', 'retrains per recipe, paired 0–1, 2–3, … (default 10)', parseInteger('runs', 2, 200))
+    .option('--jobs <n>', 'retrains run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
     .option('--out <dir>', 'directory for reproducibility.json (default runs/<name>-<time>)');
   addOutputOptions(cmd, { resumable: false });
   return cmd.action(async (flags: Flags) => {
@@ -53,7 +55,7 @@ export function reproducibilityCommand(globals: () => GlobalFlags): Command {
       if (flags.runs) cfg.runs = flags.runs;
       const out = flags.out ?? path.join('runs', `${cfg.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
       await checkOutputs([reproducibilityOutput(out)], flags);
-      const result = await runReproducibility(cfg, { log: ctx.log });
+      const result = await runReproducibility(cfg, { log: ctx.log, jobs: flags.jobs });
       await writeOutputs([{ path: out, fill: (dir) => fs.writeFile(path.join(dir, RESULT_JSON), `${JSON.stringify(result, null, 2)}\n`) }]);
       ctx.out(renderReproducibility(result));
       ctx.out(`results: ${path.join(out, RESULT_JSON)}`);
