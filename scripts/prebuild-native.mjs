@@ -7,8 +7,11 @@
 // not build: a package must not be packed without its prebuilds.
 //
 //   node --import tsx scripts/prebuild-native.mjs [--variant baseline|avx2+fma ...] [--out DIR] [--verbose]
+//   node --import tsx scripts/prebuild-native.mjs --clean
 //
 // --out DIR writes DIR/prebuilds/... instead of the package's prebuilds/ (tests).
+// --clean (postpack) removes the package's prebuilds/ again: in a checkout the install script
+// must keep building from source, and it skips that when a prebuild is there.
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -18,8 +21,12 @@ import { prebuildDir, prebuildFileName, thisMachine, variantsFor } from '../src/
 import { buildError, findNodeGyp, nativeDir, nodeAddonApiDir, root, runNodeGyp } from './native-gyp.mjs';
 
 const { values } = parseArgs({
-  options: { variant: { type: 'string', multiple: true }, out: { type: 'string' }, verbose: { type: 'boolean' } },
+  options: { variant: { type: 'string', multiple: true }, out: { type: 'string' }, verbose: { type: 'boolean' }, clean: { type: 'boolean' } },
 });
+if (values.clean) {
+  rmSync(join(root, 'prebuilds'), { recursive: true, force: true });
+  process.exit(0);
+}
 function fail(msg) {
   console.error(`prebuild-native: ${msg}`);
   process.exit(1);
