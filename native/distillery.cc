@@ -613,53 +613,55 @@ static Napi::Value AvgPool(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------- vectorised exp (Cephes expf)
 
-typedef int32_t v8si __attribute__((vector_size(32)));
+// Vectors of GP_W floats (gemm_portable.h: 8 with AVX, 4 on x86 without it, where 8-wide
+// conversions would be split into scalar code).
+typedef int32_t gp_veci __attribute__((vector_size(GP_W * 4)));
 
 static inline v8sf vbroadcast(float f) { return v8sf{f, f, f, f, f, f, f, f}; }
 
-static inline v8sf vexp8(v8sf x) {
-  const v8sf hi = vbroadcast(88.3762626647949f), lo = vbroadcast(-88.3762626647949f);
+static inline gp_vec vexpw(gp_vec x) {
+  const gp_vec z0 = {};
+  const gp_vec hi = z0 + 88.3762626647949f, lo = z0 - 88.3762626647949f;
   x = x > hi ? hi : x;
   x = x < lo ? lo : x;
-  v8sf fx = x * vbroadcast(1.44269504088896341f) + vbroadcast(0.5f);
-  v8si ti = __builtin_convertvector(fx, v8si);
-  v8sf tf = __builtin_convertvector(ti, v8sf);
-  ti = ti + (v8si)(tf > fx);  // floor
-  tf = __builtin_convertvector(ti, v8sf);
-  x = x - tf * vbroadcast(0.693359375f) - tf * vbroadcast(-2.12194440e-4f);
-  const v8sf z = x * x;
-  v8sf y = vbroadcast(1.9875691500E-4f);
-  y = y * x + vbroadcast(1.3981999507E-3f);
-  y = y * x + vbroadcast(8.3334519073E-3f);
-  y = y * x + vbroadcast(4.1665795894E-2f);
-  y = y * x + vbroadcast(1.6666665459E-1f);
-  y = y * x + vbroadcast(5.0000001201E-1f);
-  y = y * z + x + vbroadcast(1.f);
-  const v8si e = (ti + 127) << 23;
-  return y * (v8sf)e;
+  gp_vec fx = x * 1.44269504088896341f + 0.5f;
+  gp_veci ti = __builtin_convertvector(fx, gp_veci);
+  gp_vec tf = __builtin_convertvector(ti, gp_vec);
+  ti = ti + (gp_veci)(tf > fx);  // floor
+  tf = __builtin_convertvector(ti, gp_vec);
+  x = x - tf * 0.693359375f - tf * -2.12194440e-4f;
+  const gp_vec z = x * x;
+  gp_vec y = z0 + 1.9875691500E-4f;
+  y = y * x + 1.3981999507E-3f;
+  y = y * x + 8.3334519073E-3f;
+  y = y * x + 4.1665795894E-2f;
+  y = y * x + 1.6666665459E-1f;
+  y = y * x + 5.0000001201E-1f;
+  y = y * z + x + 1.f;
+  const gp_veci e = (ti + 127) << 23;
+  return y * (gp_vec)e;
 }
 
 // y[i] = exp(x[i] + shift)  (y may alias x); returns the sum of the outputs.
 static inline float vexp_array(const float* x, float* y, int64_t n, float shift = 0.f) {
-  v8sf acc = vbroadcast(0.f);
-  const v8sf sh = vbroadcast(shift);
+  gp_vec acc = {};
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const v8sf v = vexp8(vload(x + i) + sh);
-    vstore(y + i, v);
+  for (; i + GP_W <= n; i += GP_W) {
+    const gp_vec v = vexpw(gp_load(x + i) + shift);
+    gp_vstore(y + i, v);
     acc += v;
   }
   float s = 0.f;
   if (i < n) {
-    float tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    float tmp[GP_W] = {};
     for (int64_t j = i; j < n; ++j) tmp[j - i] = x[j];
-    vstore(tmp, vexp8(vload(tmp) + sh));
+    gp_vstore(tmp, vexpw(gp_load(tmp) + shift));
     for (int64_t j = i; j < n; ++j) {
       y[j] = tmp[j - i];
       s += tmp[j - i];
     }
   }
-  for (int q = 0; q < 8; ++q) s += acc[q];
+  for (int q = 0; q < GP_W; ++q) s += acc[q];
   return s;
 }
 

@@ -1,7 +1,7 @@
 // The project's own portable single-precision GEMM (row-major), used when the machine has
-// no BLAS (or when DISTILLERY_BLAS=portable). Goto/BLIS-style: B is packed into 16-column
+// no BLAS (or when DISTILLERY_BLAS=portable). Goto/BLIS-style: B is packed into 2-vector-wide
 // panels, A into 6-row panels, and a 6x16 register-blocked micro-kernel written with GCC
-// vector extensions does the work (AVX2/FMA when the compiler targets it, SSE otherwise).
+// vector extensions does the work (AVX2/FMA when the compiler targets it; 6x8 on SSE).
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -18,7 +18,20 @@ typedef float v8sf_u __attribute__((vector_size(32), aligned(4), may_alias));
 static inline v8sf vload(const float* p) { return *reinterpret_cast<const v8sf_u*>(p); }
 static inline void vstore(float* p, v8sf v) { *reinterpret_cast<v8sf_u*>(p) = v; }
 
-static constexpr int GP_MR = 6, GP_NR = 16, GP_MC = 120, GP_KC = 256, GP_NC = 2048;
+// The micro-kernel's vector: 8 floats where the target has 256-bit registers (AVX) or where
+// registers are plentiful (not x86), 4 floats for x86 without AVX (the baseline prebuilt
+// binary), whose 16 SSE registers cannot hold twelve 8-float accumulators.
+#if defined(__AVX__) || !(defined(__x86_64__) || defined(__i386__))
+static constexpr int GP_W = 8;
+#else
+static constexpr int GP_W = 4;
+#endif
+typedef float gp_vec __attribute__((vector_size(GP_W * 4)));
+typedef float gp_vec_u __attribute__((vector_size(GP_W * 4), aligned(4), may_alias));
+static inline gp_vec gp_load(const float* p) { return *reinterpret_cast<const gp_vec_u*>(p); }
+static inline void gp_vstore(float* p, gp_vec v) { *reinterpret_cast<gp_vec_u*>(p) = v; }
+
+static constexpr int GP_MR = 6, GP_NR = 2 * GP_W, GP_MC = 120, GP_KC = 256, GP_NC = 2048;
 
 struct AlignedBuf {
   float* p = nullptr;
@@ -34,41 +47,39 @@ struct AlignedBuf {
   }
 };
 
-static inline void gp_store(float* c, v8sf a0, v8sf a1, float beta, bool first) {
-  v8sf c0, c1;
+static inline void gp_store(float* c, gp_vec a0, gp_vec a1, float beta, bool first) {
+  gp_vec c0, c1;
   if (first && beta == 0.f) {
     c0 = a0;
     c1 = a1;
   } else {
-    c0 = vload(c);
-    c1 = vload(c + 8);
+    c0 = gp_load(c);
+    c1 = gp_load(c + GP_W);
     if (first && beta != 1.f) {
-      v8sf bb = {beta, beta, beta, beta, beta, beta, beta, beta};
-      c0 *= bb;
-      c1 *= bb;
+      c0 *= beta;
+      c1 *= beta;
     }
     c0 += a0;
     c1 += a1;
   }
-  vstore(c, c0);
-  vstore(c + 8, c1);
+  gp_vstore(c, c0);
+  gp_vstore(c + GP_W, c1);
 }
 
 // C[0..mr, 0..nr] (+)= A_panel x B_panel over kc; first: C is scaled by beta first.
 // The 12 accumulators are named locals so that they stay in registers.
 static inline void gp_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp, float* C,
                              int64_t ldc, int mr, int nr, float beta, bool first) {
-  const v8sf z = {0, 0, 0, 0, 0, 0, 0, 0};
-  v8sf c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+  const gp_vec z = {};
+  gp_vec c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
   for (int k = 0; k < kc; ++k) {
-    const v8sf b0 = vload(Bp + k * GP_NR), b1 = vload(Bp + k * GP_NR + 8);
+    const gp_vec b0 = gp_load(Bp + k * GP_NR), b1 = gp_load(Bp + k * GP_NR + GP_W);
     const float* a = Ap + k * GP_MR;
-#define GP_ROW(r)                                                       \
-  {                                                                     \
-    const float av = a[r];                                              \
-    const v8sf ab = {av, av, av, av, av, av, av, av};                   \
-    c##r##0 += ab * b0;                                                 \
-    c##r##1 += ab * b1;                                                 \
+#define GP_ROW(r)              \
+  {                            \
+    const float av = a[r];     \
+    c##r##0 += av * b0;        \
+    c##r##1 += av * b1;        \
   }
     GP_ROW(0) GP_ROW(1) GP_ROW(2) GP_ROW(3) GP_ROW(4) GP_ROW(5)
 #undef GP_ROW
@@ -83,10 +94,10 @@ static inline void gp_kernel(int kc, const float* __restrict Ap, const float* __
     return;
   }
   float tmp[GP_MR][GP_NR];
-  const v8sf rows[GP_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  const gp_vec rows[GP_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   for (int r = 0; r < GP_MR; ++r) {
-    vstore(tmp[r], rows[r][0]);
-    vstore(tmp[r] + 8, rows[r][1]);
+    gp_vstore(tmp[r], rows[r][0]);
+    gp_vstore(tmp[r] + GP_W, rows[r][1]);
   }
   for (int r = 0; r < mr; ++r) {
     float* c = C + r * ldc;
@@ -123,7 +134,7 @@ static inline void gp_packA(bool ta, const float* A, int64_t lda, int64_t i0, in
   }
 }
 
-// Packs rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into 16-column panels.
+// Packs rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into GP_NR-column panels.
 static inline void gp_packB(bool tb, const float* B, int64_t ldb, int64_t p0, int kc, int64_t j0, int nc,
                             float* out) {
   for (int s = 0; s < nc; s += GP_NR) {

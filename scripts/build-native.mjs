@@ -1,25 +1,31 @@
 #!/usr/bin/env node
-// Builds Distillery's native engine (native/ -> native/build/Release/distillery_native.node)
-// with node-gyp. Runs at `npm ci` time; NEVER fails the installation: when the build is not
-// possible (no compiler, no node-gyp, no Node headers) it prints one line and exits 0, and
-// Distillery uses its fallback engine.
+// The package's install script. Makes sure Distillery's native engine is there; NEVER fails
+// the installation: when it cannot, it prints one line and exits 0, and Distillery uses its
+// fallback engine.
 //
-//   node scripts/build-native.mjs [--portable] [--verbose]
+// 1. A prebuilt binary for this platform and CPU shipped in the package (prebuilds/, made at
+//    `npm pack` by scripts/prebuild-native.mjs) that loads: nothing to do, exits at once.
+// 2. Else (other platform, a repository checkout, or --build-from-source) it builds native/
+//    from source with node-gyp -> native/build/Release/distillery_native.node, with OpenBLAS
+//    when its headers are there and AVX2+FMA when this CPU has them.
+//
+//   node scripts/build-native.mjs [--portable] [--build-from-source] [--verbose]
 //
 // --portable (or DISTILLERY_BLAS=portable) builds without OpenBLAS even when it is present.
-// DISTILLERY_SKIP_NATIVE=1 skips the build. DISTILLERY_NATIVE_SIMD="-mavx2 -mfma" overrides
-// the SIMD flags (default: AVX2+FMA when this CPU has them, else the compiler default).
-import { spawnSync } from 'node:child_process';
+// --build-from-source (or `npm install --build-from-source`, DISTILLERY_BUILD_FROM_SOURCE=1)
+// compiles even when a prebuilt binary matches. DISTILLERY_SKIP_NATIVE=1 skips everything.
+// DISTILLERY_NATIVE_SIMD="-mavx2 -mfma" overrides the SIMD flags of a build from source.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildError, findNodeGyp, findOpenBlas, nativeDir, nodeAddonApiDir, root, runNodeGyp } from './native-gyp.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const nativeDir = join(root, 'native');
 const args = new Set(process.argv.slice(2));
 const verbose = args.has('--verbose') || process.env.DISTILLERY_NATIVE_VERBOSE === '1';
 const portable = args.has('--portable') || process.env.DISTILLERY_BLAS === 'portable';
+const fromSource = args.has('--build-from-source') || process.env.DISTILLERY_BUILD_FROM_SOURCE === '1'
+  || ['true', '1'].includes(process.env.npm_config_build_from_source ?? '');
 
 function done(msg) {
   console.log(`distillery: ${msg}`);
@@ -27,55 +33,34 @@ function done(msg) {
 }
 
 if (process.env.DISTILLERY_SKIP_NATIVE === '1') done('native engine build skipped (DISTILLERY_SKIP_NATIVE=1); the fallback engine will be used');
-if (!existsSync(join(nativeDir, 'binding.gyp'))) done('native engine sources missing; the fallback engine will be used');
 
-// node-gyp: the project's devDependency, else the copy bundled with npm.
-const require = createRequire(join(root, 'package.json'));
-let nodeGyp;
-for (const cand of [
-  () => require.resolve('node-gyp/bin/node-gyp.js'),
-  () => join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-]) {
-  try {
-    const p = cand();
-    if (existsSync(p)) {
-      nodeGyp = p;
-      break;
+// 1. A prebuilt binary that loads here. The matching rules live in the package's compiled
+// src/engine/prebuilds.ts; a checkout that has not been compiled has no prebuilds either.
+async function loadablePrebuild() {
+  const mod = join(root, 'dist', 'engine', 'prebuilds.js');
+  if (!existsSync(join(root, 'prebuilds')) || !existsSync(mod)) return undefined;
+  const { prebuildCandidates } = await import(pathToFileURL(mod).href);
+  const req = createRequire(import.meta.url);
+  for (const c of prebuildCandidates(root)) {
+    try {
+      if (typeof req(c.path).gemm === 'function') return c;
+    } catch (e) {
+      if (verbose) console.error(`distillery: ${c.path} does not load: ${e.message.split('\n')[0]}`);
     }
-  } catch {
-    /* next */
-  }
-}
-if (!nodeGyp) done('native engine not built (node-gyp not found); the fallback engine will be used');
-try {
-  require.resolve('node-addon-api');
-} catch {
-  done('native engine not built (node-addon-api not installed); the fallback engine will be used');
-}
-
-// Node headers next to this node binary (Debian/Ubuntu nodejs, official tarballs) avoid a download.
-const gypArgs = ['rebuild', '--directory', nativeDir];
-const nodeRoot = resolve(dirname(process.execPath), '..');
-if (existsSync(join(nodeRoot, 'include', 'node', 'node_api.h'))) gypArgs.push(`--nodedir=${nodeRoot}`);
-
-// OpenBLAS headers + library.
-function findOpenBlas() {
-  const incs = [
-    '/usr/include/x86_64-linux-gnu',
-    '/usr/include/aarch64-linux-gnu',
-    '/usr/include/x86_64-linux-gnu/openblas-pthread',
-    '/usr/include/openblas',
-    '/usr/local/include',
-    '/usr/include',
-    '/opt/homebrew/opt/openblas/include',
-    '/usr/local/opt/openblas/include',
-  ];
-  if (process.env.OPENBLAS_INCLUDE) incs.unshift(process.env.OPENBLAS_INCLUDE);
-  for (const inc of incs) {
-    if (existsSync(join(inc, 'cblas.h')) && existsSync(join(inc, 'openblas_config.h'))) return inc;
   }
   return undefined;
 }
+if (!fromSource) {
+  const pre = await loadablePrebuild().catch(() => undefined);
+  if (pre) done(`prebuilt native engine found (${pre.variant.name}, ${pre.path.slice(root.length + 1)}); nothing to build`);
+}
+
+// 2. Build from source.
+if (!existsSync(join(nativeDir, 'binding.gyp'))) done('native engine sources missing; the fallback engine will be used');
+const nodeGyp = findNodeGyp();
+if (!nodeGyp) done('native engine not built (node-gyp not found); the fallback engine will be used');
+if (!nodeAddonApiDir()) done('native engine not built (node-addon-api not installed); the fallback engine will be used');
+
 const blasInc = portable ? undefined : findOpenBlas();
 
 function simdFlags() {
@@ -92,16 +77,9 @@ function simdFlags() {
 const simd = simdFlags();
 
 function build(withBlas) {
-  const defs = [`-Duse_openblas=${withBlas ? 1 : 0}`, `-Dsimd_flags=${simd}`];
-  if (withBlas) defs.push(`-Dopenblas_include=${blasInc}`);
-  const r = spawnSync(process.execPath, [nodeGyp, ...gypArgs, '--', ...defs], {
-    cwd: nativeDir,
-    encoding: 'utf8',
-    env: { ...process.env, npm_config_loglevel: 'error' },
-  });
-  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (verbose) process.stderr.write(out);
-  return { ok: r.status === 0 && existsSync(join(nativeDir, 'build', 'Release', 'distillery_native.node')), out };
+  const defs = { use_openblas: withBlas ? 1 : 0, simd_flags: simd };
+  if (withBlas) defs.openblas_include = blasInc;
+  return runNodeGyp(nodeGyp, nativeDir, defs, verbose);
 }
 
 let res = build(Boolean(blasInc));
@@ -110,8 +88,5 @@ if (!res.ok && blasInc) {
   res = build(false);
   kind = 'portable GEMM (OpenBLAS build failed)';
 }
-if (!res.ok) {
-  const err = res.out.split('\n').find((l) => /error|not found|No such/i.test(l))?.trim().slice(0, 160) ?? 'build failed';
-  done(`native engine not built (${err}); the fallback engine will be used`);
-}
-done(`native engine built (${kind}${simd ? `, ${simd}` : ''})`);
+if (!res.ok) done(`native engine not built (${buildError(res.out)}); the fallback engine will be used`);
+done(`native engine built from source (${kind}${simd ? `, ${simd}` : ''})`);

@@ -24,7 +24,7 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
   const log = flags.quiet ? () => {} : (line: string) => terminal.err(line + '\n');
   if (engine.notice) log(`notice: ${engine.notice}`);
   const verbose = flags.verbose ? log : () => {};
-  verbose(`engine: ${engine.backend}, ${engine.threads} thread(s)${engine.blas ? `, ${engine.blas}` : ''}`);
+  verbose(`engine: ${engine.backend}, ${engine.threads} thread(s)${engine.blas ? `, ${engine.blas}` : ''}${engine.binary ? `, ${engine.binary}` : ''}`);
   return {
     engine,
     progress: flags.quiet ? silentProgress : defaultProgress(),

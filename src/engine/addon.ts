@@ -1,12 +1,14 @@
 /**
- * Loads Distillery's native addon (native/build/Release/distillery_native.node, built by
- * scripts/build-native.mjs at install time). Loading never throws: when the addon is
- * missing or broken, `loadAddon()` returns undefined and `addonError()` says why.
+ * Loads Distillery's native addon: the build from source (native/build/Release, made by
+ * scripts/build-native.mjs at install time) when there is one, else the prebuilt binary
+ * shipped in the package for this platform and CPU (src/engine/prebuilds.ts). Loading never
+ * throws: when no binary loads, `loadAddon()` returns undefined and `addonError()` says why.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prebuildCandidates, thisMachine, type Target } from './prebuilds.js';
 
 /** The addon's functions; every array argument is used in place (no copies). */
 export interface NativeAddon {
@@ -49,49 +51,83 @@ export interface NativeAddon {
   ): void;
 }
 
+/** Which binary of the addon is loaded: a local build from source, a shipped prebuild, or an explicit path. */
+export interface AddonBinary {
+  origin: 'source' | 'prebuilt' | 'override';
+  /** The prebuild's CPU variant ('avx2+fma', 'baseline'); only for prebuilds. */
+  variant?: string;
+  path: string;
+}
+
 let cached: NativeAddon | undefined;
+let loaded: AddonBinary | undefined;
 let tried = false;
 let error: string | undefined;
 
 /** The package root: src/engine/ and dist/engine/ are both two levels below it. */
-function packageRoot(): string {
+export function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-/** Candidate locations of the addon (DISTILLERY_NATIVE_ADDON overrides them). */
-export function addonCandidates(): string[] {
-  const root = packageRoot();
-  const list = [
-    join(root, 'native', 'build', 'Release', 'distillery_native.node'),
-    join(root, 'build', 'Release', 'distillery_native.node'),
-  ];
-  // An explicit path replaces the defaults ('none' disables the addon, e.g. to test the fallback).
+/**
+ * Binaries to try, in order: a build from source (native/build/Release, made by the install
+ * script or `node scripts/build-native.mjs`), then the prebuilds this CPU can run.
+ * DISTILLERY_NATIVE_ADDON=<path> replaces them ('none' disables the addon, e.g. to test the fallback).
+ */
+export function addonBinaries(root = packageRoot(), target: Target = thisMachine()): AddonBinary[] {
   const override = process.env.DISTILLERY_NATIVE_ADDON;
-  if (override) return override === 'none' ? [] : [resolve(override)];
-  return list;
+  if (override) return override === 'none' ? [] : [{ origin: 'override', path: resolve(override) }];
+  const fromSource = join(root, 'native', 'build', 'Release', 'distillery_native.node');
+  return [
+    ...(existsSync(fromSource) ? [{ origin: 'source' as const, path: fromSource }] : []),
+    ...prebuildCandidates(root, target).map((c) => ({ origin: 'prebuilt' as const, variant: c.variant.name, path: c.path })),
+  ];
+}
+
+/** Paths of the binaries loadAddon() would try. */
+export function addonCandidates(): string[] {
+  return addonBinaries().map((b) => b.path);
 }
 
 export function loadAddon(): NativeAddon | undefined {
   if (tried) return cached;
   tried = true;
-  const path = addonCandidates().find((p) => existsSync(p));
-  if (!path) {
+  const binaries = addonBinaries();
+  if (binaries.length === 0) {
+    const t = thisMachine();
     error = process.env.DISTILLERY_NATIVE_ADDON === 'none'
       ? 'native addon disabled (DISTILLERY_NATIVE_ADDON=none)'
-      : 'native addon not built (run `node scripts/build-native.mjs`)';
+      : `native addon not built and no prebuilt binary for ${t.platform}-${t.arch}${t.libc ? ` (${t.libc})` : ''} (run \`node scripts/build-native.mjs\` in the package)`;
     return undefined;
   }
-  try {
-    const req = createRequire(import.meta.url);
-    const mod = req(path) as NativeAddon;
-    if (typeof mod.gemm !== 'function') throw new Error('unexpected exports');
-    cached = mod;
-  } catch (e) {
-    error = `native addon failed to load: ${(e as Error).message.split('\n')[0]}`;
+  const req = createRequire(import.meta.url);
+  const failures: string[] = [];
+  for (const b of binaries) {
+    try {
+      const mod = req(b.path) as NativeAddon;
+      if (typeof mod.gemm !== 'function') throw new Error('unexpected exports');
+      cached = mod;
+      loaded = b;
+      return cached;
+    } catch (e) {
+      failures.push(`${describeBinary(b)}: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
-  return cached;
+  error = `native addon failed to load: ${failures.join('; ')}`;
+  return undefined;
 }
 
+/** Why the addon is unavailable (undefined while it is loaded or not yet tried). */
 export function addonError(): string | undefined {
   return error;
+}
+
+/** The binary loadAddon() loaded (undefined when none). */
+export function loadedBinary(): AddonBinary | undefined {
+  return loaded;
+}
+
+/** One-line description: 'built from source', 'prebuilt (avx2+fma)', 'DISTILLERY_NATIVE_ADDON'. */
+export function describeBinary(b: AddonBinary): string {
+  return b.origin === 'source' ? 'built from source' : b.origin === 'prebuilt' ? `prebuilt (${b.variant})` : 'DISTILLERY_NATIVE_ADDON';
 }

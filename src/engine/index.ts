@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerTileGradient } from './gradients.js';
 import '@tensorflow/tfjs-backend-cpu';
 import './tfjs.js';
-import { addonError, loadAddon, type NativeAddon } from './addon.js';
+import { addonError, describeBinary, loadAddon, loadedBinary, type NativeAddon } from './addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './nativeBackend.js';
 
 export { createOptimizer, NativeAdamOptimizer } from './optimizer.js';
@@ -28,6 +28,8 @@ export interface EngineInfo {
   native: boolean;
   /** Matrix-multiply library of the native engine ('openblas …' or 'portable'); absent otherwise. */
   blas?: string;
+  /** Which binary of the native engine: 'built from source', 'prebuilt (avx2+fma)', 'prebuilt (baseline)'. */
+  binary?: string;
 }
 
 const CHOICES: readonly EngineChoice[] = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
@@ -75,7 +77,11 @@ async function tryNative(threads: number): Promise<Attempt> {
   addon.setThreads(threads);
   if (!(await tf.setBackend(NATIVE_BACKEND))) return { ok: false, why: 'native backend failed to initialise' };
   await tf.ready();
-  return { ok: true, info: { backend: NATIVE_BACKEND, threads, native: true, blas: addon.info().blas } };
+  const binary = loadedBinary();
+  return {
+    ok: true,
+    info: { backend: NATIVE_BACKEND, threads, native: true, blas: addon.info().blas, ...(binary ? { binary: describeBinary(binary) } : {}) },
+  };
 }
 
 async function tryWasm(): Promise<Attempt> {
