@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BatchContext, Objective } from './types.js';
 import { InputError } from '../util/errors.js';
 import { withoutGradient } from './noGradient.js';
+import { ldiPenalty, ldiPenaltyReference } from '../engine/logitDifference.js';
 
 /** Options of Logit Difference Inhibition (Zhao et al. 2022, methods.md §3). */
 export interface LdiOptions {
@@ -66,14 +67,11 @@ export function logitDifferenceInhibition(ctx: BatchContext, o: LdiOptions): tf.
   const logits = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
   if (!logits) throw new Error('LDI on the inference pass needs inference logits but the trainer supplied none');
   return tf.tidy(() => {
-    const raw = tf.sub(logits, reference);
-    const diff = o.centred ? tf.sub(raw, tf.mean(raw, -1, true)) : raw;
-    const excess = o.oneSided ? diff : tf.abs(diff);
-    const margin = o.relativeMargin ? tf.mul(tf.abs(tf.max(reference, -1, true)), o.xi) : o.xi;
-    const d = tf.relu(margin === 0 ? excess : tf.sub(excess, margin));
-    const penalty = o.power === 2 ? tf.square(d) : o.power === 1 ? d : tf.pow(d, o.power);
-    const mask = withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), logits, ctx.oneHot);
-    return tf.div(tf.sum(tf.mul(penalty, mask), -1), tf.sum(mask, -1)) as tf.Tensor1D;
+    const mask = withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), logits, ctx.oneHot) as tf.Tensor2D;
+    const shape = { power: o.power, oneSided: o.oneSided, centred: o.centred };
+    // a margin relative to the reference's scale is a tensor: the composition handles it
+    if (o.relativeMargin) return ldiPenaltyReference(logits, reference, mask, tf.mul(tf.abs(tf.max(reference, -1, true)), o.xi), shape);
+    return ldiPenalty(logits, reference, mask, { ...shape, xi: o.xi });
   });
 }
 

@@ -8,9 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
  * the loss itself.
  */
 export function withoutGradient<T extends tf.Tensor>(f: (a: tf.Tensor, b: tf.Tensor) => T, a: tf.Tensor, b: tf.Tensor): T {
+  // The zeros are made from shapes: the backward pass may run after the forward pass's
+  // intermediate tensors (x, y among them) have been disposed.
+  const [xShape, xType, yShape, yType] = [a.shape, a.dtype, b.shape, b.dtype];
   const op = tf.customGrad(((x: tf.Tensor, y: tf.Tensor) => ({
     value: f(x, y),
-    gradFunc: (dy: tf.Tensor) => [tf.zerosLike(x), tf.zerosLike(y)],
+    gradFunc: () => [tf.zeros(xShape, xType), tf.zeros(yShape, yType)],
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(a, b) as T;
 }

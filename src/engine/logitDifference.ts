@@ -1,0 +1,150 @@
+/**
+ * Logit Difference Inhibition's per-example penalty as one tfjs op (Zhao et al. 2022;
+ * objectives/logitDifferenceInhibition.ts states the formula):
+ *
+ *   diff = z − r (centred: minus its mean over classes), e = |diff| (one-sided: diff),
+ *   d = max(e − ξ, 0), loss = Σ_k mask_k · d_k^p / Σ_k mask_k.
+ *
+ * On the native engine it is a registered kernel pair — the loss in one pass over each row, its
+ * gradient with respect to z in another — instead of about a dozen small tfjs ops forward and
+ * twice as many backward, which at the batch sizes of these models cost more than the network's
+ * own step (docs/elodi.md, the bench). On every other backend the caller composes differentiable
+ * tfjs-core ops (`ldiPenaltyReference`), so gradients flow anywhere; both paths agree to float32
+ * rounding (the row sums here are accumulated in double).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+export const LDI_PENALTY = 'DistilleryLdiPenalty';
+export const LDI_PENALTY_GRAD = 'DistilleryLdiPenaltyGrad';
+
+/** The options the kernel takes (relative margins are left to the composite path). */
+export interface LdiPenaltyAttrs {
+  xi: number;
+  power: number;
+  oneSided: boolean;
+  centred: boolean;
+}
+
+/** The composition of core ops (every backend; the definition the kernel must match). */
+export function ldiPenaltyReference(logits: tf.Tensor2D, reference: tf.Tensor2D, mask: tf.Tensor2D, margin: number | tf.Tensor, o: Omit<LdiPenaltyAttrs, 'xi'>): tf.Tensor1D {
+  return tf.tidy(() => {
+    const raw = tf.sub(logits, reference);
+    const diff = o.centred ? tf.sub(raw, tf.mean(raw, -1, true)) : raw;
+    const excess = o.oneSided ? diff : tf.abs(diff);
+    const d = tf.relu(margin === 0 ? excess : tf.sub(excess, margin));
+    const penalty = o.power === 2 ? tf.square(d) : o.power === 1 ? d : tf.pow(d, o.power);
+    return tf.div(tf.sum(tf.mul(penalty, mask), -1), tf.sum(mask, -1)) as tf.Tensor1D;
+  });
+}
+
+/** Whether the fused kernel serves these tensors on the current backend. */
+export function ldiPenaltyFused(logits: tf.Tensor): boolean {
+  return logits.dtype === 'float32' && logits.rank === 2 && logits.size > 0 && tf.getKernel(LDI_PENALTY, tf.getBackend()) !== undefined;
+}
+
+/** The penalty per example [b]; the fused kernel where registered, else the composition. */
+export function ldiPenalty(logits: tf.Tensor2D, reference: tf.Tensor2D, mask: tf.Tensor2D, o: LdiPenaltyAttrs): tf.Tensor1D {
+  if (!ldiPenaltyFused(logits)) return ldiPenaltyReference(logits, reference, mask, o.xi, o);
+  return tf.engine().runKernel(LDI_PENALTY, { logits, reference, mask }, { ...o } as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+}
+
+type Values = Float32Array;
+
+/**
+ * One row's d_k (into `d`, sign of the pre-relu slope into `slope`: ∂d_k/∂diff_k ∈ {−1, 0, 1})
+ * and 1/Σ mask. Shared by the forward and the gradient kernel so that they cannot disagree.
+ */
+function rowExcess(z: Values, r: Values, m: Values, off: number, K: number, o: LdiPenaltyAttrs, d: Float64Array, slope: Int8Array): number {
+  let mean = 0;
+  if (o.centred) {
+    for (let k = 0; k < K; k++) mean += z[off + k] - r[off + k];
+    mean /= K;
+  }
+  let count = 0;
+  for (let k = 0; k < K; k++) {
+    const diff = z[off + k] - r[off + k] - mean;
+    const sign = o.oneSided ? 1 : diff > 0 ? 1 : diff < 0 ? -1 : 0;
+    const excess = (o.oneSided ? diff : Math.abs(diff)) - o.xi;
+    d[k] = excess > 0 ? excess : 0;
+    slope[k] = excess > 0 ? sign : 0;
+    count += m[off + k];
+  }
+  return 1 / count;
+}
+
+/** d^p and its derivative p·d^(p−1), as the composite path's square / identity / pow compute them. */
+const powerOf = (d: number, p: number) => (p === 2 ? d * d : p === 1 ? d : Math.pow(d, p));
+const powerSlope = (d: number, p: number) => (p === 2 ? 2 * d : p === 1 ? 1 : d > 0 ? p * Math.pow(d, p - 1) : 0);
+
+interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: unknown;
+}
+
+function valuesOf(backend: MathBackendCPU, t: tf.TensorInfo): Values {
+  return backend.data.get(t.dataId).values as Values;
+}
+
+function forward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const b = backend as MathBackendCPU;
+  const o = attrs as unknown as LdiPenaltyAttrs;
+  const [rows, K] = inputs.logits.shape;
+  const z = valuesOf(b, inputs.logits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask);
+  const out = new Float32Array(rows);
+  const d = new Float64Array(K);
+  const slope = new Int8Array(K);
+  for (let i = 0; i < rows; i++) {
+    const off = i * K;
+    const inv = rowExcess(z, r, m, off, K, o, d, slope);
+    let s = 0;
+    for (let k = 0; k < K; k++) if (m[off + k] !== 0) s += m[off + k] * powerOf(d[k], o.power);
+    out[i] = s * inv;
+  }
+  return b.makeTensorInfo([rows], 'float32', out);
+}
+
+/** ∂(Σ_i dy_i · loss_i)/∂z. */
+function gradient({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const b = backend as MathBackendCPU;
+  const o = attrs as unknown as LdiPenaltyAttrs;
+  const [rows, K] = inputs.logits.shape;
+  const z = valuesOf(b, inputs.logits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), dy = valuesOf(b, inputs.dy);
+  const out = new Float32Array(rows * K);
+  const d = new Float64Array(K);
+  const slope = new Int8Array(K);
+  const g = new Float64Array(K);
+  for (let i = 0; i < rows; i++) {
+    const off = i * K;
+    const scale = dy[i] * rowExcess(z, r, m, off, K, o, d, slope);
+    let mean = 0;
+    for (let k = 0; k < K; k++) {
+      g[k] = slope[k] === 0 ? 0 : scale * m[off + k] * powerSlope(d[k], o.power) * slope[k];
+      mean += g[k];
+    }
+    mean = o.centred ? mean / K : 0;
+    for (let k = 0; k < K; k++) out[off + k] = g[k] - mean;
+  }
+  return b.makeTensorInfo([rows, K], 'float32', out);
+}
+
+let gradientRegistered = false;
+
+/** Registers the kernel pair on an in-memory backend (the native engine's) and its gradient. */
+export function registerLdiPenaltyKernels(backendName: string): void {
+  tf.registerKernel({ kernelName: LDI_PENALTY, backendName, kernelFunc: forward as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: LDI_PENALTY_GRAD, backendName, kernelFunc: gradient as unknown as tf.KernelFunc });
+  if (gradientRegistered) return;
+  gradientRegistered = true;
+  tf.registerGradient({
+    kernelName: LDI_PENALTY,
+    inputsToSave: ['logits', 'reference', 'mask'],
+    gradFunc: (dy, saved, attrs) => {
+      const [logits, reference, mask] = saved;
+      const grad = () => tf.engine().runKernel(LDI_PENALTY_GRAD, { logits, reference, mask, dy: Array.isArray(dy) ? dy[0] : dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+      // the penalty depends on z − r only: the reference's gradient is the negated one
+      return { logits: grad, reference: () => tf.neg(grad()), mask: () => tf.zerosLike(mask) };
+    },
+  });
+}
