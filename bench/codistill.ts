@@ -39,7 +39,7 @@ function single(threads: number): CurvePoint[] {
 function codistill(): CodistillResult {
   const dir = mkdtempSync(join(tmpdir(), 'distillery-bench-codistill-'));
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/helpers/cliEntry.ts'), '-q', 'codistill', '--data', 'letter', '--workers', '2', '--worker-threads', '1', '--steps', steps, '--sync-every', every, '--hidden', hidden, '--lr', lr, '--out', join(dir, 'run')], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(root, 'bin/distillery.js'), '-q', 'codistill', '--data', 'letter', '--workers', '2', '--worker-threads', '1', '--steps', steps, '--sync-every', every, '--hidden', hidden, '--lr', lr, '--out', join(dir, 'run')], { cwd: root, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
     return JSON.parse(readFileSync(join(dir, 'run', 'codistill.json'), 'utf8')) as CodistillResult;
   } finally {

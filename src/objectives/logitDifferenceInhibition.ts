@@ -67,7 +67,8 @@ export function logitDifferenceInhibition(ctx: BatchContext, o: LdiOptions): tf.
   const logits = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
   if (!logits) throw new Error('LDI on the inference pass needs inference logits but the trainer supplied none');
   return tf.tidy(() => {
-    const mask = withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), logits, ctx.oneHot) as tf.Tensor2D;
+    // every class but the true one depends on the labels alone; top-k reads the logits (no gradient)
+    const mask = o.topK === 0 ? ldiClassMask(logits, ctx.oneHot, 0) : (withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), logits, ctx.oneHot) as tf.Tensor2D);
     const shape = { power: o.power, oneSided: o.oneSided, centred: o.centred };
     // a margin relative to the reference's scale is a tensor: the composition handles it
     if (o.relativeMargin) return ldiPenaltyReference(logits, reference, mask, tf.mul(tf.abs(tf.max(reference, -1, true)), o.xi), shape);
