@@ -3,8 +3,11 @@
  * a fixed number of Adam steps at batch 128 on each available engine and, when PyTorch is
  * importable, the identical PyTorch models in the same run, at 1 and 2 threads.
  *
- *   node --import tsx bench/engine.ts [--models mlp,cnn,transformer] [--threads 1,2]
+ *   node --import tsx bench/engine.ts [--models mlp,cnn,transformer,letter] [--threads 1,2] [--batch 128]
  *        [--engines native,trainer,wasm,cpu] [--repeat 2] [--quick] [--no-torch] [--out results.json]
+ *
+ * `letter` is the main job's model (16 → 256 → 256 → 26, dropout 0.2), to be run at the main
+ * job's batch: `--models letter --batch 32` (issue #15's small-batch row).
  *
  * Every measurement runs in its own process (bench/run-one.ts, bench/torch_bench.py) so that
  * peak RSS is per run. Runs of the same model and thread count are interleaved (torch, then
@@ -27,7 +30,8 @@ function opt(name: string): string | undefined {
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
 const quick = flag('quick');
-const models = (opt('models') ?? 'mlp,cnn,transformer').split(',') as Array<'mlp' | 'cnn' | 'transformer'>;
+const models = (opt('models') ?? 'mlp,cnn,transformer').split(',') as Array<'mlp' | 'cnn' | 'transformer' | 'letter'>;
+const batch = opt('batch') ?? '128';
 const threadList = (opt('threads') ?? '1,2').split(',').map(Number);
 const repeat = Number(opt('repeat') ?? (quick ? 1 : 2));
 /**
@@ -38,14 +42,14 @@ const repeat = Number(opt('repeat') ?? (quick ? 1 : 2));
 const defaultEngines = [loadAddon() ? 'native' : undefined, loadAddon() ? 'trainer' : undefined, 'wasm', 'cpu'].filter(Boolean) as string[];
 const engines = (opt('engines') ?? defaultEngines.join(',')).split(',');
 const steps: Record<string, number> = quick
-  ? { mlp: 60, cnn: 8, transformer: 3 }
-  : { mlp: 1000, cnn: 40, transformer: 16 };
+  ? { mlp: 60, cnn: 8, transformer: 3, letter: 200 }
+  : { mlp: 1000, cnn: 40, transformer: 16, letter: 3000 };
 /** Warm-up steps before timing (both sides): the MLP's steps are short, so it gets more. */
-const warmupSteps: Record<string, number> = { mlp: 20, cnn: 3, transformer: 3 };
+const warmupSteps: Record<string, number> = { mlp: 20, cnn: 3, transformer: 3, letter: 50 };
 /** Engines that are one to three orders of magnitude slower get a few steps only. */
 const slowSteps: Record<string, Record<string, number>> = {
-  wasm: { mlp: 30, cnn: 3, transformer: 2 },
-  cpu: { mlp: 10, cnn: 0, transformer: 0 },
+  wasm: { mlp: 30, cnn: 3, transformer: 2, letter: 100 },
+  cpu: { mlp: 10, cnn: 0, transformer: 0, letter: 30 },
 };
 const childTimeout = Number(opt('timeout') ?? 240) * 1000;
 
@@ -117,7 +121,7 @@ function runOurs(label: string, threads: number, model: string): Result {
   const runner = compiled ? [compiled] : ['--import', 'tsx', join(here, 'run-one.ts')];
   return runChild(
     process.execPath,
-    [...runner, '--engine', engine, '--threads', String(threads), '--model', model,
+    [...runner, '--engine', engine, '--threads', String(threads), '--model', model, '--batch', batch,
       '--steps', String(n), '--warmup', engine === 'native' ? String(warmupSteps[model]) : '1', '--max-seconds', '60', ...(label === 'trainer' ? ['--via', 'trainer'] : [])],
     { DISTILLERY_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), ...(process.env.DISTILLERY_NATIVE_ADDON ? {} : { DISTILLERY_NATIVE_ADDON: addonPath }) },
     { engine, threads, model },
@@ -127,7 +131,7 @@ function runOurs(label: string, threads: number, model: string): Result {
 function runTorch(py: string, threads: number, model: string): Result {
   return runChild(
     py,
-    [join(here, 'torch_bench.py'), '--model', model, '--threads', String(threads), '--steps', String(steps[model]), '--warmup', String(warmupSteps[model]), '--max-seconds', '60'],
+    [join(here, 'torch_bench.py'), '--model', model, '--batch', batch, '--threads', String(threads), '--steps', String(steps[model]), '--warmup', String(warmupSteps[model]), '--max-seconds', '60'],
     { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: '1' },
     { engine: 'pytorch', threads, model },
   );
@@ -181,7 +185,7 @@ if (out) {
   mkdirSync(dirname(resolve(out)), { recursive: true });
   writeFileSync(
     resolve(out),
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, batch: 128, steps, repeat, results }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, batch: Number(batch), steps, repeat, results }, null, 2) + '\n',
   );
   console.log(`results written to ${out}`);
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-export type ModelName = 'mlp' | 'cnn' | 'transformer';
+export type ModelName = 'mlp' | 'cnn' | 'transformer' | 'letter';
 
 export interface BenchModel {
   name: ModelName;
@@ -43,6 +43,20 @@ export function mlp(): BenchModel {
     ],
   });
   return fromLayers('mlp', m, [784], 10);
+}
+
+/** The main job's model (configs/letter-update.yaml): 16 → 256 → 256 → 26 with dropout 0.2, trained at batch 32. */
+export function letter(): BenchModel {
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ inputShape: [16], units: 256, activation: 'relu' }),
+      tfl.layers.dropout({ rate: 0.2 }),
+      tfl.layers.dense({ units: 256, activation: 'relu' }),
+      tfl.layers.dropout({ rate: 0.2 }),
+      tfl.layers.dense({ units: 26 }),
+    ],
+  });
+  return fromLayers('letter', m, [16], 26);
 }
 
 export function cnn(): BenchModel {
@@ -144,5 +158,5 @@ export function transformer(s: TransformerSize = TRANSFORMER): BenchModel {
 }
 
 export function buildBenchModel(name: ModelName): BenchModel {
-  return name === 'mlp' ? mlp() : name === 'cnn' ? cnn() : transformer();
+  return name === 'mlp' ? mlp() : name === 'cnn' ? cnn() : name === 'letter' ? letter() : transformer();
 }

@@ -108,6 +108,8 @@ async function trainerRun(): Promise<Record<string, unknown>> {
   const spec =
     modelName === 'mlp'
       ? { config: { kind: 'mlp' as const, hidden: [256, 256], dropout: 0 }, shape: [784], classes: 10 }
+      : modelName === 'letter'
+      ? { config: { kind: 'mlp' as const, hidden: [256, 256], dropout: 0.2 }, shape: [16], classes: 26 }
       : modelName === 'cnn'
         ? { config: { kind: 'cnn' as const, conv: [{ filters: 32, kernel: 3, pool: 2 }, { filters: 64, kernel: 3, pool: 2 }], dense: [128], dropout: 0 }, shape: [28, 28, 1], classes: 10 }
         : {

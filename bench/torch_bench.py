@@ -34,6 +34,9 @@ def build(name):
     if name == 'mlp':
         m = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
         return m, (lambda n: torch.randn(n, 784)), 10
+    if name == 'letter':  # the main job's model: 16 -> 256 -> 256 -> 26, dropout 0.2 after each hidden layer
+        m = nn.Sequential(nn.Linear(16, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 26))
+        return m, (lambda n: torch.randn(n, 16)), 26
     if name == 'cnn':
         m = nn.Sequential(
             nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
