@@ -6,7 +6,8 @@
  *   d = max(e − ξ, 0), loss = Σ_k mask_k · d_k^p / Σ_k mask_k.
  *
  * On the native engine it is a registered kernel pair — the loss in one pass over each row, its
- * gradient with respect to z in another — instead of about a dozen small tfjs ops forward and
+ * gradient with respect to z in another (and LDI's whole training objective, with the cross
+ * entropy, another pair: `ldiCrossEntropy`) — instead of about a dozen small tfjs ops forward and
  * twice as many backward, which at the batch sizes of these models cost more than the network's
  * own step (docs/elodi.md, the bench). On every other backend the caller composes differentiable
  * tfjs-core ops (`ldiPenaltyReference`), so gradients flow anywhere; both paths agree to float32
@@ -77,6 +78,26 @@ function rowExcess(z: Values, r: Values, m: Values, off: number, K: number, o: L
 const powerOf = (d: number, p: number) => (p === 2 ? d * d : p === 1 ? d : Math.pow(d, p));
 const powerSlope = (d: number, p: number) => (p === 2 ? 2 * d : p === 1 ? 1 : d > 0 ? p * Math.pow(d, p - 1) : 0);
 
+/** Row i's penalty Σ_k mask_k·d_k^p / Σ_k mask_k (fills `d` and `slope` as rowExcess does). */
+function rowPenalty(z: Values, r: Values, m: Values, off: number, K: number, o: LdiPenaltyAttrs, d: Float64Array, slope: Int8Array): number {
+  const inv = rowExcess(z, r, m, off, K, o, d, slope);
+  let s = 0;
+  for (let k = 0; k < K; k++) if (m[off + k] !== 0) s += m[off + k] * powerOf(d[k], o.power);
+  return s * inv;
+}
+
+/** `scale`·∂penalty_i/∂z into out[off…off+K) (`g` is scratch). */
+function rowPenaltyGradient(scale: number, z: Values, r: Values, m: Values, off: number, K: number, o: LdiPenaltyAttrs, d: Float64Array, slope: Int8Array, g: Float64Array, out: Float32Array): void {
+  const s = scale * rowExcess(z, r, m, off, K, o, d, slope);
+  let mean = 0;
+  for (let k = 0; k < K; k++) {
+    g[k] = slope[k] === 0 ? 0 : s * m[off + k] * powerSlope(d[k], o.power) * slope[k];
+    mean += g[k];
+  }
+  mean = o.centred ? mean / K : 0;
+  for (let k = 0; k < K; k++) out[off + k] = g[k] - mean;
+}
+
 interface KernelArgs {
   inputs: Record<string, tf.TensorInfo>;
   backend: unknown;
@@ -95,13 +116,7 @@ function forward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const out = new Float32Array(rows);
   const d = new Float64Array(K);
   const slope = new Int8Array(K);
-  for (let i = 0; i < rows; i++) {
-    const off = i * K;
-    const inv = rowExcess(z, r, m, off, K, o, d, slope);
-    let s = 0;
-    for (let k = 0; k < K; k++) if (m[off + k] !== 0) s += m[off + k] * powerOf(d[k], o.power);
-    out[i] = s * inv;
-  }
+  for (let i = 0; i < rows; i++) out[i] = rowPenalty(z, r, m, i * K, K, o, d, slope);
   return b.makeTensorInfo([rows], 'float32', out);
 }
 
@@ -115,28 +130,93 @@ function gradient({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const d = new Float64Array(K);
   const slope = new Int8Array(K);
   const g = new Float64Array(K);
-  for (let i = 0; i < rows; i++) {
-    const off = i * K;
-    const scale = dy[i] * rowExcess(z, r, m, off, K, o, d, slope);
-    let mean = 0;
-    for (let k = 0; k < K; k++) {
-      g[k] = slope[k] === 0 ? 0 : scale * m[off + k] * powerSlope(d[k], o.power) * slope[k];
-      mean += g[k];
-    }
-    mean = o.centred ? mean / K : 0;
-    for (let k = 0; k < K; k++) out[off + k] = g[k] - mean;
-  }
+  for (let i = 0; i < rows; i++) rowPenaltyGradient(dy[i], z, r, m, i * K, K, o, d, slope, g, out);
   return b.makeTensorInfo([rows, K], 'float32', out);
 }
 
-let gradientRegistered = false;
+/**
+ * `(1 − α)·CE(y, z) + α·LDI(z_ldi, r)` per example as one op — LDI's training objective
+ * (methods/ldiParams.ts) — so that the cross entropy, the penalty and their weighting cost one
+ * kernel forward and one backward instead of a dozen ops. `ldiLogits` is `logits` itself, or the
+ * dropout-free pass's logits (the inference-pass option). Native engine only: callers check
+ * `ldiPenaltyFused` and compose core ops elsewhere.
+ */
+export const LDI_CROSS_ENTROPY = 'DistilleryLdiCrossEntropy';
+export const LDI_CROSS_ENTROPY_GRAD = 'DistilleryLdiCrossEntropyGrad';
 
-/** Registers the kernel pair on an in-memory backend (the native engine's) and its gradient. */
-export function registerLdiPenaltyKernels(backendName: string): void {
-  tf.registerKernel({ kernelName: LDI_PENALTY, backendName, kernelFunc: forward as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: LDI_PENALTY_GRAD, backendName, kernelFunc: gradient as unknown as tf.KernelFunc });
-  if (gradientRegistered) return;
-  gradientRegistered = true;
+export interface LdiCrossEntropyAttrs extends LdiPenaltyAttrs {
+  alpha: number;
+}
+
+export function ldiCrossEntropy(logits: tf.Tensor2D, ldiLogits: tf.Tensor2D, reference: tf.Tensor2D, mask: tf.Tensor2D, oneHot: tf.Tensor2D, o: LdiCrossEntropyAttrs): tf.Tensor1D {
+  return tf.engine().runKernel(LDI_CROSS_ENTROPY, { logits, ldiLogits, reference, mask, oneHot }, { ...o } as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+}
+
+/** log Σ exp(z) of one row, and the row's softmax into `p` when given. */
+function logSumExp(z: Values, off: number, K: number, p?: Float64Array): number {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) if (z[off + k] > max) max = z[off + k];
+  let s = 0;
+  for (let k = 0; k < K; k++) {
+    const e = Math.exp(z[off + k] - max);
+    if (p) p[k] = e;
+    s += e;
+  }
+  if (p) for (let k = 0; k < K; k++) p[k] /= s;
+  return max + Math.log(s);
+}
+
+function crossEntropyForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const b = backend as MathBackendCPU;
+  const o = attrs as unknown as LdiCrossEntropyAttrs;
+  const [rows, K] = inputs.logits.shape;
+  const z = valuesOf(b, inputs.logits), zl = valuesOf(b, inputs.ldiLogits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), y = valuesOf(b, inputs.oneHot);
+  const out = new Float32Array(rows);
+  const d = new Float64Array(K);
+  const slope = new Int8Array(K);
+  for (let i = 0; i < rows; i++) {
+    const off = i * K;
+    const lse = logSumExp(z, off, K);
+    let ce = 0;
+    for (let k = 0; k < K; k++) if (y[off + k] !== 0) ce += y[off + k] * (lse - z[off + k]);
+    out[i] = (1 - o.alpha) * ce + o.alpha * rowPenalty(zl, r, m, off, K, o, d, slope);
+  }
+  return b.makeTensorInfo([rows], 'float32', out);
+}
+
+/** [∂/∂logits, ∂/∂ldiLogits] of Σ_i dy_i · loss_i. */
+function crossEntropyGradient({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const b = backend as MathBackendCPU;
+  const o = attrs as unknown as LdiCrossEntropyAttrs;
+  const [rows, K] = inputs.logits.shape;
+  const z = valuesOf(b, inputs.logits), zl = valuesOf(b, inputs.ldiLogits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), y = valuesOf(b, inputs.oneHot), dy = valuesOf(b, inputs.dy);
+  const dz = new Float32Array(rows * K);
+  const dzl = new Float32Array(rows * K);
+  const d = new Float64Array(K);
+  const slope = new Int8Array(K);
+  const g = new Float64Array(K);
+  const p = new Float64Array(K);
+  for (let i = 0; i < rows; i++) {
+    const off = i * K;
+    logSumExp(z, off, K, p);
+    let ySum = 0;
+    for (let k = 0; k < K; k++) ySum += y[off + k];
+    const ceScale = dy[i] * (1 - o.alpha);
+    for (let k = 0; k < K; k++) dz[off + k] = ceScale * (ySum * p[k] - y[off + k]);
+    rowPenaltyGradient(dy[i] * o.alpha, zl, r, m, off, K, o, d, slope, g, dzl);
+  }
+  return [b.makeTensorInfo([rows, K], 'float32', dz), b.makeTensorInfo([rows, K], 'float32', dzl)];
+}
+
+let gradientsRegistered = false;
+
+/** Registers both kernel pairs (the penalty; the fused objective) on an in-memory backend, and their gradients once. */
+export function registerLdiKernels(backendName: string): void {
+  for (const [kernelName, f] of [[LDI_PENALTY, forward], [LDI_PENALTY_GRAD, gradient], [LDI_CROSS_ENTROPY, crossEntropyForward], [LDI_CROSS_ENTROPY_GRAD, crossEntropyGradient]] as const) {
+    tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as tf.KernelFunc });
+  }
+  if (gradientsRegistered) return;
+  gradientsRegistered = true;
   tf.registerGradient({
     kernelName: LDI_PENALTY,
     inputsToSave: ['logits', 'reference', 'mask'],
@@ -145,6 +225,23 @@ export function registerLdiPenaltyKernels(backendName: string): void {
       const grad = () => tf.engine().runKernel(LDI_PENALTY_GRAD, { logits, reference, mask, dy: Array.isArray(dy) ? dy[0] : dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
       // the penalty depends on z − r only: the reference's gradient is the negated one
       return { logits: grad, reference: () => tf.neg(grad()), mask: () => tf.zerosLike(mask) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: LDI_CROSS_ENTROPY,
+    inputsToSave: ['logits', 'ldiLogits', 'reference', 'mask', 'oneHot'],
+    gradFunc: (dy, saved, attrs) => {
+      const [logits, ldiLogits, reference, mask, oneHot] = saved;
+      // tfjs runs each input's thunk in its own tidy, so a result cannot be shared between them:
+      // each thunk runs the (cheap, per-row) gradient kernel and keeps its own output
+      const both = () => tf.engine().runKernel(LDI_CROSS_ENTROPY_GRAD, { logits, ldiLogits, reference, mask, oneHot, dy: Array.isArray(dy) ? dy[0] : dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return {
+        logits: () => both()[0],
+        ldiLogits: () => both()[1],
+        reference: () => tf.neg(both()[1]),
+        mask: () => tf.zerosLike(mask),
+        oneHot: () => tf.zerosLike(oneHot),
+      };
     },
   });
 }

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { LAYER_NORM, LAYER_NORM_GRAD_GAMMA, LAYER_NORM_GRAD_X, registerLayerNormGradient } from './layerNorm.js';
-import { registerLdiPenaltyKernels } from './logitDifference.js';
+import { registerLdiKernels } from './logitDifference.js';
 import { BATCH_NORM_GRAD, RELU_GRAD, registerBatchNormGradient, registerBroadcastReduceGradients, registerReluGradient } from './gradients.js';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
@@ -638,7 +638,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   registerBatchNormGradient(NATIVE_BACKEND);
   registerReluGradient(NATIVE_BACKEND);
   registerLayerNormGradient();
-  registerLdiPenaltyKernels(NATIVE_BACKEND);
+  registerLdiKernels(NATIVE_BACKEND);
   const wrap = (name: string, f: KFunc): tf.KernelFunc => (KERNEL_TIMING ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {
     const own = native.get(c.kernelName);

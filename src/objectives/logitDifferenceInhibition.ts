@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BatchContext, Objective } from './types.js';
 import { InputError } from '../util/errors.js';
 import { withoutGradient } from './noGradient.js';
-import { ldiPenalty, ldiPenaltyReference } from '../engine/logitDifference.js';
+import { ldiCrossEntropy, ldiPenalty, ldiPenaltyFused, ldiPenaltyReference } from '../engine/logitDifference.js';
 
 /** Options of Logit Difference Inhibition (Zhao et al. 2022, methods.md §3). */
 export interface LdiOptions {
@@ -62,17 +62,35 @@ export function ldiClassMask(logits: tf.Tensor2D, oneHot: tf.Tensor2D, topK: num
  * `d_k = max(|z_new,k − z_ref,k| − ξ, 0)`, `LDI = (1/|S(x)|) Σ_{k∈S(x)} d_k^p`.
  */
 export function logitDifferenceInhibition(ctx: BatchContext, o: LdiOptions): tf.Tensor1D {
-  if (!ctx.reference) throw new Error('LDI needs reference logits but the trainer supplied none');
-  const reference = ctx.reference;
-  const logits = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
-  if (!logits) throw new Error('LDI on the inference pass needs inference logits but the trainer supplied none');
   return tf.tidy(() => {
-    // every class but the true one depends on the labels alone; top-k reads the logits (no gradient)
-    const mask = o.topK === 0 ? ldiClassMask(logits, ctx.oneHot, 0) : (withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), logits, ctx.oneHot) as tf.Tensor2D);
+    const { logits, reference, mask } = ldiInputs(ctx, o);
     const shape = { power: o.power, oneSided: o.oneSided, centred: o.centred };
     // a margin relative to the reference's scale is a tensor: the composition handles it
     if (o.relativeMargin) return ldiPenaltyReference(logits, reference, mask, tf.mul(tf.abs(tf.max(reference, -1, true)), o.xi), shape);
     return ldiPenalty(logits, reference, mask, { ...shape, xi: o.xi });
+  });
+}
+
+/** The new logits LDI compares (training or inference pass), the reference's, and S(x) as a mask. */
+function ldiInputs(ctx: BatchContext, o: LdiOptions): { logits: tf.Tensor2D; reference: tf.Tensor2D; mask: tf.Tensor2D } {
+  if (!ctx.reference) throw new Error('LDI needs reference logits but the trainer supplied none');
+  const logits = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
+  if (!logits) throw new Error('LDI on the inference pass needs inference logits but the trainer supplied none');
+  // every class but the true one depends on the labels alone; top-k reads the logits (no gradient)
+  const mask = o.topK === 0 ? ldiClassMask(logits, ctx.oneHot, 0) : (withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), logits, ctx.oneHot) as tf.Tensor2D);
+  return { logits, reference: ctx.reference, mask };
+}
+
+/**
+ * `(1 − α)·CE(y, z) + α·LDI` per example — LDI's training objective — as one op where the engine
+ * fuses it (the native engine; `ldiPenaltyFused`), else undefined: compose the terms instead.
+ * A margin relative to the reference's scale is never fused.
+ */
+export function fusedLdiCrossEntropy(ctx: BatchContext, o: LdiOptions, alpha: number): tf.Tensor1D | undefined {
+  if (o.relativeMargin || alpha <= 0 || !ldiPenaltyFused(ctx.logits)) return undefined;
+  return tf.tidy(() => {
+    const { logits, reference, mask } = ldiInputs(ctx, o);
+    return ldiCrossEntropy(ctx.logits, logits, reference, mask, ctx.oneHot, { alpha, xi: o.xi, power: o.power, oneSided: o.oneSided, centred: o.centred });
   });
 }
 

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initEngine, resetEngineForTests } from '../../src/engine/index.js';
 import { loadAddon } from '../../src/engine/addon.js';
 import { NATIVE_BACKEND } from '../../src/engine/nativeBackend.js';
-import { LDI_PENALTY, ldiPenalty, ldiPenaltyReference, type LdiPenaltyAttrs } from '../../src/engine/logitDifference.js';
+import { LDI_PENALTY, ldiCrossEntropy, ldiPenalty, ldiPenaltyReference, type LdiPenaltyAttrs } from '../../src/engine/logitDifference.js';
+import { softTargetCrossEntropy } from '../../src/objectives/crossEntropy.js';
 import { maxRelErr, randArr, rng, runOn, T, type Arr } from './helpers.js';
 
 const info = await initEngine({ backend: loadAddon() ? 'native' : 'cpu' });
@@ -51,6 +52,39 @@ describe('LDI penalty', () => {
       }
     });
   }
+
+  test(`(1 − α)·CE + α·LDI as one op on the ${info.backend} engine matches the weighted composition on cpu (value and both logits' gradients)`, { skip: info.backend !== NATIVE_BACKEND }, async () => {
+    const [rows, K] = [32, 26];
+    for (const [alpha, o, sameLogits] of [
+      [0.3, { centred: true, oneSided: false, power: 2, xi: 0 }, false],
+      [0.5, { centred: true, oneSided: false, power: 2, xi: 0.5 }, true],
+      [1, { centred: false, oneSided: true, power: 1.5, xi: 0.5 }, false],
+    ] as const) {
+      const z = randArr(r, [rows, K], -4, 4), zl = sameLogits ? z : randArr(r, [rows, K], -4, 4), ref = randArr(r, [rows, K], -3, 3), w = randArr(r, [rows], 0.5, 1.5);
+      const y: Arr = { values: new Float32Array(rows * K), shape: [rows, K], dtype: 'float32' };
+      const mask: Arr = { values: new Float32Array(rows * K).fill(1), shape: [rows, K], dtype: 'float32' };
+      for (let i = 0; i < rows; i++) {
+        y.values[i * K + ((i * 7) % K)] = 1;
+        mask.values[i * K + ((i * 7) % K)] = 0;
+      }
+      const run = (fused: boolean) => () => {
+        const f = (a: tf.Tensor, b: tf.Tensor) => {
+          const zl2 = (sameLogits ? a : b) as tf.Tensor2D;
+          return fused
+            ? ldiCrossEntropy(a as tf.Tensor2D, zl2, T(ref) as tf.Tensor2D, T(mask) as tf.Tensor2D, T(y) as tf.Tensor2D, { alpha, ...o })
+            : tf.add(tf.mul(softTargetCrossEntropy(T(y) as tf.Tensor2D, a as tf.Tensor2D), 1 - alpha), tf.mul(ldiPenaltyReference(zl2, T(ref) as tf.Tensor2D, T(mask) as tf.Tensor2D, o.xi, { power: o.power, oneSided: o.oneSided, centred: o.centred }), alpha));
+        };
+        const loss = (a: tf.Tensor, b?: tf.Tensor) => tf.sum(tf.mul(f(a, b ?? a), T(w)));
+        return [f(T(z), T(zl)), ...(sameLogits ? tf.grads((a: tf.Tensor) => loss(a))([T(z)]) : tf.grads(loss)([T(z), T(zl)]))];
+      };
+      const want = await runOn('cpu', run(false));
+      const got = await runOn(info.backend, run(true));
+      got.forEach((g, i) => {
+        const e = maxRelErr(g.values, want[i].values);
+        assert.ok(e < 1e-4, `α=${alpha} ${JSON.stringify(o)} same=${sameLogits}: output ${i} (loss, dz, dz_ldi) differs by ${e}`);
+      });
+    }
+  });
 
   test('by hand: two-sided, ξ = 0.5, p = 2, centred off', async () => {
     // z − r = [1, −2, 0.25]; d = [0.5, 1.5, 0]; mask drops class 0: (1.5² + 0) / 2
