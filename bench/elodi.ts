@@ -46,8 +46,10 @@ const csv = (name: string, rows: string[]) => {
 };
 const oldCsv = csv('old.csv', lines.slice(1, 1001));
 const newCsv = csv('new.csv', lines.slice(1, 2001));
-const fixed = ['--epochs', epochs, '--patience', '0', '--batch-size', '32'];
-const fixedEnsemble = ['--epochs', ensembleEpochs, '--patience', '0', '--batch-size', '32'];
+/** A fixed number of epochs, no early stopping, the main job's batch. */
+const fixedEpochs = (e: string) => ['--epochs', e, '--patience', '0', '--batch-size', '32'];
+const fixed = fixedEpochs(epochs);
+const fixedEnsemble = fixedEpochs(ensembleEpochs);
 
 const distillery = (args: string[]) => [join(root, 'bin/distillery.js'), '--quiet', '--threads', '1', ...args];
 
@@ -101,7 +103,7 @@ await run(['train', '--data', oldCsv, '--label', 'lettr', '--out', base, ...fixe
 const refs = join(work, 'refs');
 await run(['ensemble', '--base', base, '--data', newCsv, '--members', '8', '--jobs', '2', '--out', refs, ...fixed]);
 
-const update = (method: string[], e = epochs) => ['update', '--base', base, '--data', newCsv, '--out', join(work, 'v2'), '--epochs', e, '--patience', '0', '--batch-size', '32', ...method];
+const update = (method: string[], e = epochs) => ['update', '--base', base, '--data', newCsv, '--out', join(work, 'v2'), ...fixedEpochs(e), ...method];
 
 /**
  * The training loop's cost alone: each command at `epochs` and at 1 epoch, interleaved, and the

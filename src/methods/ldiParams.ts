@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { MethodFlag } from './definition.js';
 import { unitInterval } from './params.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
-import { DEFAULT_LDI, fusedLdiCrossEntropy, ldiObjective, type LdiOptions } from '../objectives/logitDifferenceInhibition.js';
+import { fusedLdiCrossEntropy, ldiObjective, type LdiOptions } from '../objectives/logitDifferenceInhibition.js';
 import { weightedSum, type CompositeObjective } from '../objectives/weightedSum.js';
 
 /** What LDI and ELODI set differently: the defaults of the shared parameters (and the reference). */
@@ -58,19 +58,14 @@ export function ldiLabel(name: string, p: LdiMethodParams, d: LdiDefaults): stri
 
 /** α·LDI + (1−α)·CE as one objective (one fused op on the native engine, the weighted terms elsewhere). */
 export function ldiTrainingObjective({ alpha, ...options }: LdiMethodParams): CompositeObjective {
-  const ldi = ldiObjective(options);
   const terms = weightedSum([
     [1 - alpha, crossEntropyObjective()],
-    [alpha, ldi],
+    [alpha, ldiObjective(options)],
   ]);
-  const full = { ...DEFAULT_LDI, ...options };
   return {
     ...terms,
     name: 'ldi+cross-entropy',
     params: { ...terms.params },
-    perExampleLoss: (ctx) => {
-      if (full.topK >= ctx.logits.shape[1]) return ldi.perExampleLoss(ctx); // the term's own error
-      return fusedLdiCrossEntropy(ctx, full, alpha) ?? terms.perExampleLoss(ctx);
-    },
+    perExampleLoss: (ctx) => fusedLdiCrossEntropy(ctx, options, alpha) ?? terms.perExampleLoss(ctx),
   };
 }

@@ -76,6 +76,7 @@ function ldiInputs(ctx: BatchContext, o: LdiOptions): { logits: tf.Tensor2D; ref
   if (!ctx.reference) throw new Error('LDI needs reference logits but the trainer supplied none');
   const logits = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
   if (!logits) throw new Error('LDI on the inference pass needs inference logits but the trainer supplied none');
+  if (o.topK >= logits.shape[1]) checkLdiOptions(o, logits.shape[1]);
   // every class but the true one depends on the labels alone; top-k reads the logits (no gradient)
   const mask = o.topK === 0 ? ldiClassMask(logits, ctx.oneHot, 0) : (withoutGradient((z, y) => ldiClassMask(z as tf.Tensor2D, y as tf.Tensor2D, o.topK), logits, ctx.oneHot) as tf.Tensor2D);
   return { logits, reference: ctx.reference, mask };
@@ -103,9 +104,6 @@ export function ldiObjective(options: Partial<LdiOptions> = {}): Objective {
     params: { xi: o.xi, power: o.power, topK: o.topK, oneSided: o.oneSided, relativeMargin: o.relativeMargin, centred: o.centred, inferencePass: o.inferencePass },
     needsReference: true,
     needsInferenceLogits: o.inferencePass,
-    perExampleLoss: (ctx) => {
-      if (o.topK >= ctx.logits.shape[1]) checkLdiOptions(o, ctx.logits.shape[1]);
-      return logitDifferenceInhibition(ctx, o);
-    },
+    perExampleLoss: (ctx) => logitDifferenceInhibition(ctx, o),
   };
 }
