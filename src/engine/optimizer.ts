@@ -33,6 +33,35 @@ interface TapeNode {
 }
 interface EngineInternals {
   state: { activeTape: TapeNode[] | null; gradientDepth: number };
+  backend: { incRef(dataId: object): void };
+  keep<T extends tf.Tensor>(t: T): T;
+  makeTensorFromTensorInfo(info: { dataId: object; shape: number[]; dtype: tf.DataType }): tf.Tensor;
+  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
+}
+
+/**
+ * tfjs saves each recorded kernel's inputs/outputs for backprop as `keep(clone(t))`: a clone is
+ * an Identity kernel plus a tape node of its own, ~25 per step of the main job's MLP — at batch 32
+ * that dispatch costs as much as a layer's matMul. On the native engine a saved tensor is made
+ * the way the Identity kernel makes it (one more reference to the same buffer), without the
+ * dispatch and without the tape node. The tape node only matters to a gradient of a gradient
+ * (nested `tf.grad` inside the loss), so nested forward passes (gradientDepth > 1) keep tfjs's clone.
+ */
+function withCheapSavedTensors<T>(eng: EngineInternals, run: () => T): T {
+  if (tf.getBackend() !== NATIVE_BACKEND || Object.prototype.hasOwnProperty.call(eng, 'saveTensorsForBackwardMode')) return run();
+  const tfjsSave = eng.saveTensorsForBackwardMode;
+  eng.saveTensorsForBackwardMode = (tensors: tf.Tensor[]) => {
+    if (eng.state.gradientDepth > 1) return tfjsSave.call(eng, tensors);
+    return tensors.map((t) => {
+      eng.backend.incRef(t.dataId);
+      return eng.keep(eng.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
+    });
+  };
+  try {
+    return run();
+  } finally {
+    delete (eng as Partial<EngineInternals>).saveTensorsForBackwardMode;
+  }
 }
 
 /**
@@ -54,7 +83,7 @@ function frugalGradients<T>(f: () => tf.Scalar, compute: (g: () => tf.Scalar) =>
     pending = undefined;
   };
   const hooked = (): tf.Scalar => {
-    const y = f();
+    const y = withCheapSavedTensors(eng, f);
     for (const node of eng.state.activeTape ?? []) {
       const orig = node.gradient;
       if (!orig) continue;

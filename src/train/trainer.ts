@@ -71,6 +71,17 @@ export function evaluate(model: LayersModel, ds: Dataset): { loss: number; accur
   });
 }
 
+/** Rows of `logits` [b, K] whose first largest entry is at the row's label (tf.argMax's tie rule). */
+function countHits(logits: Float32Array, labels: Int32Array, b: number, K: number): number {
+  let hits = 0;
+  for (let i = 0; i < b; i++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
+    if (best === labels[i]) hits++;
+  }
+  return hits;
+}
+
 /** Example weights must be finite, non-negative and not all zero (a zero total weight trains nothing). */
 function checkExampleWeights(weights: Float32Array, n: number): void {
   const where = 'example weights';
@@ -175,6 +186,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const xBuf = new Float32Array(batchSize * d);
   const yBuf = new Int32Array(batchSize);
   const wBuf = new Float32Array(batchSize);
+  const oneHotBuf = new Float32Array(batchSize * K);
 
   let firstEpoch = 1;
   let resumedInEpoch: TrainingSnapshot['inEpoch'];
@@ -210,13 +222,16 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
         for (let i = 0; i < b; i++) {
           xBuf.set(train.features.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
           yBuf[i] = train.labels[idx[i]];
+          oneHotBuf.fill(0, i * K, (i + 1) * K);
+          oneHotBuf[i * K + yBuf[i]] = 1;
           if (opts.exampleWeights) wBuf[i] = opts.exampleWeights[idx[i]];
         }
         await dispatch(callbacks, 'onBatchBegin', state.steps, state);
         const stepStats = tf.tidy(() => {
           const x = tf.tensor(xBuf.subarray(0, b * d), [b, ...train.featureShape]);
           const labels = tf.tensor1d(yBuf.subarray(0, b), 'int32');
-          const oneHot = tf.cast(tf.oneHot(labels, K), 'float32') as tf.Tensor2D;
+          // one-hot rows built with the batch (not OneHot + Cast kernels: per-op dispatch dominates small steps)
+          const oneHot = tf.tensor2d(oneHotBuf.subarray(0, b * K), [b, K]);
           const reference = opts.objective.needsReference ? opts.reference!.rows(idx) : undefined;
           const weights = opts.exampleWeights ? tf.tensor1d(wBuf.subarray(0, b)) : undefined;
           let logitsOut: tf.Tensor2D | undefined;
@@ -231,8 +246,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
             true,
             state.variables as tf.Variable[],
           );
-          const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logitsOut!, -1), labels), 'int32'));
-          const result = { loss: cost!.dataSync()[0], hits: hits.dataSync()[0] };
+          const result = { loss: cost!.dataSync()[0], hits: countHits(logitsOut!.dataSync() as Float32Array, yBuf, b, K) };
           logitsOut!.dispose();
           return result;
         });

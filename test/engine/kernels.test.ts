@@ -335,6 +335,33 @@ if (!addon) {
       }
     });
 
+    test('NativeAdamOptimizer: a loss holding a gradient of its own (nested tf.grad, saved tensors reused by it) trains as tf.train.adam does', async () => {
+      const r = rng(21);
+      const x0 = randArr(r, [5, 4]), w0 = randArr(r, [4, 3]);
+      const train = async (make: () => tf.Optimizer): Promise<Float32Array> => {
+        await tf.setBackend(NATIVE_BACKEND);
+        const w = tf.variable(T(w0));
+        const opt = make();
+        for (let i = 0; i < 4; i++) {
+          opt.minimize(() => {
+            // input-gradient penalty: d/dx of sum(tanh(x·w)²), itself differentiated with respect to w
+            const dx = tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.tanh(tf.matMul(x as tf.Tensor2D, w)))))(T(x0));
+            return tf.add(tf.mean(tf.square(dx)), tf.mean(tf.matMul(T(x0), w))) as tf.Scalar;
+          });
+        }
+        const out = w.dataSync().slice() as Float32Array;
+        w.dispose();
+        opt.dispose();
+        return out;
+      };
+      const before = tf.memory().numTensors;
+      const ref = await train(() => tf.train.adam(0.05));
+      const got = await train(() => new NativeAdamOptimizer(0.05, 0.9, 0.999));
+      assert.deepEqual(got, ref);
+      assert.notDeepEqual(got, Float32Array.from(w0), 'the weights moved');
+      assert.ok(tf.memory().numTensors - before <= 2, `tensors left behind: ${tf.memory().numTensors - before}`);
+    });
+
     test('fused Adam never writes into buffers that other tensors or readers hold', async () => {
       await tf.setBackend(NATIVE_BACKEND);
       const userArray = new Float32Array([1, 2, 3, 4]);

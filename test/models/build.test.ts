@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, FAMILIES, randomFeatures, randomLabels, crossEntropy, type Family } from './helpers.js';
 import { buildModel, parameterCount } from '../../src/models/build.js';
+import { dropoutMultiplier } from '../../src/models/layers.js';
 import type { ModelConfig } from '../../src/models/config.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -135,4 +136,16 @@ test('invalid configs are rejected with an InputError from "model config"', () =
     );
   }
   assert.throws(() => buildModel({ kind: 'mlp', hidden: [] }, [4], 0, 0), /number of classes must be a positive integer/);
+});
+
+test('SeededDropout multiplies by exactly the mask tf.dropout draws for the same seed (bit-identical values and gradients)', () => {
+  for (const [rate, seed, shape] of [[0.2, 12345, [32, 256]], [0.5, 7, [3, 5, 7]], [0.9, 2 ** 31 - 1, [1000]], [0.05, 1, [2, 3]]] as [number, number, number[]][]) {
+    const x = tf.randomNormal(shape, 0, 1, 'float32', seed);
+    const ours = tf.mul(x, tf.tensor(dropoutMultiplier(x.size, rate, seed), x.shape));
+    const theirs = tf.dropout(x, rate, undefined, seed);
+    assert.deepEqual(Array.from(ours.dataSync()), Array.from(theirs.dataSync()), `rate ${rate} seed ${seed}`);
+    const kept = Array.from(dropoutMultiplier(x.size, rate, seed)).filter((m) => m > 0).length / x.size;
+    if (x.size >= 1000) assert.ok(Math.abs(kept - (1 - rate)) < 0.05, `kept fraction ${kept} for rate ${rate}`);
+    tf.dispose([x, ours, theirs]);
+  }
 });
