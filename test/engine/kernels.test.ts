@@ -358,7 +358,9 @@ if (!addon) {
       const ref = await train(() => tf.train.adam(0.05));
       const got = await train(() => new NativeAdamOptimizer(0.05, 0.9, 0.999));
       assert.deepEqual(got, ref);
-      assert.notDeepEqual(got, Float32Array.from(w0), 'the weights moved');
+      const start = T(w0);
+      assert.notDeepEqual(got, start.dataSync(), 'the weights moved');
+      start.dispose();
       assert.ok(tf.memory().numTensors - before <= 2, `tensors left behind: ${tf.memory().numTensors - before}`);
     });
 
