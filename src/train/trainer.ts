@@ -12,6 +12,7 @@ import { earlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import { predictLogits } from '../models/predict.js';
+import { argmaxRows } from '../models/logits.js';
 import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
 import { SeededDropout } from '../models/layers.js';
 import type { TrainingSnapshot } from './checkpoint.js';
@@ -71,15 +72,9 @@ export function evaluate(model: LayersModel, ds: Dataset): { loss: number; accur
   });
 }
 
-/** Rows of `logits` [b, K] whose first largest entry is at the row's label (tf.argMax's tie rule). */
-function countHits(logits: Float32Array, labels: Int32Array, b: number, K: number): number {
-  let hits = 0;
-  for (let i = 0; i < b; i++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (logits[i * K + k] > logits[i * K + best]) best = k;
-    if (best === labels[i]) hits++;
-  }
-  return hits;
+/** Rows of `logits` [b, K] predicted as their label (argmaxRows: tf.argMax's tie rule). */
+function countHits(logits: Float32Array, labels: Int32Array, K: number): number {
+  return argmaxRows(logits, K).reduce((hits, p, i) => hits + (p === labels[i] ? 1 : 0), 0);
 }
 
 /** Example weights must be finite, non-negative and not all zero (a zero total weight trains nothing). */
@@ -246,7 +241,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
             true,
             state.variables as tf.Variable[],
           );
-          const result = { loss: cost!.dataSync()[0], hits: countHits(logitsOut!.dataSync() as Float32Array, yBuf, b, K) };
+          const result = { loss: cost!.dataSync()[0], hits: countHits(logitsOut!.dataSync() as Float32Array, yBuf, K) };
           logitsOut!.dispose();
           return result;
         });
