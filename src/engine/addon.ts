@@ -39,6 +39,8 @@ export interface NativeAddon {
   segmentSum(x: Float32Array, ids: Int32Array, y: Float32Array, numSegments: number, inner: number): void;
   batchNormGrad(which: 0 | 1 | 2 | 3, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, dy: Float32Array, out: Float32Array, eps: number): void;
   reluGrad(x: Float32Array, dy: Float32Array, out: Float32Array): void;
+  /** tfjs's dropout multiplier from alea's stream in lanes (src/engine/dropoutMask.ts); absent from binaries built before it. */
+  aleaDropout?(out: Float32Array, lanes: Uint32Array, block: number, threshold: number, scale: number): void;
   layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, rows: number, d: number, eps: number): void;
   layerNormGradX(x: Float32Array, gamma: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, d: number, eps: number): void;
   layerNormGradGamma(x: Float32Array, dy: Float32Array, dgamma: Float32Array, rows: number, d: number, eps: number): void;

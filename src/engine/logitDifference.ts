@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { allocF32 } from './kernelValues.js';
 
 export const LDI_PENALTY = 'DistilleryLdiPenalty';
 export const LDI_PENALTY_GRAD = 'DistilleryLdiPenaltyGrad';
@@ -113,7 +114,7 @@ function forward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const o = attrs as unknown as LdiPenaltyAttrs;
   const [rows, K] = inputs.logits.shape;
   const z = valuesOf(b, inputs.logits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask);
-  const out = new Float32Array(rows);
+  const out = allocF32(b, rows);
   const d = new Float64Array(K);
   const slope = new Int8Array(K);
   for (let i = 0; i < rows; i++) out[i] = rowPenalty(z, r, m, i * K, K, o, d, slope);
@@ -126,7 +127,7 @@ function gradient({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const o = attrs as unknown as LdiPenaltyAttrs;
   const [rows, K] = inputs.logits.shape;
   const z = valuesOf(b, inputs.logits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), dy = valuesOf(b, inputs.dy);
-  const out = new Float32Array(rows * K);
+  const out = allocF32(b, rows * K);
   const d = new Float64Array(K);
   const slope = new Int8Array(K);
   const g = new Float64Array(K);
@@ -171,7 +172,7 @@ function crossEntropyForward({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   const o = attrs as unknown as LdiCrossEntropyAttrs;
   const [rows, K] = inputs.logits.shape;
   const z = valuesOf(b, inputs.logits), zl = valuesOf(b, inputs.ldiLogits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), y = valuesOf(b, inputs.oneHot);
-  const out = new Float32Array(rows);
+  const out = allocF32(b, rows);
   const d = new Float64Array(K);
   const slope = new Int8Array(K);
   for (let i = 0; i < rows; i++) {
@@ -190,8 +191,8 @@ function crossEntropyGradient({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const o = attrs as unknown as LdiCrossEntropyAttrs;
   const [rows, K] = inputs.logits.shape;
   const z = valuesOf(b, inputs.logits), zl = valuesOf(b, inputs.ldiLogits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), y = valuesOf(b, inputs.oneHot), dy = valuesOf(b, inputs.dy);
-  const dz = new Float32Array(rows * K);
-  const dzl = new Float32Array(rows * K);
+  const dz = allocF32(b, rows * K);
+  const dzl = allocF32(b, rows * K);
   const d = new Float64Array(K);
   const slope = new Int8Array(K);
   const g = new Float64Array(K);

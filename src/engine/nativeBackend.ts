@@ -8,20 +8,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LAYER_NORM, LAYER_NORM_GRAD_GAMMA, LAYER_NORM_GRAD_X, registerLayerNormGradient } from './layerNorm.js';
 import { registerLdiKernels } from './logitDifference.js';
+import { denseKernels, registerDenseGradient } from './dense.js';
+import { registerSoftTargetCrossEntropyGradient, softTargetCrossEntropyKernels } from './softTargetCrossEntropy.js';
 import { BATCH_NORM_GRAD, RELU_GRAD, registerBatchNormGradient, registerBroadcastReduceGradients, registerReluGradient } from './gradients.js';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { KERNEL_TIMING, MATMUL_LOG, recordMatmul, timeKernel } from './profiling.js';
-
-type TensorInfo = tf.TensorInfo;
-type Attrs = Record<string, unknown>;
-type Inputs = Record<string, TensorInfo | undefined>;
-interface KArgs {
-  inputs: Inputs;
-  backend: MathBackendCPU;
-  attrs?: Attrs;
-}
-type KFunc = (args: KArgs) => TensorInfo | TensorInfo[];
+import { allocF32, f32, isF32, make, size, type Attrs, type KArgs, type KFunc, type TensorInfo } from './kernelValues.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -35,34 +28,15 @@ const UN: Record<string, number> = {
 };
 const RED: Record<string, number> = { Sum: 0, Max: 1, Min: 2, Mean: 3, Prod: 4 };
 
-const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function f32(b: MathBackendCPU, t: TensorInfo): Float32Array {
-  return b.data.get(t.dataId).values as Float32Array;
-}
-
 function words(b: MathBackendCPU, t: TensorInfo): Float32Array | Int32Array | undefined {
   const v = b.data.get(t.dataId).values;
   return v instanceof Float32Array || v instanceof Int32Array ? v : undefined;
-}
-
-function isF32(b: MathBackendCPU, ...ts: TensorInfo[]): boolean {
-  return ts.every((t) => t.dtype === 'float32' && b.data.get(t.dataId).values instanceof Float32Array);
 }
 
 /** The values of a float32 tensor as a Float32Array (a converted copy if they are stored as int32/bool). */
 function asF32(b: MathBackendCPU, t: TensorInfo): Float32Array {
   const v = b.data.get(t.dataId).values;
   return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
-}
-
-/** Output buffer for a native kernel: recycled from disposed tensors when possible (never zeroed: every native kernel writes all of its output). */
-function allocF32(b: MathBackendCPU, n: number): Float32Array {
-  return b instanceof NativeBackend ? b.alloc(n) : new Float32Array(n);
-}
-
-function make(b: MathBackendCPU, shape: number[], values: Float32Array | Int32Array, dtype: tf.DataType = 'float32'): TensorInfo {
-  return b.makeTensorInfo(shape, dtype, values);
 }
 
 /** Right-aligned broadcast strides of `shape` against `out` (0 where broadcast). */
@@ -530,6 +504,8 @@ export class NativeBackend extends MathBackendCPU {
   private readonly own = new WeakSet<Float32Array>();
   /** Upper bound on recycled memory held (bytes); least recently used sizes are dropped first. */
   static poolLimitBytes = Number(process.env.DISTILLERY_POOL_MB ?? 1024) * 1024 * 1024;
+  /** Shorter arrays are not recycled (V8 keeps typed arrays up to 64 bytes on its heap, where allocating is cheap). */
+  static minPooledLength = Number(process.env.DISTILLERY_POOL_MIN ?? 17);
 
   alloc(n: number): Float32Array {
     const list = this.free.get(n);
@@ -542,7 +518,7 @@ export class NativeBackend extends MathBackendCPU {
       return v;
     }
     const fresh = new Float32Array(n);
-    if (n >= 1024) this.own.add(fresh);
+    if (n >= NativeBackend.minPooledLength) this.own.add(fresh);
     return fresh;
   }
 
@@ -631,7 +607,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     if (!f) throw new Error(`no cpu kernel ${name}`);
     return f;
   };
-  const native = createNativeKernels(addon, cpu);
+  const native = nativeKernels(addon, cpu);
   // Priority 0: tfjs never picks 'native' on its own; initEngine selects it explicitly.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   registerBroadcastReduceGradients(NATIVE_BACKEND);
@@ -639,6 +615,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
   registerReluGradient(NATIVE_BACKEND);
   registerLayerNormGradient();
   registerLdiKernels(NATIVE_BACKEND);
+  registerDenseGradient();
+  registerSoftTargetCrossEntropyGradient();
   const wrap = (name: string, f: KFunc): tf.KernelFunc => (KERNEL_TIMING ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {
     const own = native.get(c.kernelName);
@@ -653,7 +631,12 @@ export function registerNativeBackend(addon: NativeAddon): void {
   }
 }
 
+/** Every kernel of the native backend that is not tfjs-cpu's: the replaced ones and Distillery's fused ops. */
+function nativeKernels(addon: NativeAddon, cpu: (name: string) => KFunc): Map<string, KFunc> {
+  return new Map([...createNativeKernels(addon, cpu), ...denseKernels(addon), ...softTargetCrossEntropyKernels(addon)]);
+}
+
 /** Names of the kernels the native backend runs in native code. */
 export function nativeKernelNames(addon: NativeAddon): string[] {
-  return [...createNativeKernels(addon, () => () => []).keys()].sort();
+  return [...nativeKernels(addon, () => () => []).keys()].sort();
 }

@@ -9,6 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { CnnConfig, MlpConfig, ModelConfig, TransformerConfig } from './config.js';
 import { deriveSeed, LayerNorm, MaskedMeanPool, MultiHeadSelfAttention, PaddingMask, PositionEmbedding, registerDistilleryLayers, SeededDropout } from './layers.js';
 import { InputError } from '../util/errors.js';
+import { FusedDense } from './denseLayer.js';
 
 const SOURCE = 'model config';
 
@@ -52,7 +53,7 @@ function apply(layer: tfl.layers.Layer, x: Sym | Sym[]): Sym {
 }
 
 function dense(ctx: BuildContext, x: Sym, units: number, activation: Activation, name: string): Sym {
-  const layer = tfl.layers.dense({
+  const layer = new FusedDense({
     units,
     activation,
     kernelInitializer: tfl.initializers.glorotUniform({ seed: deriveSeed(ctx.seed, name) }),

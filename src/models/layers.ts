@@ -13,9 +13,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import seedrandom from 'seedrandom';
 import { Rng, type RngState } from '../util/rng.js';
 import { layerNorm } from '../engine/layerNorm.js';
+import { dropoutMultiplier } from '../engine/dropoutMask.js';
+import { NativeBackend } from '../engine/nativeBackend.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
@@ -46,21 +47,6 @@ function lastDim(shape: Shape, layer: string): number {
   const d = shape[shape.length - 1];
   if (d == null) throw new Error(`${layer}: the last input dimension must be known, got [${shape}]`);
   return d;
-}
-
-/**
- * tfjs's dropout multiplier, `floor(u + keep) / keep` with u uniform in [0, 1) from seedrandom's
- * alea seeded with String(seed) — exactly the float32 values `tf.dropout(x, rate, undefined, seed)`
- * multiplies x by, computed in one loop instead of a JS random-tensor op and three kernels (Add,
- * Floor, RealDiv): at the main job's batch of 32 those cost more than the layer's matMul
- * (docs/engine.md, the profile). Same masks, so no number changes.
- */
-export function dropoutMultiplier(size: number, rate: number, seed: number): Float32Array {
-  const random = seedrandom.alea(String(seed));
-  const keep = Math.fround(1 - rate);
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = Math.floor(Math.fround(Math.fround(random()) + keep)) / keep;
-  return out;
 }
 
 /**
@@ -104,7 +90,10 @@ export class SeededDropout extends tfl.layers.Layer {
     if (!kwargs?.training || this.rate === 0) return x;
     const maskSeed = this.masks.seedInt();
     if (x.dtype !== 'float32') return tf.tidy(() => tf.dropout(x, this.rate, undefined, maskSeed));
-    return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMultiplier(x.size, this.rate, maskSeed), x.shape)));
+    // the mask's array from the backend's recycled buffers where it has them (the native engine)
+    const backend = tf.backend();
+    const mask = dropoutMultiplier(x.size, this.rate, maskSeed, backend instanceof NativeBackend ? (n) => backend.alloc(n) : undefined);
+    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape)));
   }
 
   override getConfig(): ConfigDict {

@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedSoftTargetCrossEntropy, softTargetCrossEntropyFused } from '../engine/softTargetCrossEntropy.js';
 
-/** CE(q, z) = −Σ_k q_k · log σ(z)_k per row: cross entropy of soft targets `q` against softmax(logits). */
+/**
+ * CE(q, z) = −Σ_k q_k · log σ(z)_k per row: cross entropy of soft targets `q` against softmax(logits).
+ * One fused op on the native engine (bit for bit this composition), core ops elsewhere.
+ */
 export function softTargetCrossEntropy(targets: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
+  if (softTargetCrossEntropyFused(targets, logits)) return fusedSoftTargetCrossEntropy(targets, logits);
+  return softTargetCrossEntropyReference(targets, logits);
+}
+
+/** The composition of core ops (every backend; the definition the fused op must match). */
+export function softTargetCrossEntropyReference(targets: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), -1)) as tf.Tensor1D);
 }
 

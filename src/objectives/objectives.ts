@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BatchContext, Objective } from './types.js';
+import type { Objective, TargetContext } from './types.js';
 import { klDivergence, softTargetCrossEntropy, temperedSoftmax } from './crossEntropy.js';
 import { anchorTarget, distillationTarget, labelSmoothingTarget } from './targets.js';
 import { InputError } from '../util/errors.js';
@@ -11,64 +11,48 @@ function checkUnitInterval(name: string, value: number): void {
   }
 }
 
-function requireReference(ctx: BatchContext, objective: string): tf.Tensor2D {
+function requireReference(ctx: TargetContext, objective: string): tf.Tensor2D {
   if (!ctx.reference) throw new Error(`objective "${objective}" needs reference logits but the trainer supplied none`);
   return ctx.reference;
 }
 
+/** An objective whose loss is CE(q, z) against soft targets q of the row's reference and label (Objective.softTargets). */
+function softTargetObjective(name: string, params: Objective['params'], needsReference: boolean, softTargets: (ctx: TargetContext) => tf.Tensor2D): Objective {
+  return {
+    name,
+    params,
+    needsReference,
+    softTargets,
+    perExampleLoss: (ctx) => tf.tidy(() => softTargetCrossEntropy(softTargets(ctx), ctx.logits)),
+  };
+}
+
 /** Plain training: CE(onehot(y), z). */
 export function crossEntropyObjective(): Objective {
-  return {
-    name: 'cross-entropy',
-    params: {},
-    needsReference: false,
-    perExampleLoss: (ctx) => softTargetCrossEntropy(ctx.oneHot, ctx.logits),
-  };
+  return softTargetObjective('cross-entropy', {}, false, (ctx) => ctx.oneHot);
 }
 
 /** Churn reduction by distillation (Jiang et al. 2022): CE(λ·σ(z_old) + (1−λ)·onehot(y), z_new). */
 export function distillationObjective(lambda: number): Objective {
   checkUnitInterval('lambda', lambda);
-  return {
-    name: 'distillation',
-    params: { lambda },
-    needsReference: lambda > 0,
-    perExampleLoss: (ctx) =>
-      lambda === 0
-        ? softTargetCrossEntropy(ctx.oneHot, ctx.logits)
-        : tf.tidy(() =>
-            softTargetCrossEntropy(distillationTarget(lambda, requireReference(ctx, 'distillation'), ctx.oneHot), ctx.logits),
-          ),
-  };
+  return softTargetObjective('distillation', { lambda }, lambda > 0, (ctx) =>
+    lambda === 0 ? ctx.oneHot : distillationTarget(lambda, requireReference(ctx, 'distillation'), ctx.oneHot),
+  );
 }
 
 /** Anchor / RCP: CE against α·σ(z_old) + (1−α)·onehot(y) where the base is right, ε·onehot(y) where it is wrong. */
 export function anchorObjective(alpha: number, epsilon: number): Objective {
   checkUnitInterval('alpha', alpha);
   checkUnitInterval('epsilon', epsilon);
-  return {
-    name: 'anchor-target',
-    params: { alpha, epsilon },
-    needsReference: true,
-    perExampleLoss: (ctx) =>
-      tf.tidy(() =>
-        softTargetCrossEntropy(
-          anchorTarget(alpha, epsilon, requireReference(ctx, 'anchor-target'), ctx.labels, ctx.oneHot),
-          ctx.logits,
-        ),
-      ),
-  };
+  return softTargetObjective('anchor-target', { alpha, epsilon }, true, (ctx) =>
+    anchorTarget(alpha, epsilon, requireReference(ctx, 'anchor-target'), ctx.labels, ctx.oneHot),
+  );
 }
 
 /** Label smoothing: CE((1−ε)·onehot(y) + ε/K, z). */
 export function labelSmoothingObjective(epsilon: number): Objective {
   checkUnitInterval('smoothing', epsilon);
-  return {
-    name: 'smoothed-cross-entropy',
-    params: { epsilon },
-    needsReference: false,
-    perExampleLoss: (ctx) => tf.tidy(() => softTargetCrossEntropy(labelSmoothingTarget(epsilon, ctx.oneHot), ctx.logits)),
-  };
+  return softTargetObjective('smoothed-cross-entropy', { epsilon }, false, (ctx) => labelSmoothingTarget(epsilon, ctx.oneHot));
 }
 
 /** T²·KL(σ(z_ref/T) ‖ σ(z/T)): the soft term of knowledge distillation (the T² keeps its gradient scale). */
@@ -89,13 +73,7 @@ export function temperedKlObjective(temperature: number): Objective {
 
 /** CE(σ(z_ref), z): cross entropy against the reference's probabilities. */
 export function referenceCrossEntropyObjective(): Objective {
-  return {
-    name: 'reference-cross-entropy',
-    params: {},
-    needsReference: true,
-    perExampleLoss: (ctx) =>
-      tf.tidy(() => softTargetCrossEntropy(tf.softmax(requireReference(ctx, 'reference-cross-entropy')) as tf.Tensor2D, ctx.logits)),
-  };
+  return softTargetObjective('reference-cross-entropy', {}, true, (ctx) => tf.softmax(requireReference(ctx, 'reference-cross-entropy')) as tf.Tensor2D);
 }
 
 /** Knowledge distillation (Hinton et al.): (1−α)·CE(onehot(y), z_s) + α·T²·KL(σ(z_t/T) ‖ σ(z_s/T)). */

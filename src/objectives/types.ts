@@ -31,4 +31,14 @@ export interface Objective {
   /** Whether `inferenceLogits` must be supplied (one more forward pass per step). */
   needsInferenceLogits?: boolean;
   perExampleLoss(ctx: BatchContext): tf.Tensor1D;
+  /**
+   * Present when the loss is CE(q, z) against soft targets q that depend only on the row's
+   * reference logits and label (not on the model being trained): then perExampleLoss(ctx) is
+   * `softTargetCrossEntropy(softTargets(ctx), ctx.logits)`, and a trainer whose reference is fixed
+   * may compute each row's targets once instead of every step (train/targetTable.ts).
+   */
+  softTargets?(ctx: TargetContext): tf.Tensor2D;
 }
+
+/** What soft targets depend on: the rows' labels and, for objectives that need one, their reference logits. */
+export type TargetContext = Pick<BatchContext, 'labels' | 'oneHot' | 'reference'>;

@@ -21,6 +21,7 @@ export interface ReferenceProvider {
 export class CachedReference implements ReferenceProvider {
   readonly numClasses: number;
   private readonly logits: Float32Array;
+  private revision = 0;
 
   constructor(logits: Float32Array, numClasses: number) {
     if (logits.length % numClasses !== 0) throw new Error(`logits length ${logits.length} is not a multiple of K=${numClasses}`);
@@ -41,6 +42,12 @@ export class CachedReference implements ReferenceProvider {
   update(logits: Float32Array): void {
     if (logits.length !== this.logits.length) throw new Error('reference logits changed size');
     this.logits.set(logits);
+    this.revision++;
+  }
+
+  /** How many times update() has replaced the logits (what was computed from them is stale when this changes). */
+  get version(): number {
+    return this.revision;
   }
 
   rows(indices: Int32Array): tf.Tensor2D {

@@ -5,6 +5,7 @@ import { exampleSize, numExamples } from '../data/types.js';
 import type { Objective } from '../objectives/types.js';
 import { softTargetCrossEntropy } from '../objectives/crossEntropy.js';
 import type { ReferenceProvider } from './reference.js';
+import { SoftTargetTable } from './targetTable.js';
 import type { ProgressSink } from './progress.js';
 import { progressCallback } from './progress.js';
 import { dispatch, type EpochRecord, type TrainingCallback, type TrainingState } from './callbacks.js';
@@ -182,6 +183,8 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const yBuf = new Int32Array(batchSize);
   const wBuf = new Float32Array(batchSize);
   const oneHotBuf = new Float32Array(batchSize * K);
+  const targetTable = SoftTargetTable.for(opts.objective, train, opts.reference);
+  const targetBuf = new Float32Array(targetTable ? batchSize * K : 0);
 
   let firstEpoch = 1;
   let resumedInEpoch: TrainingSnapshot['inEpoch'];
@@ -227,7 +230,9 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
           const labels = tf.tensor1d(yBuf.subarray(0, b), 'int32');
           // one-hot rows built with the batch (not OneHot + Cast kernels: per-op dispatch dominates small steps)
           const oneHot = tf.tensor2d(oneHotBuf.subarray(0, b * K), [b, K]);
-          const reference = opts.objective.needsReference ? opts.reference!.rows(idx) : undefined;
+          // soft targets from the table (computed once per row) where the objective has them, else inside the loss
+          const targets = targetTable ? tf.tensor2d(targetTable.gather(idx, targetBuf), [b, K]) : undefined;
+          const reference = opts.objective.needsReference && !targets ? opts.reference!.rows(idx) : undefined;
           const weights = opts.exampleWeights ? tf.tensor1d(wBuf.subarray(0, b)) : undefined;
           let logitsOut: tf.Tensor2D | undefined;
           const cost = optimizer.minimize(
@@ -235,7 +240,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
               const logits = model.apply(x, { training: true }) as tf.Tensor2D;
               logitsOut = tf.keep(logits);
               const inferenceLogits = opts.objective.needsInferenceLogits ? (model.apply(x, { training: false }) as tf.Tensor2D) : undefined;
-              const perExample = opts.objective.perExampleLoss({ logits, labels, oneHot, reference, inferenceLogits });
+              const perExample = targets ? softTargetCrossEntropy(targets, logits) : opts.objective.perExampleLoss({ logits, labels, oneHot, reference, inferenceLogits });
               return (weights ? tf.mean(tf.mul(perExample, weights)) : tf.mean(perExample)) as tf.Scalar;
             },
             true,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, FAMILIES, randomFeatures, randomLabels, crossEntropy, type Family } from './helpers.js';
 import { buildModel, parameterCount } from '../../src/models/build.js';
-import { dropoutMultiplier } from '../../src/models/layers.js';
+import { dropoutMultiplier } from '../../src/engine/dropoutMask.js';
 import type { ModelConfig } from '../../src/models/config.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -139,7 +139,7 @@ test('invalid configs are rejected with an InputError from "model config"', () =
 });
 
 test('SeededDropout multiplies by exactly the mask tf.dropout draws for the same seed (bit-identical values and gradients)', () => {
-  for (const [rate, seed, shape] of [[0.2, 12345, [32, 256]], [0.5, 7, [3, 5, 7]], [0.9, 2 ** 31 - 1, [1000]], [0.05, 1, [2, 3]]] as [number, number, number[]][]) {
+  for (const [rate, seed, shape] of [[0.2, 12345, [32, 256]], [0.5, 7, [3, 5, 7]], [0.9, 2 ** 31 - 1, [1000]], [0.05, 1, [2, 3]], [0.3, 99, [64, 300]]] as [number, number, number[]][]) {
     const x = tf.randomNormal(shape, 0, 1, 'float32', seed);
     const ours = tf.mul(x, tf.tensor(dropoutMultiplier(x.size, rate, seed), x.shape));
     const theirs = tf.dropout(x, rate, undefined, seed);

@@ -1,0 +1,52 @@
+/**
+ * What the native backend's kernels share: their argument types and how they read and make
+ * the in-memory tensors of tfjs-backend-cpu's storage (typed arrays under each dataId).
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+export type TensorInfo = tf.TensorInfo;
+export type Attrs = Record<string, unknown>;
+export type Inputs = Record<string, TensorInfo | undefined>;
+export interface KArgs {
+  inputs: Inputs;
+  backend: MathBackendCPU;
+  attrs?: Attrs;
+}
+export type KFunc = (args: KArgs) => TensorInfo | TensorInfo[];
+
+export const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** The values of a float32 tensor (no copy). */
+export function f32(b: MathBackendCPU, t: TensorInfo): Float32Array {
+  return b.data.get(t.dataId).values as Float32Array;
+}
+
+/** Whether every tensor is float32 and stored as a Float32Array. */
+export function isF32(b: MathBackendCPU, ...ts: TensorInfo[]): boolean {
+  return ts.every((t) => t.dtype === 'float32' && b.data.get(t.dataId).values instanceof Float32Array);
+}
+
+/** Output buffer for a native kernel: recycled from disposed tensors when the backend pools them (never zeroed: every native kernel writes all of its output). */
+export function allocF32(b: MathBackendCPU, n: number): Float32Array {
+  const pool = b as unknown as { alloc?: (n: number) => Float32Array };
+  return typeof pool.alloc === 'function' ? pool.alloc(n) : new Float32Array(n);
+}
+
+export function make(b: MathBackendCPU, shape: number[], values: Float32Array | Int32Array, dtype: tf.DataType = 'float32'): TensorInfo {
+  return b.makeTensorInfo(shape, dtype, values);
+}
+
+/** Reusable scratch arrays by name and length, for values a kernel needs only while it runs (JS is single-threaded per isolate). */
+const scratchArrays = new Map<string, Float32Array>();
+
+/** The scratch array `name` of length n (its contents are whatever its last user left). */
+export function scratch(name: string, n: number): Float32Array {
+  const key = `${name}:${n}`;
+  let a = scratchArrays.get(key);
+  if (!a) {
+    if (scratchArrays.size >= 64) scratchArrays.clear(); // many batch sizes: start over rather than grow
+    scratchArrays.set(key, (a = new Float32Array(n)));
+  }
+  return a;
+}

@@ -1,0 +1,109 @@
+/**
+ * The cross entropy of soft targets against softmax(logits), per row,
+ *
+ *   CE(q, z)_i = −Σ_k q_ik · logSoftmax(z)_ik,
+ *
+ * as one kernel forward and one per input backward, instead of tfjs's composition
+ * `neg(sum(mul(q, logSoftmax(z)), -1))` — Max, Sub, Cast, Exp, Sum, Log, Sub, Multiply, Sum, Neg
+ * forward and as many again backward, each a dispatch and a tape node, which at the main job's
+ * batch of 32 cost more than the arithmetic (docs/engine.md, the profile).
+ *
+ * Bit for bit that composition on the native engine: the same steps in the same order, the
+ * reductions and exp/log through the same native routines, the elementwise steps in float32
+ * (Math.fround of one IEEE operation is the float32 result). The gradient follows tfjs's
+ * logSoftmax gradient `dy' − sum(dy')·exp(value)` with dy' = −dy·q.
+ *
+ * Native engine only; `objectives/crossEntropy.ts` composes core ops elsewhere.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NativeAddon } from './addon.js';
+import { allocF32, f32, make, scratch, type KFunc } from './kernelValues.js';
+import { fusedOps } from './fusion.js';
+
+export const SOFT_TARGET_CE = 'DistillerySoftTargetCrossEntropy';
+export const SOFT_TARGET_CE_GRAD = 'DistillerySoftTargetCrossEntropyGrad';
+
+// codes of native/distillery.cc
+const RED_SUM = 0, RED_MAX = 1, UN_EXP = 2, UN_LOG = 3;
+const WRT = { logits: 0, targets: 1 } as const;
+
+/** Whether the fused kernel serves these tensors on the current backend. */
+export function softTargetCrossEntropyFused(targets: tf.Tensor, logits: tf.Tensor): boolean {
+  return (
+    fusedOps.softTargetCrossEntropy && logits.rank === 2 && logits.dtype === 'float32' && targets.dtype === 'float32' && logits.size > 0 &&
+    tf.util.arraysEqual(targets.shape, logits.shape) && tf.getKernel(SOFT_TARGET_CE, tf.getBackend()) !== undefined
+  );
+}
+
+/** CE per row [b]; callers check `softTargetCrossEntropyFused` first. */
+export function fusedSoftTargetCrossEntropy(targets: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.engine().runKernel(SOFT_TARGET_CE, { targets, logits }, {}) as tf.Tensor1D;
+}
+
+export function softTargetCrossEntropyKernels(addon: NativeAddon): Map<string, KFunc> {
+  /** logSoftmax(z) into `value` as tfjs computes it: shifted = z − max; value = shifted − log(Σ exp(shifted)). */
+  function logSoftmax(z: Float32Array, rows: number, K: number, value: Float32Array): void {
+    const n = rows * K;
+    const mx = scratch('ce.max', rows), sums = scratch('ce.sums', rows), logs = scratch('ce.logs', rows);
+    const e = scratch('ce.exp', n);
+    addon.reduce(RED_MAX, z, mx, rows, K, 1);
+    for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) value[o + k] = z[o + k] - mx[i];
+    addon.unary(UN_EXP, value, e, 0);
+    addon.reduce(RED_SUM, e, sums, rows, K, 1);
+    addon.unary(UN_LOG, sums, logs, 0);
+    for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) value[o + k] = value[o + k] - logs[i];
+  }
+
+  const k = new Map<string, KFunc>();
+  k.set(SOFT_TARGET_CE, ({ inputs, backend: b }) => {
+    const logits = inputs.logits!;
+    const [rows, K] = logits.shape;
+    const q = f32(b, inputs.targets!);
+    const value = scratch('ce.value', rows * K), prod = scratch('ce.prod', rows * K);
+    logSoftmax(f32(b, logits), rows, K, value);
+    for (let j = 0; j < rows * K; j++) prod[j] = q[j] * value[j];
+    const out = allocF32(b, rows);
+    addon.reduce(RED_SUM, prod, out, rows, K, 1);
+    for (let i = 0; i < rows; i++) out[i] = -out[i];
+    return make(b, [rows], out);
+  });
+  k.set(SOFT_TARGET_CE_GRAD, ({ inputs, backend: b, attrs }) => {
+    const logits = inputs.logits!;
+    const [rows, K] = logits.shape;
+    const q = f32(b, inputs.targets!), dy = f32(b, inputs.dy!);
+    const value = scratch('ce.value', rows * K), dq = scratch('ce.dq', rows * K);
+    logSoftmax(f32(b, logits), rows, K, value);
+    const out = allocF32(b, rows * K);
+    if (attrs!.wrt === WRT.targets) {
+      // mul's gradient for q: (−dy) · logSoftmax(z)
+      for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) out[o + k] = Math.fround(-dy[i] * value[o + k]);
+      return make(b, [rows, K], out);
+    }
+    // dy' = (−dy)·q, then logSoftmax's gradient dy' − sum(dy')·exp(value)
+    const sums = scratch('ce.gradSums', rows);
+    for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) dq[o + k] = -dy[i] * q[o + k];
+    addon.reduce(RED_SUM, dq, sums, rows, K, 1);
+    addon.unary(UN_EXP, value, out, 0);
+    for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) out[o + k] = dq[o + k] - Math.fround(sums[i] * out[o + k]);
+    return make(b, [rows, K], out);
+  });
+  return k;
+}
+
+let gradientRegistered = false;
+
+/** Registers SOFT_TARGET_CE's gradient (once; it only runs where the kernel runs). */
+export function registerSoftTargetCrossEntropyGradient(): void {
+  if (gradientRegistered) return;
+  gradientRegistered = true;
+  tf.registerGradient({
+    kernelName: SOFT_TARGET_CE,
+    inputsToSave: ['targets', 'logits'],
+    gradFunc: (dy, saved) => {
+      const [targets, logits] = saved;
+      const d = Array.isArray(dy) ? dy[0] : dy;
+      const wrt = (which: number) => () => tf.engine().runKernel(SOFT_TARGET_CE_GRAD, { targets, logits, dy: d }, { wrt: which }) as tf.Tensor;
+      return { logits: wrt(WRT.logits), targets: wrt(WRT.targets) };
+    },
+  });
+}

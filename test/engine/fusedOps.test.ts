@@ -1,0 +1,199 @@
+/**
+ * The fused dense and soft-target cross-entropy ops (engine/dense.ts,
+ * engine/softTargetCrossEntropy.ts) against the tfjs compositions they replace, on the native
+ * engine: values and every gradient bit for bit (odd shapes, batch 1, no bias, extreme and
+ * tied logits, soft and one-hot targets), whole training runs on real data with identical
+ * weights either way, and models that still save as plain tfjs Dense layers.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initEngine, resetEngineForTests } from '../../src/engine/index.js';
+import { loadAddon } from '../../src/engine/addon.js';
+import { NATIVE_BACKEND } from '../../src/engine/nativeBackend.js';
+import { DENSE, DENSE_GRAD } from '../../src/engine/dense.js';
+import { SOFT_TARGET_CE, SOFT_TARGET_CE_GRAD } from '../../src/engine/softTargetCrossEntropy.js';
+import { fusedOps } from '../../src/engine/fusion.js';
+import { FusedDense } from '../../src/models/denseLayer.js';
+import { buildModel } from '../../src/models/build.js';
+import { predictLogits } from '../../src/models/predict.js';
+import { softTargetCrossEntropy } from '../../src/objectives/crossEntropy.js';
+import { anchorObjective, distillationObjective } from '../../src/objectives/objectives.js';
+import { trainModel } from '../../src/train/trainer.js';
+import { CachedReference } from '../../src/train/reference.js';
+import { softTargetTables } from '../../src/train/targetTable.js';
+import { letterSplits } from '../helpers/letter.js';
+import { randArr, rng, T, type Arr } from './helpers.js';
+
+const native = loadAddon() !== undefined;
+const skip = native ? false : 'the native addon is not built';
+if (native) await initEngine({ backend: 'native' });
+after(() => {
+  fusedOps.dense = fusedOps.softTargetCrossEntropy = true;
+  resetEngineForTests();
+});
+
+/** Runs `fn` with the fused ops on and off; returns both results' values. */
+function bothWays(fn: () => tf.Tensor[]): { fused: Float32Array[]; composed: Float32Array[] } {
+  const run = (on: boolean) => {
+    fusedOps.dense = fusedOps.softTargetCrossEntropy = on;
+    try {
+      return tf.tidy(() => fn().map((t) => t.dataSync().slice() as Float32Array));
+    } finally {
+      fusedOps.dense = fusedOps.softTargetCrossEntropy = true;
+    }
+  };
+  return { fused: run(true), composed: run(false) };
+}
+
+/** Bitwise equality of two float arrays (NaN equals NaN; +0 and −0 differ). */
+function assertSameBits(got: Float32Array, want: Float32Array, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  const g = new Uint32Array(got.buffer, got.byteOffset, got.length), w = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  for (let i = 0; i < g.length; i++) {
+    if (g[i] !== w[i] && !(Number.isNaN(got[i]) && Number.isNaN(want[i]))) assert.fail(`${what}: element ${i} is ${got[i]}, the composition gives ${want[i]}`);
+  }
+}
+
+/** The kernels `fn` runs. */
+async function kernelsOf(fn: () => tf.Tensor | tf.Tensor[]): Promise<string[]> {
+  const info = await tf.profile(() => {
+    const out = fn();
+    return Array.isArray(out) ? out[0] : out;
+  });
+  return info.kernelNames;
+}
+
+describe('fused soft-target cross entropy', { skip }, () => {
+  const r = rng(41);
+  const cases: Array<[string, number, number, (a: Arr) => void]> = [
+    ['soft targets', 32, 26, () => {}],
+    ['one row, two classes', 1, 2, () => {}],
+    ['one class', 5, 1, () => {}],
+    ['extreme and tied logits', 9, 7, (z) => z.values.forEach((_, i) => (z.values[i] = i % 4 === 0 ? 80 : i % 4 === 1 ? -80 : i % 4 === 2 ? 3 : z.values[i]))],
+  ];
+  for (const [name, rows, K, shape] of cases) {
+    test(`${name} [${rows}, ${K}]: value and both gradients are bit for bit tfjs's composition`, () => {
+      for (const targetKind of ['soft', 'one-hot', 'smoothed']) {
+        const z = randArr(r, [rows, K], -4, 4);
+        shape(z);
+        const q = randArr(r, [rows, K], 0, 1);
+        for (let i = 0; i < rows; i++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += q.values[i * K + k];
+          for (let k = 0; k < K; k++) {
+            const soft = q.values[i * K + k] / s;
+            const hot = k === i % K ? 1 : 0;
+            q.values[i * K + k] = targetKind === 'soft' ? soft : targetKind === 'one-hot' ? hot : 0.9 * hot + 0.1 / K;
+          }
+        }
+        const w = randArr(r, [rows], 0.2, 2);
+        const f = () => {
+          const loss = (a: tf.Tensor, b: tf.Tensor) => softTargetCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D);
+          return [loss(T(q), T(z)), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(loss(a, b), T(w))))([T(q), T(z)])];
+        };
+        const { fused, composed } = bothWays(f);
+        ['loss', 'd/dtargets', 'd/dlogits'].forEach((what, i) => assertSameBits(fused[i], composed[i], `${targetKind}: ${what}`));
+      }
+    });
+  }
+  test('it runs as the fused kernels (forward and backward), not as tfjs ops', async () => {
+    const z = T(randArr(r, [4, 3])), q = tf.softmax(T(randArr(r, [4, 3])));
+    const names = await kernelsOf(() => tf.grad((b: tf.Tensor) => tf.sum(softTargetCrossEntropy(q as tf.Tensor2D, b as tf.Tensor2D)))(z));
+    assert.ok(names.includes(SOFT_TARGET_CE) && names.includes(SOFT_TARGET_CE_GRAD), names.join(' '));
+    assert.ok(!names.includes('Exp') && !names.includes('Log'), names.join(' '));
+  });
+});
+
+describe('fused dense layer', { skip }, () => {
+  const r = rng(43);
+  /** A FusedDense and a tfjs Dense with the same weights. */
+  function pair(units: number, inDim: number, activation: 'relu' | 'linear', useBias: boolean): [tfl.layers.Layer, tfl.layers.Layer] {
+    const args = { units, activation, useBias, inputShape: [inDim] };
+    const a = new FusedDense(args), b = tfl.layers.dense(args);
+    a.build([null, inDim]);
+    b.build([null, inDim]);
+    const ws = [T(randArr(r, [inDim, units], -0.7, 0.7)), ...(useBias ? [T(randArr(r, [units], -0.5, 0.5))] : [])];
+    a.setWeights(ws);
+    b.setWeights(ws);
+    return [a, b];
+  }
+  for (const [rows, inDim, units] of [[32, 16, 256], [1, 5, 3], [7, 1, 9], [300, 40, 26]]) {
+    for (const activation of ['relu', 'linear'] as const) {
+      for (const useBias of [true, false]) {
+        test(`[${rows}, ${inDim}] → ${units}, ${activation}${useBias ? '' : ', no bias'}: output and the gradients for x, kernel and bias are tfjs Dense's bit for bit`, () => {
+          const [fusedLayer, tfjsLayer] = pair(units, inDim, activation, useBias);
+          const x = randArr(r, [rows, inDim], -2, 2), up = randArr(r, [rows, units], -1, 1);
+          // some exact zeros in the pre-activation's inputs, so that ReLU's step is taken at 0 too
+          for (let i = 0; i < x.values.length; i += 5) x.values[i] = 0;
+          const run = (layer: tfl.layers.Layer) => () => {
+            const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+            const xs = T(x);
+            const f = (xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, T(up)));
+            const gx = tf.grad(f)(xs);
+            const { grads } = tf.variableGrads(() => f(xs) as tf.Scalar, vars);
+            return [layer.apply(xs, { training: true }) as tf.Tensor, gx, ...vars.map((v) => grads[v.name])];
+          };
+          const got = tf.tidy(() => run(fusedLayer)().map((t) => t.dataSync().slice() as Float32Array));
+          const want = tf.tidy(() => run(tfjsLayer)().map((t) => t.dataSync().slice() as Float32Array));
+          ['output', 'd/dx', 'd/dkernel', 'd/dbias'].slice(0, got.length).forEach((what, i) => assertSameBits(got[i], want[i], what));
+        });
+      }
+    }
+  }
+  test('it runs as the fused kernels under gradients; rank-3 inputs take tfjs\'s own path', async () => {
+    const [layer] = pair(6, 4, 'relu', true);
+    const x = T(randArr(r, [3, 4]));
+    const names = await kernelsOf(() => tf.grad((xi: tf.Tensor) => tf.sum(layer.apply(xi, { training: true }) as tf.Tensor))(x));
+    assert.ok(names.includes(DENSE) && names.includes(DENSE_GRAD), names.join(' '));
+    assert.ok(!names.includes('BatchMatMul') && !names.includes('Relu'), names.join(' '));
+    const x3 = T(randArr(r, [2, 3, 4]));
+    const names3 = await kernelsOf(() => layer.apply(x3) as tf.Tensor);
+    assert.ok(!names3.includes(DENSE), names3.join(' '));
+  });
+  test('a model built with it saves as plain tfjs Dense layers and predicts the same after loading', async () => {
+    const model = buildModel({ kind: 'mlp', hidden: [8] }, [16], 26, 3);
+    assert.ok(model.layers.some((l) => l instanceof FusedDense));
+    const json = JSON.stringify(model.toJSON(null, false));
+    assert.ok(json.includes('"class_name":"Dense"') && !json.includes('Fused'), 'class names in the saved topology');
+    const saved: tf.io.ModelArtifacts[] = [];
+    await model.save(tf.io.withSaveHandler(async (a) => {
+      saved.push(a);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved[0]));
+    assert.ok(loaded.layers.every((l) => !(l instanceof FusedDense)));
+    const x = randArr(r, [5, 16]).values as Float32Array;
+    assertSameBits(predictLogits(loaded, x, [16]), predictLogits(model, x, [16]), 'logits after loading');
+  });
+});
+
+describe('training with the fused ops', { skip }, () => {
+  test('distillation and anchor training on real letter data give the same weights bit for bit with the fused ops and the soft-target table on or off', async () => {
+    const data = await letterSplits({ initial: 600, validation: 100, newBatch: 0, test: 100 });
+    const K = data.spec.classNames.length;
+    const teacher = buildModel({ kind: 'mlp', hidden: [16] }, [16], K, 9);
+    const reference = new CachedReference(predictLogits(teacher, data.initial.features, [16]), K);
+    for (const objective of [distillationObjective(0.5), anchorObjective(0.5, 0.5)]) {
+      const train = async (on: boolean) => {
+        fusedOps.dense = fusedOps.softTargetCrossEntropy = softTargetTables.enabled = on;
+        try {
+          const model = buildModel({ kind: 'mlp', hidden: [32, 24], dropout: 0.2 }, [16], K, 4);
+          const result = await trainModel(model, data.initial, { objective, reference, epochs: 3, batchSize: 32, learningRate: 0.01, validation: data.validation, seed: 4 });
+          return { weights: model.getWeights().map((w) => w.dataSync().slice() as Float32Array), history: result.history };
+        } finally {
+          fusedOps.dense = fusedOps.softTargetCrossEntropy = softTargetTables.enabled = true;
+        }
+      };
+      const fused = await train(true), composed = await train(false);
+      assert.deepEqual(fused.history, composed.history, `${objective.name}: per-epoch losses`);
+      fused.weights.forEach((w, i) => assertSameBits(w, composed.weights[i], `${objective.name}: weight ${i}`));
+      assert.ok(fused.history[2].loss < fused.history[0].loss, `${objective.name} trains`);
+    }
+  });
+});
+
+test('on the native engine, the fused kernels are registered', { skip }, () => {
+  for (const name of [DENSE, DENSE_GRAD, SOFT_TARGET_CE, SOFT_TARGET_CE_GRAD]) assert.ok(tf.getKernel(name, NATIVE_BACKEND), name);
+});
