@@ -26,11 +26,10 @@ export function predictLogits(model: LayersModel, features: Float32Array, featur
   const out = new Float32Array(n * K);
   for (let start = 0; start < n; start += batchSize) {
     const b = Math.min(batchSize, n - start);
-    const part = tf.tidy(() => {
-      const x = tf.tensor(features.subarray(start * d, (start + b) * d), [b, ...featureShape]);
-      return (model.predict(x, { batchSize: b }) as tf.Tensor).dataSync();
-    });
-    out.set(part, start * K);
+    // the tidy returns the tensor, not its values: tfjs scans a tidy's result for tensors, element by element for an array
+    const logits = tf.tidy(() => model.predict(tf.tensor(features.subarray(start * d, (start + b) * d), [b, ...featureShape]), { batchSize: b }) as tf.Tensor);
+    out.set(logits.dataSync(), start * K);
+    logits.dispose();
   }
   return out;
 }

@@ -31,12 +31,13 @@ export function layerActivations(
   const values = widths.map((w) => new Float32Array(n * w));
   for (let start = 0; start < n; start += batchSize) {
     const b = Math.min(batchSize, n - start);
+    // tensors out of the tidy, values read after it (tfjs scans a tidy's result element by element)
     const parts = tf.tidy(() => {
-      const x = tf.tensor(features.subarray(start * d, (start + b) * d), [b, ...featureShape]);
-      const out = probe.predict(x);
-      return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync() as Float32Array);
+      const out = probe.predict(tf.tensor(features.subarray(start * d, (start + b) * d), [b, ...featureShape]));
+      return Array.isArray(out) ? out : [out];
     });
-    parts.forEach((p, i) => values[i].set(p, start * widths[i]));
+    parts.forEach((p, i) => values[i].set(p.dataSync() as Float32Array, start * widths[i]));
+    tf.dispose(parts);
   }
   return layerNames.map((layer, i) => ({ layer, width: widths[i], values: values[i] }));
 }

@@ -62,13 +62,15 @@ export class SoftTargetTable {
     for (let start = 0; start < n; start += CHUNK) {
       const end = Math.min(n, start + CHUNK);
       const idx = Int32Array.from({ length: end - start }, (_, i) => start + i);
+      // the tensor out of the tidy, its values read after (tfjs scans a tidy's result element by element)
       const q = tf.tidy(() => {
         const labels = tf.tensor1d(this.labels.subarray(start, end), 'int32');
         const oneHot = tf.oneHot(labels, K).toFloat() as tf.Tensor2D;
         const reference = this.reference?.rows(idx);
-        return this.targets({ labels, oneHot, reference }).dataSync() as Float32Array;
+        return this.targets({ labels, oneHot, reference });
       });
-      this.values.set(q, start * K);
+      this.values.set(q.dataSync() as Float32Array, start * K);
+      q.dispose();
     }
     this.version = version;
   }
