@@ -15,6 +15,7 @@ import { prepareData, textOptionsFor } from '../src/experiments/updateExperiment
 import { splitUpdateScenario } from '../src/data/split.js';
 import { fitPreprocessing, applyPreprocessing } from '../src/data/preprocess.js';
 import { rawSize, subsetRaw, type Dataset } from '../src/data/types.js';
+import { writeRows } from './harness.js';
 
 const opt = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,11 +39,6 @@ const manifest: { config: string; model: unknown; training: unknown; seeds: numb
   classes: 0,
   parts: {},
 };
-const write = (dir: string, part: string, ds: Dataset) => {
-  writeFileSync(join(dir, `${part}.x.f32`), Buffer.from(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength));
-  writeFileSync(join(dir, `${part}.y.i32`), Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
-  return ds.labels.length;
-};
 for (const seed of seeds) {
   // exactly what runTrial does (src/experiments/updateExperiment.ts)
   const split = splitUpdateScenario(rawSize(data.pool), { ...cfg.split, seed, source: data.pool.source });
@@ -56,7 +52,7 @@ for (const seed of seeds) {
   };
   const dir = join(out, `seed-${seed}`);
   mkdirSync(dir, { recursive: true });
-  manifest.parts[String(seed)] = Object.fromEntries(Object.entries(parts).map(([p, ds]) => [p, write(dir, p, ds)]));
+  manifest.parts[String(seed)] = Object.fromEntries(Object.entries(parts).map(([p, ds]) => [p, writeRows(dir, p, ds)]));
   manifest.features = parts.initial.featureShape[0];
   manifest.classes = spec.classNames.length;
 }

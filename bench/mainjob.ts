@@ -16,18 +16,15 @@
  * since early stopping makes the epoch counts differ, the same ratio per optimizer step.
  * Distillery's time includes reading and preprocessing the gzipped CSV; PyTorch reads the prepared binary rows.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { fastest, machineInfo, ONE_THREAD_ENV, option as opt, timedChild, type Proc } from './harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opt = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-};
 
 /** The issue's measured subset of the main job's methods. */
 const SUBSET: unknown[] = [
@@ -58,30 +55,8 @@ if (exported.status !== 0) throw new Error(`export-mainjob-data failed: ${export
 const split = mainConfig.split as { initial: number; newBatch: number };
 const batchSize = (mainConfig.training as { batchSize: number }).batchSize;
 
-const env = { ...process.env, DISTILLERY_THREADS: '1', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-
-interface Proc { wall: number; user: number; sys: number; stdout: string; stderr: string }
-
-/** One child under /usr/bin/time: its wall seconds and its (and its children's) user and system CPU seconds. */
-function timed(cmd: string[], tag: string): Promise<Proc> {
-  const timeFile = join(work, `time-${tag}.txt`);
-  return new Promise((ok, fail) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, ...cmd], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), childTimeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code !== 0) return fail(new Error(`${cmd.join(' ')} failed (${code}): ${stderr.slice(-2000)}`));
-      const [user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-      ok({ wall, user, sys, stdout, stderr });
-    });
-  });
-}
+/** One child under /usr/bin/time, one engine thread. */
+const timed = (cmd: string[], tag: string): Promise<Proc> => timedChild(cmd, { cwd: root, env: ONE_THREAD_ENV, timeFile: join(work, `time-${tag}.txt`), timeoutMs: childTimeoutMs });
 
 /** Training runs of a Distillery run, from its progress lines (`<label>: done at <epochs>/<max> …`). */
 function distilleryRuns(stderr: string): { epochs: number; steps: number; models: number } {
@@ -137,7 +112,6 @@ async function torch(mode: 'seq' | 'pair'): Promise<Side> {
   };
 }
 
-const best = (xs: Side[]) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const rows = [];
 for (const mode of modes) {
   const d: Side[] = [];
@@ -147,8 +121,8 @@ for (const mode of modes) {
     t.push(await torch(mode));
     console.error(`${mode} #${i + 1}: Distillery ${d[i].seconds.toFixed(1)} s (${d[i].epochs} epochs), PyTorch ${t[i].seconds.toFixed(1)} s (${t[i].epochs} epochs)`);
   }
-  const bd = best(d);
-  const bt = best(t);
+  const bd = fastest(d);
+  const bt = fastest(t);
   const row = {
     mode,
     jobs: mode === 'seq' ? 1 : 2,
@@ -163,9 +137,8 @@ for (const mode of modes) {
   console.log(`${mode}: Distillery ${bd.seconds.toFixed(1)} s (${bd.cpuSeconds.toFixed(1)} CPU s, ${bd.steps} steps), PyTorch ${bt.seconds.toFixed(1)} s (${bt.cpuSeconds.toFixed(1)} CPU s, ${bt.steps} steps): ratio ${row.ratio.toFixed(2)}, per step ${row.ratioPerStep.toFixed(2)}`);
   rows.push(row);
 }
-const torchVersion = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
 const results = {
-  machine: { cpus: cpus()[0]?.model, cores: availableParallelism(), node: process.version, torch: torchVersion },
+  machine: machineInfo(python),
   seeds,
   methods,
   repeat,

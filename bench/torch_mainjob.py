@@ -107,19 +107,27 @@ def logits_of(model, x):
         return model(x)
 
 
-def fit(seed, x, y, val, training, arch, k, loss_fn=None, needs_inference=False, ref=None):
+def improves(monitor, loss, accuracy, best_loss, best_accuracy):
+    """src/train/earlyStopping.ts: a lower validation loss; or ('accuracy') a higher validation
+    accuracy, or the same accuracy at a lower loss."""
+    if monitor == 'loss':
+        return loss < best_loss
+    return accuracy > best_accuracy or (accuracy == best_accuracy and loss < best_loss)
+
+
+def fit(seed, x, y, val, training, arch, k, loss_fn=None, needs_inference=False, ref=None, adam_eps=1e-8):
     """src/train/trainer.ts + earlyStopping.ts: a fresh permutation per epoch, the last partial batch
-    kept, validation cross entropy after every epoch, stop after `patience` epochs without a lower one,
-    the best epoch's weights restored."""
+    kept, validation cross entropy (and accuracy) after every epoch, stop after `patience` epochs
+    without an improvement of training['monitor'] (default 'loss'), the best epoch's weights restored."""
     torch.manual_seed(seed)
     model = mlp(x.shape[1], arch['hidden'], k, arch.get('dropout', 0))
-    opt = torch.optim.Adam(model.parameters(), lr=training['learningRate'])
+    opt = torch.optim.Adam(model.parameters(), lr=training['learningRate'], eps=adam_eps)
     n, bs = x.shape[0], min(training['batchSize'], x.shape[0])
     onehot = F.one_hot(y, k).float()
     loss_fn = loss_fn or (lambda z, zi, r, yy, oh: soft_ce(oh, z))
     vx, vy = val
-    best, best_epoch, best_state, epochs, steps = math.inf, 0, None, 0, 0
-    patience = training.get('patience', 0)
+    best, best_accuracy, best_epoch, best_state, epochs, steps = math.inf, -math.inf, 0, None, 0, 0
+    patience, monitor = training.get('patience', 0), training.get('monitor', 'loss')
     for epoch in range(1, training['epochs'] + 1):
         model.train()
         order = torch.randperm(n)
@@ -140,10 +148,11 @@ def fit(seed, x, y, val, training, arch, k, loss_fn=None, needs_inference=False,
             loss_sum += loss.item() * len(idx)
             steps += 1
         epochs = epoch
+        vz = logits_of(model, vx)  # after every epoch, as Distillery's trainer, with or without early stopping
+        vl, va = F.cross_entropy(vz, vy).item(), (vz.argmax(-1) == vy).float().mean().item()
         if patience:
-            vl = F.cross_entropy(logits_of(model, vx), vy).item()
-            if vl < best:
-                best, best_epoch = vl, epoch
+            if improves(monitor, vl, va, best, best_accuracy):
+                best, best_accuracy, best_epoch = vl, va, epoch
                 best_state = {a: b.clone() for a, b in model.state_dict().items()}
             elif epoch - best_epoch >= patience:
                 break

@@ -11,7 +11,7 @@ export * from './metrics/index.js';
 export * from './experiments/config.js';
 export * from './experiments/updateExperiment.js';
 export { parseTransferConfig, transferExperimentSchema, DEFAULT_HOP_GRID, type TransferExperimentConfig } from './experiments/transferConfig.js';
-export { runTransferExperiment, runTransferExperimentParallel, type TransferExperimentResult, type TransferTrialOutcome } from './experiments/transferExperiment.js';
+export { runTransferExperiment, runTransferExperimentParallel, prepareTransferData, transferTrialRows, trainTransferTeacher, type TransferExperimentResult, type TransferTrialOutcome, type TransferTrialRows, type TransferData } from './experiments/transferExperiment.js';
 export { renderTransferMarkdown, renderTransferText, writeTransferRun } from './report/transferReport.js';
 export * from './report/experimentReport.js';
 export { renderComparison, renderTextTable, renderMarkdownTable, formatRate, formatCI, formatMeanCI } from './report/table.js';

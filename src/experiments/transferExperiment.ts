@@ -5,7 +5,7 @@
  * the held-out test set. Seeds are independent `transfer-trial` tasks.
  */
 import * as path from 'node:path';
-import type { PreprocessingSpec, RawData } from '../data/types.js';
+import type { Dataset, PreprocessingSpec, RawData } from '../data/types.js';
 import { rawSize, subsetRaw } from '../data/types.js';
 import { applyPreprocessing, fitPreprocessing } from '../data/preprocess.js';
 import { splitUpdateScenario } from '../data/split.js';
@@ -138,36 +138,54 @@ function preprocessingFor(cfg: TransferExperimentConfig, data: TransferData, tra
 /** Seed of a teacher trained by the experiment in trial `seed`. */
 export const teacherSeed = (seed: number): number => seed;
 
+/** A trial's rows: the seed's training and validation draw and the test set, preprocessed (the teacher's preprocessing, or one fitted on the training rows). */
+export interface TransferTrialRows {
+  preprocessing: PreprocessingSpec;
+  train: Dataset;
+  validation: Dataset;
+  test: Dataset;
+}
+
+/** The rows of trial `seed`: what every model of the trial trains, stops early and is tested on. */
+export function transferTrialRows(cfg: TransferExperimentConfig, seed: number, data: TransferData): TransferTrialRows {
+  const split = splitUpdateScenario(rawSize(data.pool), { seed, initial: cfg.split.train, validation: cfg.split.validation, newBatch: 0, source: data.pool.source });
+  const trainRaw = subsetRaw(data.pool, split.initial);
+  const preprocessing = preprocessingFor(cfg, data, trainRaw);
+  return {
+    preprocessing,
+    train: applyPreprocessing(preprocessing, trainRaw),
+    validation: applyPreprocessing(preprocessing, subsetRaw(data.pool, split.validation)),
+    test: applyPreprocessing(preprocessing, data.test),
+  };
+}
+
+/** The teacher of trial `seed` when the experiment trains it (an architecture, not a saved model): cross entropy on the trial's rows. */
+export async function trainTransferTeacher(cfg: TransferExperimentConfig, seed: number, rows: TransferTrialRows, hooks: ExperimentHooks = {}): Promise<TrainedModel> {
+  if (!('model' in cfg.teacher)) throw new Error('transfer: no teacher');
+  const fitted = await fitModel({
+    architecture: cfg.teacher.model,
+    preprocessing: rows.preprocessing,
+    train: rows.train,
+    validation: rows.validation,
+    objective: crossEntropyObjective(),
+    training: cfg.teacher.training ?? cfg.training,
+    seed: teacherSeed(seed),
+    progress: hooks.progress,
+    label: `seed ${seed}: teacher`,
+  });
+  return fitted.trained;
+}
+
 /**
  * One trial: split, teacher, candidates, chain search, test accuracies. With `saveDir`, the
  * three students and every intermediate are saved under `saveDir/seed-<seed>/`.
  */
 export async function runTransferTrial(cfg: TransferExperimentConfig, seed: number, data: TransferData, hooks: ExperimentHooks = {}, saveDir?: string): Promise<TransferTrialOutcome> {
   const log = (line: string) => hooks.log?.(`seed ${seed}: ${line}`);
-  const split = splitUpdateScenario(rawSize(data.pool), { seed, initial: cfg.split.train, validation: cfg.split.validation, newBatch: 0, source: data.pool.source });
-  const trainRaw = subsetRaw(data.pool, split.initial);
-  const spec = preprocessingFor(cfg, data, trainRaw);
-  const train = applyPreprocessing(spec, trainRaw);
-  const validation = applyPreprocessing(spec, subsetRaw(data.pool, split.validation));
-  const test = applyPreprocessing(spec, data.test);
-  const K = spec.classNames.length;
-
-  let teacher = data.teacher;
-  if (!teacher) {
-    if (!('model' in cfg.teacher)) throw new Error('transfer: no teacher');
-    const fitted = await fitModel({
-      architecture: cfg.teacher.model,
-      preprocessing: spec,
-      train,
-      validation,
-      objective: crossEntropyObjective(),
-      training: cfg.teacher.training ?? cfg.training,
-      seed: teacherSeed(seed),
-      progress: hooks.progress,
-      label: `seed ${seed}: teacher`,
-    });
-    teacher = fitted.trained;
-  }
+  const rows = transferTrialRows(cfg, seed, data);
+  const { train, validation, test } = rows;
+  const K = rows.preprocessing.classNames.length;
+  const teacher = data.teacher ?? (await trainTransferTeacher(cfg, seed, rows, hooks));
   const teacherModel = networkClassifier(teacher);
   const { teacherParams, studentParams } = checkTransferSetup(cfg, teacher);
   const teacherName = describeArchitecture(teacher.meta.architecture);
