@@ -16,18 +16,14 @@
  * since early stopping makes the epoch counts differ, the same ratio per optimizer step.
  * Distillery's time includes reading and preprocessing the gzipped CSV; PyTorch reads the prepared binary rows.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { benchOption as opt, fastest as best, machineInfo, sideBySideRun } from './sideBySide.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const opt = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-};
 
 /** The issue's measured subset of the main job's methods. */
 const SUBSET: unknown[] = [
@@ -43,13 +39,7 @@ const methodsArg = opt('methods', 'subset');
 const methods = methodsArg === 'subset' ? SUBSET : methodsArg === 'all' ? mainConfig.methods : (JSON.parse(methodsArg) as unknown[]);
 const seeds = opt('seeds', '1,2,3,4,5').split(',').map(Number);
 const modes = opt('modes', 'seq,pair').split(',') as ('seq' | 'pair')[];
-const repeat = Number(opt('repeat', '2'));
-const python = opt('python', '/usr/bin/python3');
-const outFile = resolve(opt('out', join(root, 'bench/results/mainjob.json')));
-const childTimeoutMs = Number(opt('timeout', '3600')) * 1000;
-
-const work = mkdtempSync(join(tmpdir(), 'distillery-bench-mainjob-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const { repeat, python, outFile, work, timed } = sideBySideRun(root, 'mainjob');
 const configPath = join(work, 'config.yaml');
 writeFileSync(configPath, JSON.stringify({ ...mainConfig, name: 'mainjob-bench', seeds, methods }, null, 2) + '\n'); // JSON is YAML
 const dataDir = join(work, 'data');
@@ -57,31 +47,6 @@ const exported = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'ben
 if (exported.status !== 0) throw new Error(`export-mainjob-data failed: ${exported.stderr}`);
 const split = mainConfig.split as { initial: number; newBatch: number };
 const batchSize = (mainConfig.training as { batchSize: number }).batchSize;
-
-const env = { ...process.env, DISTILLERY_THREADS: '1', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-
-interface Proc { wall: number; user: number; sys: number; stdout: string; stderr: string }
-
-/** One child under /usr/bin/time: its wall seconds and its (and its children's) user and system CPU seconds. */
-function timed(cmd: string[], tag: string): Promise<Proc> {
-  const timeFile = join(work, `time-${tag}.txt`);
-  return new Promise((ok, fail) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, ...cmd], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), childTimeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code !== 0) return fail(new Error(`${cmd.join(' ')} failed (${code}): ${stderr.slice(-2000)}`));
-      const [user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-      ok({ wall, user, sys, stdout, stderr });
-    });
-  });
-}
 
 /** Training runs of a Distillery run, from its progress lines (`<label>: done at <epochs>/<max> …`). */
 function distilleryRuns(stderr: string): { epochs: number; steps: number; models: number } {
@@ -137,7 +102,6 @@ async function torch(mode: 'seq' | 'pair'): Promise<Side> {
   };
 }
 
-const best = (xs: Side[]) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const rows = [];
 for (const mode of modes) {
   const d: Side[] = [];
@@ -163,9 +127,8 @@ for (const mode of modes) {
   console.log(`${mode}: Distillery ${bd.seconds.toFixed(1)} s (${bd.cpuSeconds.toFixed(1)} CPU s, ${bd.steps} steps), PyTorch ${bt.seconds.toFixed(1)} s (${bt.cpuSeconds.toFixed(1)} CPU s, ${bt.steps} steps): ratio ${row.ratio.toFixed(2)}, per step ${row.ratioPerStep.toFixed(2)}`);
   rows.push(row);
 }
-const torchVersion = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
 const results = {
-  machine: { cpus: cpus()[0]?.model, cores: availableParallelism(), node: process.version, torch: torchVersion },
+  machine: machineInfo(python),
   seeds,
   methods,
   repeat,
