@@ -1,13 +1,15 @@
 /**
- * What the end-to-end benches against a PyTorch twin share (bench/mainjob.ts, bench/transferChain.ts):
+ * What the end-to-end benches against a PyTorch twin share (bench/mainjob.ts, bench/transferChain.ts,
+ * bench/codistillPair.ts):
  * command-line options, the one-thread environment, whole child processes timed under
  * /usr/bin/time, the fastest of repeated runs, the rows handed to the twin, the machine's description.
  *
  * Imports only node: modules (bench/transferChain.ts runs it, transpiled, next to its Distillery runner).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Dataset } from '../src/data/types.js';
 
 /** The value after `--<name>` on the command line, or `dflt`. */
@@ -64,4 +66,24 @@ export function writeRows(dir: string, part: string, ds: Dataset): number {
   writeFileSync(`${dir}/${part}.x.f32`, Buffer.from(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength));
   writeFileSync(`${dir}/${part}.y.i32`, Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
   return ds.labels.length;
+}
+
+/**
+ * A side-by-side bench's common flags — --repeat (measurements per side, default 2), --python (PyTorch's
+ * interpreter, default Debian's /usr/bin/python3), --out (default bench/results/<name>.json), --timeout
+ * (seconds a child may run, default 3600) — its scratch directory (removed at exit), and its timed
+ * children (cwd `root`, one engine thread).
+ */
+export function sideBySideRun(root: string, name: string) {
+  const childTimeoutMs = Number(option('timeout', '3600')) * 1000;
+  const work = mkdtempSync(join(tmpdir(), `distillery-bench-${name}-`));
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+  return {
+    repeat: Number(option('repeat', '2')),
+    python: option('python', '/usr/bin/python3'),
+    outFile: resolve(option('out', join(root, `bench/results/${name}.json`))),
+    work,
+    /** One child under /usr/bin/time: its wall seconds and its (and its children's) user and system CPU seconds. */
+    timed: (cmd: string[], tag: string): Promise<Proc> => timedChild(cmd, { cwd: root, env: ONE_THREAD_ENV, timeFile: join(work, `time-${tag}.txt`), timeoutMs: childTimeoutMs }),
+  };
 }
