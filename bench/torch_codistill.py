@@ -114,7 +114,7 @@ def worker_main(a, manifest):
     torch.manual_seed(a.seed * 1000 + i)  # independent copies (Distillery: workerSeed(seed, i))
     model = mlp(d, arch['hidden'], k, arch.get('dropout', 0))
     peers = {}  # j -> (version, model)
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr, eps=1e-7)  # tfjs's Adam epsilon (torch's default is 1e-8)
     rows, bs = x.shape[0], min(a.batch_size, x.shape[0])
     onehot = F.one_hot(y, k).float()
     steps, R, w = a.steps, a.sync_every, a.weight

@@ -115,10 +115,10 @@ def improves(monitor, loss, accuracy, best_loss, best_accuracy):
     return accuracy > best_accuracy or (accuracy == best_accuracy and loss < best_loss)
 
 
-def fit(seed, x, y, val, training, arch, k, loss_fn=None, needs_inference=False, ref=None, adam_eps=1e-8):
+def fit(seed, x, y, val, training, arch, k, loss_fn=None, needs_inference=False, ref=None, adam_eps=1e-7):
     """src/train/trainer.ts + earlyStopping.ts: a fresh permutation per epoch, the last partial batch
     kept, validation cross entropy (and accuracy) after every epoch, stop after `patience` epochs
-    without an improvement of training['monitor'] (default 'loss'), the best epoch's weights restored."""
+    without an improvement of training['monitor'] (default 'loss'), the best epoch's weights restored. Adam with tfjs's epsilon, 1e-7 (torch's default is 1e-8)."""
     torch.manual_seed(seed)
     model = mlp(x.shape[1], arch['hidden'], k, arch.get('dropout', 0))
     opt = torch.optim.Adam(model.parameters(), lr=training['learningRate'], eps=adam_eps)

@@ -18,7 +18,7 @@ import { fusedOps } from '../../src/engine/fusion.js';
 import { FusedDense } from '../../src/models/denseLayer.js';
 import { buildModel } from '../../src/models/build.js';
 import { predictLogits } from '../../src/models/predict.js';
-import { softTargetCrossEntropy } from '../../src/objectives/crossEntropy.js';
+import { klDivergence, klDivergenceReference, softTargetCrossEntropy } from '../../src/objectives/crossEntropy.js';
 import { anchorObjective, distillationObjective } from '../../src/objectives/objectives.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { CachedReference } from '../../src/train/reference.js';
@@ -98,6 +98,23 @@ describe('fused soft-target cross entropy', { skip }, () => {
       }
     });
   }
+  test('KL(p ‖ σ(z)) through the fused cross entropy is the composition it replaced bit for bit (value and gradient; p with zeros)', () => {
+    for (const [rows, K] of [[32, 26], [3, 4]]) {
+      const z = randArr(r, [rows, K], -5, 5), q = randArr(r, [rows, K], 0, 1);
+      for (let i = 0; i < q.values.length; i += 3) q.values[i] = 0;
+      for (let i = 0; i < rows; i++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += q.values[i * K + k];
+        for (let k = 0; k < K; k++) q.values[i * K + k] /= s || 1;
+      }
+      const run = (kl: typeof klDivergence) => tf.tidy(() => {
+        const f = (b: tf.Tensor) => kl(T(q) as tf.Tensor2D, b as tf.Tensor2D);
+        return [f(T(z)), tf.grad((b: tf.Tensor) => tf.sum(tf.mul(f(b), tf.range(1, rows + 1))))(T(z))].map((t) => t.dataSync().slice() as Float32Array);
+      });
+      const got = run(klDivergence), want = run(klDivergenceReference);
+      ['KL', 'd/dlogits'].forEach((what, i) => assertSameBits(got[i], want[i], `[${rows}, ${K}] ${what}`));
+    }
+  });
   test('it runs as the fused kernels (forward and backward), not as tfjs ops', async () => {
     const z = T(randArr(r, [4, 3])), q = tf.softmax(T(randArr(r, [4, 3])));
     const names = await kernelsOf(() => tf.grad((b: tf.Tensor) => tf.sum(softTargetCrossEntropy(q as tf.Tensor2D, b as tf.Tensor2D)))(z));
