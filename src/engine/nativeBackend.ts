@@ -10,6 +10,7 @@ import { LAYER_NORM, LAYER_NORM_GRAD_GAMMA, LAYER_NORM_GRAD_X, registerLayerNorm
 import { registerLdiKernels } from './logitDifference.js';
 import { denseKernels, registerDenseGradient } from './dense.js';
 import { registerSoftTargetCrossEntropyGradient, softTargetCrossEntropyKernels } from './softTargetCrossEntropy.js';
+import { knowledgeDistillationKernels, registerKnowledgeDistillationGradient } from './knowledgeDistillation.js';
 import { BATCH_NORM_GRAD, RELU_GRAD, registerBatchNormGradient, registerBroadcastReduceGradients, registerReluGradient } from './gradients.js';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
@@ -617,6 +618,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
   registerLdiKernels(NATIVE_BACKEND);
   registerDenseGradient();
   registerSoftTargetCrossEntropyGradient();
+  registerKnowledgeDistillationGradient();
   const wrap = (name: string, f: KFunc): tf.KernelFunc => (KERNEL_TIMING ? timeKernel(name, f) : f) as unknown as tf.KernelFunc;
   for (const c of cpuKernels) {
     const own = native.get(c.kernelName);
@@ -633,7 +635,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
 
 /** Every kernel of the native backend that is not tfjs-cpu's: the replaced ones and Distillery's fused ops. */
 function nativeKernels(addon: NativeAddon, cpu: (name: string) => KFunc): Map<string, KFunc> {
-  return new Map([...createNativeKernels(addon, cpu), ...denseKernels(addon), ...softTargetCrossEntropyKernels(addon)]);
+  return new Map([...createNativeKernels(addon, cpu), ...denseKernels(addon), ...softTargetCrossEntropyKernels(addon), ...knowledgeDistillationKernels(addon)]);
 }
 
 /** Names of the kernels the native backend runs in native code. */

@@ -40,9 +40,20 @@ export function fusedSoftTargetCrossEntropy(targets: tf.Tensor2D, logits: tf.Ten
   return tf.engine().runKernel(SOFT_TARGET_CE, { targets, logits }, {}) as tf.Tensor1D;
 }
 
-export function softTargetCrossEntropyKernels(addon: NativeAddon): Map<string, KFunc> {
+/** The composition's arithmetic on the addon's routines, for this op and ops built on it (engine/knowledgeDistillation.ts). */
+export interface CrossEntropyArithmetic {
   /** logSoftmax(z) into `value` as tfjs computes it: shifted = z − max; value = shifted − log(Σ exp(shifted)). */
-  function logSoftmax(z: Float32Array, rows: number, K: number, value: Float32Array): void {
+  logSoftmax(z: Float32Array, rows: number, K: number, value: Float32Array): void;
+  /** CE(q, z) per row into out[0 … rows). */
+  loss(q: Float32Array, z: Float32Array, rows: number, K: number, out: Float32Array): void;
+  /** ∂(Σ_i dy_i·CE_i)/∂z into out (tfjs's logSoftmax gradient of dy' = −dy·q). */
+  gradLogits(q: Float32Array, z: Float32Array, dy: Float32Array, rows: number, K: number, out: Float32Array): void;
+  /** ∂(Σ_i dy_i·CE_i)/∂q into out: (−dy)·logSoftmax(z). */
+  gradTargets(z: Float32Array, dy: Float32Array, rows: number, K: number, out: Float32Array): void;
+}
+
+export function crossEntropyArithmetic(addon: NativeAddon): CrossEntropyArithmetic {
+  const logSoftmax = (z: Float32Array, rows: number, K: number, value: Float32Array): void => {
     const n = rows * K;
     const mx = scratch('ce.max', rows), sums = scratch('ce.sums', rows), logs = scratch('ce.logs', rows);
     const e = scratch('ce.exp', n);
@@ -52,39 +63,49 @@ export function softTargetCrossEntropyKernels(addon: NativeAddon): Map<string, K
     addon.reduce(RED_SUM, e, sums, rows, K, 1);
     addon.unary(UN_LOG, sums, logs, 0);
     for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) value[o + k] = value[o + k] - logs[i];
-  }
+  };
+  return {
+    logSoftmax,
+    loss(q, z, rows, K, out) {
+      const value = scratch('ce.value', rows * K), prod = scratch('ce.prod', rows * K);
+      logSoftmax(z, rows, K, value);
+      for (let j = 0; j < rows * K; j++) prod[j] = q[j] * value[j];
+      addon.reduce(RED_SUM, prod, out, rows, K, 1);
+      for (let i = 0; i < rows; i++) out[i] = -out[i];
+    },
+    gradLogits(q, z, dy, rows, K, out) {
+      const value = scratch('ce.value', rows * K), dq = scratch('ce.dq', rows * K), sums = scratch('ce.gradSums', rows);
+      logSoftmax(z, rows, K, value);
+      // dy' = (−dy)·q, then logSoftmax's gradient dy' − sum(dy')·exp(value)
+      for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) dq[o + k] = -dy[i] * q[o + k];
+      addon.reduce(RED_SUM, dq, sums, rows, K, 1);
+      addon.unary(UN_EXP, value, out, 0);
+      for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) out[o + k] = dq[o + k] - Math.fround(sums[i] * out[o + k]);
+    },
+    gradTargets(z, dy, rows, K, out) {
+      const value = scratch('ce.value', rows * K);
+      logSoftmax(z, rows, K, value);
+      // mul's gradient for q: (−dy) · logSoftmax(z)
+      for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) out[o + k] = Math.fround(-dy[i] * value[o + k]);
+    },
+  };
+}
 
+export function softTargetCrossEntropyKernels(addon: NativeAddon): Map<string, KFunc> {
+  const ce = crossEntropyArithmetic(addon);
   const k = new Map<string, KFunc>();
   k.set(SOFT_TARGET_CE, ({ inputs, backend: b }) => {
-    const logits = inputs.logits!;
-    const [rows, K] = logits.shape;
-    const q = f32(b, inputs.targets!);
-    const value = scratch('ce.value', rows * K), prod = scratch('ce.prod', rows * K);
-    logSoftmax(f32(b, logits), rows, K, value);
-    for (let j = 0; j < rows * K; j++) prod[j] = q[j] * value[j];
+    const [rows, K] = inputs.logits!.shape;
     const out = allocF32(b, rows);
-    addon.reduce(RED_SUM, prod, out, rows, K, 1);
-    for (let i = 0; i < rows; i++) out[i] = -out[i];
+    ce.loss(f32(b, inputs.targets!), f32(b, inputs.logits!), rows, K, out);
     return make(b, [rows], out);
   });
   k.set(SOFT_TARGET_CE_GRAD, ({ inputs, backend: b, attrs }) => {
-    const logits = inputs.logits!;
-    const [rows, K] = logits.shape;
-    const q = f32(b, inputs.targets!), dy = f32(b, inputs.dy!);
-    const value = scratch('ce.value', rows * K), dq = scratch('ce.dq', rows * K);
-    logSoftmax(f32(b, logits), rows, K, value);
+    const [rows, K] = inputs.logits!.shape;
+    const z = f32(b, inputs.logits!), dy = f32(b, inputs.dy!);
     const out = allocF32(b, rows * K);
-    if (attrs!.wrt === WRT.targets) {
-      // mul's gradient for q: (−dy) · logSoftmax(z)
-      for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) out[o + k] = Math.fround(-dy[i] * value[o + k]);
-      return make(b, [rows, K], out);
-    }
-    // dy' = (−dy)·q, then logSoftmax's gradient dy' − sum(dy')·exp(value)
-    const sums = scratch('ce.gradSums', rows);
-    for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) dq[o + k] = -dy[i] * q[o + k];
-    addon.reduce(RED_SUM, dq, sums, rows, K, 1);
-    addon.unary(UN_EXP, value, out, 0);
-    for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) out[o + k] = dq[o + k] - Math.fround(sums[i] * out[o + k]);
+    if (attrs!.wrt === WRT.targets) ce.gradTargets(z, dy, rows, K, out);
+    else ce.gradLogits(f32(b, inputs.targets!), z, dy, rows, K, out);
     return make(b, [rows, K], out);
   });
   return k;

@@ -19,7 +19,8 @@ import { FusedDense } from '../../src/models/denseLayer.js';
 import { buildModel } from '../../src/models/build.js';
 import { predictLogits } from '../../src/models/predict.js';
 import { klDivergence, klDivergenceReference, softTargetCrossEntropy } from '../../src/objectives/crossEntropy.js';
-import { anchorObjective, distillationObjective } from '../../src/objectives/objectives.js';
+import { anchorObjective, distillationObjective, knowledgeDistillationObjective } from '../../src/objectives/objectives.js';
+import { KNOWLEDGE_DISTILLATION, KNOWLEDGE_DISTILLATION_GRAD } from '../../src/engine/knowledgeDistillation.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { CachedReference } from '../../src/train/reference.js';
 import { softTargetTables } from '../../src/train/targetTable.js';
@@ -123,6 +124,27 @@ describe('fused soft-target cross entropy', { skip }, () => {
   });
 });
 
+describe('fused knowledge distillation', { skip }, () => {
+  const r = rng(47);
+  for (const [alpha, temperature, rows, K] of [[0.5, 4, 32, 26], [0.3, 1, 5, 3], [0.9, 2.5, 1, 7], [0.01, 10, 64, 10]]) {
+    test(`α=${alpha}, T=${temperature}, [${rows}, ${K}]: loss and the gradients for logits and labels are the weighted composition's bit for bit`, async () => {
+      const objective = knowledgeDistillationObjective(alpha, temperature);
+      const z = randArr(r, [rows, K], -6, 6), ref = randArr(r, [rows, K], -8, 8), w = randArr(r, [rows], 0.2, 2);
+      const y: Arr = { values: new Float32Array(rows * K), shape: [rows, K], dtype: 'float32' };
+      for (let i = 0; i < rows; i++) y.values[i * K + ((i * 7) % K)] = 1;
+      const labels = tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => (i * 7) % K), 'int32');
+      const f = () => {
+        const loss = (zz: tf.Tensor, yy: tf.Tensor) => objective.perExampleLoss({ logits: zz as tf.Tensor2D, oneHot: yy as tf.Tensor2D, labels, reference: T(ref) as tf.Tensor2D });
+        return [loss(T(z), T(y)), ...tf.grads((zz: tf.Tensor, yy: tf.Tensor) => tf.sum(tf.mul(loss(zz, yy), T(w))))([T(z), T(y)])];
+      };
+      const { fused, composed } = bothWays(f);
+      ['loss', 'd/dlogits', 'd/dlabels'].forEach((what, i) => assertSameBits(fused[i], composed[i], what));
+      const names = await kernelsOf(() => tf.grad((zz: tf.Tensor) => tf.sum(objective.perExampleLoss({ logits: zz as tf.Tensor2D, oneHot: T(y) as tf.Tensor2D, labels, reference: T(ref) as tf.Tensor2D })))(T(z)));
+      assert.ok(names.includes(KNOWLEDGE_DISTILLATION) && names.includes(KNOWLEDGE_DISTILLATION_GRAD) && !names.includes('Softmax'), names.join(' '));
+    });
+  }
+});
+
 describe('fused dense layer', { skip }, () => {
   const r = rng(43);
   /** A FusedDense and a tfjs Dense with the same weights. */
@@ -187,12 +209,12 @@ describe('fused dense layer', { skip }, () => {
 });
 
 describe('training with the fused ops', { skip }, () => {
-  test('distillation and anchor training on real letter data give the same weights bit for bit with the fused ops and the soft-target table on or off', async () => {
+  test('distillation, anchor and knowledge-distillation training on real letter data give the same weights bit for bit with the fused ops and the soft-target table on or off', async () => {
     const data = await letterSplits({ initial: 600, validation: 100, newBatch: 0, test: 100 });
     const K = data.spec.classNames.length;
     const teacher = buildModel({ kind: 'mlp', hidden: [16] }, [16], K, 9);
     const reference = new CachedReference(predictLogits(teacher, data.initial.features, [16]), K);
-    for (const objective of [distillationObjective(0.5), anchorObjective(0.5, 0.5)]) {
+    for (const objective of [distillationObjective(0.5), anchorObjective(0.5, 0.5), knowledgeDistillationObjective(0.5, 4)]) {
       const train = async (on: boolean) => {
         fusedOps.dense = fusedOps.softTargetCrossEntropy = softTargetTables.enabled = on;
         try {
