@@ -74,12 +74,12 @@ export function writeRows(dir: string, part: string, ds: Dataset): number {
  * (seconds a child may run, default 3600) — its scratch directory (removed at exit), and its timed
  * children (cwd `root`, one engine thread).
  */
-export function sideBySideRun(root: string, name: string) {
-  const childTimeoutMs = Number(option('timeout', '3600')) * 1000;
+export function sideBySideRun(root: string, name: string, defaults: { repeat?: number; timeoutSeconds?: number } = {}) {
+  const childTimeoutMs = Number(option('timeout', String(defaults.timeoutSeconds ?? 3600))) * 1000;
   const work = mkdtempSync(join(tmpdir(), `distillery-bench-${name}-`));
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
   return {
-    repeat: Number(option('repeat', '2')),
+    repeat: Number(option('repeat', String(defaults.repeat ?? 2))),
     python: option('python', '/usr/bin/python3'),
     outFile: resolve(option('out', join(root, `bench/results/${name}.json`))),
     work,

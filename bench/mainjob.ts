@@ -17,12 +17,11 @@
  * Distillery's time includes reading and preprocessing the gzipped CSV; PyTorch reads the prepared binary rows.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { fastest, machineInfo, ONE_THREAD_ENV, option as opt, timedChild, type Proc } from './harness.js';
+import { fastest, machineInfo, option as opt, sideBySideRun, type Proc } from './harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -40,13 +39,7 @@ const methodsArg = opt('methods', 'subset');
 const methods = methodsArg === 'subset' ? SUBSET : methodsArg === 'all' ? mainConfig.methods : (JSON.parse(methodsArg) as unknown[]);
 const seeds = opt('seeds', '1,2,3,4,5').split(',').map(Number);
 const modes = opt('modes', 'seq,pair').split(',') as ('seq' | 'pair')[];
-const repeat = Number(opt('repeat', '2'));
-const python = opt('python', '/usr/bin/python3');
-const outFile = resolve(opt('out', join(root, 'bench/results/mainjob.json')));
-const childTimeoutMs = Number(opt('timeout', '3600')) * 1000;
-
-const work = mkdtempSync(join(tmpdir(), 'distillery-bench-mainjob-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const { repeat, python, outFile, work, timed } = sideBySideRun(root, 'mainjob');
 const configPath = join(work, 'config.yaml');
 writeFileSync(configPath, JSON.stringify({ ...mainConfig, name: 'mainjob-bench', seeds, methods }, null, 2) + '\n'); // JSON is YAML
 const dataDir = join(work, 'data');
@@ -54,9 +47,6 @@ const exported = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'ben
 if (exported.status !== 0) throw new Error(`export-mainjob-data failed: ${exported.stderr}`);
 const split = mainConfig.split as { initial: number; newBatch: number };
 const batchSize = (mainConfig.training as { batchSize: number }).batchSize;
-
-/** One child under /usr/bin/time, one engine thread. */
-const timed = (cmd: string[], tag: string): Promise<Proc> => timedChild(cmd, { cwd: root, env: ONE_THREAD_ENV, timeFile: join(work, `time-${tag}.txt`), timeoutMs: childTimeoutMs });
 
 /** Training runs of a Distillery run, from its progress lines (`<label>: done at <epochs>/<max> …`). */
 function distilleryRuns(stderr: string): { epochs: number; steps: number; models: number } {

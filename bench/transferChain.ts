@@ -44,23 +44,19 @@
  * step (every model trains `--epochs` epochs, validation still measured after each).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
-import { fastest, machineInfo, ONE_THREAD_ENV, option, timedChild, type Proc } from './harness.js';
+import { fastest, machineInfo, ONE_THREAD_ENV, option, sideBySideRun, type Proc } from './harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const seeds = option('seeds', '1,2,3,4,5').split(',').map(Number);
 const chain = option('chain', 'mlp:128').split(';').filter(Boolean);
 const student = option('student', 'mlp:16');
 const hop = { method: 'kd', alpha: Number(option('alpha', '0.5')), temperature: Number(option('temperature', '4')) };
-const repeat = Number(option('repeat', '3'));
-const python = option('python', '/usr/bin/python3');
-const outFile = resolve(option('out', join(root, 'bench/results/transfer-chain.json')));
-const childTimeoutMs = Number(option('timeout', '1800')) * 1000;
+const { repeat, python, outFile, work, timed: timedAs } = sideBySideRun(root, 'transfer-chain', { repeat: 3, timeoutSeconds: 1800 });
 
 const base = parseYaml(readFileSync(join(root, 'configs/letter-transfer.yaml'), 'utf8')) as Record<string, unknown> & { training: Record<string, unknown> };
 const training = { ...base.training };
@@ -68,8 +64,6 @@ if (process.argv.includes('--epochs')) training.epochs = Number(option('epochs',
 if (process.argv.includes('--patience')) training.patience = Number(option('patience', ''));
 const config = { ...base, name: 'transfer-chain-bench', seeds, student, candidates: chain, methods: [hop], training };
 
-const work = mkdtempSync(join(tmpdir(), 'distillery-bench-transfer-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const configPath = join(work, 'config.json');
 writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
 
@@ -91,7 +85,7 @@ const exported = spawnSync(runner[0], [...runner.slice(1), '--export', dataDir],
 if (exported.status !== 0) throw new Error(`transfer-chain-run --export failed: ${exported.stderr}`);
 
 let runNo = 0;
-const timed = (cmd: string[]): Promise<Proc> => timedChild(cmd, { cwd: root, env: ONE_THREAD_ENV, timeFile: join(work, `time-${runNo++}.txt`), timeoutMs: childTimeoutMs });
+const timed = (cmd: string[]): Promise<Proc> => timedAs(cmd, String(runNo++));
 
 /** What both sides print (transfer-chain-run.ts, torch_transfer.py). */
 interface ChildOut {

@@ -18,23 +18,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { allocF32, f32, make, scratch, type KFunc } from './kernelValues.js';
+import { ACT, allocF32, f32, make, RED, scratch, type KFunc } from './kernelValues.js';
 import { fusedOps } from './fusion.js';
 
 export const DENSE = 'DistilleryDense';
 export const DENSE_GRAD = 'DistilleryDenseGrad';
 
-/** Activations the kernel applies (codes of native/distillery.cc). */
-const ACTIVATION = { linear: 0, relu: 1 } as const;
-export type DenseActivation = keyof typeof ACTIVATION;
+/** Activations the kernel applies. */
+const ACTIVATIONS = ['linear', 'relu'] as const;
+export type DenseActivation = (typeof ACTIVATIONS)[number];
 
-const RED_SUM = 0;
 /** Which input a DENSE_GRAD call differentiates with respect to. */
 const WRT = { x: 0, kernel: 1, bias: 2 } as const;
 
 /** Whether the fused kernel serves this input and activation on the current backend. */
 export function denseFused(x: tf.Tensor, activation: string): activation is DenseActivation {
-  return fusedOps.dense && x.rank === 2 && x.dtype === 'float32' && activation in ACTIVATION && tf.getKernel(DENSE, tf.getBackend()) !== undefined;
+  return fusedOps.dense && x.rank === 2 && x.dtype === 'float32' && (ACTIVATIONS as readonly string[]).includes(activation) && tf.getKernel(DENSE, tf.getBackend()) !== undefined;
 }
 
 /** act(x·kernel + bias) as one kernel; callers check `denseFused` first. */
@@ -50,7 +49,7 @@ export function denseKernels(addon: NativeAddon): Map<string, KFunc> {
     const x = inputs.x!, w = inputs.kernel!, bias = inputs.bias;
     const [M, K] = x.shape, N = w.shape[1];
     const out = allocF32(b, M * N);
-    addon.gemm(false, false, 1, 1, 1, M, N, K, f32(b, x), f32(b, w), out, bias ? f32(b, bias) : null, ACTIVATION[attrs!.activation as DenseActivation], 0);
+    addon.gemm(false, false, 1, 1, 1, M, N, K, f32(b, x), f32(b, w), out, bias ? f32(b, bias) : null, ACT[attrs!.activation as DenseActivation], 0);
     return make(b, [M, N], out);
   });
   k.set(DENSE_GRAD, ({ inputs, backend: b, attrs }) => {
@@ -75,7 +74,7 @@ export function denseKernels(addon: NativeAddon): Map<string, KFunc> {
       }
       default: {
         const db = allocF32(b, N);
-        addon.reduce(RED_SUM, g, db, 1, M, N);
+        addon.reduce(RED.Sum, g, db, 1, M, N);
         return make(b, [N], db);
       }
     }
@@ -83,12 +82,8 @@ export function denseKernels(addon: NativeAddon): Map<string, KFunc> {
   return k;
 }
 
-let gradientRegistered = false;
-
-/** Registers DENSE's gradient (once; it only runs where DENSE runs). */
+/** Registers DENSE's gradient (with the native backend; it only runs where DENSE runs). */
 export function registerDenseGradient(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
   tf.registerGradient({
     kernelName: DENSE,
     inputsToSave: ['x', 'kernel'],

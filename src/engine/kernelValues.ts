@@ -15,6 +15,15 @@ export interface KArgs {
 }
 export type KFunc = (args: KArgs) => TensorInfo | TensorInfo[];
 
+/** The addon's codes for activations, binary and unary ops and reductions (shared with native/distillery.cc). */
+export const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, elu: 4, leakyrelu: 5 };
+export const BIN = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6, Pow: 7 } as const;
+export const UN: Record<string, number> = {
+  Relu: 0, Relu6: 1, Exp: 2, Log: 3, Sqrt: 4, Rsqrt: 5, Square: 6, Neg: 7, Abs: 8, Step: 9, Sigmoid: 10,
+  Tanh: 11, Reciprocal: 12, Elu: 13, LeakyRelu: 14, Log1p: 15, Softplus: 16,
+};
+export const RED: Record<string, number> = { Sum: 0, Max: 1, Min: 2, Mean: 3, Prod: 4 };
+
 export const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** The values of a float32 tensor (no copy). */

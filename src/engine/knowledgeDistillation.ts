@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { allocF32, f32, make, scratch, type KFunc } from './kernelValues.js';
+import { allocF32, BIN, f32, make, RED, scratch, UN, type KFunc } from './kernelValues.js';
 import { crossEntropyArithmetic } from './softTargetCrossEntropy.js';
 import { fusedOps } from './fusion.js';
 
@@ -29,8 +29,6 @@ export interface KnowledgeDistillationAttrs {
   temperature: number;
 }
 
-// codes of native/distillery.cc
-const RED_SUM = 0, UN_LOG = 3, BIN_MAXIMUM = 4;
 /** klDivergence's guard for log p (tf.maximum(p, 1e-30), as a float32 scalar). */
 const LOG_FLOOR = Float32Array.of(1e-30);
 
@@ -71,10 +69,10 @@ export function knowledgeDistillationKernels(addon: NativeAddon): Map<string, KF
     const p = teacher(f32(b, inputs.reference!), T, rows, K, scratch('kd.p', n));
     // Σ_k where(p > 0, p·log(max(p, 1e-30)), 0)
     const guarded = scratch('kd.guarded', n), logP = scratch('kd.logP', n), plogp = scratch('kd.plogp', n), plogpSum = scratch('kd.plogpSum', rows);
-    addon.binary(BIN_MAXIMUM, p, LOG_FLOOR, guarded, [n], [1], [0]);
-    addon.unary(UN_LOG, guarded, logP, 0);
+    addon.binary(BIN.Maximum, p, LOG_FLOOR, guarded, [n], [1], [0]);
+    addon.unary(UN.Log, guarded, logP, 0);
     for (let j = 0; j < n; j++) plogp[j] = p[j] > 0 ? p[j] * logP[j] : 0;
-    addon.reduce(RED_SUM, plogp, plogpSum, rows, K, 1);
+    addon.reduce(RED.Sum, plogp, plogpSum, rows, K, 1);
     const ceTeacher = scratch('kd.ceTeacher', rows), ceLabels = scratch('kd.ceLabels', rows);
     ce.loss(p, divided(z, T, scratch('kd.zT', n)), rows, K, ceTeacher);
     ce.loss(f32(b, inputs.oneHot!), z, rows, K, ceLabels);
@@ -112,12 +110,8 @@ export function knowledgeDistillationKernels(addon: NativeAddon): Map<string, KF
   return k;
 }
 
-let gradientRegistered = false;
-
-/** Registers KNOWLEDGE_DISTILLATION's gradient (once; it only runs where the kernel runs). */
+/** Registers KNOWLEDGE_DISTILLATION's gradient (with the native backend; it only runs where the kernel runs). */
 export function registerKnowledgeDistillationGradient(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
   tf.registerGradient({
     kernelName: KNOWLEDGE_DISTILLATION,
     inputsToSave: ['logits', 'oneHot', 'reference'],

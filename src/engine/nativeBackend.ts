@@ -15,19 +15,10 @@ import { BATCH_NORM_GRAD, RELU_GRAD, registerBatchNormGradient, registerBroadcas
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { KERNEL_TIMING, MATMUL_LOG, recordMatmul, timeKernel } from './profiling.js';
-import { allocF32, f32, isF32, make, size, type Attrs, type KArgs, type KFunc, type TensorInfo } from './kernelValues.js';
+import { ACT, allocF32, BIN, f32, isF32, make, RED, size, UN, type Attrs, type KArgs, type KFunc, type TensorInfo } from './kernelValues.js';
 
 export const NATIVE_BACKEND = 'native';
 
-
-// Codes shared with native/distillery.cc
-const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, elu: 4, leakyrelu: 5 };
-const BIN = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6, Pow: 7 } as const;
-const UN: Record<string, number> = {
-  Relu: 0, Relu6: 1, Exp: 2, Log: 3, Sqrt: 4, Rsqrt: 5, Square: 6, Neg: 7, Abs: 8, Step: 9, Sigmoid: 10,
-  Tanh: 11, Reciprocal: 12, Elu: 13, LeakyRelu: 14, Log1p: 15, Softplus: 16,
-};
-const RED: Record<string, number> = { Sum: 0, Max: 1, Min: 2, Mean: 3, Prod: 4 };
 
 function words(b: MathBackendCPU, t: TensorInfo): Float32Array | Int32Array | undefined {
   const v = b.data.get(t.dataId).values;
@@ -506,7 +497,7 @@ export class NativeBackend extends MathBackendCPU {
   /** Upper bound on recycled memory held (bytes); least recently used sizes are dropped first. */
   static poolLimitBytes = Number(process.env.DISTILLERY_POOL_MB ?? 1024) * 1024 * 1024;
   /** Shorter arrays are not recycled (V8 keeps typed arrays up to 64 bytes on its heap, where allocating is cheap). */
-  static minPooledLength = Number(process.env.DISTILLERY_POOL_MIN ?? 17);
+  static minPooledLength = 17;
 
   alloc(n: number): Float32Array {
     const list = this.free.get(n);

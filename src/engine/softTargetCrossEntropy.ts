@@ -17,14 +17,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { allocF32, f32, make, scratch, type KFunc } from './kernelValues.js';
+import { allocF32, f32, make, RED, scratch, UN, type KFunc } from './kernelValues.js';
 import { fusedOps } from './fusion.js';
 
 export const SOFT_TARGET_CE = 'DistillerySoftTargetCrossEntropy';
 export const SOFT_TARGET_CE_GRAD = 'DistillerySoftTargetCrossEntropyGrad';
 
-// codes of native/distillery.cc
-const RED_SUM = 0, RED_MAX = 1, UN_EXP = 2, UN_LOG = 3;
 const WRT = { logits: 0, targets: 1 } as const;
 
 /** Whether the fused kernel serves these tensors on the current backend. */
@@ -57,11 +55,11 @@ export function crossEntropyArithmetic(addon: NativeAddon): CrossEntropyArithmet
     const n = rows * K;
     const mx = scratch('ce.max', rows), sums = scratch('ce.sums', rows), logs = scratch('ce.logs', rows);
     const e = scratch('ce.exp', n);
-    addon.reduce(RED_MAX, z, mx, rows, K, 1);
+    addon.reduce(RED.Max, z, mx, rows, K, 1);
     for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) value[o + k] = z[o + k] - mx[i];
-    addon.unary(UN_EXP, value, e, 0);
-    addon.reduce(RED_SUM, e, sums, rows, K, 1);
-    addon.unary(UN_LOG, sums, logs, 0);
+    addon.unary(UN.Exp, value, e, 0);
+    addon.reduce(RED.Sum, e, sums, rows, K, 1);
+    addon.unary(UN.Log, sums, logs, 0);
     for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) value[o + k] = value[o + k] - logs[i];
   };
   return {
@@ -70,7 +68,7 @@ export function crossEntropyArithmetic(addon: NativeAddon): CrossEntropyArithmet
       const value = scratch('ce.value', rows * K), prod = scratch('ce.prod', rows * K);
       logSoftmax(z, rows, K, value);
       for (let j = 0; j < rows * K; j++) prod[j] = q[j] * value[j];
-      addon.reduce(RED_SUM, prod, out, rows, K, 1);
+      addon.reduce(RED.Sum, prod, out, rows, K, 1);
       for (let i = 0; i < rows; i++) out[i] = -out[i];
     },
     gradLogits(q, z, dy, rows, K, out) {
@@ -78,8 +76,8 @@ export function crossEntropyArithmetic(addon: NativeAddon): CrossEntropyArithmet
       logSoftmax(z, rows, K, value);
       // dy' = (−dy)·q, then logSoftmax's gradient dy' − sum(dy')·exp(value)
       for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) dq[o + k] = -dy[i] * q[o + k];
-      addon.reduce(RED_SUM, dq, sums, rows, K, 1);
-      addon.unary(UN_EXP, value, out, 0);
+      addon.reduce(RED.Sum, dq, sums, rows, K, 1);
+      addon.unary(UN.Exp, value, out, 0);
       for (let i = 0, o = 0; i < rows; i++, o += K) for (let k = 0; k < K; k++) out[o + k] = dq[o + k] - Math.fround(sums[i] * out[o + k]);
     },
     gradTargets(z, dy, rows, K, out) {
@@ -111,12 +109,8 @@ export function softTargetCrossEntropyKernels(addon: NativeAddon): Map<string, K
   return k;
 }
 
-let gradientRegistered = false;
-
-/** Registers SOFT_TARGET_CE's gradient (once; it only runs where the kernel runs). */
+/** Registers SOFT_TARGET_CE's gradient (with the native backend; it only runs where the kernel runs). */
 export function registerSoftTargetCrossEntropyGradient(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
   tf.registerGradient({
     kernelName: SOFT_TARGET_CE,
     inputsToSave: ['targets', 'logits'],

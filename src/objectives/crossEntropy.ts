@@ -22,20 +22,18 @@ export function softTargetCrossEntropyReference(targets: tf.Tensor2D, logits: tf
  * `Σ p log p − Σ p·logSoftmax(z)`, value and gradients.
  */
 export function klDivergence(p: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const safeLogP = tf.log(tf.maximum(p, 1e-30));
-    const plogp = tf.where(tf.greater(p, 0), tf.mul(p, safeLogP), tf.zerosLike(p));
-    return tf.add(tf.sum(plogp, -1), softTargetCrossEntropy(p, logits)) as tf.Tensor1D;
-  });
+  return tf.tidy(() => tf.add(sumPLogP(p), softTargetCrossEntropy(p, logits)) as tf.Tensor1D);
 }
 
 /** The composition klDivergence replaced (the definition it must match bit for bit). */
 export function klDivergenceReference(p: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const safeLogP = tf.log(tf.maximum(p, 1e-30));
-    const plogp = tf.where(tf.greater(p, 0), tf.mul(p, safeLogP), tf.zerosLike(p));
-    return tf.sub(tf.sum(plogp, -1), tf.sum(tf.mul(p, tf.logSoftmax(logits)), -1)) as tf.Tensor1D;
-  });
+  return tf.tidy(() => tf.sub(sumPLogP(p), tf.sum(tf.mul(p, tf.logSoftmax(logits)), -1)) as tf.Tensor1D);
+}
+
+/** Σ_k p_k log p_k per row, terms with p = 0 counted as 0. */
+function sumPLogP(p: tf.Tensor2D): tf.Tensor1D {
+  const safeLogP = tf.log(tf.maximum(p, 1e-30));
+  return tf.sum(tf.where(tf.greater(p, 0), tf.mul(p, safeLogP), tf.zerosLike(p)), -1);
 }
 
 /** Softmax of logits / T. */
