@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { buildModel } from '../models/build.js';
+import { buildNetwork } from '../models/build.js';
 import { saveModel } from '../models/io.js';
 import { argmaxRows, softmax } from '../models/logits.js';
 import { predictLogits } from '../models/predict.js';
@@ -94,7 +94,7 @@ export async function collectResults(
     const stored = await guard.persist(`read worker ${i}'s final checkpoint`, () => store.latest(info.runId, i), 120_000);
     if (!stored?.final) throw new DistilleryError(`worker ${i} has no final checkpoint in ${store.displayUrl}`, 1);
     const content = decodeCheckpoint(stored.bytes, { runId: info.runId, worker: i, architectureHash: info.architectureHash });
-    const model = buildModel(info.architecture, data.train.featureShape, K, workerSeed(cfg.seed, i));
+    const model = await buildNetwork(info.architecture, data.train.featureShape, K, workerSeed(cfg.seed, i));
     setModelWeights(model, content.weights);
     const logits = predictLogits(model, data.validation.features, data.validation.featureShape);
     const pred = argmaxRows(logits, K);
@@ -123,7 +123,7 @@ export async function collectResults(
   const best = workers.reduce((a, b) => (b.valAccuracy > a.valAccuracy ? b : a));
   const deliverableDir = path.join(out, 'deliverable');
   {
-    const model = buildModel(info.architecture, data.train.featureShape, K, workerSeed(cfg.seed, best.worker));
+    const model = await buildNetwork(info.architecture, data.train.featureShape, K, workerSeed(cfg.seed, best.worker));
     const stored = await guard.persist('read the deliverable', () => store.latest(info.runId, best.worker), 120_000);
     setModelWeights(model, decodeCheckpoint(stored!.bytes, { runId: info.runId, worker: best.worker, architectureHash: info.architectureHash }).weights);
     await saveModel(path.join(where.dir, 'deliverable'), trainedModel(model, info, best.worker, best.shardRows, data, best.valAccuracy, best.steps));

@@ -11,7 +11,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { RawData } from '../data/types.js';
 import { subsetDataset } from '../data/types.js';
-import { buildModel } from '../models/build.js';
+import { buildNetwork } from '../models/build.js';
 import { deriveSeed } from '../models/layers.js';
 import { codistillationObjective, crossEntropyObjective } from '../objectives/objectives.js';
 import { phasedObjective } from '../objectives/phased.js';
@@ -91,7 +91,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
   const expect = (worker: number) => ({ runId, worker, architectureHash: info.architectureHash });
   const storeTimeoutMs = opts.storeTimeoutMs ?? 120_000;
 
-  const model = buildModel(info.architecture, shard.featureShape, K, seed);
+  const model = await buildNetwork(info.architecture, shard.featureShape, K, seed);
   const progress: WorkerProgress = { curve: [], seconds: 0, restarts: 0, silentPeers: [], refused: [] };
   let resume: TrainingSnapshot | undefined;
   const own = await guard.persist('read own checkpoint', () => store.latest(runId, i), storeTimeoutMs);
@@ -130,12 +130,12 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
   const seconds = () => secondsBefore + (Date.now() - sessionStart) / 1000;
 
   /** Loads a stored peer checkpoint into that peer's copy, unless it is refused. */
-  const usePeer = (j: number, stored: { version: number; bytes: Uint8Array }) => {
+  const usePeer = async (j: number, stored: { version: number; bytes: Uint8Array }) => {
     loadedVersion.set(j, stored.version);
     try {
       const content = decodeCheckpoint(stored.bytes, expect(j));
       let m = peerModels.get(j);
-      if (!m) peerModels.set(j, (m = buildModel(info.architecture, shard.featureShape, K, workerSeed(cfg.seed, j))));
+      if (!m) peerModels.set(j, (m = await buildNetwork(info.architecture, shard.featureShape, K, workerSeed(cfg.seed, j))));
       setModelWeights(m, content.weights);
       peers.setPeer(j, m);
     } catch (e) {
@@ -159,14 +159,14 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
       for (;;) {
         const stored = await guard.attempt(`read worker ${j}`, () => store.version(runId, j, version));
         if (stored) {
-          usePeer(j, stored);
+          await usePeer(j, stored);
           break;
         }
         const newest = await guard.attempt(`poll worker ${j}`, () => store.newest(runId, j));
         if (newest && newest.version > version) {
           log(`worker ${i}: worker ${j}'s checkpoint of step ${version} is gone; taking its newest (step ${newest.version})`);
           const latest = await guard.attempt(`read worker ${j}`, () => store.latest(runId, j));
-          if (latest) usePeer(j, latest);
+          if (latest) await usePeer(j, latest);
           break;
         }
         if ((Date.now() - waitFrom) / 1000 > cfg.peerTimeout) {
@@ -187,7 +187,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
       if (version === undefined || version <= have) continue;
       const stored = await guard.attempt(`read worker ${j}`, () => store.latest(runId, j));
       if (!stored || stored.version <= have) continue;
-      usePeer(j, stored);
+      await usePeer(j, stored);
     }
     distillFrom ??= Date.now();
     for (let j = 0; j < n; j++) {

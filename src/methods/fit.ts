@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ModelMetrics, ModelRecipe, TrainingConfig } from '../models/recipe.js';
-import { buildModel } from '../models/build.js';
+import { buildNetwork } from '../models/build.js';
 import { textMismatch } from '../models/io.js';
-import { checkFitsInMemory } from '../models/memory.js';
+import { checkEstimateFits, checkFitsInMemory } from '../models/memory.js';
+import { networkSize } from '../models/layersNetwork.js';
+import { networkMetadata } from '../models/metadata.js';
 import { InputError } from '../util/errors.js';
 import type { Objective } from '../objectives/types.js';
 import { trainModel, type TrainResult } from '../train/trainer.js';
@@ -14,8 +15,6 @@ import type { ReferenceProvider } from '../train/reference.js';
 import type { TrainingCallback } from '../train/callbacks.js';
 import { checkpointCallback, loadSnapshot, type CheckpointStore } from '../train/checkpoint.js';
 import type { ProgressSink } from '../train/progress.js';
-import { LIBRARY_VERSION } from '../version.js';
-import { engineInfo } from '../engine/index.js';
 
 export type { TrainingConfig } from '../models/recipe.js';
 
@@ -58,8 +57,18 @@ export interface FitRequest {
 export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel; result: TrainResult }> {
   const mismatch = textMismatch(req.architecture, req.preprocessing);
   if (mismatch) throw new InputError(req.train.source, mismatch);
-  checkFitsInMemory(req.architecture, req.train.featureShape, req.train.classNames.length, Math.min(req.training.batchSize ?? DEFAULT_TRAINING.batchSize, req.train.labels.length));
-  const model = buildModel(req.architecture, req.train.featureShape, req.train.classNames.length, req.seed);
+  const batch = Math.min(req.training.batchSize ?? DEFAULT_TRAINING.batchSize, req.train.labels.length);
+  // a team's own architecture is measured once built (it existed as a network already)
+  if (req.architecture.kind !== 'layers') checkFitsInMemory(req.architecture, req.train.featureShape, req.train.classNames.length, batch);
+  const model = await buildNetwork(req.architecture, req.train.featureShape, req.train.classNames.length, req.seed);
+  if (req.architecture.kind === 'layers') {
+    try {
+      checkEstimateFits(networkSize(model), 'layers', batch);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   const resumeFrom = req.checkpoint ? await loadSnapshot(req.checkpoint) : undefined;
   const callbacks = [...(req.callbacks ?? []), ...(req.checkpoint ? [checkpointCallback(req.checkpoint)] : [])];
   const result = await trainModel(model, req.train, {
@@ -102,13 +111,9 @@ export function describeTrained(req: Omit<FitRequest, 'reference' | 'callbacks' 
     validationExamples: req.validation?.labels.length ?? 0,
     exampleWeights: req.exampleWeights ? true : false,
   };
-  const trained: TrainedModel = {
+  return {
     model,
-    meta: {
-      format: 'distillery-model',
-      formatVersion: 1,
-      libraryVersion: LIBRARY_VERSION,
-      id: randomUUID(),
+    meta: networkMetadata({
       architecture: req.architecture,
       inputShape: req.train.featureShape.slice(),
       classNames: req.train.classNames.slice(),
@@ -116,9 +121,6 @@ export function describeTrained(req: Omit<FitRequest, 'reference' | 'callbacks' 
       recipe,
       metrics,
       seed: req.seed,
-      engine: engineInfo()?.backend,
-      createdAt: new Date().toISOString(),
-    },
+    }),
   };
-  return trained;
 }

@@ -6,10 +6,11 @@
  * Layers have fixed names, so weight names in a saved model.json are stable.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { CnnConfig, MlpConfig, ModelConfig, TransformerConfig } from './config.js';
+import type { BuiltinModelConfig, CnnConfig, MlpConfig, ModelConfig, TransformerConfig } from './config.js';
 import { deriveSeed, LayerNorm, MaskedMeanPool, MultiHeadSelfAttention, PaddingMask, PositionEmbedding, registerDistilleryLayers, SeededDropout } from './layers.js';
 import { InputError } from '../util/errors.js';
 import { FusedDense } from './denseLayer.js';
+import { buildLayersNetwork } from './layersNetwork.js';
 
 const SOURCE = 'model config';
 
@@ -17,11 +18,21 @@ type Sym = tfl.SymbolicTensor;
 type Activation = 'relu' | 'tanh' | 'gelu' | 'linear';
 
 /**
+ * A fresh, seeded network of any architecture: one of Distillery's families (buildModel) or a
+ * team's own tfjs topology (`kind: 'layers'`, models/layersNetwork.ts), taking examples of
+ * `inputShape` and returning logits [batch, numClasses].
+ */
+export async function buildNetwork(config: ModelConfig, inputShape: number[], numClasses: number, seed: number): Promise<tfl.LayersModel> {
+  if (config?.kind === 'layers') return buildLayersNetwork(config, inputShape, numClasses, seed);
+  return buildModel(config, inputShape, numClasses, seed);
+}
+
+/**
  * A fresh, seeded network for `config` taking examples of `inputShape` (without the batch
  * dimension) and returning logits [batch, numClasses]. Throws InputError (source
  * 'model config') for an invalid config or one that does not fit the input shape.
  */
-export function buildModel(config: ModelConfig, inputShape: number[], numClasses: number, seed: number): tfl.LayersModel {
+export function buildModel(config: BuiltinModelConfig, inputShape: number[], numClasses: number, seed: number): tfl.LayersModel {
   registerDistilleryLayers();
   validateCommon(config, inputShape, numClasses, seed);
   const ctx: BuildContext = { seed, numClasses };
@@ -178,10 +189,11 @@ function shapeText(shape: number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-function validateCommon(config: ModelConfig, inputShape: number[], numClasses: number, seed: number): void {
+function validateCommon(config: BuiltinModelConfig, inputShape: number[], numClasses: number, seed: number): void {
   if (typeof config !== 'object' || config === null) fail('must be an object with a "kind"');
   const kind = (config as { kind?: unknown }).kind;
-  if (kind !== 'mlp' && kind !== 'cnn' && kind !== 'transformer') fail(`unknown kind ${JSON.stringify(kind)}; use mlp, cnn or transformer`);
+  if (kind === 'layers') fail('a layers architecture (a tfjs topology) is built by buildNetwork, which is asynchronous');
+  if (kind !== 'mlp' && kind !== 'cnn' && kind !== 'transformer') fail(`unknown kind ${JSON.stringify(kind)}; use mlp, cnn, transformer or layers`);
   if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every(isPositiveInt)) {
     fail(`input shape must be a non-empty list of positive integers, got ${JSON.stringify(inputShape)}`);
   }

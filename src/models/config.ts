@@ -33,7 +33,28 @@ export interface TransformerConfig {
   pool?: 'mean';
 }
 
-export type ModelConfig = MlpConfig | CnnConfig | TransformerConfig;
+/** The families Distillery builds from a few numbers (`buildModel`). */
+export type BuiltinModelConfig = MlpConfig | CnnConfig | TransformerConfig;
+
+/**
+ * A team's own network: its tfjs-layers topology, as `model.toJSON(null, false)` gives it
+ * (any layers tfjs-layers can serialise, and Distillery's own). A fresh network of this
+ * architecture is the topology re-initialised with the run's seed (models/layersNetwork.ts).
+ */
+export interface LayersConfig {
+  kind: 'layers';
+  /** The Keras-format model config: `{ class_name: 'Sequential' | 'Model', config: {…} }`. */
+  topology: LayersTopology;
+}
+
+/** A tfjs-layers model topology in its JSON (Keras) form. */
+export interface LayersTopology {
+  class_name: string;
+  config: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export type ModelConfig = BuiltinModelConfig | LayersConfig;
 
 /**
  * Text preprocessing that fits an architecture (or an architecture family): a transformer

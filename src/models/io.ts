@@ -19,6 +19,7 @@ import { InputError } from '../util/errors.js';
 import { metadataFileSignature, writeDirAtomic, type OutputTarget } from '../util/outputs.js';
 import { featureShapeOf } from '../data/preprocess.js';
 import { LIBRARY_VERSION } from '../version.js';
+import { fromLayersModel, MODEL_INPUT_JSON, modelInputSchema } from './ownModel.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -246,6 +247,9 @@ export function textMismatch(a: ModelMetadata['architecture'], p: ModelMetadata[
 /** distillery.json, checked to be Distillery metadata of a format this version reads. */
 async function readMetadata(dir: string): Promise<ModelMetadata> {
   const file = path.join(dir, METADATA_JSON);
+  if (!(await exists(file))) {
+    throw new InputError(file, `not found: a Distillery model directory holds ${MODEL_JSON}, ${WEIGHTS_BIN} and ${METADATA_JSON}; a model saved by plain tfjs needs ${MODEL_INPUT_JSON} beside its ${MODEL_JSON} (its classes and input columns; docs/own-models.md)`);
+  }
   const meta = await readJson(file);
   if (!isObject(meta)) throw new InputError(file, 'must hold a JSON object');
   if (meta.format !== 'distillery-model') {
@@ -276,25 +280,9 @@ export async function loadModel(dir: string): Promise<TrainedModel> {
   registerDistilleryLayers();
   await checkDirectory(dir);
   const modelJson = await readModelJson(dir);
+  if (!(await exists(path.join(dir, METADATA_JSON))) && (await exists(path.join(dir, MODEL_INPUT_JSON)))) return loadPlainTfjsModel(dir, modelJson);
   const meta = await readMetadata(dir);
-  const { specs, data } = await readWeights(dir, modelJson);
-  const jsonFile = path.join(dir, MODEL_JSON);
-  let model: tfl.LayersModel;
-  try {
-    model = await tfl.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: modelJson.modelTopology,
-        weightSpecs: specs,
-        weightData: data,
-        format: modelJson.format,
-        generatedBy: modelJson.generatedBy,
-        convertedBy: modelJson.convertedBy,
-        trainingConfig: modelJson.trainingConfig,
-      }),
-    );
-  } catch (e: any) {
-    throw new InputError(jsonFile, `cannot be loaded as a tfjs LayersModel: ${firstLine(e)}`);
-  }
+  const model = await readNetwork(dir, modelJson);
   const modelShape = model.inputs[0].shape.slice(1);
   if (modelShape.join('x') !== meta.inputShape.join('x')) {
     model.dispose();
@@ -306,6 +294,55 @@ export async function loadModel(dir: string): Promise<TrainedModel> {
     throw new InputError(dir, `the network outputs ${k} logits but ${METADATA_JSON} lists ${meta.classNames.length} classes`);
   }
   return { model, meta };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The tfjs network of a model directory (model.json and its weight files, checked). */
+async function readNetwork(dir: string, modelJson: tf.io.ModelJSON): Promise<tfl.LayersModel> {
+  const { specs, data } = await readWeights(dir, modelJson);
+  try {
+    return await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: specs,
+        weightData: data,
+        format: modelJson.format,
+        generatedBy: modelJson.generatedBy,
+        convertedBy: modelJson.convertedBy,
+        trainingConfig: modelJson.trainingConfig,
+      }),
+    );
+  } catch (e: any) {
+    throw new InputError(path.join(dir, MODEL_JSON), `cannot be loaded as a tfjs LayersModel: ${firstLine(e)}`);
+  }
+}
+
+/**
+ * A directory saved by plain tfjs (model.json + weights) with the sidecar distillery-input.json
+ * (models/ownModel.ts): the team's network as a Distillery model.
+ */
+async function loadPlainTfjsModel(dir: string, modelJson: tf.io.ModelJSON): Promise<TrainedModel> {
+  const sidecar = path.join(dir, MODEL_INPUT_JSON);
+  const parsed = modelInputSchema.safeParse(await readJson(sidecar));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(sidecar, `${issue.path.join('.') || 'file'}: ${issue.message} (fields: classes, columns | image | preprocessing, labelColumn; see docs/own-models.md)`);
+  }
+  const net = await readNetwork(dir, modelJson);
+  try {
+    const trained = await fromLayersModel(net, { ...parsed.data, source: sidecar, id: `tfjs:${path.basename(path.resolve(dir))}` });
+    if (trained.model !== net) net.dispose();
+    return trained;
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
 }
 
 /**

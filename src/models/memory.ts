@@ -7,7 +7,7 @@
  * values, their gradients, saved inputs). It is a lower bound of the real need.
  */
 import { totalmem } from 'node:os';
-import type { ModelConfig } from './config.js';
+import type { BuiltinModelConfig } from './config.js';
 import { InputError } from '../util/errors.js';
 
 const FLOAT = 4;
@@ -19,7 +19,7 @@ export interface SizeEstimate {
 }
 
 /** Parameters and per-example activations of `config` for inputs of `inputShape` and `numClasses` outputs. */
-export function estimateSize(config: ModelConfig, inputShape: number[], numClasses: number): SizeEstimate {
+export function estimateSize(config: BuiltinModelConfig, inputShape: number[], numClasses: number): SizeEstimate {
   const dense = (widths: number[]) => {
     let parameters = 0;
     for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
@@ -66,12 +66,16 @@ export function availableMemory(): number {
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
 
 /** Refuses an architecture whose training cannot fit in memory (see the module comment). */
-export function checkFitsInMemory(config: ModelConfig, inputShape: number[], numClasses: number, batchSize: number, available = availableMemory()): void {
-  const e = estimateSize(config, inputShape, numClasses);
+export function checkFitsInMemory(config: BuiltinModelConfig, inputShape: number[], numClasses: number, batchSize: number, available = availableMemory()): void {
+  checkEstimateFits(estimateSize(config, inputShape, numClasses), config.kind, batchSize, available);
+}
+
+/** Refuses a network of estimated size `e` (`what`: its kind) whose training cannot fit in memory. */
+export function checkEstimateFits(e: SizeEstimate, what: string, batchSize: number, available = availableMemory()): void {
   const need = trainingBytes(e, batchSize);
   if (need > available || !Number.isSafeInteger(e.parameters)) {
     throw new InputError(
-      `model (${config.kind})`,
+      `model (${what})`,
       `too large: ${e.parameters.toExponential(2)} parameters; training it needs at least ${gib(need)} of memory, and this machine has ${gib(available)}; choose smaller layers (--hidden, --model-config) or a smaller --batch-size`,
     );
   }

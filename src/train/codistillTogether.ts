@@ -8,7 +8,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Dataset } from '../data/types.js';
-import { buildModel } from '../models/build.js';
+import { buildNetwork } from '../models/build.js';
 import type { ModelConfig } from '../models/config.js';
 import { codistillationObjective, crossEntropyObjective } from '../objectives/objectives.js';
 import { phasedObjective } from '../objectives/phased.js';
@@ -84,7 +84,7 @@ export async function codistillTogether(req: TogetherRequest): Promise<TogetherR
   const B = burnInSteps(cfg);
   const R = cfg.syncEvery;
   const K = req.shards[0].classNames.length;
-  const models = req.shards.map((s, i) => buildModel(req.architecture, s.featureShape, K, req.seeds[i]));
+  const models = await Promise.all(req.shards.map((s, i) => buildNetwork(req.architecture, s.featureShape, K, req.seeds[i])));
   const published: tf.Tensor[][] = new Array(n);
   const arrive = barrier(n);
   const results: TrainResult[] = new Array(n);
@@ -107,7 +107,7 @@ export async function codistillTogether(req: TogetherRequest): Promise<TogetherR
         for (let j = 0; j < n; j++) {
           if (j === i) continue;
           let m = copies.get(j);
-          if (!m) copies.set(j, (m = buildModel(req.architecture, shard.featureShape, K, req.seeds[j])));
+          if (!m) copies.set(j, (m = await buildNetwork(req.architecture, shard.featureShape, K, req.seeds[j])));
           m.setWeights(published[j]);
           peers.setPeer(j, m);
         }

@@ -4,7 +4,7 @@
  * a CART tree), with their complexity (number of parameters) to order them.
  */
 import { z } from 'zod';
-import type { ModelConfig, MlpConfig } from '../../models/config.js';
+import type { BuiltinModelConfig, ModelConfig, MlpConfig } from '../../models/config.js';
 import { buildModel } from '../../models/build.js';
 import { treeComplexity, type TreeConfig } from '../../models/tree.js';
 import { InputError } from '../../util/errors.js';
@@ -63,11 +63,13 @@ export function describeArchitecture(config: ModelConfig | TreeConfig): string {
       return `cnn ${config.conv.map((c) => `${c.filters}c${c.kernel}`).join('-')}/${config.dense.join('-')}`;
     case 'transformer':
       return `transformer ${config.layers}×${config.dModel}`;
+    case 'layers':
+      return `tfjs ${String(config.topology.config?.name ?? config.topology.class_name)}`;
   }
 }
 
 /** Parameters of a network of `config` on `inputShape` with `numClasses` outputs (an upper bound for a tree). */
-export function complexity(config: ModelConfig | TreeConfig, inputShape: number[], numClasses: number): number {
+export function complexity(config: BuiltinModelConfig | TreeConfig, inputShape: number[], numClasses: number): number {
   if (config.kind === 'tree') return treeComplexity(config, numClasses);
   const model = buildModel(config, inputShape, numClasses, 0);
   const count = model.countParams();
