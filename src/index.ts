@@ -10,6 +10,8 @@ export * from './methods/index.js';
 export * from './metrics/index.js';
 export * from './experiments/config.js';
 export * from './experiments/updateExperiment.js';
+export { distill, toDataset, type DistillRequest, type DistillResult, type DistillData, type Examples, type OwnNetwork } from './experiments/distill.js';
+export { trainReferenceEnsemble } from './experiments/ensembleTraining.js';
 export { parseTransferConfig, transferExperimentSchema, DEFAULT_HOP_GRID, type TransferExperimentConfig } from './experiments/transferConfig.js';
 export { runTransferExperiment, runTransferExperimentParallel, prepareTransferData, transferTrialRows, trainTransferTeacher, type TransferExperimentResult, type TransferTrialOutcome, type TransferTrialRows, type TransferData } from './experiments/transferExperiment.js';
 export { renderTransferMarkdown, renderTransferText, writeTransferRun } from './report/transferReport.js';

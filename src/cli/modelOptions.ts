@@ -5,6 +5,19 @@ import { DEFAULT_MLP, DEFAULT_TEXT_MLP, DEFAULT_TRANSFORMER, modelConfigSchema }
 import { textOptionsFor } from '../models/config.js';
 import type { FitOptions } from '../data/preprocess.js';
 import { readYamlFile } from '../util/yamlFile.js';
+import { loadArchitecture } from '../models/io.js';
+import type { TrainedModel } from '../models/types.js';
+
+/** `--new-model`: the new model's (and its reference ensemble's) architecture instead of the base model's. */
+export const newModelOption = [
+  '--new-model <path>',
+  "architecture of the new model and of any reference ensemble trained here (default: the base model's own, freshly initialised): a tfjs model.json (its topology; weights unused), a model directory, or an architecture file ({kind: mlp, hidden: [128]})",
+] as const;
+
+/** The architecture an update trains: --new-model's, else the base model's own (never another one). */
+export async function updateArchitecture(flags: { newModel?: string }, base: TrainedModel): Promise<ModelConfig> {
+  return flags.newModel ? loadArchitecture(flags.newModel, '--new-model') : base.meta.architecture;
+}
 
 export interface ModelFlags {
   model?: 'mlp' | 'cnn' | 'transformer';

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { loadArchitecture } from '../models/io.js';
 import { DEFAULT_TRAINING } from '../methods/fit.js';
 import { methodEntrySchema, methodNamed, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
 import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS } from '../methods/ensemble.js';
@@ -141,7 +143,18 @@ export function parseExperimentConfig(value: unknown, source = 'experiment confi
 
 /** Reads a YAML or JSON experiment config file. */
 export async function loadExperimentConfig(path: string): Promise<UpdateExperimentConfig> {
-  return checkConfig(await readYamlFile(path, updateExperimentSchema), path);
+  const raw = await withModelFile(await readYamlFile(path, z.unknown()), path);
+  return checkConfig(parseWith(updateExperimentSchema, raw ?? {}, path), path);
+}
+
+/**
+ * `model:` given as a path (a tfjs model.json, a model directory or an architecture file,
+ * relative to the config file) replaced by the architecture it holds.
+ */
+async function withModelFile(raw: unknown, configPath: string): Promise<unknown> {
+  if (!raw || typeof raw !== 'object' || typeof (raw as { model?: unknown }).model !== 'string') return raw;
+  const file = resolvePath(dirname(configPath), (raw as { model: string }).model);
+  return { ...raw, model: await loadArchitecture(file, `${configPath}: model`) };
 }
 
 /** Any experiment config, by its `kind` (update when absent). */
@@ -151,5 +164,5 @@ export type AnyExperimentConfig = UpdateExperimentConfig | TransferExperimentCon
 export async function loadAnyExperimentConfig(path: string): Promise<AnyExperimentConfig> {
   const raw = await readYamlFile(path, z.unknown());
   const kind = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown }).kind : undefined;
-  return kind === 'transfer' ? parseWith(transferExperimentSchema, raw, path) : parseWith(updateExperimentSchema, raw ?? {}, path);
+  return kind === 'transfer' ? parseWith(transferExperimentSchema, raw, path) : checkConfig(parseWith(updateExperimentSchema, (await withModelFile(raw, path)) ?? {}, path), path);
 }

@@ -14,7 +14,7 @@ import { loadData } from '../data/builtin.js';
 import { applyPreprocessing, fitPreprocessing } from '../data/preprocess.js';
 import { splitUpdateScenario } from '../data/split.js';
 import { rawSize, subsetDataset, subsetRaw, type Dataset } from '../data/types.js';
-import { buildModel } from '../models/build.js';
+import { buildNetwork } from '../models/build.js';
 import { modelConfigSchema, DEFAULT_MLP } from '../models/configSchema.js';
 import { argmaxRows, softmax } from '../models/logits.js';
 import { deriveSeed } from '../models/layers.js';
@@ -119,7 +119,7 @@ function testProbs(model: LayersModel, test: Dataset): Float32Array {
 }
 
 async function trainPlain(cfg: ReproducibilityConfig, train: Dataset, seed: number): Promise<LayersModel> {
-  const model = buildModel(cfg.model, train.featureShape, train.classNames.length, seed);
+  const model = await buildNetwork(cfg.model, train.featureShape, train.classNames.length, seed);
   const t = cfg.training;
   await trainModel(model, train, { objective: crossEntropyObjective(), maxSteps: t.steps, epochs: Math.ceil((t.steps * t.batchSize) / train.labels.length) + 1, batchSize: t.batchSize, learningRate: t.learningRate, seed });
   return model;

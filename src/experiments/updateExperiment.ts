@@ -10,10 +10,11 @@ import { textOptionsFor } from '../models/config.js';
 
 export { textOptionsFor } from '../models/config.js';
 import { fitModel } from '../methods/fit.js';
-import { describeMethod, type UpdateMethodSpec } from '../methods/registry.js';
-import { ReferenceCache, type ReferenceSource } from '../methods/references.js';
+import { describeMethod, methodNamed, type UpdateMethodSpec } from '../methods/registry.js';
+import { ReferenceCache } from '../methods/references.js';
+import { resolveReference, type ReferenceSpec, type ResolvedReference } from '../methods/referenceSpec.js';
 import { trainUpdate, type BudgetSweepPoint } from '../methods/update.js';
-import { OLD_ENSEMBLE_FIRST_MEMBER, trainEnsemble } from '../methods/ensemble.js';
+import { OLD_ENSEMBLE_FIRST_MEMBER } from '../methods/ensemble.js';
 import { retrainOldModel } from '../methods/retrainOld.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
 import { compareModels, type ComparisonMetrics } from '../metrics/compare.js';
@@ -160,22 +161,17 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
 
   // Reference logits (and ensembles) are built once per trial and shared by the methods that read them.
   const references = new ReferenceCache();
-  const sources = new Map<string, ReferenceSource>();
-  const sourceFor = async (ref: ReferenceConfig): Promise<ReferenceSource> => {
-    const key = JSON.stringify(ref);
-    let source = sources.get(key);
+  const resolved = new Map<string, Promise<ResolvedReference | undefined>>();
+  const referenceFor = async (method: UpdateMethodSpec, ref: ReferenceConfig): Promise<ResolvedReference | undefined> => {
+    if (methodNamed(method.method).reference === 'none') return undefined;
+    const refSpec: ReferenceSpec = ref.kind === 'base' ? { kind: 'base' } : { kind: 'ensemble', members: ref.members };
+    const key = JSON.stringify(refSpec);
+    let source = resolved.get(key);
     if (!source) {
-      source =
-        ref.kind === 'base'
-          ? { kind: 'base' }
-          : {
-              kind: 'ensemble',
-              models: await trainEnsemble(
-                { architecture: cfg.model, preprocessing: spec, train: updateTrain, validation, training: cfg.training, seed, progress: hooks.progress, label: `seed ${seed}` },
-                ref.members,
-              ),
-            };
-      sources.set(key, source);
+      source = resolveReference(method, refSpec, {
+        base: baseModel, train: updateTrain, validation, preprocessing: spec, architecture: cfg.model, training: cfg.training, seed, progress: hooks.progress, label: `seed ${seed}`,
+      });
+      resolved.set(key, source);
     }
     return source;
   };
@@ -187,7 +183,7 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
       train: updateTrain,
       validation,
       method,
-      reference: await sourceFor(reference),
+      reference: (await referenceFor(method, reference))?.source,
       references,
       training: cfg.training,
       seed: newModelSeed(seed),
@@ -204,7 +200,7 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
     trials.push({ seed, methodIndex: m, method: label, spec: method, metrics: report.metrics, epochsRun: outcome.result.epochsRun, inferenceCost: outcome.inferenceCost ?? 1, sweep: outcome.sweep });
     log(`seed ${seed}: ${label}: accuracy ${(100 * report.metrics.accuracyNew.estimate).toFixed(2)}%, churn ${(100 * report.metrics.churn.estimate).toFixed(2)}%`);
   }
-  for (const source of sources.values()) if (source.kind === 'ensemble') source.models.forEach((mm) => mm.model.dispose());
+  for (const r of resolved.values()) (await r)?.ensemble?.members.forEach((mm) => mm.model.dispose());
   baseModel.model.dispose();
   return { seed, base: { seed, accuracy: baseAcc, epochsRun: baseResult.epochsRun }, trials, numClasses };
 }
@@ -218,10 +214,10 @@ async function retrainedBase(
 ): Promise<{ trained: TrainedModel; result: { epochsRun: number } }> {
   const entry = resolveEntry(cfg.retrainOld!); // checked by the config's parser
   if (entry.reference.kind !== 'ensemble') throw new Error('retrainOld needs an ensemble reference');
-  const ensemble = await trainEnsemble(
-    { architecture: cfg.model, preprocessing: data.spec, train: data.initial, validation: data.validation, training: cfg.training, seed, firstMember: OLD_ENSEMBLE_FIRST_MEMBER, progress: hooks.progress, label: `seed ${seed}: old` },
-    entry.reference.members,
-  );
+  const resolved = await resolveReference(entry.spec, { kind: 'ensemble', members: entry.reference.members, firstMember: OLD_ENSEMBLE_FIRST_MEMBER }, {
+    train: data.initial, validation: data.validation, preprocessing: data.spec, architecture: cfg.model, training: cfg.training, seed, progress: hooks.progress, label: `seed ${seed}: old`,
+  });
+  const ensemble = resolved!.ensemble!.members;
   try {
     const trained = await retrainOldModel({
       method: entry.spec, ensemble, architecture: cfg.model, preprocessing: data.spec, train: data.initial, validation: data.validation,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Dataset } from '../data/types.js';
+import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
 import type { ModelRecipe, TrainingConfig } from '../models/recipe.js';
@@ -8,6 +8,7 @@ import type { TrainResult } from '../train/trainer.js';
 import type { CachedReference } from '../train/reference.js';
 import type { ProgressSink } from '../train/progress.js';
 import type { ReferenceKind, ReferenceSource } from './references.js';
+import type { ResolvedReference } from './referenceSpec.js';
 
 /** A command-line flag of one method parameter, e.g. `--lambda` for distill's `lambda`. */
 export interface MethodFlag {
@@ -40,6 +41,8 @@ export interface UpdateOutcome {
   members?: TrainedModel[];
   /** For reweighting methods (ProfWeight, SRatio): the weight of each training example. */
   exampleWeights?: Float32Array;
+  /** The teacher when it was an ensemble loaded or trained for this update (to save it; dispose its members when `trained`). */
+  reference?: ResolvedReference;
 }
 
 /** Everything a method that trains itself (e.g. a search) may use. */
@@ -47,6 +50,8 @@ export interface MethodContext {
   base: TrainedModel;
   train: Dataset;
   validation: Dataset;
+  /** The new model's preprocessing (the base's, with any classes the data adds). */
+  preprocessing: PreprocessingSpec;
   /** The reference logits for the training rows (when the method needs one). */
   reference?: CachedReference;
   /** Where those logits come from (e.g. the ensemble's members). */

@@ -44,6 +44,8 @@ export interface FitRequest {
   maxSteps?: number;
   /** Training callbacks (after early stopping, before progress); see train/callbacks.ts. */
   callbacks?: TrainingCallback[];
+  /** Log each named loss term per epoch (trainModel's `logTerms`). */
+  logTerms?: boolean;
   /** Checkpoint every epoch here, and continue from the snapshot it holds (train/checkpoint.ts). */
   checkpoint?: CheckpointStore;
   seed: number;
@@ -84,6 +86,7 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
     earlyStopping: req.validation && req.training.patience > 0 ? { patience: req.training.patience, monitor: req.training.monitor ?? 'loss' } : false,
     callbacks,
     resumeFrom,
+    logTerms: req.logTerms,
     seed: req.seed,
     progress: req.progress,
     label: req.label,
@@ -92,7 +95,7 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
 }
 
 /** A trained model with the metadata of how `req` trained it (fitModel's, or a method's own training). */
-export function describeTrained(req: Omit<FitRequest, 'reference' | 'callbacks' | 'checkpoint' | 'progress' | 'label'>, model: LayersModel, result: TrainResult): TrainedModel {
+export function describeTrained(req: Omit<FitRequest, 'reference' | 'callbacks' | 'checkpoint' | 'progress' | 'label' | 'logTerms'>, model: LayersModel, result: TrainResult): TrainedModel {
   const metrics: ModelMetrics = { epochsRun: result.epochsRun, bestEpoch: result.bestEpoch };
   // The model holds the weights of `bestEpoch`, whose validation numbers the trainer already measured.
   const best = result.history[result.bestEpoch - 1];

@@ -1,6 +1,9 @@
 export * from './definition.js';
 export * from './registry.js';
 export * from './references.js';
+export * from './referenceSpec.js';
+export { trainEnsemble, trainEnsembleMember, DEFAULT_ENSEMBLE_MEMBERS, type EnsembleMemberRequest } from './ensemble.js';
+export { ldiTrainingObjective } from './ldiParams.js';
 export * from './fit.js';
 export * from './update.js';
 export * as recipes from './recipes/index.js';

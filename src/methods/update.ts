@@ -7,9 +7,9 @@ import type { Objective } from '../objectives/types.js';
 import type { ProgressSink } from '../train/progress.js';
 import type { CheckpointStore } from '../train/checkpoint.js';
 import { fitModel } from './fit.js';
-import { InputError } from '../util/errors.js';
 import type { MethodContext, UpdateOutcome } from './definition.js';
-import { ReferenceCache, referenceRecord, type ReferenceSource } from './references.js';
+import { ReferenceCache, referenceRecord } from './references.js';
+import { resolveReference, type ReferenceContext, type ReferenceNames, type ReferenceSpec } from './referenceSpec.js';
 import { describeMethod, methodNamed, methodParams, resolveMethod, type MethodName, type UpdateMethodInput } from './registry.js';
 
 export type { BudgetSweepPoint, UpdateOutcome } from './definition.js';
@@ -23,8 +23,16 @@ export interface UpdateRequest {
   validation: Dataset;
   /** A registered method (methods/recipes), parameters left out take their defaults. */
   method: UpdateMethodInput | MethodName;
-  /** Where the reference logits come from (default: the method's own default, the base model). */
-  reference?: ReferenceSource;
+  /**
+   * The teacher (default: the method's own — the base model, or for ELODI an ensemble of the new
+   * architecture trained here): the base, an ensemble (models, a directory, or members to
+   * train), logged logits, or peers. Resolved by resolveReference (referenceSpec.ts).
+   */
+  reference?: ReferenceSpec;
+  /** Trains a reference ensemble when one is asked for (default: in this thread). */
+  trainEnsemble?: ReferenceContext['trainEnsemble'];
+  /** How errors name the reference's parts (default: the library's parameters; the CLI passes its flags). */
+  referenceNames?: ReferenceNames;
   /** Shares reference logits between updates (e.g. every method of one experiment trial). */
   references?: ReferenceCache;
   /**
@@ -40,6 +48,8 @@ export interface UpdateRequest {
   progress?: ProgressSink;
   /** Prefix of progress labels (e.g. "seed 3"). */
   label?: string;
+  /** Log each named loss term per epoch (EpochRecord.terms). */
+  logTerms?: boolean;
   /** A checkpoint store for each training run, in the order the method trains (train/checkpoint.ts): the update resumes. */
   checkpoints?: () => CheckpointStore;
 }
@@ -60,25 +70,30 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
   const spec = resolveMethod(req.method);
   const def = methodNamed(spec.method);
   const params = methodParams(spec);
-  if (def.reference === 'ensemble' && !req.reference) {
-    throw new InputError('--reference', `method ${def.name} needs a reference ensemble (an ensemble directory from \`distillery ensemble\`, or members to train)`);
-  }
-  const source: ReferenceSource | undefined = def.reference === 'none' ? undefined : (req.reference ?? ({ kind: def.reference } as ReferenceSource));
+  const architecture = req.architecture ?? req.base.meta.architecture;
+  const resolved = await resolveReference(
+    spec,
+    req.reference,
+    { base: req.base, train: req.train, validation: req.validation, preprocessing, architecture, training: req.training, seed: req.seed, progress: req.progress, label: req.label, trainEnsemble: req.trainEnsemble },
+    req.referenceNames,
+  );
+  const source = resolved?.source;
   const reference = source ? (req.references ?? new ReferenceCache()).get(source, req.base, req.train) : undefined;
   const label = describeMethod(spec);
   const ctx: MethodContext = {
     base: req.base,
     train: req.train,
     validation: req.validation,
+    preprocessing,
     reference,
     source,
-    architecture: req.architecture ?? req.base.meta.architecture,
+    architecture,
     training: req.training,
     seed: req.seed,
     progress: req.progress,
     fit: (objective: Objective, recipe, step: string, exampleWeights?: Float32Array) =>
       fitModel({
-        architecture: req.architecture ?? req.base.meta.architecture,
+        architecture,
         preprocessing,
         train: req.train,
         validation: req.validation,
@@ -97,8 +112,10 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
         progress: req.progress,
         label: [req.label, step].filter(Boolean).join(': '),
         checkpoint: req.checkpoints?.(),
+        logTerms: req.logTerms,
       }),
   };
-  if (def.train) return def.train(ctx, params);
-  return ctx.fit(def.objective!(params), {}, label);
+  const outcome: UpdateOutcome = def.train ? await def.train(ctx, params) : await ctx.fit(def.objective!(params), {}, label);
+  if (req.base.meta.inputLayout && !outcome.members) outcome.trained.meta.inputLayout = req.base.meta.inputLayout;
+  return resolved?.ensemble ? { ...outcome, reference: resolved } : outcome;
 }

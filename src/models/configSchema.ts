@@ -13,8 +13,28 @@ export const DEFAULT_TRANSFORMER: TransformerConfig = { kind: 'transformer', voc
 const unit = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
 
-/** The one schema of an architecture as written in YAML/JSON (experiment configs, `--model-config`). */
-export const modelConfigSchema = z.discriminatedUnion('kind', [
+/** A tfjs-layers topology as written in JSON: `{ class_name, config, … }`. */
+const topologySchema = z.object({ class_name: z.string().min(1), config: z.record(z.string(), z.unknown()) }).catchall(z.unknown());
+
+/**
+ * A tfjs model.json (`{ modelTopology, weightsManifest, … }`, as `model.save()` writes it) or a
+ * bare topology (`{ class_name, config }`) stands for the architecture `{ kind: 'layers', topology }`;
+ * anything else is left as it is.
+ */
+export function tfjsArchitecture(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || 'kind' in value) return value;
+  const v = value as Record<string, any>;
+  if (v.modelTopology && typeof v.modelTopology === 'object') return { kind: 'layers', topology: v.modelTopology.model_config ?? v.modelTopology };
+  if (typeof v.class_name === 'string' && v.config && typeof v.config === 'object') return { kind: 'layers', topology: v };
+  return value;
+}
+
+/**
+ * The one schema of an architecture as written in YAML/JSON (experiment configs, `--model-config`,
+ * `--new-model`): a Distillery family by its numbers, or a team's own network — `{kind: layers,
+ * topology}`, a tfjs model.json or a bare tfjs topology.
+ */
+const architectureSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('mlp'),
@@ -44,4 +64,7 @@ export const modelConfigSchema = z.discriminatedUnion('kind', [
       pool: z.literal('mean').optional(),
     })
     .strict(),
-]) satisfies z.ZodType<ModelConfig, unknown>;
+  z.object({ kind: z.literal('layers'), topology: topologySchema }).strict(),
+]);
+
+export const modelConfigSchema = z.preprocess(tfjsArchitecture, architectureSchema) satisfies z.ZodType<ModelConfig, unknown>;

@@ -66,7 +66,7 @@ export interface Ensemble {
 
 /** The manifest of `members` trained on data with fingerprint `data`. */
 export function ensembleManifest(members: TrainedModel[], data: DataFingerprint & { source?: string }): EnsembleManifest {
-  if (members.length < 2) throw new InputError('--members', `an ensemble needs at least 2 members, got ${members.length}`);
+  if (members.length < 2) throw new InputError('ensemble members', `an ensemble needs at least 2 members, got ${members.length}`);
   const first = members[0].meta;
   for (const [j, m] of members.entries()) checkMemberMatches(first, m.meta, `member ${j + 1}`);
   return {
@@ -165,7 +165,7 @@ export async function loadEnsemble(dir: string): Promise<Ensemble> {
  * Refuses an ensemble that was not trained for this update: other classes, input shape,
  * preprocessing (than the model it guides) or other training rows (fingerprint).
  */
-export function checkEnsembleFor(ensemble: Ensemble, source: string, meta: TrainedModel['meta'], train: Dataset): void {
+export function checkEnsembleFor(ensemble: Ensemble, source: string, meta: Pick<TrainedModel['meta'], 'inputShape' | 'classNames' | 'preprocessing'>, train: Dataset): void {
   const m = ensemble.manifest;
   if (m.classNames.join('\u0000') !== meta.classNames.join('\u0000')) throw new InputError(source, `its classes (${m.classNames.join(', ')}) are not the model's (${meta.classNames.join(', ')})`);
   if (m.inputShape.join('x') !== meta.inputShape.join('x')) throw new InputError(source, `its members take inputs of shape [${m.inputShape.join(', ')}] but the model takes [${meta.inputShape.join(', ')}]`);

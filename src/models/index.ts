@@ -2,7 +2,11 @@
 export * from './config.js';
 export * from './types.js';
 export * from './recipe.js';
-export { buildModel, parameterCount } from './build.js';
+export { buildModel, buildNetwork, parameterCount } from './build.js';
+export { fromLayersModel, modelInputSchema, MODEL_INPUT_JSON, type ModelInput, type FromLayersModelOptions } from './ownModel.js';
+export { layersArchitecture, outputActivation, UNSEEDED_RANDOM_LAYERS } from './layersNetwork.js';
+export { modelMetadata, networkMetadata, MODEL_FORMAT } from './metadata.js';
+export { loadEnsemble, saveEnsemble, averagedModel, loadModelOrEnsemble, ensembleManifest, datasetFingerprint, type Ensemble, type EnsembleManifest } from './ensemble.js';
 export {
   registerDistilleryLayers,
   DISTILLERY_LAYER_CLASS_NAMES,
@@ -13,7 +17,7 @@ export {
   SeededDropout,
   deriveSeed,
 } from './layers.js';
-export { saveModel, loadModel, loadPlainModel, MODEL_JSON, WEIGHTS_BIN, METADATA_JSON } from './io.js';
+export { saveModel, loadModel, loadPlainModel, loadArchitecture, MODEL_JSON, WEIGHTS_BIN, METADATA_JSON } from './io.js';
 export { predictLogits, logitsToProbs, checkCompatible, outputWidth } from './predict.js';
 export { softmax, argmaxRows } from './logits.js';
 export * from './probes.js';

@@ -20,6 +20,9 @@ import { metadataFileSignature, writeDirAtomic, type OutputTarget } from '../uti
 import { featureShapeOf } from '../data/preprocess.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { fromLayersModel, MODEL_INPUT_JSON, modelInputSchema } from './ownModel.js';
+import type { ModelConfig } from './config.js';
+import { modelConfigSchema } from './configSchema.js';
+import { readYamlFile } from '../util/yamlFile.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -248,7 +251,7 @@ export function textMismatch(a: ModelMetadata['architecture'], p: ModelMetadata[
 async function readMetadata(dir: string): Promise<ModelMetadata> {
   const file = path.join(dir, METADATA_JSON);
   if (!(await exists(file))) {
-    throw new InputError(file, `not found: a Distillery model directory holds ${MODEL_JSON}, ${WEIGHTS_BIN} and ${METADATA_JSON}; a model saved by plain tfjs needs ${MODEL_INPUT_JSON} beside its ${MODEL_JSON} (its classes and input columns; docs/own-models.md)`);
+    throw new InputError(file, `not found (a model directory holds ${MODEL_JSON}, ${WEIGHTS_BIN} and ${METADATA_JSON}; a network saved by plain tfjs holds ${MODEL_INPUT_JSON} instead, naming its classes and inputs: docs/own-models.md)`);
   }
   const meta = await readJson(file);
   if (!isObject(meta)) throw new InputError(file, 'must hold a JSON object');
@@ -393,3 +396,27 @@ export async function modelFromTransfer(t: ModelTransfer): Promise<TrainedModel>
   const model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: t.modelTopology, weightSpecs: t.weightSpecs, weightData: t.weights }));
   return { model, meta: t.meta };
 }
+
+// ---------------------------------------------------------------------------------------
+// Architectures
+
+/**
+ * An architecture named by a path: a model directory (its distillery.json's architecture, or,
+ * for a directory saved by plain tfjs, its model.json's topology), a tfjs model.json (its
+ * topology; weights are not read), or a YAML/JSON architecture file ({kind: mlp, …}, a tfjs
+ * topology). `source` names the flag or key in errors.
+ */
+export async function loadArchitecture(file: string, source = file): Promise<ModelConfig> {
+  let isDir = false;
+  try {
+    isDir = (await fs.stat(file)).isDirectory();
+  } catch {
+    throw new InputError(source, `${file} not found (give a model directory, a tfjs model.json or an architecture file)`);
+  }
+  const hint = ' (an architecture: {kind: mlp | cnn | transformer | layers, …}, a tfjs model.json or a tfjs topology)';
+  if (!isDir) return readYamlFile(file, modelConfigSchema, hint);
+  const metaFile = path.join(file, METADATA_JSON);
+  if (await exists(metaFile)) return (await readMetadata(file)).architecture;
+  return readYamlFile(path.join(file, MODEL_JSON), modelConfigSchema, hint);
+}
+

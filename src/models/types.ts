@@ -22,6 +22,11 @@ export interface ModelMetadata {
   seed: number;
   /** Tensor engine the model was trained on. */
   engine?: string;
+  /**
+   * How a model imported from ONNX took its images there ('nchw': channels first, as PyTorch);
+   * the network itself always takes NHWC. Export writes this layout back; updates keep it.
+   */
+  inputLayout?: 'nchw' | 'nhwc';
   createdAt: string;
 }
 

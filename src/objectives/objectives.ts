@@ -33,12 +33,17 @@ export function crossEntropyObjective(): Objective {
   return softTargetObjective('cross-entropy', {}, false, (ctx) => ctx.oneHot);
 }
 
-/** Churn reduction by distillation (Jiang et al. 2022): CE(λ·σ(z_old) + (1−λ)·onehot(y), z_new). */
-export function distillationObjective(lambda: number): Objective {
+/**
+ * Churn reduction by distillation (Jiang et al. 2022): CE(λ·σ(z_old) + (1−λ)·onehot(y), z_new).
+ * The cross entropy is linear in its target, so this is (1−λ)·CE(y, z) + λ·CE(σ(z_old), z): its
+ * `terms` (what a trainer logs term by term); the loss itself is computed on the mixed target.
+ */
+export function distillationObjective(lambda: number): CompositeObjective {
   checkUnitInterval('lambda', lambda);
-  return softTargetObjective('distillation', { lambda }, lambda > 0, (ctx) =>
+  const objective = softTargetObjective('distillation', { lambda }, lambda > 0, (ctx) =>
     lambda === 0 ? ctx.oneHot : distillationTarget(lambda, requireReference(ctx, 'distillation'), ctx.oneHot),
   );
+  return { ...objective, terms: [[1 - lambda, crossEntropyObjective()], [lambda, referenceCrossEntropyObjective()]] };
 }
 
 /** Anchor / RCP: CE against α·σ(z_old) + (1−α)·onehot(y) where the base is right, ε·onehot(y) where it is wrong. */

@@ -10,6 +10,8 @@ export interface EpochRecord {
   trainAccuracy: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** Each named term of a composite objective (trainModel's `logTerms`): its weight and mean value; the loss is Σ weight·value. */
+  terms?: Record<string, { weight: number; value: number }>;
 }
 
 /** What a callback sees of a run, and how it steers it. */

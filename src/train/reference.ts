@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { softmax } from '../models/logits.js';
 import type { TrainingCallback } from './callbacks.js';
+import { InputError } from '../util/errors.js';
 
 /**
  * Supplies reference logits (a teacher, an averaged ensemble, stale peer checkpoints)
@@ -12,6 +13,8 @@ export interface ReferenceProvider {
   readonly numClasses: number;
   /** Reference logits [indices.length, K] for training rows `indices`. */
   rows(indices: Int32Array): tf.Tensor2D;
+  /** Rows it covers, when it is a fixed table (checked against the training data). */
+  readonly size?: number;
 }
 
 /**
@@ -24,7 +27,11 @@ export class CachedReference implements ReferenceProvider {
   private revision = 0;
 
   constructor(logits: Float32Array, numClasses: number) {
-    if (logits.length % numClasses !== 0) throw new Error(`logits length ${logits.length} is not a multiple of K=${numClasses}`);
+    if (!(Number.isInteger(numClasses) && numClasses > 0)) throw new InputError('reference', `number of classes must be a positive integer, got ${numClasses}`);
+    if (logits.length % numClasses !== 0) throw new InputError('reference', `${logits.length} logits do not form rows of ${numClasses} classes`);
+    for (let i = 0; i < logits.length; i++) {
+      if (!Number.isFinite(logits[i])) throw new InputError('reference', `logit ${i} (row ${Math.floor(i / numClasses)}) is ${logits[i]}; reference logits must be finite`);
+    }
     this.logits = logits;
     this.numClasses = numClasses;
   }
@@ -53,7 +60,12 @@ export class CachedReference implements ReferenceProvider {
   rows(indices: Int32Array): tf.Tensor2D {
     const K = this.numClasses;
     const out = new Float32Array(indices.length * K);
-    for (let i = 0; i < indices.length; i++) out.set(this.logits.subarray(indices[i] * K, (indices[i] + 1) * K), i * K);
+    const size = this.size;
+    for (let i = 0; i < indices.length; i++) {
+      const r = indices[i];
+      if (!(r >= 0 && r < size)) throw new RangeError(`reference: row ${r} asked of a reference with ${size} rows`);
+      out.set(this.logits.subarray(r * K, (r + 1) * K), i * K);
+    }
     return tf.tensor2d(out, [indices.length, K]);
   }
 }

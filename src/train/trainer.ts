@@ -3,6 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Dataset } from '../data/types.js';
 import { exampleSize, numExamples } from '../data/types.js';
 import type { Objective } from '../objectives/types.js';
+import type { CompositeObjective, WeightedTerm } from '../objectives/weightedSum.js';
 import { softTargetCrossEntropy } from '../objectives/crossEntropy.js';
 import type { ReferenceProvider } from './reference.js';
 import { SoftTargetTable } from './targetTable.js';
@@ -48,6 +49,13 @@ export interface TrainOptions {
   callbacks?: TrainingCallback[];
   /** Continue a run from this snapshot (checkpoint.ts) instead of from the start; same options otherwise. */
   resumeFrom?: TrainingSnapshot;
+  /**
+   * Log each named term of a composite objective (`terms`, e.g. a weightedSum) per epoch, as
+   * EpochRecord.terms: each term's mean over the epoch's batches (example-weighted like the
+   * loss), measured on the same training-pass logits as the loss. Costs the terms' ops once more
+   * per step, outside the gradient; off by default.
+   */
+  logTerms?: boolean;
 }
 
 export interface TrainResult {
@@ -73,6 +81,13 @@ export function evaluate(model: LayersModel, ds: Dataset): { loss: number; accur
   });
 }
 
+/** The named terms of a composite objective that count (weight ≠ 0), or undefined when it has none to tell apart. */
+function objectiveTerms(objective: Objective): readonly WeightedTerm[] | undefined {
+  const all = (objective as Partial<CompositeObjective>).terms;
+  const active = all?.filter(([w]) => w !== 0);
+  return active && active.length > 0 ? active : undefined;
+}
+
 /** Rows of `logits` [b, K] predicted as their label (argmaxRows: tf.argMax's tie rule). */
 function countHits(logits: Float32Array, labels: Int32Array, K: number): number {
   return argmaxRows(logits, K).reduce((hits, p, i) => hits + (p === labels[i] ? 1 : 0), 0);
@@ -92,6 +107,13 @@ function checkExampleWeights(weights: Float32Array, n: number): void {
   if (!positive) throw new InputError(where, 'every weight is 0; at least one example must count');
 }
 
+/** A reference must cover every training row with one logit per class (a short one would read zeros). */
+export function checkReferenceFits(reference: ReferenceProvider, rows: number, K: number): void {
+  if (reference.numClasses !== K) throw new InputError('reference', `gives ${reference.numClasses} logits per row but the training data has ${K} classes`);
+  const size = (reference as { size?: number }).size;
+  if (size !== undefined && size !== rows) throw new InputError('reference', `holds logits for ${size} rows but the training data has ${rows} rows (a reference gives one row of logits per training row, in their order)`);
+}
+
 function checkTrainInputs(model: LayersModel, train: Dataset, opts: TrainOptions): void {
   const n = numExamples(train);
   if (n === 0) throw new InputError(train.source, 'no training examples');
@@ -103,6 +125,7 @@ function checkTrainInputs(model: LayersModel, train: Dataset, opts: TrainOptions
   if (opts.objective.needsReference && !opts.reference) {
     throw new Error(`objective "${opts.objective.name}" needs reference logits (a teacher); none given`);
   }
+  if (opts.reference) checkReferenceFits(opts.reference, n, K);
   if (opts.exampleWeights) checkExampleWeights(opts.exampleWeights, n);
   if (opts.earlyStopping && !opts.validation) throw new Error('early stopping needs validation data');
 }
@@ -184,6 +207,9 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const wBuf = new Float32Array(batchSize);
   const oneHotBuf = new Float32Array(batchSize * K);
   const targetTable = SoftTargetTable.for(opts.objective, train, opts.reference);
+  // the objective's named terms, logged per epoch when asked (weight-0 terms need no reference and are not logged)
+  const terms = opts.logTerms ? objectiveTerms(opts.objective) : undefined;
+  const termSums = new Float64Array(terms?.length ?? 0);
   const targetBuf = new Float32Array(targetTable ? batchSize * K : 0);
 
   let firstEpoch = 1;
@@ -235,11 +261,13 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
           const reference = opts.objective.needsReference && !targets ? opts.reference!.rows(idx) : undefined;
           const weights = opts.exampleWeights ? tf.tensor1d(wBuf.subarray(0, b)) : undefined;
           let logitsOut: tf.Tensor2D | undefined;
+          let inferenceOut: tf.Tensor2D | undefined;
           const cost = optimizer.minimize(
             () => {
               const logits = model.apply(x, { training: true }) as tf.Tensor2D;
               logitsOut = tf.keep(logits);
               const inferenceLogits = opts.objective.needsInferenceLogits ? (model.apply(x, { training: false }) as tf.Tensor2D) : undefined;
+              if (terms && inferenceLogits) inferenceOut = tf.keep(inferenceLogits);
               const perExample = targets ? softTargetCrossEntropy(targets, logits) : opts.objective.perExampleLoss({ logits, labels, oneHot, reference, inferenceLogits });
               return (weights ? tf.mean(tf.mul(perExample, weights)) : tf.mean(perExample)) as tf.Scalar;
             },
@@ -247,6 +275,17 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
             state.variables as tf.Variable[],
           );
           const result = { loss: cost!.dataSync()[0], hits: countHits(logitsOut!.dataSync() as Float32Array, yBuf, K) };
+          if (terms) {
+            const termReference = reference ?? (terms.some(([, t]) => t.needsReference) ? opts.reference!.rows(idx) : undefined);
+            const ctx = { logits: logitsOut!, labels, oneHot, reference: termReference, inferenceLogits: inferenceOut };
+            const means = terms.map(([, t]) => {
+              const loss = t.perExampleLoss(ctx);
+              return weights ? tf.mean(tf.mul(loss, weights)) : tf.mean(loss);
+            });
+            const values = tf.stack(means).dataSync();
+            for (let j = 0; j < terms.length; j++) termSums[j] += values[j] * b;
+            inferenceOut?.dispose();
+          }
           logitsOut!.dispose();
           return result;
         });
@@ -263,6 +302,12 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
       inEpoch = undefined;
       if (seen === 0) break; // a callback stopped training before this epoch's first step
       const record: EpochRecord = { epoch, loss: lossSum / seen, trainAccuracy: correct / seen };
+      if (terms) {
+        // a run resumed mid-epoch has its terms from the resumed rows on (the snapshot keeps only the loss)
+        const rows = seen - skip.rows || 1;
+        record.terms = Object.fromEntries(terms.map(([w, t], j) => [t.name, { weight: w, value: termSums[j] / rows }]));
+        termSums.fill(0);
+      }
       if (opts.validation) {
         const v = evaluate(model, opts.validation);
         record.valLoss = v.loss;

@@ -145,7 +145,7 @@ test('every broken model directory gives an InputError naming the path', async (
   add(file, file, /is not a directory/);
   for (const name of ['model.json', 'weights.bin', 'distillery.json']) {
     const dir = await broken((d) => fs.rm(path.join(d, name)));
-    add(dir, path.join(dir, name), /: not found \(a model directory holds model\.json, weights\.bin and distillery\.json\)$/);
+    add(dir, path.join(dir, name), /: not found \(a model directory holds model\.json, weights\.bin and distillery\.json[);]/);
   }
   for (const name of ['model.json', 'distillery.json']) {
     const dir = await broken((d) => fs.writeFile(path.join(d, name), '{"format": '));

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { modelOutput, saveModel } from '../../models/io.js';
 import type { TrainedModel } from '../../models/types.js';
-import { checkEnsembleFor, datasetFingerprint, ensembleManifest, ensembleOutput, loadEnsemble, saveEnsemble, type Ensemble } from '../../models/ensemble.js';
+import { datasetFingerprint, ensembleManifest, ensembleOutput, saveEnsemble } from '../../models/ensemble.js';
 import { describeMethod, methodNamed } from '../../methods/registry.js';
-import { DEFAULT_ENSEMBLE_MEMBERS, OLD_ENSEMBLE_FIRST_MEMBER } from '../../methods/ensemble.js';
+import { DEFAULT_ENSEMBLE_MEMBERS, OLD_ENSEMBLE_FIRST_MEMBER, type EnsembleMemberRequest } from '../../methods/ensemble.js';
 import { checkRetrainOldMethod, retrainOldModel } from '../../methods/retrainOld.js';
-import type { ReferenceSource } from '../../methods/references.js';
+import { checkReferenceSpec, resolveReference, type ReferenceNames, type ReferenceSpec } from '../../methods/referenceSpec.js';
 import { trainUpdate } from '../../methods/update.js';
 import { formatRate, renderTextTable } from '../../report/table.js';
 import { DistilleryError, InputError } from '../../util/errors.js';
@@ -18,13 +18,18 @@ import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
 import { readLoggedScores } from '../loggedScores.js';
 import { alignColumns } from '../../models/logits.js';
-import { jobsOption, membersOption, trainEnsembleFor } from './ensemble.js';
+import { jobsOption, membersOption, trainEnsembleFor } from '../ensembleOptions.js';
+import { newModelOption, updateArchitecture } from '../modelOptions.js';
 
 /** Exit code of an update whose churn budget no λ met (the lowest-churn model is still saved). */
 export const BUDGET_NOT_MET_EXIT = 4;
 
+/** The library's reference parameters as `update` spells them. */
+const REFERENCE_FLAGS: ReferenceNames = { reference: '--reference', members: '--members' };
+
 interface UpdateFlags extends TrainingFlags, UpdateDataFlags, OutputFlags, Record<string, unknown> {
   out: string;
+  newModel?: string;
   method: string;
   reference?: string;
   referencePredictions?: string;
@@ -55,6 +60,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     .option('--reference <dir>', 'teacher for the method instead of the base model: an ensemble directory from `distillery ensemble` (elodi and ensemble read one; without it they train one)')
     .option('--reference-predictions <file>', "teacher given as logged predictions of a model Distillery cannot run: logits or probabilities per row of --data (.csv with p:<class> or z:<class> columns, .jsonl, .npy; see docs/onnx.md)")
     .option(...membersOption)
+    .option(...newModelOption)
     .option('--save-reference <dir>', 'keep the ensemble trained for this update as an ensemble directory, for later updates')
     .option('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here")
     .option('--old-data <file|name>', "the old model's training data, for --retrain-old")
@@ -73,10 +79,14 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     const ctx = await createContext(globals());
     const method = methodFromFlags(flags);
     const def = methodNamed(method.method);
+    // every flag conflict is found here, before anything is read or trained
     if (def.reference === 'none') {
       for (const [key, flag] of [['reference', '--reference'], ['referencePredictions', '--reference-predictions'], ['members', '--members'], ['saveReference', '--save-reference'], ['jobs', '--jobs']] as const) {
         if (flags[key] !== undefined) throw new InputError(flag, `does not apply to --method ${def.name} (it has no teacher)`);
       }
+    }
+    if (flags.referencePredictions && (flags.reference || flags.members !== undefined || flags.saveReference)) {
+      throw new InputError('--reference-predictions', `is the teacher: leave out ${flags.reference ? '--reference' : flags.members !== undefined ? '--members' : '--save-reference'}`);
     }
     if (flags.reference && ((flags.members !== undefined && !flags.retrainOld) || flags.saveReference)) {
       throw new InputError(flags.saveReference ? '--save-reference' : '--members', 'applies only when the ensemble is trained here, not with --reference');
@@ -85,6 +95,14 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       throw new InputError(flags.retrainOld ? '--old-data' : '--retrain-old', flags.retrainOld ? "is required with --retrain-old (the old model's training data)" : 'applies only with --retrain-old');
     }
     if (flags.retrainOld) checkRetrainOldMethod(method, '--retrain-old');
+    const trainsEnsemble = !flags.reference && !flags.referencePredictions && (def.reference === 'ensemble' || flags.members !== undefined);
+    if (flags.saveReference && !trainsEnsemble) throw new InputError('--save-reference', `applies only when a reference ensemble is trained here (--method ${def.name} trains none; add --members)`);
+    const referenceSpec = (logits?: Float32Array): ReferenceSpec | undefined =>
+      flags.reference ? { kind: 'ensemble', dir: flags.reference }
+      : flags.referencePredictions ? { kind: 'logged', source: flags.referencePredictions, logits: logits ?? new Float32Array(0) }
+      : flags.members !== undefined ? { kind: 'ensemble', members: flags.members }
+      : undefined;
+    checkReferenceSpec(method, referenceSpec(), REFERENCE_FLAGS);
     const outIsEnsemble = def.name === 'ensemble';
     await checkOutputs(
       [
@@ -99,13 +117,22 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       ctx.log(`the data adds ${addedClasses.length} class${addedClasses.length === 1 ? '' : 'es'} the base model lacks (${addedClasses.join(', ')}): the new model predicts all ${preprocessing.classNames.length}`);
     }
     const training = trainingFromFlags(flags);
+    const architecture = await updateArchitecture(flags, base);
+    const trainEnsemble = (label: string) => (req: EnsembleMemberRequest, members: number) => {
+      ctx.log(label.replace('{m}', String(members)));
+      return trainEnsembleFor(req, { members, jobs: flags.jobs }, ctx);
+    };
 
     let retrainedOld: TrainedModel | undefined;
     if (flags.retrainOld) {
       const old = await loadUpdateData({ ...flags, data: flags.oldData! });
-      const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
-      ctx.log(`retraining the old model toward its own ensemble of ${members} on ${old.train.labels.length} examples of ${flags.oldData}`);
-      const oldEnsemble = await trainEnsembleFor(base, old, training, { seed: flags.seed, members, jobs: flags.jobs, firstMember: OLD_ENSEMBLE_FIRST_MEMBER }, ctx);
+      const resolved = await resolveReference(
+        method,
+        { kind: 'ensemble', members: flags.members ?? DEFAULT_ENSEMBLE_MEMBERS, firstMember: OLD_ENSEMBLE_FIRST_MEMBER },
+        { ...old, base, architecture: base.meta.architecture, training, seed: flags.seed, progress: ctx.progress, trainEnsemble: trainEnsemble(`retraining the old model toward its own ensemble of {m} on ${old.train.labels.length} examples of ${flags.oldData}`) },
+        REFERENCE_FLAGS,
+      );
+      const oldEnsemble = resolved!.ensemble!;
       retrainedOld = await retrainOldModel({
         method, ensemble: oldEnsemble.members, architecture: base.meta.architecture, preprocessing: base.meta.preprocessing,
         train: old.train, validation: old.validation, training, seed: flags.seed, progress: ctx.progress,
@@ -114,27 +141,19 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       retrainedOld.meta.recipe.baseModel = flags.base;
     }
 
-    let ensemble: Ensemble | undefined;
-    if (flags.referencePredictions && (flags.reference || flags.members !== undefined)) {
-      throw new InputError('--reference-predictions', `is the teacher: leave out ${flags.reference ? '--reference' : '--members'}`);
-    }
-    if (flags.reference) {
-      ensemble = await loadEnsemble(flags.reference);
-      checkEnsembleFor(ensemble, flags.reference, { ...base.meta, classNames: preprocessing.classNames, preprocessing }, train);
-    } else if (!flags.referencePredictions && (def.reference === 'ensemble' || flags.members !== undefined)) {
-      const members = flags.members ?? DEFAULT_ENSEMBLE_MEMBERS;
-      ctx.log(`training the reference ensemble: ${members} members (save it with --save-reference to reuse it)`);
-      ensemble = await trainEnsembleFor(base, { train, validation, preprocessing }, training, { seed: flags.seed, members, jobs: flags.jobs }, ctx);
-    }
-    const reference: ReferenceSource | undefined = ensemble
-      ? { kind: 'ensemble', models: ensemble.members }
-      : flags.referencePredictions
-        ? { kind: 'logged', source: flags.referencePredictions, logits: alignColumns(rowsOf(await readLoggedScores(flags.referencePredictions, base.meta.classNames, dataRows), trainRows, base.meta.classNames.length), base.meta.classNames, preprocessing.classNames, 'row-min') }
-        : undefined;
+    const logged = flags.referencePredictions
+      ? alignColumns(rowsOf(await readLoggedScores(flags.referencePredictions, base.meta.classNames, dataRows), trainRows, base.meta.classNames.length), base.meta.classNames, preprocessing.classNames, 'row-min')
+      : undefined;
     ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
     const settings = { ...resumeSettings('update', flags), baseModel: base.meta.id };
     const outcome = await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {
-      const outcome = await trainUpdate({ base, train, validation, preprocessing, method, reference, training, seed: flags.seed, progress: ctx.progress, checkpoints: () => partial.nextStore() });
+      const outcome = await trainUpdate({
+        base, train, validation, preprocessing, method, architecture, training, seed: flags.seed, progress: ctx.progress,
+        reference: referenceSpec(logged),
+        referenceNames: REFERENCE_FLAGS,
+        trainEnsemble: trainEnsemble('training the reference ensemble: {m} members (save it with --save-reference to reuse it)'),
+        checkpoints: () => partial.nextStore(),
+      });
       if (outcome.members) {
         // the new model is the ensemble itself: an ensemble directory
         await saveEnsemble(flags.out, { members: outcome.members, manifest: ensembleManifest(outcome.members, { ...datasetFingerprint(train), source: train.source }) });
@@ -160,6 +179,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       }
       ctx.out(`saved ${flags.out}: validation accuracy ${formatRate(outcome.trained.meta.metrics.validationAccuracy)} after ${outcome.result.epochsRun} epochs`);
     }
+    const ensemble = outcome.reference?.trained ? outcome.reference.ensemble : undefined;
     if (ensemble && flags.saveReference) {
       await saveEnsemble(flags.saveReference, ensemble);
       ctx.out(`saved ${flags.saveReference}: the reference ensemble of ${ensemble.members.length} models`);

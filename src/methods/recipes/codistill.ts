@@ -50,7 +50,7 @@ export const codistill = defineMethod({
     const trained = describeTrained(
       {
         architecture: ctx.architecture,
-        preprocessing: ctx.base.meta.preprocessing,
+        preprocessing: ctx.preprocessing,
         train: ctx.train,
         validation: ctx.validation,
         objective: codistillationObjective(p.weight),
