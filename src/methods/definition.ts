@@ -62,6 +62,8 @@ export interface MethodContext {
   training: TrainingConfig;
   seed: number;
   progress?: ProgressSink;
+  /** Whether training logs each loss term per epoch (`fit` does it itself; a method that trains otherwise passes it on). */
+  logTerms?: boolean;
 }
 
 /**

@@ -91,6 +91,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
     training: req.training,
     seed: req.seed,
     progress: req.progress,
+    logTerms: req.logTerms,
     fit: (objective: Objective, recipe, step: string, exampleWeights?: Float32Array) =>
       fitModel({
         architecture,

@@ -3,6 +3,8 @@ import type { BatchContext, Objective } from './types.js';
 import { softTargetCrossEntropy, klDivergence, temperedSoftmax } from './crossEntropy.js';
 import { InputError } from '../util/errors.js';
 import { withoutGradient } from './noGradient.js';
+import { crossEntropyObjective } from './objectives.js';
+import type { CompositeObjective } from './weightedSum.js';
 
 /** The divergence D between the old and the new model of focal distillation (Yan et al. 2021). */
 export const FOCAL_DIVERGENCES = ['kl', 'lm'] as const;
@@ -66,27 +68,40 @@ export function focusIndicator(ctx: BatchContext, old: tf.Tensor2D, filter: Foca
 /**
  * Focal distillation (positive-congruent training, Yan et al. CVPR 2021):
  * `CE(onehot(y), z_new) + λ·(α + β·1[focus(x)])·D(z_old, z_new)` per example, the
- * reference logits being the old (deployed) model's.
+ * reference logits being the old (deployed) model's. Its `terms` are the cross entropy and
+ * the focal term (α + β·1[focus])·D with weight λ.
  */
-export function focalDistillationObjective(options: Partial<FocalDistillationOptions> = {}): Objective {
+export function focalDistillationObjective(options: Partial<FocalDistillationOptions> = {}): CompositeObjective {
   const o = { ...DEFAULT_FOCAL, ...options };
   for (const [name, v] of [['lambda', o.lambda], ['alpha', o.alpha], ['beta', o.beta]] as const) {
     if (!(Number.isFinite(v) && v >= 0)) throw new InputError(name, `must be a number ≥ 0, got ${v}`);
   }
   if (!(o.temperature > 0)) throw new InputError('temperature', `must be positive, got ${o.temperature}`);
+  /** (α + β·1[focus])·D(z_old, z) per example. */
+  const focalTerm = (ctx: BatchContext): tf.Tensor1D => {
+    if (!ctx.reference) throw new Error('focal distillation needs the old model\'s logits but the trainer supplied none');
+    const student = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
+    if (!student) throw new Error('focal distillation on the inference pass needs inference logits but the trainer supplied none');
+    const focus = withoutGradient((z, old) => focusIndicator({ ...ctx, logits: z as tf.Tensor2D }, old as tf.Tensor2D, o.filter), ctx.logits, ctx.reference);
+    const weight = tf.add(o.alpha, tf.mul(focus, o.beta));
+    return tf.mul(weight, focalDivergence(student, ctx.reference, o)) as tf.Tensor1D;
+  };
+  const focal: Objective = {
+    name: `focal-${o.divergence}`,
+    params: { alpha: o.alpha, beta: o.beta, filter: o.filter },
+    needsReference: true,
+    needsInferenceLogits: o.inferencePass,
+    perExampleLoss: (ctx) => tf.tidy(() => focalTerm(ctx)),
+  };
   return {
     name: `focal-distillation-${o.divergence}`,
     params: { ...o },
     needsReference: true,
     needsInferenceLogits: o.inferencePass,
+    terms: [[1, crossEntropyObjective()], [o.lambda, focal]],
     perExampleLoss: (ctx) =>
       tf.tidy(() => {
-        if (!ctx.reference) throw new Error('focal distillation needs the old model\'s logits but the trainer supplied none');
-        const student = o.inferencePass ? ctx.inferenceLogits : ctx.logits;
-        if (!student) throw new Error('focal distillation on the inference pass needs inference logits but the trainer supplied none');
-        const focus = withoutGradient((z, old) => focusIndicator({ ...ctx, logits: z as tf.Tensor2D }, old as tf.Tensor2D, o.filter), ctx.logits, ctx.reference);
-        const weight = tf.add(o.alpha, tf.mul(focus, o.beta));
-        const distill = tf.mul(tf.mul(weight, focalDivergence(student, ctx.reference, o)), o.lambda);
+        const distill = tf.mul(focalTerm(ctx), o.lambda);
         return tf.add(softTargetCrossEntropy(ctx.oneHot, ctx.logits), distill) as tf.Tensor1D;
       }),
   };

@@ -1,4 +1,5 @@
 import type { Objective } from './types.js';
+import type { CompositeObjective, WeightedTerm } from './weightedSum.js';
 
 /**
  * Two objectives in sequence: `first` while `inFirstPhase()` says so, `second` after (e.g.
@@ -14,5 +15,10 @@ export function phasedObjective(first: Objective, second: Objective, inFirstPhas
       return inFirstPhase() ? first.needsReference : second.needsReference;
     },
     perExampleLoss: (ctx) => (inFirstPhase() ? first.perExampleLoss(ctx) : second.perExampleLoss(ctx)),
-  };
+    /** The terms of the objective in force (itself, when it is not composite). */
+    get terms(): readonly WeightedTerm[] {
+      const current = inFirstPhase() ? first : second;
+      return (current as Partial<CompositeObjective>).terms ?? [[1, current]];
+    },
+  } as Objective;
 }

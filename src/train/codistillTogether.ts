@@ -50,6 +50,8 @@ export interface TogetherRequest {
   /** Progress of copy 0 (the others train silently alongside). */
   progress?: ProgressSink;
   label?: string;
+  /** Log each loss term per epoch (trainModel's `logTerms`). */
+  logTerms?: boolean;
 }
 
 export interface TogetherResult {
@@ -125,6 +127,7 @@ export async function codistillTogether(req: TogetherRequest): Promise<TogetherR
         optimizer: cfg.optimizer,
         seed: req.seeds[i],
         callbacks: [sync],
+        logTerms: req.logTerms,
         ...(i === 0 ? { progress: req.progress, label: req.label, validation: req.validation } : {}),
       });
     } finally {

@@ -81,11 +81,10 @@ export function evaluate(model: LayersModel, ds: Dataset): { loss: number; accur
   });
 }
 
-/** The named terms of a composite objective that count (weight ≠ 0), or undefined when it has none to tell apart. */
-function objectiveTerms(objective: Objective): readonly WeightedTerm[] | undefined {
-  const all = (objective as Partial<CompositeObjective>).terms;
-  const active = all?.filter(([w]) => w !== 0);
-  return active && active.length > 0 ? active : undefined;
+/** The named terms of an objective that count (weight ≠ 0): a composite's terms, else the objective itself. */
+function objectiveTerms(objective: Objective): readonly WeightedTerm[] {
+  const all = (objective as Partial<CompositeObjective>).terms ?? [[1, objective] as const];
+  return all.filter(([w]) => w !== 0);
 }
 
 /** Rows of `logits` [b, K] predicted as their label (argmaxRows: tf.argMax's tie rule). */
@@ -207,9 +206,8 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const wBuf = new Float32Array(batchSize);
   const oneHotBuf = new Float32Array(batchSize * K);
   const targetTable = SoftTargetTable.for(opts.objective, train, opts.reference);
-  // the objective's named terms, logged per epoch when asked (weight-0 terms need no reference and are not logged)
-  const terms = opts.logTerms ? objectiveTerms(opts.objective) : undefined;
-  const termSums = new Float64Array(terms?.length ?? 0);
+  // the objective's named terms, logged per epoch when asked: each term's weighted row sum and rows
+  const termSums = new Map<string, { weight: number; sum: number; rows: number }>();
   const targetBuf = new Float32Array(targetTable ? batchSize * K : 0);
 
   let firstEpoch = 1;
@@ -262,6 +260,8 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
           const weights = opts.exampleWeights ? tf.tensor1d(wBuf.subarray(0, b)) : undefined;
           let logitsOut: tf.Tensor2D | undefined;
           let inferenceOut: tf.Tensor2D | undefined;
+          // read each step: a phased objective's terms change with its phase
+          const terms = opts.logTerms ? objectiveTerms(opts.objective) : undefined;
           const cost = optimizer.minimize(
             () => {
               const logits = model.apply(x, { training: true }) as tf.Tensor2D;
@@ -283,7 +283,10 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
               return weights ? tf.mean(tf.mul(loss, weights)) : tf.mean(loss);
             });
             const values = tf.stack(means).dataSync();
-            for (let j = 0; j < terms.length; j++) termSums[j] += values[j] * b;
+            terms.forEach(([w, t], j) => {
+              const acc = termSums.get(t.name) ?? { weight: w, sum: 0, rows: 0 };
+              termSums.set(t.name, { weight: w, sum: acc.sum + values[j] * b, rows: acc.rows + b });
+            });
             inferenceOut?.dispose();
           }
           logitsOut!.dispose();
@@ -302,11 +305,10 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
       inEpoch = undefined;
       if (seen === 0) break; // a callback stopped training before this epoch's first step
       const record: EpochRecord = { epoch, loss: lossSum / seen, trainAccuracy: correct / seen };
-      if (terms) {
-        // a run resumed mid-epoch has its terms from the resumed rows on (the snapshot keeps only the loss)
-        const rows = seen - skip.rows || 1;
-        record.terms = Object.fromEntries(terms.map(([w, t], j) => [t.name, { weight: w, value: termSums[j] / rows }]));
-        termSums.fill(0);
+      if (termSums.size) {
+        // the mean of each term over the rows it was computed on (a run resumed mid-epoch: from the resumed rows on)
+        record.terms = Object.fromEntries([...termSums].map(([name, t]) => [name, { weight: t.weight, value: t.sum / t.rows }]));
+        termSums.clear();
       }
       if (opts.validation) {
         const v = evaluate(model, opts.validation);

@@ -45,6 +45,7 @@ export const codistill = defineMethod({
       validation: ctx.validation,
       progress: ctx.progress,
       label: 'codistill',
+      logTerms: ctx.logTerms,
     });
     models[1].dispose();
     const trained = describeTrained(
