@@ -5,7 +5,6 @@
  * worker's time-to-accuracy curve, all in `<out>/codistill.json`. The run directory is one
  * output under the output policy (util/outputs.ts): written whole or not at all.
  */
-import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { buildNetwork } from '../models/build.js';
@@ -14,9 +13,9 @@ import { argmaxRows, softmax } from '../models/logits.js';
 import { predictLogits } from '../models/predict.js';
 import type { TrainedModel } from '../models/types.js';
 import { engineInfo } from '../engine/index.js';
+import { networkMetadata } from '../models/metadata.js';
 import { metadataFileSignature, type OutputTarget } from '../util/outputs.js';
 import { DistilleryError } from '../util/errors.js';
-import { LIBRARY_VERSION } from '../version.js';
 import { decodeCheckpoint, setModelWeights, type CurvePoint } from './checkpoint.js';
 import { burnInSteps, type CodistillConfig } from './config.js';
 import type { RunData } from './data.js';
@@ -162,11 +161,7 @@ function trainedModel(model: TrainedModel['model'], info: RunInfo, worker: numbe
   const cfg = info.config;
   return {
     model,
-    meta: {
-      format: 'distillery-model',
-      formatVersion: 1,
-      libraryVersion: LIBRARY_VERSION,
-      id: randomUUID(),
+    meta: networkMetadata({
       architecture: info.architecture,
       inputShape: data.train.featureShape.slice(),
       classNames: data.train.classNames.slice(),
@@ -185,8 +180,6 @@ function trainedModel(model: TrainedModel['model'], info: RunInfo, worker: numbe
       },
       metrics: { epochsRun: Math.ceil((steps * cfg.batchSize) / rows), bestEpoch: Math.ceil((steps * cfg.batchSize) / rows), validationAccuracy: valAccuracy },
       seed: workerSeed(cfg.seed, worker),
-      engine: engineInfo()?.backend,
-      createdAt: new Date().toISOString(),
-    },
+    }),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ModelConfig, MlpConfig, TransformerConfig } from './config.js';
+import type { LayersTopology, ModelConfig, MlpConfig, TransformerConfig } from './config.js';
+import { logitsTopology } from './layersNetwork.js';
 
 /** The default architecture for tabular data (that of the main job). */
 export const DEFAULT_MLP: MlpConfig = { kind: 'mlp', hidden: [256, 256], dropout: 0.2 };
@@ -64,7 +65,11 @@ const architectureSchema = z.discriminatedUnion('kind', [
       pool: z.literal('mean').optional(),
     })
     .strict(),
-  z.object({ kind: z.literal('layers'), topology: topologySchema }).strict(),
+  z
+    .object({ kind: z.literal('layers'), topology: topologySchema })
+    .strict()
+    // the network's logits: a final softmax taken off, a sigmoid refused (models/layersNetwork.ts)
+    .transform((c) => ({ kind: c.kind, topology: logitsTopology(c.topology as LayersTopology, 'model architecture').topology })),
 ]);
 
 export const modelConfigSchema = z.preprocess(tfjsArchitecture, architectureSchema) satisfies z.ZodType<ModelConfig, unknown>;

@@ -96,10 +96,16 @@ function unregisteredClasses(topology: Json): { path: string; className: string 
 }
 
 /**
- * The architecture of `net`: its topology, checked to be one input → one [batch, K] output and
- * to serialise and deserialise in tfjs. `source` names the parameter or file in errors.
+ * The architecture of `net`: the topology of its logits (a final softmax taken off, a sigmoid
+ * refused: logitsTopology), checked to be one input → one [batch, K] output and to serialise
+ * and deserialise in tfjs. `source` names the parameter or file in errors.
  */
 export function layersArchitecture(net: tfl.LayersModel, source: string): LayersConfig {
+  return { kind: 'layers', topology: logitsTopology(networkTopology(net, source), source).topology };
+}
+
+/** `net`'s topology as tfjs serialises it, checked as layersArchitecture says. */
+export function networkTopology(net: tfl.LayersModel, source: string): LayersTopology {
   if (!net || typeof (net as { toJSON?: unknown }).toJSON !== 'function' || !Array.isArray((net as { layers?: unknown }).layers)) {
     throw new InputError(source, 'is not a tfjs-layers LayersModel (tf.sequential(), tf.model() or tf.loadLayersModel())');
   }
@@ -126,7 +132,7 @@ export function layersArchitecture(net: tfl.LayersModel, source: string): Layers
     const m = missing[0];
     throw new InputError(source, `layer "${m.path}" is of class ${m.className}, which tfjs cannot rebuild from JSON; register it with tf.serialization.registerClass(${m.className}) (a custom layer needs a static className and getConfig())`);
   }
-  return { kind: 'layers', topology };
+  return topology;
 }
 
 /** Every layer of a network, nested models' layers included. */
@@ -273,7 +279,8 @@ export async function buildLayersNetwork(config: LayersConfig, inputShape: numbe
   if (!config || typeof config.topology !== 'object' || config.topology === null || typeof config.topology.class_name !== 'string') {
     throw new InputError(source, 'a layers architecture needs `topology`: a tfjs model topology ({class_name, config}, as model.toJSON(null, false) gives)');
   }
-  const topology = seededTopology(config.topology, seed);
+  // a topology written by hand (a config file) may still end in a softmax: train on its logits
+  const topology = seededTopology(logitsTopology(config.topology, source).topology, seed);
   for (const { layer, path } of walkLayers(topology as Json)) {
     if (layer?.class_name === 'Dropout' && layer.config?.noise_shape != null) {
       throw new InputError(source, `layer "${path}": a Dropout with noise_shape is not supported for training (Distillery draws seeded element-wise masks)`);

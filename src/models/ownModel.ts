@@ -20,7 +20,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { PreprocessingSpec } from '../data/types.js';
 import { featureShapeOf } from '../data/preprocess.js';
 import type { TrainedModel } from './types.js';
-import { layersArchitecture, logitsTopology, networkFromTopology } from './layersNetwork.js';
+import { logitsTopology, networkFromTopology, networkTopology } from './layersNetwork.js';
 import { importedRecipe, networkMetadata } from './metadata.js';
 import { outputWidth } from './predict.js';
 import { InputError } from '../util/errors.js';
@@ -114,13 +114,13 @@ export async function fromLayersModel(net: tfl.LayersModel, options: FromLayersM
     const issue = parsed.error.issues[0];
     throw new InputError(source, `${issue.path.join('.') || 'options'}: ${issue.message}`);
   }
-  const architecture = layersArchitecture(net, source);
+  const topology = networkTopology(net, source);
   const inputShape = net.inputs[0].shape.slice(1);
   if (!inputShape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
     throw new InputError(source, `takes inputs of shape [${inputShape.map((d) => d ?? '?').join(', ')}]; every dimension but the batch must be fixed`);
   }
   const preprocessing = inputPreprocessing(parsed.data, inputShape as number[], source);
-  const logits = logitsTopology(architecture.topology, source);
+  const logits = logitsTopology(topology, source);
   let model = net;
   if (logits.changed) {
     model = await networkFromTopology(logits.topology, source);

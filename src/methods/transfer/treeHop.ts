@@ -7,7 +7,6 @@
  *   profweight  one-hot labels, ProfWeight's example weights from the hop's teacher;
  *   sratio      one-hot labels, weights p_t(y)/p_tree(y) clipped to [0, cap], the tree's from a first unweighted fit.
  */
-import { randomUUID } from 'node:crypto';
 import type { Dataset } from '../../data/types.js';
 import type { TrainedModel } from '../../models/types.js';
 import type { TrainedTree } from '../../models/classifier.js';
@@ -16,7 +15,7 @@ import { fitTree, leafCount, oneHotTargets, treeProbabilities, type TreeConfig }
 import type { CachedReference } from '../../train/reference.js';
 import { profWeightWeights, sratioWeights } from '../exampleWeights.js';
 import { methodParams, type UpdateMethodSpec } from '../registry.js';
-import { LIBRARY_VERSION } from '../../version.js';
+import { modelMetadata } from '../../models/metadata.js';
 
 function mixTargets(labels: Int32Array, teacherLogits: Float32Array, K: number, share: number, temperature = 1): Float32Array {
   const scaled = temperature === 1 ? teacherLogits : teacherLogits.map((z) => z / temperature);
@@ -69,11 +68,8 @@ export async function trainTreeHop(req: TreeHopRequest): Promise<TrainedTree> {
   const tree = fitTree({ ...input, targets, weights }, config);
   return {
     tree,
-    meta: {
-      format: 'distillery-model',
-      formatVersion: 1,
-      libraryVersion: LIBRARY_VERSION,
-      id: randomUUID(),
+    meta: modelMetadata<TrainedTree['meta']>({
+      engine: null,
       architecture: config,
       inputShape: train.featureShape.slice(),
       classNames: train.classNames.slice(),
@@ -89,7 +85,6 @@ export async function trainTreeHop(req: TreeHopRequest): Promise<TrainedTree> {
       },
       metrics: { leaves: leafCount(tree) },
       seed: req.seed,
-      createdAt: new Date().toISOString(),
-    },
+    }),
   };
 }
