@@ -99,6 +99,17 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
         checkpoint: req.checkpoints?.(),
       }),
   };
-  if (def.train) return def.train(ctx, params);
-  return ctx.fit(def.objective!(params), {}, label);
+  const outcome = def.train ? await def.train(ctx, params) : await ctx.fit(def.objective!(params), {}, label);
+  return keepOnnxInterface(outcome, req.base);
+}
+
+/**
+ * The new model (and an ensemble's members) keep the ONNX interface of a base imported from an
+ * ONNX file, so that its export is a drop-in replacement of that file (ModelMetadata.onnxInterface).
+ */
+function keepOnnxInterface(outcome: UpdateOutcome, base: TrainedModel): UpdateOutcome {
+  const onnxInterface = base.meta.onnxInterface;
+  if (!onnxInterface) return outcome;
+  for (const m of [outcome.trained, ...(outcome.members ?? [])]) m.meta = { ...m.meta, onnxInterface };
+  return outcome;
 }

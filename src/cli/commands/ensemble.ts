@@ -29,7 +29,7 @@ export const jobsOption = ['--jobs <n>', 'ensemble members trained at once, each
  * A reference ensemble of `members` models of the base model's architecture and preprocessing on
  * `data`, trained `--jobs` at a time (every command that trains one goes through here).
  */
-export function trainEnsembleFor(
+export async function trainEnsembleFor(
   base: TrainedModel,
   data: { train: Dataset; validation: Dataset; preprocessing?: PreprocessingSpec },
   training: TrainingConfig,
@@ -37,11 +37,15 @@ export function trainEnsembleFor(
   ctx: CliContext,
 ): Promise<Ensemble> {
   const jobs = Math.min(opts.jobs ?? availableParallelism(), opts.members);
-  return trainReferenceEnsemble(
+  const ensemble = await trainReferenceEnsemble(
     { architecture: base.meta.architecture, ...data, preprocessing: data.preprocessing ?? base.meta.preprocessing, training, seed: opts.seed, firstMember: opts.firstMember, progress: ctx.progress },
     opts.members,
     { jobs, log: ctx.log, progressEvery: jobs > 1 ? 25 : 0 },
   );
+  // the members of a base imported from an ONNX file keep its interface (an export of the ensemble takes the same input)
+  const onnxInterface = base.meta.onnxInterface;
+  if (onnxInterface) for (const m of ensemble.members) m.meta = { ...m.meta, onnxInterface };
+  return ensemble;
 }
 
 export function ensembleCommand(globals: () => GlobalFlags): Command {
