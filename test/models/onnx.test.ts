@@ -15,12 +15,14 @@ import { fileURLToPath } from 'node:url';
 import { initEngine } from '../../src/engine/index.js';
 import { loadOnnxModel, onnx, onnxLogits } from '../../src/models/onnx.js';
 import { centredLogitDifference, importOnnxNetwork, ONNX_IMPORT_TOLERANCE } from '../../src/models/onnxImport.js';
+import { exportOnnx } from '../../src/models/onnxExport.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
 import { predictLogits, argmaxRows } from '../../src/models/predict.js';
 import { applyPreprocessing } from '../../src/data/preprocess.js';
 import { parseCsvText } from '../../src/data/csv.js';
 import { loadData } from '../../src/data/builtin.js';
 import type { Dataset } from '../../src/data/types.js';
+import { trainUpdate } from '../../src/methods/update.js';
 import { runCliHere } from '../helpers/cliInProcess.js';
 import { assertAllClose } from '../helpers/tolerance.js';
 
@@ -185,6 +187,57 @@ test('a PyTorch CNN (NCHW input, BatchNorm, max and average pooling): imported a
   }
 });
 
+test('PyTorch CNN → ONNX → Distillery distillation update → ONNX: the export matches Distillery in onnxruntime and takes the original\'s NCHW input', async () => {
+  await initEngine();
+  const base = await importOnnxNetwork(CNN);
+  const dir = mkdtempSync(join(tmpdir(), 'distillery-onnx-update-'));
+  try {
+    const data = applyPreprocessing(base.meta.preprocessing, await loadData('fashion-mnist', { limit: 4800 }));
+    // rows 4000+ were not seen by the PyTorch model (make.py trains on the first 4,000)
+    const outcome = await trainUpdate({
+      base,
+      train: rows(data, 4000, 4600),
+      validation: rows(data, 4600, 4800),
+      method: { method: 'distill', lambda: 0.5 },
+      training: { epochs: 3, batchSize: 64, optimizer: 'adam', learningRate: 0.003, patience: 0 },
+      seed: 1,
+    });
+    const v2 = outcome.trained;
+    assert.equal(v2.meta.recipe.method, 'distill');
+    assert.deepEqual(v2.meta.architecture, base.meta.architecture, 'the update is a fresh network of the imported architecture');
+    assert.deepEqual(classesOf(v2), classesOf(base));
+    assert.deepEqual(v2.meta.onnxInterface, base.meta.onnxInterface, 'the update keeps the ONNX interface of its base');
+    const file = join(dir, 'v2.onnx');
+    writeFileSync(file, exportOnnx(v2));
+    const proto = onnx.ModelProto.decode(readFileSync(file));
+    const input = proto.graph!.input![0];
+    assert.equal(input.name, 'images');
+    assert.deepEqual(input.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue)), ['batch', 1, 28, 28], 'NCHW, like the PyTorch original: a drop-in replacement');
+    assert.equal(proto.graph!.output![0].name, 'logits');
+    // the convolutions run in NCHW from the input on: no Transpose anywhere (the Permute before Flatten undoes itself)
+    assert.deepEqual(proto.graph!.node!.map((n) => n.opType), ['Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'Conv', 'BatchNormalization', 'Relu', 'AveragePool', 'Flatten', 'Gemm', 'Relu', 'Gemm']);
+    const ort = await loadOnnxModel(file);
+    try {
+      assert.equal(ort.meta.layout, 'nchw');
+      const test = applyPreprocessing(base.meta.preprocessing, await loadData('fashion-mnist:test', { limit: 500 }));
+      const a = await onnxLogits(ort, test);
+      const b = predictLogits(v2.model, test.features, test.featureShape);
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+      // measured 6e-7: float32 sums in another order
+      assert.ok(worst <= 1e-4, `largest relative logit difference ${worst}`);
+      const acc = argmaxRows(a, 10).filter((p, i) => p === test.labels[i]).length / 500;
+      assert.ok(acc > 0.3, `the update learnt something in 3 short epochs: test accuracy ${acc}`);
+    } finally {
+      await ort.session.release();
+    }
+    v2.model.dispose();
+  } finally {
+    base.model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('ONNX image models: the layout is read from the graph input or distillery.layout, and a graph Distillery cannot rebuild gets one clear error naming the node', async () => {
   await initEngine();
   const dir = mkdtempSync(join(tmpdir(), 'distillery-onnx-bad-'));
@@ -214,6 +267,47 @@ test('ONNX image models: the layout is read from the graph input or distillery.l
     });
     await assert.rejects(importOnnxNetwork(grouped), /node 4 "\/features\/features\.4\/Conv" \(Conv\): a grouped convolution \(group 2 of 8 channels\); tfjs has group 1 and depthwise \(group = channels\) convolutions/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a small PyTorch ResNet (folded BatchNorm, strided padded stem, padded MaxPool, residual block, depthwise conv, view-flatten, Concat, Softmax output) imports and exports back as the same function', async () => {
+  await initEngine();
+  const dir = mkdtempSync(join(tmpdir(), 'distillery-onnx-resnet-'));
+  const net = await importOnnxNetwork(RESNET);
+  const ort = await loadOnnxModel(RESNET);
+  try {
+    assert.deepEqual(net.meta.onnxInterface, { input: 'x', layout: 'nchw', output: 'probs', scores: 'probabilities' });
+    const classes = classesOf(net);
+    for (const c of ['ZeroPadding2D', 'Conv2D', 'MaxPooling2D', 'Add', 'DepthwiseConv2D', 'LeakyReLU', 'AveragePooling2D', 'Permute', 'Flatten', 'Concatenate', 'Dense']) assert.ok(classes.includes(c), `${c} in ${classes.join(' ')}`);
+    // fixed pseudo-random images in [0, 1) (NHWC, as Distillery's data)
+    const x = Float32Array.from({ length: 64 * 16 * 16 * 3 }, (_, i) => ((i * 7919) % 256) / 256);
+    const ds = { features: x, featureShape: [16, 16, 3] };
+    const want = await onnxLogits(ort, ds); // log-probabilities
+    const got = predictLogits(net.model, x, ds.featureShape); // the logits before the softmax
+    const diff = centredLogitDifference(want, got, 5);
+    // measured 1.9e-7
+    assert.ok(diff.worst <= ONNX_IMPORT_TOLERANCE, `largest centred logit difference ${diff.worst}`);
+    // exported, it is a drop-in replacement: input "x" NCHW, output "probs" (probabilities: a Softmax added back)
+    const file = join(dir, 'back.onnx');
+    writeFileSync(file, exportOnnx(net));
+    const proto = onnx.ModelProto.decode(readFileSync(file));
+    assert.equal(proto.graph!.input![0].name, 'x');
+    assert.deepEqual(proto.graph!.input![0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue)), ['batch', 3, 16, 16]);
+    assert.equal(proto.graph!.output![0].name, 'probs');
+    assert.equal(proto.graph!.node!.at(-1)!.opType, 'Softmax');
+    assert.equal(proto.graph!.node!.filter((n) => n.opType === 'Transpose').length, 0);
+    const back = await loadOnnxModel(file);
+    try {
+      assert.equal(back.meta.output, 'probabilities');
+      // measured 9.5e-8
+      assertAllClose(await onnxLogits(back, ds), want, 1e-5, 'log-probabilities of the exported file vs the original');
+    } finally {
+      await back.session.release();
+    }
+  } finally {
+    net.model.dispose();
+    await ort.session.release();
     rmSync(dir, { recursive: true, force: true });
   }
 });
