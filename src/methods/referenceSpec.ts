@@ -15,6 +15,7 @@ import type { TrainingConfig } from '../models/recipe.js';
 import { checkEnsembleFor, datasetFingerprint, ensembleManifest, loadEnsemble, type Ensemble } from '../models/ensemble.js';
 import type { ProgressSink } from '../train/progress.js';
 import { InputError } from '../util/errors.js';
+import { inheritOnnxInterface } from '../models/metadata.js';
 import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS, trainEnsemble, type EnsembleMemberRequest } from './ensemble.js';
 import type { ReferenceSource } from './references.js';
 import { methodNamed, resolveMethod, type MethodName, type UpdateMethodInput } from './registry.js';
@@ -170,6 +171,7 @@ export async function resolveReference(
             const models = await trainEnsemble(req, members);
             return { members: models, manifest: ensembleManifest(models, { ...datasetFingerprint(ctx.train), source: ctx.train.source }) };
           })();
+      if (ctx.base) inheritOnnxInterface(ensemble.members, ctx.base);
       return { source: { kind: 'ensemble', models: ensemble.members }, ensemble, trained: true };
     }
   }

@@ -7,6 +7,7 @@ import type { Objective } from '../objectives/types.js';
 import type { ProgressSink } from '../train/progress.js';
 import type { CheckpointStore } from '../train/checkpoint.js';
 import { fitModel } from './fit.js';
+import { inheritOnnxInterface } from '../models/metadata.js';
 import type { MethodContext, UpdateOutcome } from './definition.js';
 import { ReferenceCache, referenceRecord } from './references.js';
 import { resolveReference, type ReferenceContext, type ReferenceNames, type ReferenceSpec } from './referenceSpec.js';
@@ -117,6 +118,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
       }),
   };
   const outcome: UpdateOutcome = def.train ? await def.train(ctx, params) : await ctx.fit(def.objective!(params), {}, label);
-  if (req.base.meta.inputLayout && !outcome.members) outcome.trained.meta.inputLayout = req.base.meta.inputLayout;
+  inheritOnnxInterface([outcome.trained, ...(outcome.members ?? [])], req.base);
   return resolved?.ensemble ? { ...outcome, reference: resolved } : outcome;
 }
+

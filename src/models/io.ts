@@ -267,6 +267,10 @@ async function readMetadata(dir: string): Promise<ModelMetadata> {
     throw new InputError(file, 'classNames must be a list of strings');
   }
   if (!isObject(meta.architecture) || !isObject(meta.preprocessing)) throw new InputError(file, 'architecture and preprocessing must be objects');
+  const iface = meta.onnxInterface;
+  if (iface !== undefined && !(isObject(iface) && typeof iface.input === 'string' && typeof iface.output === 'string' && ['nchw', 'nhwc'].includes(iface.layout) && ['logits', 'probabilities'].includes(iface.scores))) {
+    throw new InputError(file, 'onnxInterface must be {input, layout: "nchw" or "nhwc", output, scores: "logits" or "probabilities"} (the ONNX file the model was imported from)');
+  }
   checkPreprocessingFits(meta as ModelMetadata, file);
   return meta as ModelMetadata;
 }

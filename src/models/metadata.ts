@@ -4,7 +4,7 @@
  * (architecture, data shape and classes, preprocessing, recipe, metrics, seed).
  */
 import { randomUUID } from 'node:crypto';
-import type { ModelMetadata } from './types.js';
+import type { ModelMetadata, TrainedModel } from './types.js';
 import type { ModelRecipe } from './recipe.js';
 import { engineInfo } from '../engine/index.js';
 import { LIBRARY_VERSION } from '../version.js';
@@ -51,3 +51,12 @@ export function importedRecipe(method: string, params: ModelRecipe['params'] = {
 
 /** Shorthand for a network's metadata. */
 export const networkMetadata = (fields: MetadataFields<ModelMetadata>): ModelMetadata => modelMetadata<ModelMetadata>(fields);
+
+/**
+ * Models trained from `base` keep the ONNX interface of a base imported from an ONNX file
+ * (ModelMetadata.onnxInterface), so that their export is a drop-in replacement of that file.
+ */
+export function inheritOnnxInterface(models: TrainedModel[], base: Pick<TrainedModel, 'meta'>): void {
+  const onnxInterface = base.meta.onnxInterface;
+  if (onnxInterface) for (const m of models) m.meta = { ...m.meta, onnxInterface };
+}

@@ -4,10 +4,14 @@
  * test/fixtures/onnx/make.py for a PyTorch model):
  *   distillery.preprocessing  the PreprocessingSpec as JSON: label column, class names (the
  *                             order of the model's outputs), and how raw columns become inputs;
- *   distillery.output         "logits" (default) or "probabilities" (a model ending in Softmax).
- * The model takes float32 features [batch, ...inputShape] (tabular [batch, d]; images
- * NHWC) and returns [batch, K]. Probabilities are turned into log-probabilities, which are
- * logits up to a per-row constant (softmax gives the same probabilities back).
+ *   distillery.output         "logits" (default) or "probabilities" (a model ending in Softmax);
+ *   distillery.layout         optional, images only: "nchw" or "nhwc" (see below).
+ * The model takes float32 features [batch, ...inputShape] (tabular [batch, d]) and returns
+ * [batch, K]. Images: Distillery's are NHWC ([h, w, c] of the preprocessing spec); a graph
+ * whose input is [batch, c, h, w] (PyTorch's NCHW) is fed the same pixels transposed. The
+ * layout is read from the graph input's shape, or from distillery.layout when the shape
+ * cannot tell (h = w = c). Probabilities are turned into log-probabilities, which are logits
+ * up to a per-row constant (softmax gives the same probabilities back).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +22,7 @@ import { InputError } from '../util/errors.js';
 
 export const ONNX_PREPROCESSING_KEY = 'distillery.preprocessing';
 export const ONNX_OUTPUT_KEY = 'distillery.output';
+export const ONNX_LAYOUT_KEY = 'distillery.layout';
 const PROB_FLOOR = 1e-12;
 /** The ONNX protobuf messages (onnx-proto is CommonJS). */
 export const { onnx } = onnxProto;
@@ -32,6 +37,11 @@ export interface OnnxMetadata {
   output: 'logits' | 'probabilities';
   id: string;
   seed: number;
+  /** How the graph takes images: 'nchw' ([batch, c, h, w]) or 'nhwc' (as Distillery's data); 'nhwc' for other inputs. */
+  layout: 'nchw' | 'nhwc';
+  /** The graph's input and output names. */
+  inputName: string;
+  outputName: string;
 }
 
 export interface OnnxModel {
@@ -95,8 +105,50 @@ export function onnxMetadata(m: ModelProto, file: string): OnnxMetadata {
   if (spec.kind === 'tabular' && (!Array.isArray(spec.columns) || typeof spec.labelColumn !== 'string')) throw new InputError(file, `its "${ONNX_PREPROCESSING_KEY}" metadata needs labelColumn and columns`);
   const output = props.get(ONNX_OUTPUT_KEY) ?? 'logits';
   if (output !== 'logits' && output !== 'probabilities') throw new InputError(file, `its "${ONNX_OUTPUT_KEY}" metadata must be "logits" or "probabilities", got "${output}"`);
-  const { shape } = onnxInputShape(m, file);
-  return { classNames: spec.classNames, inputShape: shape, preprocessing: spec, output, id: `onnx:${path.basename(file)}`, seed: 0 };
+  const { name, shape } = onnxInputShape(m, file);
+  const { inputShape, layout } = inputLayout(spec, shape, props.get(ONNX_LAYOUT_KEY) ?? undefined, name, file);
+  const outputName = m.graph?.output?.[0]?.name ?? '';
+  return { classNames: spec.classNames, inputShape, preprocessing: spec, output, id: `onnx:${path.basename(file)}`, seed: 0, layout, inputName: name, outputName };
+}
+
+/**
+ * The shape of one example as Distillery's data has it, and the graph's layout: an image model's
+ * graph input must be the preprocessing's [h, w, c] (NHWC) or [c, h, w] (NCHW); `declared` (the
+ * distillery.layout entry) chooses when both fit and must agree with the graph otherwise.
+ */
+function inputLayout(spec: PreprocessingSpec, graphShape: number[], declared: string | undefined, inputName: string, file: string): { inputShape: number[]; layout: 'nchw' | 'nhwc' } {
+  if (declared !== undefined && declared !== 'nchw' && declared !== 'nhwc') throw new InputError(file, `its "${ONNX_LAYOUT_KEY}" metadata must be "nchw" or "nhwc", got "${declared}"`);
+  if (spec.kind !== 'image') {
+    if (declared === 'nchw') throw new InputError(file, `its "${ONNX_LAYOUT_KEY}" metadata is "nchw" but its preprocessing is ${spec.kind}, not images`);
+    return { inputShape: graphShape, layout: 'nhwc' };
+  }
+  const [h, w, c] = spec.shape;
+  const given = graphShape.join(', ');
+  const nhwc = [h, w, c].join(', ');
+  const nchw = [c, h, w].join(', ');
+  const layout = declared ?? (given === nhwc && given === nchw ? undefined : given === nhwc ? 'nhwc' : given === nchw ? 'nchw' : undefined);
+  if (!layout) {
+    throw new InputError(
+      file,
+      given === nhwc
+        ? `its graph input "${inputName}" [batch, ${given}] may be NHWC or NCHW (height, width and channels are equal): say which with the "${ONNX_LAYOUT_KEY}" metadata ("nhwc" or "nchw")`
+        : `its graph input "${inputName}" is [batch, ${given}], but its preprocessing makes ${h}×${w}×${c} images: the graph must take [batch, ${nhwc}] (NHWC) or [batch, ${nchw}] (NCHW)`,
+    );
+  }
+  const want = layout === 'nchw' ? nchw : nhwc;
+  if (given !== want) throw new InputError(file, `its "${ONNX_LAYOUT_KEY}" metadata says ${layout} but its graph input "${inputName}" is [batch, ${given}], not [batch, ${want}] for the ${h}×${w}×${c} images of its preprocessing`);
+  return { inputShape: [h, w, c], layout };
+}
+
+/** NHWC images [rows, h, w, c] as NCHW [rows, c, h, w]. */
+export function nhwcToNchw(x: Float32Array, rows: number, [h, w, c]: number[]): Float32Array {
+  const out = new Float32Array(x.length);
+  const plane = h * w;
+  for (let r = 0; r < rows; r++) {
+    const base = r * plane * c;
+    for (let p = 0; p < plane; p++) for (let k = 0; k < c; k++) out[base + k * plane + p] = x[base + p * c + k];
+  }
+  return out;
 }
 
 async function ort(): Promise<typeof Ort> {
@@ -126,7 +178,11 @@ export async function onnxLogits(m: OnnxModel, ds: Pick<Dataset, 'features' | 'f
   const out = new Float32Array(n * K);
   for (let start = 0; start < n; start += BATCH) {
     const rows = Math.min(BATCH, n - start);
-    const input = new Tensor('float32', Float32Array.from(ds.features.subarray(start * d, (start + rows) * d)), [rows, ...ds.featureShape]);
+    const chunk = ds.features.subarray(start * d, (start + rows) * d);
+    // an NCHW graph gets Distillery's NHWC images transposed
+    const nchw = m.meta.layout === 'nchw' && ds.featureShape.length === 3;
+    const [h, w, c] = ds.featureShape;
+    const input = nchw ? new Tensor('float32', nhwcToNchw(chunk, rows, ds.featureShape), [rows, c, h, w]) : new Tensor('float32', Float32Array.from(chunk), [rows, ...ds.featureShape]);
     let result;
     try {
       result = await m.session.run({ [m.inputName]: input });

@@ -23,11 +23,23 @@ export interface ModelMetadata {
   /** Tensor engine the model was trained on. */
   engine?: string;
   /**
-   * How a model imported from ONNX took its images there ('nchw': channels first, as PyTorch);
-   * the network itself always takes NHWC. Export writes this layout back; updates keep it.
+   * The interface of the ONNX file the model was imported from (absent otherwise), kept by every
+   * update trained from it, so `distillery export` writes a drop-in replacement of that file: the
+   * same input name and layout, the same output name and scores. `layout` 'nchw': the graph takes
+   * images [batch, c, h, w] (PyTorch's layout; Distillery's data and networks are NHWC, [h, w, c]);
+   * 'nhwc': as Distillery's. `scores` 'probabilities': the file ended in a softmax (the export
+   * adds one back; the network itself outputs logits).
    */
-  inputLayout?: 'nchw' | 'nhwc';
+  onnxInterface?: OnnxInterface;
   createdAt: string;
+}
+
+/** How an ONNX file takes its input and gives its scores (ModelMetadata.onnxInterface). */
+export interface OnnxInterface {
+  input: string;
+  layout: 'nchw' | 'nhwc';
+  output: string;
+  scores: 'logits' | 'probabilities';
 }
 
 /** A network (outputs logits) together with everything needed to use it on raw data. */

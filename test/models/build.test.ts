@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tf, FAMILIES, randomFeatures, randomLabels, crossEntropy, type Family } from './helpers.js';
 import { buildModel, parameterCount } from '../../src/models/build.js';
 import { dropoutMultiplier } from '../../src/engine/dropoutMask.js';
-import type { ModelConfig } from '../../src/models/config.js';
+import type { BuiltinModelConfig } from '../../src/models/config.js';
 import { InputError } from '../../src/util/errors.js';
 
 function build(f: Family, seed = 1) {
@@ -81,7 +81,7 @@ for (const f of FAMILIES) {
 }
 
 test('reference architectures have the expected parameter counts', () => {
-  const counts: [ModelConfig, number[], number, number][] = [
+  const counts: [BuiltinModelConfig, number[], number, number][] = [
     [{ kind: 'mlp', hidden: [256, 256] }, [784], 10, 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10],
     // conv3x3x32-pool2-conv3x3x64-pool2-dense128-dense10 on 28×28×1: 28→26→13→11→5.
     [{ kind: 'cnn', conv: [{ filters: 32, kernel: 3, pool: 2 }, { filters: 64, kernel: 3, pool: 2 }], dense: [128] }, [28, 28, 1], 10, 320 + 18496 + (5 * 5 * 64 * 128 + 128) + 1290],
@@ -130,7 +130,7 @@ test('invalid configs are rejected with an InputError from "model config"', () =
   ];
   for (const [config, shape, message] of bad) {
     assert.throws(
-      () => buildModel(config as ModelConfig, shape, 3, 0),
+      () => buildModel(config as BuiltinModelConfig, shape, 3, 0),
       (e: unknown) => e instanceof InputError && e.source === 'model config' && message.test(e.message),
       `expected ${message} for ${JSON.stringify(config)}`,
     );

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '../../src/engine/tfjs.js';
-import type { ModelConfig } from '../../src/models/config.js';
+import type { BuiltinModelConfig } from '../../src/models/config.js';
 import type { ModelMetadata } from '../../src/models/types.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -12,7 +12,7 @@ export { tf };
 /** A tiny model of each family with its input shape, small enough for fast tests. */
 export interface Family {
   name: string;
-  config: ModelConfig;
+  config: BuiltinModelConfig;
   inputShape: number[];
   numClasses: number;
 }

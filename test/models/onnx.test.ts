@@ -1,8 +1,9 @@
 /**
- * ONNX models in: PyTorch MLPs trained on letter data (test/fixtures/onnx/make.py) run in
- * onnxruntime for compare/predict, and imported as Distillery networks for training
- * (update --base). The import is another code path for the same function: its logits
- * match onnxruntime's within float32 tolerance.
+ * ONNX models in: PyTorch MLPs trained on letter data and a PyTorch CNN trained on
+ * Fashion-MNIST (test/fixtures/onnx/make.py) run in onnxruntime for compare/predict, and
+ * imported as Distillery networks for training (update --base). The import is another code
+ * path for the same function: its logits match onnxruntime's within float32 tolerance
+ * (ONNX_IMPORT_TOLERANCE: centred logits, relative to the row's largest; see onnxImport.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,15 +14,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initEngine } from '../../src/engine/index.js';
 import { loadOnnxModel, onnx, onnxLogits } from '../../src/models/onnx.js';
-import { importOnnxNetwork, ONNX_IMPORT_TOLERANCE } from '../../src/models/onnxImport.js';
+import { centredLogitDifference, importOnnxNetwork, ONNX_IMPORT_TOLERANCE } from '../../src/models/onnxImport.js';
+import { exportOnnx } from '../../src/models/onnxExport.js';
+import { loadModel, saveModel } from '../../src/models/io.js';
 import { predictLogits, argmaxRows } from '../../src/models/predict.js';
 import { applyPreprocessing } from '../../src/data/preprocess.js';
 import { parseCsvText } from '../../src/data/csv.js';
+import { loadData } from '../../src/data/builtin.js';
+import type { Dataset } from '../../src/data/types.js';
+import { trainUpdate } from '../../src/methods/update.js';
 import { runCliHere } from '../helpers/cliInProcess.js';
+import { assertAllClose } from '../helpers/tolerance.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
 const V1 = join(FIXTURES, 'letter-mlp-v1.onnx');
 const V2 = join(FIXTURES, 'letter-mlp-v2.onnx');
+const CNN = join(FIXTURES, 'fashion-cnn.onnx');
+const RESNET = join(FIXTURES, 'tiny-resnet.onnx');
 
 /** Rows [from, to) of the letter file as CSV (make.py trained v1 on rows 0..1999, v2 on 0..3999). */
 function letterRows(from: number, to: number): string {
@@ -118,6 +127,187 @@ test('compare, predict and update take .onnx models; bad ONNX files get one clea
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no-meta\.onnx: has no "distillery\.preprocessing" metadata/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Rows [from, to) of a dataset. */
+function rows(ds: Dataset, from: number, to: number): Dataset {
+  const d = ds.featureShape.reduce((a, b) => a * b, 1);
+  return { ...ds, features: ds.features.slice(from * d, to * d), labels: ds.labels.slice(from, to) };
+}
+
+/** Layer classes of a network, in order. */
+const classesOf = (m: { model: { layers: { getClassName(): string }[] } }) => m.model.layers.map((l) => l.getClassName());
+
+/** A copy of an ONNX file with `edit` applied to its decoded model. */
+function editedOnnx(dir: string, name: string, from: string, edit: (m: InstanceType<typeof onnx.ModelProto>) => void): string {
+  const m = onnx.ModelProto.decode(readFileSync(from));
+  edit(m);
+  const file = join(dir, name);
+  writeFileSync(file, onnx.ModelProto.encode(m).finish());
+  return file;
+}
+
+test('a PyTorch CNN (NCHW input, BatchNorm, max and average pooling): imported as a layers network, it matches onnxruntime on Fashion-MNIST test images', async () => {
+  await initEngine();
+  const ort = await loadOnnxModel(CNN);
+  const net = await importOnnxNetwork(CNN);
+  const dir = mkdtempSync(join(tmpdir(), 'distillery-onnx-cnn-'));
+  try {
+    assert.equal(ort.meta.layout, 'nchw', 'the graph takes [batch, 1, 28, 28]: PyTorch\'s layout, read from its input shape');
+    assert.deepEqual(ort.meta.inputShape, [28, 28, 1], 'Distillery feeds it its own NHWC images');
+    assert.equal(net.meta.architecture.kind, 'layers');
+    assert.deepEqual(net.meta.inputShape, [28, 28, 1]);
+    assert.deepEqual(net.meta.onnxInterface, { input: 'images', layout: 'nchw', output: 'logits', scores: 'logits' });
+    assert.equal(net.meta.recipe.method, 'onnx');
+    // one standard tfjs layer per ONNX op; the Permute puts the channels first before Flatten, as PyTorch flattens
+    assert.deepEqual(classesOf(net), ['InputLayer', 'Conv2D', 'BatchNormalization', 'Activation', 'MaxPooling2D', 'Conv2D', 'BatchNormalization', 'Activation', 'AveragePooling2D', 'Permute', 'Flatten', 'Dense', 'Activation', 'Dense']);
+    const test = applyPreprocessing(ort.meta.preprocessing, await loadData('fashion-mnist:test', { limit: 1000 }));
+    const a = await onnxLogits(ort, test);
+    const b = predictLogits(net.model, test.features, test.featureShape);
+    const diff = centredLogitDifference(a, b, 10);
+    // measured 5.6e-7 (onnxruntime folds BatchNormalization into the convolutions; tfjs does not)
+    assert.ok(diff.worst <= ONNX_IMPORT_TOLERANCE, `largest centred logit difference ${diff.worst} (relative to the row's largest)`);
+    const pred = argmaxRows(a, 10);
+    const acc = pred.filter((p, i) => p === test.labels[i]).length / pred.length;
+    assert.deepEqual(argmaxRows(b, 10), pred, 'the same predictions');
+    // make.py reports 0.82 on the 10,000 test images; NHWC pixels fed to an NCHW graph as they are would not reach this
+    assert.ok(acc > 0.75, `test accuracy ${acc}`);
+    // the ONNX interface is kept when the model is saved and loaded
+    await saveModel(join(dir, 'm'), net);
+    const back = await loadModel(join(dir, 'm'));
+    assert.deepEqual(back.meta.onnxInterface, net.meta.onnxInterface);
+    assertAllClose(predictLogits(back.model, test.features, [28, 28, 1]), b, 1e-6, 'logits after save and load');
+    back.model.dispose();
+  } finally {
+    net.model.dispose();
+    await ort.session.release();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('PyTorch CNN → ONNX → Distillery distillation update → ONNX: the export matches Distillery in onnxruntime and takes the original\'s NCHW input', async () => {
+  await initEngine();
+  const base = await importOnnxNetwork(CNN);
+  const dir = mkdtempSync(join(tmpdir(), 'distillery-onnx-update-'));
+  try {
+    const data = applyPreprocessing(base.meta.preprocessing, await loadData('fashion-mnist', { limit: 4800 }));
+    // rows 4000+ were not seen by the PyTorch model (make.py trains on the first 4,000)
+    const outcome = await trainUpdate({
+      base,
+      train: rows(data, 4000, 4600),
+      validation: rows(data, 4600, 4800),
+      method: { method: 'distill', lambda: 0.5 },
+      training: { epochs: 3, batchSize: 64, optimizer: 'adam', learningRate: 0.003, patience: 0 },
+      seed: 1,
+    });
+    const v2 = outcome.trained;
+    assert.equal(v2.meta.recipe.method, 'distill');
+    assert.deepEqual(v2.meta.architecture, base.meta.architecture, 'the update is a fresh network of the imported architecture');
+    assert.deepEqual(classesOf(v2), classesOf(base));
+    assert.deepEqual(v2.meta.onnxInterface, base.meta.onnxInterface, 'the update keeps the ONNX interface of its base');
+    const file = join(dir, 'v2.onnx');
+    writeFileSync(file, exportOnnx(v2));
+    const proto = onnx.ModelProto.decode(readFileSync(file));
+    const input = proto.graph!.input![0];
+    assert.equal(input.name, 'images');
+    assert.deepEqual(input.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue)), ['batch', 1, 28, 28], 'NCHW, like the PyTorch original: a drop-in replacement');
+    assert.equal(proto.graph!.output![0].name, 'logits');
+    // the convolutions run in NCHW from the input on: no Transpose anywhere (the Permute before Flatten undoes itself)
+    assert.deepEqual(proto.graph!.node!.map((n) => n.opType), ['Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'Conv', 'BatchNormalization', 'Relu', 'AveragePool', 'Flatten', 'Gemm', 'Relu', 'Gemm']);
+    const ort = await loadOnnxModel(file);
+    try {
+      assert.equal(ort.meta.layout, 'nchw');
+      const test = applyPreprocessing(base.meta.preprocessing, await loadData('fashion-mnist:test', { limit: 500 }));
+      const a = await onnxLogits(ort, test);
+      const b = predictLogits(v2.model, test.features, test.featureShape);
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+      // measured 6e-7: float32 sums in another order
+      assert.ok(worst <= 1e-4, `largest relative logit difference ${worst}`);
+      const acc = argmaxRows(a, 10).filter((p, i) => p === test.labels[i]).length / 500;
+      assert.ok(acc > 0.3, `the update learnt something in 3 short epochs: test accuracy ${acc}`);
+    } finally {
+      await ort.session.release();
+    }
+    v2.model.dispose();
+  } finally {
+    base.model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ONNX image models: the layout is read from the graph input or distillery.layout, and a graph Distillery cannot rebuild gets one clear error naming the node', async () => {
+  await initEngine();
+  const dir = mkdtempSync(join(tmpdir(), 'distillery-onnx-bad-'));
+  const meta = (key: string, value: string) => (m: InstanceType<typeof onnx.ModelProto>) => {
+    m.metadataProps = [...m.metadataProps.filter((p) => p.key !== key), onnx.StringStringEntryProto.create({ key, value })];
+  };
+  try {
+    const nhwc = editedOnnx(dir, 'says-nhwc.onnx', CNN, meta('distillery.layout', 'nhwc'));
+    await assert.rejects(loadOnnxModel(nhwc), /says-nhwc\.onnx: its "distillery\.layout" metadata says nhwc but its graph input "images" is \[batch, 1, 28, 28\], not \[batch, 28, 28, 1\]/);
+    const spec = JSON.parse(onnx.ModelProto.decode(readFileSync(CNN)).metadataProps.find((p) => p.key === 'distillery.preprocessing')!.value!);
+    const wrongShape = editedOnnx(dir, 'shape.onnx', CNN, meta('distillery.preprocessing', JSON.stringify({ ...spec, shape: [32, 32, 1] })));
+    await assert.rejects(importOnnxNetwork(wrongShape), /shape\.onnx: its graph input "images" is \[batch, 1, 28, 28\], but its preprocessing makes 32×32×1 images: the graph must take \[batch, 32, 32, 1\] \(NHWC\) or \[batch, 1, 32, 32\] \(NCHW\)/);
+    const odd = editedOnnx(dir, 'odd-op.onnx', CNN, (m) => {
+      m.graph!.node![2].opType = 'HardSwish';
+    });
+    await assert.rejects(importOnnxNetwork(odd), (e: Error) => {
+      assert.match(e.message, /odd-op\.onnx: cannot be a training base or teacher: Distillery cannot rebuild its graph as a tfjs network \(node 2 "\/features\/features\.2\/Relu" \(HardSwish\): is not an op Distillery imports/);
+      assert.ok(!e.message.includes('\n'), 'one line');
+      return true;
+    });
+    const grouped = editedOnnx(dir, 'grouped.onnx', CNN, (m) => {
+      // the second convolution as 2 groups of 4 input channels
+      const w = m.graph!.initializer!.find((t) => t.name === 'features.4.weight')!;
+      w.dims = [16, 4, 3, 3];
+      w.rawData = w.rawData!.subarray(0, 16 * 4 * 9 * 4);
+      m.graph!.node![4].attribute!.find((a) => a.name === 'group')!.i = 2;
+    });
+    await assert.rejects(importOnnxNetwork(grouped), /node 4 "\/features\/features\.4\/Conv" \(Conv\): a grouped convolution \(group 2 of 8 channels\); tfjs has group 1 and depthwise \(group = channels\) convolutions/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a small PyTorch ResNet (folded BatchNorm, strided padded stem, padded MaxPool, residual block, depthwise conv, view-flatten, Concat, Softmax output) imports and exports back as the same function', async () => {
+  await initEngine();
+  const dir = mkdtempSync(join(tmpdir(), 'distillery-onnx-resnet-'));
+  const net = await importOnnxNetwork(RESNET);
+  const ort = await loadOnnxModel(RESNET);
+  try {
+    assert.deepEqual(net.meta.onnxInterface, { input: 'x', layout: 'nchw', output: 'probs', scores: 'probabilities' });
+    const classes = classesOf(net);
+    for (const c of ['ZeroPadding2D', 'Conv2D', 'MaxPooling2D', 'Add', 'DepthwiseConv2D', 'LeakyReLU', 'AveragePooling2D', 'Permute', 'Flatten', 'Concatenate', 'Dense']) assert.ok(classes.includes(c), `${c} in ${classes.join(' ')}`);
+    // fixed pseudo-random images in [0, 1) (NHWC, as Distillery's data)
+    const x = Float32Array.from({ length: 64 * 16 * 16 * 3 }, (_, i) => ((i * 7919) % 256) / 256);
+    const ds = { features: x, featureShape: [16, 16, 3] };
+    const want = await onnxLogits(ort, ds); // log-probabilities
+    const got = predictLogits(net.model, x, ds.featureShape); // the logits before the softmax
+    const diff = centredLogitDifference(want, got, 5);
+    // measured 1.9e-7
+    assert.ok(diff.worst <= ONNX_IMPORT_TOLERANCE, `largest centred logit difference ${diff.worst}`);
+    // exported, it is a drop-in replacement: input "x" NCHW, output "probs" (probabilities: a Softmax added back)
+    const file = join(dir, 'back.onnx');
+    writeFileSync(file, exportOnnx(net));
+    const proto = onnx.ModelProto.decode(readFileSync(file));
+    assert.equal(proto.graph!.input![0].name, 'x');
+    assert.deepEqual(proto.graph!.input![0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue)), ['batch', 3, 16, 16]);
+    assert.equal(proto.graph!.output![0].name, 'probs');
+    assert.equal(proto.graph!.node!.at(-1)!.opType, 'Softmax');
+    assert.equal(proto.graph!.node!.filter((n) => n.opType === 'Transpose').length, 0);
+    const back = await loadOnnxModel(file);
+    try {
+      assert.equal(back.meta.output, 'probabilities');
+      // measured 9.5e-8
+      assertAllClose(await onnxLogits(back, ds), want, 1e-5, 'log-probabilities of the exported file vs the original');
+    } finally {
+      await back.session.release();
+    }
+  } finally {
+    net.model.dispose();
+    await ort.session.release();
     rmSync(dir, { recursive: true, force: true });
   }
 });

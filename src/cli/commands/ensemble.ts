@@ -9,6 +9,7 @@ import { createContext, type GlobalFlags } from '../context.js';
 import { trainingFromFlags, type TrainingFlags } from '../options.js';
 import { jobsOption, membersOption, trainEnsembleFor } from '../ensembleOptions.js';
 import { newModelOption, updateArchitecture } from '../modelOptions.js';
+import { inheritOnnxInterface } from '../../models/metadata.js';
 import { addTrainingOptions } from '../trainingOptions.js';
 import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
@@ -43,6 +44,8 @@ export function ensembleCommand(globals: () => GlobalFlags): Command {
     const architecture = await updateArchitecture(flags, base);
     ctx.log(`ensemble of ${members} × ${describeArchitecture(architecture)} on ${train.labels.length} training examples, ${jobs} at a time`);
     const ensemble = await trainEnsembleFor({ architecture, train, validation, preprocessing, training: trainingFromFlags(flags), seed: flags.seed }, { members, jobs }, ctx);
+    // the members of a base imported from an ONNX file keep its interface (an export of the ensemble takes the same input)
+    inheritOnnxInterface(ensemble.members, base);
     await saveEnsemble(flags.out, ensemble);
     const accs = ensemble.members.map((m) => formatRate(m.meta.metrics.validationAccuracy));
     ctx.out(`saved ${flags.out}: ${members} members, validation accuracy ${accs.join(', ')}`);
