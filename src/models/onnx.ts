@@ -52,6 +52,27 @@ export interface OnnxModel {
   meta: OnnxMetadata;
 }
 
+/**
+ * A dense row-major array of `shape` with its axes permuted: axis j of the result is axis
+ * `perm[j]` of the input (conv kernels between ONNX's OIHW and tfjs's HWIO: [2, 3, 1, 0]).
+ */
+export function permuteAxes(data: Float32Array, shape: number[], perm: number[]): Float32Array {
+  const rank = shape.length;
+  const outShape = perm.map((p) => shape[p]);
+  const inStrides = new Array<number>(rank);
+  for (let i = rank - 1, s = 1; i >= 0; i--) [inStrides[i], s] = [s, s * shape[i]];
+  const step = perm.map((p) => inStrides[p]);
+  const out = new Float32Array(data.length);
+  const index = new Array<number>(rank).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let from = 0;
+    for (let j = 0; j < rank; j++) from += index[j] * step[j];
+    out[o] = data[from];
+    for (let j = rank - 1; j >= 0 && ++index[j] === outShape[j]; j--) index[j] = 0;
+  }
+  return out;
+}
+
 /** A path that names an ONNX model file (by its extension). */
 export const isOnnxPath = (p: string): boolean => p.toLowerCase().endsWith('.onnx');
 

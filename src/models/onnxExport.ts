@@ -28,7 +28,7 @@
  * layout, same output name, a final Softmax where that file gave probabilities).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { onnx, ONNX_LAYOUT_KEY, ONNX_OUTPUT_KEY, ONNX_PREPROCESSING_KEY } from './onnx.js';
+import { onnx, permuteAxes, ONNX_LAYOUT_KEY, ONNX_OUTPUT_KEY, ONNX_PREPROCESSING_KEY } from './onnx.js';
 import type { TrainedModel } from './types.js';
 import { InputError } from '../util/errors.js';
 import { LIBRARY_VERSION } from '../version.js';
@@ -90,13 +90,7 @@ function int64Bytes(data: number[]): Uint8Array {
 }
 
 /** tfjs conv kernel [kh, kw, in, out] → ONNX [out, in, kh, kw]. */
-function oihw(k: Float32Array, [kh, kw, cin, cout]: number[]): Float32Array {
-  const out = new Float32Array(k.length);
-  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) {
-    out[((o * cin + c) * kh + y) * kw + x] = k[((y * kw + x) * cin + c) * cout + o];
-  }
-  return out;
-}
+const oihw = (k: Float32Array, shape: number[]): Float32Array => permuteAxes(k, shape, [3, 2, 0, 1]);
 
 const pair = (v: unknown): number[] => (Array.isArray(v) ? (v.length === 1 ? [v[0], v[0]] : v.slice(0, 2)) : [v as number, v as number]);
 

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { num, onnx, type ModelProto } from './onnx.js';
+import { num, onnx, permuteAxes, type ModelProto } from './onnx.js';
 
 type TensorProto = InstanceType<typeof onnx.TensorProto>;
 type NodeProto = InstanceType<typeof onnx.NodeProto>;
@@ -90,13 +90,7 @@ const inverse = (p: number[]) => {
 };
 
 /** OIHW (ONNX) → HWIO (tfjs conv2d). */
-function hwio(w: Float32Array, [o, i, kh, kw]: number[]): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
-    out[((y * kw + x) * i + b) * o + a] = w[((a * i + b) * kh + y) * kw + x];
-  }
-  return out;
-}
+const hwio = (w: Float32Array, shape: number[]): Float32Array => permuteAxes(w, shape, [2, 3, 1, 0]);
 
 /** ONNX depthwise [c·m, 1, kh, kw] (output channel c·m + j reads channel c) → tfjs [kh, kw, c, m]. */
 function depthwiseKernel(w: Float32Array, c: number, m: number, kh: number, kw: number): Float32Array {
