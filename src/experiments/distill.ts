@@ -8,7 +8,7 @@
  *
  *   const { trained, comparison } = await distill({
  *     base: { network: deployed, classes, columns },     // or a model from loadModel()
- *     student: myNewNetwork,                              // optional: its architecture is trained
+ *     newModel: myNewNetwork,                             // optional: its architecture is trained
  *     data: { train: { x, y }, test: { x: xTest, y: yTest } },
  *     method: { method: 'distill', lambda: 0.5 },
  *   });
@@ -55,8 +55,8 @@ export interface DistillRequest {
    * initialisation seeded by `seed`, not from its current weights) or an architecture config.
    * Default: the base model's own architecture. Never another one.
    */
-  student?: tfl.LayersModel | ModelConfig;
-  /** The teacher (default: the method's — the base model, or for ELODI an ensemble of the student's architecture trained here). */
+  newModel?: tfl.LayersModel | ModelConfig;
+  /** The teacher (default: the method's — the base model, or for ELODI an ensemble of the new model's architecture trained here). */
   reference?: ReferenceSpec;
   data: {
     train: DistillData;
@@ -125,18 +125,18 @@ export function toDataset(d: DistillData, base: TrainedModel, where: string): Da
   return { features, featureShape: inputShape.slice(), labels, classNames: classNames.slice(), source: where };
 }
 
-/** The architecture `student` names, checked to read the base model's inputs. */
-function studentArchitecture(student: DistillRequest['student'], base: TrainedModel): ModelConfig {
-  if (student === undefined) return base.meta.architecture;
-  if (typeof (student as tfl.LayersModel).toJSON === 'function') {
-    const arch = layersArchitecture(student as tfl.LayersModel, 'student');
+/** The architecture `newModel` names, checked to read the base model's inputs. */
+function newArchitecture(newModel: DistillRequest['newModel'], base: TrainedModel): ModelConfig {
+  if (newModel === undefined) return base.meta.architecture;
+  if (typeof (newModel as tfl.LayersModel).toJSON === 'function') {
+    const arch = layersArchitecture(newModel as tfl.LayersModel, 'newModel');
     const shape = topologyInputShape(arch.topology);
     if (shape && shape.join('x') !== base.meta.inputShape.join('x')) {
-      throw new InputError('student', `takes inputs of shape [${shape.join(', ')}] but the base model's data has shape [${base.meta.inputShape.join(', ')}]`);
+      throw new InputError('newModel', `takes inputs of shape [${shape.join(', ')}] but the base model's data has shape [${base.meta.inputShape.join(', ')}]`);
     }
     return arch;
   }
-  return student as ModelConfig;
+  return newModel as ModelConfig;
 }
 
 /**
@@ -146,7 +146,7 @@ function studentArchitecture(student: DistillRequest['student'], base: TrainedMo
  */
 export async function distill(req: DistillRequest): Promise<DistillResult> {
   const base = isTrainedModel(req.base) ? req.base : await fromLayersModel(req.base.network, { ...baseInput(req.base), source: 'base' });
-  const architecture = studentArchitecture(req.student, base);
+  const architecture = newArchitecture(req.newModel, base);
   const seed = req.seed ?? 1;
   const all = toDataset(req.data.train, base, 'data.train');
   let train = all;

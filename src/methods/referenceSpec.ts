@@ -31,7 +31,9 @@ export type ReferenceSpec =
   /** Logged predictions of a model Distillery cannot run: logits [rows, K] of the training rows, in order. */
   | { kind: 'logged'; logits: Float32Array; source?: string }
   /** Peers' checkpoints (codistillation): log of their mean probabilities. */
-  | { kind: 'peers'; models: TrainedModel[] };
+  | { kind: 'peers'; models: TrainedModel[] }
+  /** Another model than the deployed one (a larger teacher): its logits. */
+  | { kind: 'model'; model: TrainedModel };
 
 export type ReferenceSpecKind = ReferenceSpec['kind'];
 
@@ -96,6 +98,9 @@ export function checkReferenceSpec(method: UpdateMethodInput | MethodName, spec:
     case 'base':
     case 'logged':
       return;
+    case 'model':
+      if (!spec.model?.model || !spec.model.meta) throw new InputError(names.reference, 'a model reference needs a Distillery model (loadModel, fromLayersModel)');
+      return;
     case 'peers':
       if (!spec.models?.length) throw new InputError(names.reference, 'peers need at least one model');
       return;
@@ -108,7 +113,7 @@ export function checkReferenceSpec(method: UpdateMethodInput | MethodName, spec:
       }
       return;
     default:
-      throw new InputError(names.reference, `unknown kind ${JSON.stringify((spec as { kind?: unknown }).kind)} (base, ensemble, logged or peers)`);
+      throw new InputError(names.reference, `unknown kind ${JSON.stringify((spec as { kind?: unknown }).kind)} (base, model, ensemble, logged or peers)`);
   }
 }
 
@@ -134,6 +139,11 @@ export async function resolveReference(
       return { source: { kind: 'base' }, trained: false };
     case 'peers':
       return { source: { kind: 'peers', models: chosen.models }, trained: false };
+    case 'model':
+      if (chosen.model.meta.inputShape.join('x') !== ctx.train.featureShape.join('x')) {
+        throw new InputError(names.reference, `the teacher takes inputs of shape [${chosen.model.meta.inputShape.join(', ')}] but the data's examples have shape [${ctx.train.featureShape.join(', ')}]`);
+      }
+      return { source: { kind: 'model', model: chosen.model }, trained: false };
     case 'logged': {
       const rows = ctx.train.labels.length;
       if (!(chosen.logits instanceof Float32Array) || chosen.logits.length !== rows * K) {

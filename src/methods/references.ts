@@ -17,7 +17,9 @@ export type ReferenceSource =
   /** Peers' (stale) checkpoints: log of their mean probabilities, so softmax gives p̄ (codistillation). */
   | { kind: 'peers'; models: TrainedModel[] }
   /** Predictions logged elsewhere: logits [n, K] for the training rows, in their order. */
-  | { kind: 'logged'; logits: Float32Array; source: string };
+  | { kind: 'logged'; logits: Float32Array; source: string }
+  /** Another model than the deployed one (e.g. a larger teacher for knowledge distillation). */
+  | { kind: 'model'; model: TrainedModel };
 
 export type ReferenceKind = ReferenceSource['kind'];
 
@@ -33,6 +35,8 @@ export function referenceRecord(source: ReferenceSource, base: TrainedModel): Re
       return { kind: source.kind, modelIds: source.models.map(modelId) };
     case 'logged':
       return { kind: 'logged', modelIds: [] };
+    case 'model':
+      return { kind: 'model', modelIds: [modelId(source.model)] };
   }
 }
 
@@ -53,6 +57,8 @@ function referenceLogits(source: ReferenceSource, base: TrainedModel, train: Dat
         throw new InputError(source.source, `has ${source.logits.length} logits; ${train.labels.length} training rows × ${K} classes need ${train.labels.length * K}`);
       }
       return source.logits;
+    case 'model':
+      return logitsOf(source.model);
   }
 }
 

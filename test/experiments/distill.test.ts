@@ -1,6 +1,6 @@
 /**
  * distill(): a team's own tfjs network as the deployed model, every registered method
- * training an update of its architecture (or of a student network the team gives), each loss
+ * training an update of its architecture (or of a new network the team gives), each loss
  * term logged per epoch, and the comparison with the deployed model.
  */
 import { test } from 'node:test';
@@ -11,6 +11,7 @@ import { distill } from '../../src/experiments/distill.js';
 import { METHOD_NAMES, type MethodName, type UpdateMethodInput } from '../../src/methods/registry.js';
 import { concatDatasets } from '../../src/data/types.js';
 import { InputError } from '../../src/util/errors.js';
+import { fromLayersModel } from '../../src/models/ownModel.js';
 import { letterSplits } from '../helpers/letter.js';
 
 const s = await letterSplits({ initial: 400, validation: 200, newBatch: 400, test: 600 }, 4);
@@ -77,16 +78,24 @@ test('every registered method updates a team\'s own network: the same layer clas
   }
 });
 
-test('a student network of the team\'s: its architecture is trained from a seeded start, the same seed twice gives the same weights', async () => {
-  const student = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [16], units: 32, activation: 'tanh' }), tfl.layers.dense({ units: 26 })] });
-  const run = () => distill({ base, student, data, method: { method: 'kd', alpha: 0.7, temperature: 3 }, training, seed: 9 });
+test('a new network of the team\'s: its architecture is trained from a seeded start, the same seed twice gives the same weights', async () => {
+  const next = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [16], units: 32, activation: 'tanh' }), tfl.layers.dense({ units: 26 })] });
+  const run = () => distill({ base, newModel: next, data, method: { method: 'kd', alpha: 0.7, temperature: 3 }, training, seed: 9 });
   const [a, b] = [await run(), await run()];
   assert.deepEqual(a.trained.model.layers.map((l) => l.getClassName()), ['Dense', 'Dense']);
   const w = (m: tfl.LayersModel) => m.getWeights().flatMap((t) => Array.from(t.dataSync()));
   assert.deepEqual(w(a.trained.model), w(b.trained.model));
-  assert.notDeepEqual(w(a.trained.model), w(student), 'trained from its own seeded start, not the student object');
+  assert.notDeepEqual(w(a.trained.model), w(next), 'trained from its own seeded start, not the given network\'s weights');
+  // a larger teacher than the deployed model: its logits are the reference, recorded as such
+  const big = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [16], units: 128, activation: 'relu' }), tfl.layers.dense({ units: 26 })] });
+  big.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy', metrics: [] });
+  await big.fit(tf.tensor2d(train.features, [train.labels.length, 16]), tf.tensor1d(Float32Array.from(train.labels)), { epochs: 5, verbose: 0 });
+  const teacher = await fromLayersModel(big, { classes, columns, id: 'big-teacher' });
+  const kd = await distill({ base, data, method: { method: 'kd', alpha: 0.9, temperature: 2 }, reference: { kind: 'model', model: teacher }, training, seed: 9 });
+  assert.deepEqual(kd.trained.meta.recipe.reference, { kind: 'model', modelIds: ['big-teacher'] });
+  assert.notDeepEqual(w(kd.trained.model), w(a.trained.model), 'another teacher, another model');
   // wrong shapes and unknown labels are named
   const wide = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [17], units: 26 })] });
-  await assert.rejects(distill({ base, student: wide, data, method: 'distill', training }), (e: unknown) => e instanceof InputError && /^student: takes inputs of shape \[17\]/.test(e.message));
+  await assert.rejects(distill({ base, newModel: wide, data, method: 'distill', training }), (e: unknown) => e instanceof InputError && /^newModel: takes inputs of shape \[17\]/.test(e.message));
   await assert.rejects(distill({ base, data: { ...data, train: { x: train.features, y: Array.from(train.labels, () => 'zz') } }, method: 'plain', training }), (e: unknown) => e instanceof InputError && /^data\.train\.y: label 0 is "zz", not one of the 26 classes/.test(e.message));
 });
