@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from './errors.js';
 import { withEnvironmentErrors } from './fsErrors.js';
-import { processAlive, writeFileAtomic } from './outputs.js';
+import { cleanStaleTemporaries, processAlive, writeDirAtomic, writeFileAtomic } from './outputs.js';
 
 const OWNER = 'owner.json';
 const SETTINGS = 'settings.json';
@@ -98,14 +98,17 @@ export async function openPartialRun(out: string, flag: string, settings: Record
   const dir = partialDirOf(out);
   const where = `${flag} ${out}`;
   return withEnvironmentErrors(dir, 'cannot be used for the temporary output', async () => {
+    // what a process killed while it created or replaced the directory left behind
+    await cleanStaleTemporaries(dir);
     const owner = await readJsonFile<{ pid: number }>(path.join(dir, OWNER));
-    const exists = await fs.stat(dir).then(() => true, () => false);
+    const saved = await readJsonFile<Record<string, unknown>>(path.join(dir, SETTINGS));
+    // a directory without its settings holds no run (none is made so; an older version's kill could leave one)
+    const exists = saved !== undefined && (await fs.stat(dir).then(() => true, () => false));
     if (exists && owner && processAlive(owner.pid) && owner.pid !== process.pid) {
       throw new InputError(where, `another Distillery process (pid ${owner.pid}) is writing it`);
     }
     if (flags.resume) {
       if (!exists) throw new InputError('--resume', `there is no interrupted run to resume for ${out} (nothing at ${dir})`);
-      const saved = (await readJsonFile<Record<string, unknown>>(path.join(dir, SETTINGS))) ?? {};
       const diff = firstDifference(saved, settings);
       if (diff !== undefined) {
         throw new InputError('--resume', `the interrupted run for ${out} was started with different ${diff} (${JSON.stringify(saved[diff])}, now ${JSON.stringify(settings[diff])}); run the same command again, or start over with --force instead of --resume`);
@@ -116,10 +119,13 @@ export async function openPartialRun(out: string, flag: string, settings: Record
     if (exists && !flags.force) {
       throw new InputError(where, `has an interrupted run (its checkpoints are in ${dir}): add --resume to continue it, or --force to start over`);
     }
-    await fs.rm(dir, { recursive: true, force: true });
-    await fs.mkdir(dir, { recursive: true });
-    await writeFileAtomic(path.join(dir, OWNER), JSON.stringify({ pid: process.pid }));
-    await writeFileAtomic(path.join(dir, SETTINGS), JSON.stringify(settings));
+    // made whole under a temporary name and renamed into place (replacing what was there): a kill at
+    // any instant leaves a run with its owner and settings, or none (and temporaries cleaned above)
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    await writeDirAtomic(dir, async (tmp) => {
+      await fs.writeFile(path.join(tmp, OWNER), JSON.stringify({ pid: process.pid }));
+      await fs.writeFile(path.join(tmp, SETTINGS), JSON.stringify(settings));
+    });
     return new PartialRun(dir, false);
   });
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { promises as fsp, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fsp, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanStaleTemporaries, writeOutputs } from '../../src/util/outputs.js';
@@ -75,6 +75,39 @@ test('an interrupted run is resumed only with the same settings, never discarded
   await fresh.remove();
   assert.equal(existsSync(partialDirOf(out)), false);
   await assert.rejects(openPartialRun(out, '--out', {}, { resume: true }), /--resume: there is no interrupted run/);
+});
+
+test('a kill at any instant while the partial directory is made leaves a resumable run or one the next command starts over', async () => {
+  const out = join(dir, 'killed');
+  const partial = partialDirOf(out);
+  const dead = 2 ** 22 + 7; // no such process
+  const settings = { command: 'train', epochs: 5 };
+  // every state a kill can leave: the temporary directory empty, with the owner only, complete but
+  // not renamed; an older version's directory without settings; the replaced run displaced but
+  // the new one not yet in place
+  const tmp = join(dir, `.${'.killed.partial'}.tmp-${dead}-1x`);
+  const states: [string, () => void][] = [
+    ['temporary, empty', () => mkdirSync(tmp)],
+    ['temporary, owner only', () => (mkdirSync(tmp), writeFileSync(join(tmp, 'owner.json'), JSON.stringify({ pid: dead })))],
+    ['temporary, complete', () => (mkdirSync(tmp), writeFileSync(join(tmp, 'owner.json'), JSON.stringify({ pid: dead })), writeFileSync(join(tmp, 'settings.json'), JSON.stringify(settings)))],
+    ['in place without settings', () => (mkdirSync(partial), writeFileSync(join(partial, 'owner.json'), JSON.stringify({ pid: dead })))],
+  ];
+  for (const [state, make] of states) {
+    make();
+    const run = await openPartialRun(out, '--out', settings, {});
+    assert.equal(run.resumed, false, state);
+    assert.deepEqual(JSON.parse(readFileSync(join(partial, 'settings.json'), 'utf8')), settings, state);
+    assert.ok(!existsSync(tmp), `${state}: the temporary is cleaned`);
+    await run.remove();
+  }
+  // the previous run displaced, the new one not yet renamed in: the old one comes back, resumable
+  const first = await openPartialRun(out, '--out', settings, {});
+  await first.nextStore().save(Buffer.from('checkpoint'));
+  renameSync(partial, join(dir, `.${'.killed.partial'}.old-${dead}-2x`));
+  writeFileSync(join(dir, '.killed.partial.owner'), ''); // unrelated file: left alone
+  const resumed = await openPartialRun(out, '--out', settings, { resume: true });
+  assert.equal(Buffer.from((await resumed.nextStore().load())!).toString(), 'checkpoint');
+  await resumed.remove();
 });
 
 test('state files round-trip numbers and typed arrays exactly', () => {
