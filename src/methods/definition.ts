@@ -7,8 +7,7 @@ import type { Objective } from '../objectives/types.js';
 import type { TrainResult } from '../train/trainer.js';
 import type { CachedReference } from '../train/reference.js';
 import type { ProgressSink } from '../train/progress.js';
-import type { ReferenceKind, ReferenceSource } from './references.js';
-import type { ResolvedReference } from './referenceSpec.js';
+import type { ReferenceKind, ReferenceSource, ResolvedReference } from './references.js';
 
 /** A command-line flag of one method parameter, e.g. `--lambda` for distill's `lambda`. */
 export interface MethodFlag {

@@ -17,7 +17,9 @@ import type { ProgressSink } from '../train/progress.js';
 import { InputError } from '../util/errors.js';
 import { inheritOnnxInterface } from '../models/metadata.js';
 import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS, trainEnsemble, type EnsembleMemberRequest } from './ensemble.js';
-import type { ReferenceSource } from './references.js';
+import type { ResolvedReference } from './references.js';
+
+export type { ResolvedReference } from './references.js';
 import { methodNamed, resolveMethod, type MethodName, type UpdateMethodInput } from './registry.js';
 
 /** A teacher as a caller names it. */
@@ -53,14 +55,6 @@ export interface ReferenceContext {
   label?: string;
   /** Trains the members (default: one after another in this thread; the CLI spreads them over threads). */
   trainEnsemble?: (req: EnsembleMemberRequest, members: number) => Promise<Ensemble>;
-}
-
-/** A resolved teacher: the source of its logits, and the ensemble when one was loaded or trained (to save or dispose). */
-export interface ResolvedReference {
-  source: ReferenceSource;
-  ensemble?: Ensemble;
-  /** Whether the ensemble was trained here (the caller owns its members). */
-  trained: boolean;
 }
 
 /** Names of the spec's parts in errors: a library parameter by default, the CLI's flags when it passes them. */

@@ -1,5 +1,6 @@
 import type { Dataset } from '../data/types.js';
 import type { TrainedModel } from '../models/types.js';
+import type { Ensemble } from '../models/ensemble.js';
 import type { ReferenceRecord } from '../models/recipe.js';
 import { modelLogitsOn } from '../models/predict.js';
 import { averageLogits, CachedReference, logMeanProbabilities } from '../train/reference.js';
@@ -22,6 +23,14 @@ export type ReferenceSource =
   | { kind: 'model'; model: TrainedModel };
 
 export type ReferenceKind = ReferenceSource['kind'];
+
+/** A resolved teacher (referenceSpec.ts): the source of its logits, and the ensemble when one was loaded or trained (to save or dispose). */
+export interface ResolvedReference {
+  source: ReferenceSource;
+  ensemble?: Ensemble;
+  /** Whether the ensemble was trained here (the caller owns its members). */
+  trained: boolean;
+}
 
 const modelId = (m: TrainedModel): string => m.meta.id ?? `seed:${m.meta.seed}`;
 
