@@ -72,6 +72,8 @@ export function progressCallback(sink: ProgressSink, label = 'train'): TrainingC
     onEpochEnd: (r) =>
       sink.update(r.epoch, {
         loss: r.loss,
+        // each named loss term, where the trainer logs them (logTerms)
+        ...Object.fromEntries(Object.entries(r.terms ?? {}).map(([name, t]) => [name, t.value])),
         acc: r.trainAccuracy,
         ...(r.valAccuracy !== undefined ? { val_loss: r.valLoss!, val_acc: r.valAccuracy } : {}),
       }),

@@ -151,6 +151,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
         base, train, validation, preprocessing, method, architecture, training, seed: flags.seed, progress: ctx.progress,
         reference: referenceSpec(logged),
         referenceNames: REFERENCE_FLAGS,
+        logTerms: true,
         trainEnsemble: trainEnsemble('training the reference ensemble: {m} members (save it with --save-reference to reuse it)'),
         checkpoints: () => partial.nextStore(),
       });
