@@ -81,10 +81,10 @@ export function evaluate(model: LayersModel, ds: Dataset): { loss: number; accur
   });
 }
 
-/** The named terms of an objective that count (weight ≠ 0): a composite's terms, else the objective itself. */
-function objectiveTerms(objective: Objective): readonly WeightedTerm[] {
-  const all = (objective as Partial<CompositeObjective>).terms ?? [[1, objective] as const];
-  return all.filter(([w]) => w !== 0);
+/** The named terms of a composite objective that count (weight ≠ 0); undefined for one that is a single term (its loss says it all). */
+function objectiveTerms(objective: Objective): readonly WeightedTerm[] | undefined {
+  const active = (objective as Partial<CompositeObjective>).terms?.filter(([w]) => w !== 0);
+  return active?.length ? active : undefined;
 }
 
 /** Rows of `logits` [b, K] predicted as their label (argmaxRows: tf.argMax's tie rule). */
