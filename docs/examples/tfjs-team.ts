@@ -1,10 +1,12 @@
 /**
  * docs/own-models.md, walkthrough 1: a TypeScript team's own tfjs network as the deployed model.
- * Run from the repository (after `npm ci`): node --import tsx docs/examples/tfjs-team.ts
- * (in a project of your own, the same code with `distillery` installed).
+ * Run from the repository (after `npm ci`): node --import tsx docs/examples/tfjs-team.ts [out-dir]
+ * (in a project of your own, the same code with `distillery` installed). Models go to out-dir
+ * (default models/).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import * as path from 'node:path';
 import { distill, evaluateGate, fromLayersModel, initEngine, loadData, renderComparison, renderGate, saveModel } from 'distillery';
 
 await initEngine(); // Distillery's native engine under tfjs (else tfjs's slow cpu backend)
@@ -51,6 +53,7 @@ console.log(renderComparison(result.comparison).text);
 
 // 4. The release gate on those numbers, and both models saved as directories the CLI reads.
 console.log(renderGate(evaluateGate(result.comparison, { maxNfr: 0.03, minAccuracyGain: 0 })));
-await saveModel('models/team-v1', v1);
-await saveModel('models/team-v2', result.trained);
-console.log('saved models/team-v1 and models/team-v2');
+const out = process.argv[2] ?? 'models';
+await saveModel(path.join(out, 'team-v1'), v1);
+await saveModel(path.join(out, 'team-v2'), result.trained);
+console.log(`saved ${path.join(out, 'team-v1')} and ${path.join(out, 'team-v2')}`);
