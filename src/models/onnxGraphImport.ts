@@ -101,12 +101,6 @@ function depthwiseKernel(w: Float32Array, c: number, m: number, kh: number, kw: 
   return out;
 }
 
-/** [rows, cols] → [cols, rows]. */
-function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
-  return out;
-}
 
 /** Pads [top, left, bottom, right] of tfjs's 'same' (TensorFlow's: the odd one at the end). */
 function samePads(size: number[], k: number[], s: number[], d: number[]): number[] {
@@ -629,7 +623,7 @@ class Importer {
     const [r, c] = wc.dims;
     const inputs = transB ? c : r;
     const units = transB ? r : c;
-    const kernel = transB ? transpose2d(w, r, c) : Float32Array.from(w);
+    const kernel = transB ? permuteAxes(w, [r, c], [1, 0]) : Float32Array.from(w);
     if (alpha !== 1) kernel.forEach((v, i) => (kernel[i] = v * alpha));
     let bias: Float32Array | undefined;
     if (this.node.input?.[2]) {

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from './build.js';
 import type { MlpConfig } from './config.js';
-import { loadOnnxModel, num, onnx, onnxLogits, onnxMetadata, readOnnxProto, type ModelProto, type OnnxMetadata } from './onnx.js';
+import { loadOnnxModel, num, onnx, onnxLogits, permuteAxes, onnxMetadata, readOnnxProto, type ModelProto, type OnnxMetadata } from './onnx.js';
 import { GraphImportError, graphNetwork } from './onnxGraphImport.js';
 import type { OnnxInterface, TrainedModel } from './types.js';
 import { fromLayersModel } from './ownModel.js';
@@ -60,11 +60,6 @@ function floats(t: TensorProto): Float32Array {
   return Float32Array.from(t.floatData);
 }
 
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
-  return out;
-}
 
 /** The graph as dense layers, or an Error saying which node does not fit. */
 function denseLayers(m: ModelProto, inputName: string): DenseLayer[] {
@@ -99,7 +94,7 @@ function denseLayers(m: ModelProto, inputName: string): DenseLayer[] {
         const units = transB ? r : c;
         const bias = rest[1] ? initOf(rest[1]).data : new Float32Array(units);
         if (bias.length !== units) throw new Error('Gemm bias does not match its weights');
-        layers.push({ inputs, units, kernel: transB ? transpose(w.data, r, c) : w.data, bias });
+        layers.push({ inputs, units, kernel: transB ? permuteAxes(w.data, [r, c], [1, 0]) : w.data, bias });
         break;
       }
       case 'MatMul': {
