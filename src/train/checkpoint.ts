@@ -15,7 +15,6 @@ import type { EpochRecord, TrainingCallback } from './callbacks.js';
 import type { OptimizerState } from '../engine/optimizer.js';
 import type { RngState } from '../util/rng.js';
 import { packState, unpackState } from '../util/statePack.js';
-import { yieldToSignals } from '../util/interrupt.js';
 
 /** A tensor's values and shape. */
 export interface SavedTensor {
@@ -78,13 +77,9 @@ export async function loadSnapshot(store: CheckpointStore): Promise<TrainingSnap
   return bytes ? decodeSnapshot(bytes, store.where) : undefined;
 }
 
-/**
- * Saves a snapshot at every epoch end (after early stopping has judged the epoch), and lets
- * signal handlers run between steps so Ctrl-C is answered within a step.
- */
+/** Saves a snapshot at every epoch end (after early stopping has judged the epoch). */
 export function checkpointCallback(store: CheckpointStore): TrainingCallback {
   return {
-    onBatchEnd: () => yieldToSignals(),
     async onEpochEnd(_record, state) {
       await store.save(encodeSnapshot(await state.snapshot()));
     },

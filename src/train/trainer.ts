@@ -13,6 +13,7 @@ import { dispatch, type EpochRecord, type TrainingCallback, type TrainingState }
 import { earlyStopping, type EarlyStoppingOptions } from './earlyStopping.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
+import { yieldToSignals } from '../util/interrupt.js';
 import { predictLogits } from '../models/predict.js';
 import { argmaxRows } from '../models/logits.js';
 import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
@@ -20,6 +21,9 @@ import { SeededDropout } from '../models/layers.js';
 import type { TrainingSnapshot } from './checkpoint.js';
 
 export type { EpochRecord } from './callbacks.js';
+
+/** Longest time between two chances for signal handlers to run during training (Ctrl-C answered within it and a step). */
+const SIGNAL_CHECK_MS = 100;
 
 export interface TrainOptions {
   /** Loss per example; see src/objectives. */
@@ -212,6 +216,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
 
   let firstEpoch = 1;
   let resumedInEpoch: TrainingSnapshot['inEpoch'];
+  let lastYield = Date.now();
   try {
     await dispatch(callbacks, 'onTrainBegin', state);
     if (opts.resumeFrom) {
@@ -301,6 +306,11 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
         inEpoch = { orderFrom, rows: seen, lossSum, correct };
         advance();
         await dispatch(callbacks, 'onBatchEnd', state.steps, stepStats.loss, state);
+        // a step's work is synchronous: let signal handlers (Ctrl-C) run now and then, whatever the caller
+        if (Date.now() - lastYield >= SIGNAL_CHECK_MS) {
+          await yieldToSignals();
+          lastYield = Date.now();
+        }
       }
       inEpoch = undefined;
       if (seen === 0) break; // a callback stopped training before this epoch's first step

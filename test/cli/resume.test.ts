@@ -150,3 +150,30 @@ test('run killed with SIGKILL at random moments and resumed keeps finished trial
   };
   assert.deepEqual(results(out), results(ref));
 });
+
+test('run --jobs 1 answers Ctrl-C inside a trial (not after it): exit 130, the finished trials kept', async () => {
+  const config = join(dir, 'long.yaml');
+  // one long trial: many epochs without early stopping
+  writeFileSync(
+    config,
+    [
+      'name: ctrl-c',
+      `data: ${data}`,
+      'labelColumn: lettr',
+      'testSize: 150',
+      'split: {initial: 300, validation: 50, newBatch: 300}',
+      'model: {kind: mlp, hidden: [64]}',
+      'training: {epochs: 3000, patience: 0, batchSize: 8}',
+      'seeds: [1]',
+      'methods: [plain]',
+      'bootstrap: {resamples: 50}',
+    ].join('\n') + '\n',
+  );
+  const out = join(dir, 'run-ctrl-c');
+  // SIGINT 1.5 s after the temporary output appears: the base model of the one trial is training then
+  const r = await cli(['run', '--config', config, '--out', out, '--jobs', '1', '-q'], { started: () => existsSync(partialDirOf(out)), delayMs: 1500, signal: 'SIGINT' });
+  assert.equal(r.code, 130, r.stderr);
+  assert.ok(r.workMs! < 15_000, `answered ${r.workMs} ms after its work began (a trial takes minutes)`);
+  assert.match(r.stderr, /--resume/);
+  assert.ok(existsSync(partialDirOf(out)));
+});
