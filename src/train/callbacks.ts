@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { TrainingSnapshot } from './checkpoint.js';
+import type { OptimizerState } from '../engine/optimizer.js';
+import type { RngState } from '../util/rng.js';
 
 /** One epoch's numbers, as the trainer measured them. */
 export interface EpochRecord {
@@ -73,4 +74,34 @@ export async function dispatch<H extends Hook>(callbacks: readonly TrainingCallb
 export function everySteps(every: number, f: (step: number, state: TrainingState) => void | Promise<void>): TrainingCallback {
   if (!(Number.isInteger(every) && every > 0)) throw new Error(`everySteps: interval must be a positive integer, got ${every}`);
   return { onBatchEnd: (step, _loss, state) => (step % every === 0 ? f(step, state) : undefined) };
+}
+
+/** A tensor's values and shape. */
+export interface SavedTensor {
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Everything a training run needs to continue exactly (`state.snapshot()`; checkpoint.ts saves it). */
+export interface TrainingSnapshot {
+  format: 'distillery-training-snapshot';
+  /** Epochs completed. */
+  epoch: number;
+  steps: number;
+  stopTraining: boolean;
+  history: EpochRecord[];
+  /** The model's weights (all of them, in `model.weights` order). */
+  weights: SavedTensor[];
+  optimizer: OptimizerState;
+  /** The batch-order stream (before the permutation of the epoch in progress, if any). */
+  batchOrder: RngState;
+  /**
+   * A snapshot taken mid-epoch (e.g. every R steps of a codistillation worker): the rows of
+   * the epoch in progress already taken, and its running loss (summed over rows) and hits.
+   */
+  inEpoch?: { rows: number; lossSum: number; correct: number };
+  /** The mask stream of each seeded dropout layer, in layer order. */
+  dropout: RngState[];
+  /** The state of each stateful callback, by its `name`. */
+  callbacks: Record<string, unknown>;
 }

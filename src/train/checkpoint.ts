@@ -11,40 +11,10 @@
  * Any command can use this: give each training run (fitModel call) its own store, in the
  * same order on every attempt (util/partialRun.ts hands out numbered stores).
  */
-import type { EpochRecord, TrainingCallback } from './callbacks.js';
-import type { OptimizerState } from '../engine/optimizer.js';
-import type { RngState } from '../util/rng.js';
+import type { TrainingCallback, TrainingSnapshot } from './callbacks.js';
 import { packState, unpackState } from '../util/statePack.js';
 
-/** A tensor's values and shape. */
-export interface SavedTensor {
-  shape: number[];
-  values: Float32Array;
-}
-
-/** Everything a training run needs to continue exactly (see the module comment). */
-export interface TrainingSnapshot {
-  format: 'distillery-training-snapshot';
-  /** Epochs completed. */
-  epoch: number;
-  steps: number;
-  stopTraining: boolean;
-  history: EpochRecord[];
-  /** The model's weights (all of them, in `model.weights` order). */
-  weights: SavedTensor[];
-  optimizer: OptimizerState;
-  /** The batch-order stream (before the permutation of the epoch in progress, if any). */
-  batchOrder: RngState;
-  /**
-   * A snapshot taken mid-epoch (e.g. every R steps of a codistillation worker): the rows of
-   * the epoch in progress already taken, and its running loss (summed over rows) and hits.
-   */
-  inEpoch?: { rows: number; lossSum: number; correct: number };
-  /** The mask stream of each seeded dropout layer, in layer order. */
-  dropout: RngState[];
-  /** The state of each stateful callback, by its `name`. */
-  callbacks: Record<string, unknown>;
-}
+export type { SavedTensor, TrainingSnapshot } from './callbacks.js';
 
 /** Where one training run's latest snapshot is kept. */
 export interface CheckpointStore {
