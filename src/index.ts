@@ -37,6 +37,7 @@ export {
   type OnnxExportOptions,
 } from './models/index.js';
 export type { TrainedModel, ModelMetadata } from './models/types.js';
+export type { TrainingConfig } from './models/recipe.js';
 export type { ModelConfig, MlpConfig, CnnConfig, TransformerConfig, LayersConfig, LayersTopology } from './models/config.js';
 
 // objectives
