@@ -257,9 +257,10 @@ describe('the packed package in a fresh project (npm install, scripts on, offlin
 
   for (const { label, bin } of nodes) {
     it(`${label}: import and require() load the package; the script runs; the CLI trains and predicts`, () => {
-      const esm = run(bin, ['--input-type=module', '-e', "const d = await import('distillery'); const m = await import('distillery/metrics'); process.stdout.write(JSON.stringify({ n: Object.keys(d).length, fn: typeof d.initEngine, metrics: typeof m.churn }));"], consumer);
+      const esm = run(bin, ['--input-type=module', '-e', "const c = process.cpuUsage(), t = performance.now(); const d = await import('distillery'); const ms = performance.now() - t, u = process.cpuUsage(c); const m = await import('distillery/metrics'); process.stdout.write(JSON.stringify({ n: Object.keys(d).length, fn: typeof d.initEngine, metrics: typeof m.churn, ms, cpu: (u.user + u.system) / 1000 }));"], consumer);
       const cjs = run(bin, ['-e', "const d = require('distillery'); const e = require('distillery/engine'); d.initEngine().then((i) => process.stdout.write(JSON.stringify({ n: Object.keys(d).length, backend: i.backend, same: e.engineInfo() === d.engineInfo() })));"], consumer);
-      const a = JSON.parse(esm.out) as { n: number; fn: string; metrics: string };
+      const { ms, cpu, ...a } = JSON.parse(esm.out) as { n: number; fn: string; metrics: string; ms: number; cpu: number };
+      console.log(`${label}: import of the root ${ms.toFixed(0)} ms (${cpu.toFixed(0)} ms of CPU)`);
       const b = JSON.parse(cjs.out) as { n: number; backend: string; same: boolean };
       assert.deepEqual(a, { n: b.n, fn: 'function', metrics: 'function' });
       assert.deepEqual({ backend: b.backend, same: b.same }, { backend: 'native', same: true });
