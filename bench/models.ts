@@ -21,7 +21,7 @@ export interface BenchModel {
 function randomLabels(n: number, k: number): tf.Tensor2D {
   const ids = new Int32Array(n);
   for (let i = 0; i < n; i++) ids[i] = Math.floor(Math.random() * k);
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(ids, 'int32'), k).toFloat() as tf.Tensor2D);
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), k), 'float32') as tf.Tensor2D);
 }
 
 function fromLayers(name: ModelName, model: tfl.LayersModel, inShape: number[], k: number): BenchModel {
@@ -124,7 +124,7 @@ export function transformer(s: TransformerSize = TRANSFORMER): BenchModel {
   };
   const forward = (ids: tf.Tensor): tf.Tensor2D => {
     const B = ids.shape[0];
-    let h = tf.add(tf.gather(emb, ids as tf.Tensor2D), pos).reshape([B * T, D]) as tf.Tensor2D;
+    let h = tf.reshape(tf.add(tf.gather(emb, ids as tf.Tensor2D), pos), [B * T, D]) as tf.Tensor2D;
     for (const L of layers) {
       // [B*T, D] -> [B, H, T, dh]
       const heads = (t: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]);

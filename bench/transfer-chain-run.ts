@@ -1,6 +1,7 @@
 /**
  * Distillery's side of bench/transferChain.ts: one fixed transfer chain per seed, through the
- * library's API as a user of the built package calls it (dist/index.js, loaded at run time):
+ * library's API as a user of the built package calls it (dist/: the root and its experiments,
+ * methods and models subpaths, loaded at run time):
  *
  *   transferTrialRows      the seed's training/validation draw and the test set, preprocessed
  *   trainTransferTeacher   the teacher, cross entropy, early stopping (as `distillery transfer`)
@@ -20,11 +21,17 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type * as Distillery from '../src/index.js';
+import type * as Root from '../src/index.js';
+import type * as Experiments from '../src/experiments/index.js';
+import type * as Methods from '../src/methods/index.js';
+import type * as Models from '../src/models/index.js';
 import { option, writeRows } from './harness.js';
 
 const distDir = resolve(option('dist', 'dist'));
-const lib = (await import(pathToFileURL(join(distDir, 'index.js')).href)) as typeof Distillery;
+type Distillery = typeof Root & typeof Experiments & typeof Methods & typeof Models;
+const load = async (entry: string): Promise<object> => import(pathToFileURL(join(distDir, entry)).href).catch(() => ({}));
+// The root and the subpaths of the package's exports (a dist/ from before the subpaths: all in its index.js).
+const lib = Object.assign({}, ...(await Promise.all(['index.js', 'experiments/index.js', 'methods/index.js', 'models/index.js'].map(load)))) as Distillery;
 if (typeof lib.transferTrialRows !== 'function') throw new Error(`${distDir} is older than the sources (no transferTrialRows): run npm run build`);
 const cfg = lib.parseTransferConfig(JSON.parse(readFileSync(option('config', ''), 'utf8')), option('config', ''));
 if (cfg.candidates === 'auto' || cfg.methods.length !== 1 || cfg.methods[0].method !== 'kd') throw new Error('transfer-chain-run: the config needs its chain (candidates: a list) and exactly one hop method, kd');
@@ -38,7 +45,7 @@ const setupSeconds = performance.now() / 1000;
 const exportDir = option('export', '');
 if (exportDir) {
   const parts: Record<string, Record<string, number>> = {};
-  let rows: Distillery.TransferTrialRows | undefined;
+  let rows: Experiments.TransferTrialRows | undefined;
   for (const seed of cfg.seeds) {
     rows = lib.transferTrialRows(cfg, seed, data);
     const dir = join(exportDir, `seed-${seed}`);
@@ -65,7 +72,7 @@ const t0 = performance.now();
 for (const seed of cfg.seeds) {
   const rows = lib.transferTrialRows(cfg, seed, data);
   const stepsPerEpoch = Math.ceil(rows.train.labels.length / Math.min(cfg.training.batchSize, rows.train.labels.length));
-  const run = (name: string, trained: Distillery.TrainedModel, validationAccuracy: number): ModelRun => ({
+  const run = (name: string, trained: Root.TrainedModel, validationAccuracy: number): ModelRun => ({
     name,
     parameters: trained.model.countParams(),
     epochs: trained.meta.metrics.epochsRun,

@@ -11,7 +11,9 @@
  * Probabilities become log-probabilities (floored at 1e-12): logits up to a per-row constant.
  */
 import { promises as fs } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { lazy } from '../util/lazy.js';
+
+const csvParse = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
 import { InputError } from '../util/errors.js';
 
 const PROB_FLOOR = 1e-12;
@@ -41,7 +43,7 @@ function looksLikeProbabilities(values: Float32Array, K: number): boolean {
 function readCsv(text: string, classNames: string[], file: string): Float32Array {
   let records: string[][];
   try {
-    records = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
+    records = csvParse().parse(text, { skip_empty_lines: true, trim: true }) as string[][];
   } catch (e) {
     throw new InputError(file, `is not valid CSV: ${(e as Error).message}`);
   }

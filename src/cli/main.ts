@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
 import { terminal } from './io.js';
 import { DistilleryError } from '../util/errors.js';
 import { environmentError } from '../util/fsErrors.js';
@@ -48,6 +49,9 @@ function onStdoutError(e: NodeJS.ErrnoException): void {
 export async function main(argv: string[]): Promise<number> {
   // A closed pipe (`distillery … | head`) ends the program quietly, as for any Unix tool.
   if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
+  // The command line owns its process: tfjs's console advice (install tfjs-node, kernels
+  // registered twice) is not for its users. A library user's process keeps tfjs's defaults.
+  tf.env().set('PROD', true);
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { lazy } from '../util/lazy.js';
+
+const csvParse = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
 import type { RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
@@ -57,7 +59,7 @@ export async function readPredictionsCsv(path: string): Promise<Predictions> {
   const text = await readInputText(path);
   let records: string[][];
   try {
-    records = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
+    records = csvParse().parse(text, { skip_empty_lines: true, trim: true }) as string[][];
   } catch (e) {
     throw new InputError(path, `is not valid CSV: ${(e as Error).message}`);
   }

@@ -11,8 +11,10 @@
  * server is away (no offline queue), so training never blocks on Redis: the worker's
  * StoreGuard retries with backoff. The client is ioredis (also BullMQ's client).
  */
-import { Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { InputError } from '../util/errors.js';
+import { importOptional } from '../util/optional.js';
 import { sha256 } from './checkpoint.js';
 import { redactUrl, type CodistillStore, type Publication, type RunInfo, type StoredCheckpoint } from './store.js';
 
@@ -33,6 +35,7 @@ export class RedisStore implements CodistillStore {
 
   /** Connects (5 s at most) or throws an InputError naming `flag` and the masked address. */
   static async connect(url: string, flag = '--store', timeoutMs = 5000): Promise<RedisStore> {
+    const { Redis } = await importOptional<typeof IORedis>('ioredis', `the Redis checkpoint store (${flag} redis://…)`);
     const redis = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,

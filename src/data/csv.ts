@@ -1,4 +1,6 @@
-import { parse } from 'csv-parse/sync';
+import { lazy } from '../util/lazy.js';
+
+const csvParse = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
 import type { RawTabular } from './types.js';
 import { InputError } from '../util/errors.js';
 import { readInputText } from './read.js';
@@ -162,7 +164,7 @@ interface ParsedRecord {
 
 function parseRecords(text: string, source: string, delimiter: string, format: 'CSV' | 'TSV'): ParsedRecord[] {
   try {
-    return parse(text, {
+    return csvParse().parse(text, {
       delimiter,
       // TSV has no quoting: a " is part of the field
       quote: format === 'TSV' ? false : '"',

@@ -12,7 +12,10 @@
  * writing its own block of the mask: the same draws in the same places, several times faster.
  * Without the addon (or for small masks) one JS loop draws them in order.
  */
-import seedrandom from 'seedrandom';
+import type seedrandom from 'seedrandom';
+import { lazy } from '../util/lazy.js';
+
+const seeded = lazy<typeof seedrandom>('seedrandom');
 import { loadAddon } from './addon.js';
 
 const A = 2091639n;
@@ -67,7 +70,7 @@ const fresh: MaskAllocator = (n) => new Float32Array(n);
 
 /** The reference: one JS loop over the stream, as tfjs draws it. */
 export function dropoutMultiplierReference(size: number, rate: number, seed: number, alloc: MaskAllocator = fresh): Float32Array {
-  const random = seedrandom.alea(String(seed));
+  const random = seeded().alea(String(seed));
   const keep = Math.fround(1 - rate);
   const out = alloc(size);
   for (let i = 0; i < size; i++) out[i] = Math.floor(Math.fround(Math.fround(random()) + keep)) / keep;
@@ -79,7 +82,7 @@ export function dropoutMultiplier(size: number, rate: number, seed: number, allo
   const addon = loadAddon();
   if (!addon?.aleaDropout || size < MIN_NATIVE) return dropoutMultiplierReference(size, rate, seed, alloc);
   const keep = Math.fround(1 - rate);
-  const start = (seedrandom.alea(String(seed), { state: true }) as unknown as { state(): { s0: number; s1: number; s2: number; c: number } }).state();
+  const start = (seeded().alea(String(seed), { state: true }) as unknown as { state(): { s0: number; s1: number; s2: number; c: number } }).state();
   const block = Math.ceil(size / LANES);
   const step = jump(block);
   let S = A * (BigInt(start.s0 * 2 ** 32) + BigInt(start.s1 * 2 ** 32) * B32 + BigInt(start.s2 * 2 ** 32) * B32 * B32) + BigInt(start.c);

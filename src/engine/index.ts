@@ -35,6 +35,8 @@ export interface EngineInfo {
 const CHOICES: readonly EngineChoice[] = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
 
 let current: EngineInfo | undefined;
+/** The choice that selected `current` (a later call naming another one selects again). */
+let currentChoice: EngineChoice | undefined;
 
 function parseChoice(v: string | undefined): EngineChoice | undefined {
   if (v === undefined || v === '') return undefined;
@@ -77,6 +79,7 @@ async function tryNative(threads: number): Promise<Attempt> {
   addon.setThreads(threads);
   if (!(await tf.setBackend(NATIVE_BACKEND))) return { ok: false, why: 'native backend failed to initialise' };
   await tf.ready();
+  quietCpuBanner();
   const binary = loadedBinary();
   return {
     ok: true,
@@ -99,16 +102,28 @@ async function tryWasm(): Promise<Attempt> {
 async function useCpu(): Promise<Attempt> {
   await tf.setBackend('cpu');
   await tf.ready();
+  quietCpuBanner();
   return { ok: true, info: { backend: 'cpu', threads: 1, native: false } };
 }
 
 /**
- * Selects and initialises the tensor engine once per process; later calls return the same
- * info. Order for 'auto': tensorflow (tfjs-node, if installed) → native → wasm → cpu.
- * Prints nothing: a fallback notice is returned in `notice` for the caller to show.
+ * Selects and initialises the tensor engine. Order for 'auto': tensorflow (tfjs-node, if
+ * installed) → native → wasm → cpu. Prints nothing: a fallback notice is returned in `notice`
+ * for the caller to show.
+ *
+ * Once an engine is selected, a call without options (or with the same ones) returns it; a
+ * call that names another `backend` selects again (tfjs moves existing tensors to the new
+ * backend when they are next read), and one that names other `threads` sets the native
+ * engine's thread count. The returned info always describes the engine now in use.
  */
 export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
-  if (current) return current;
+  if (current && currentChoice !== undefined) {
+    const sameBackend = opts.backend === undefined || opts.backend === currentChoice;
+    if (sameBackend) {
+      if (opts.threads !== undefined && parseThreads(opts.threads) !== current.threads) setEngineThreads(opts.threads);
+      return current;
+    }
+  }
   registerTileGradient();
   const choice = opts.backend ?? parseChoice(process.env.DISTILLERY_ENGINE) ?? 'auto';
   const threads = parseThreads(opts.threads ?? process.env.DISTILLERY_THREADS);
@@ -130,12 +145,34 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
       // addon is (Distillery ships it), as is any failure of an explicitly requested engine.
       const relevant = failures.filter((f) => choice !== 'auto' || !f.startsWith('tensorflow:'));
       current = { ...r.info };
+      currentChoice = opts.backend ?? choice;
       if (relevant.length > 0) current.notice = `engine '${r.info.backend}' in use (${relevant.join('; ')})`;
       return current;
     }
     failures.push(`${name}: ${r.why}`);
   }
   throw new Error(`no tensor engine could be initialised: ${failures.join('; ')}`);
+}
+
+/**
+ * Distillery's own backends say which engine runs (EngineInfo); tfjs's advice to install
+ * tfjs-node, printed by its cpu backend at first use, does not apply to them.
+ */
+function quietCpuBanner(): void {
+  const b = tf.backend() as unknown as { firstUse?: boolean };
+  if (typeof b.firstUse === 'boolean') b.firstUse = false;
+}
+
+let warnedCpu = false;
+
+/**
+ * Called when training starts: one line on stderr (once per process) when no engine was
+ * selected and tfjs runs on its reference cpu backend, about 10× slower than the native engine.
+ */
+export function warnIfSlowDefaultEngine(): void {
+  if (current || warnedCpu || tf.getBackend() !== 'cpu') return;
+  warnedCpu = true;
+  console.warn("distillery: training on tfjs's cpu backend (about 10× slower): call initEngine() first to use the native engine");
 }
 
 export function engineInfo(): EngineInfo | undefined {
@@ -159,4 +196,5 @@ export function setEngineThreads(threads: number): number {
 /** For tests and benchmarks: forget the selection so that initEngine can choose again. */
 export function resetEngineForTests(): void {
   current = undefined;
+  currentChoice = undefined;
 }

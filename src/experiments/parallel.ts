@@ -3,7 +3,7 @@ import { engineInfo } from '../engine/index.js';
 import type { UpdateExperimentConfig } from './config.js';
 import { assembleResult, prepareData, runUpdateExperiment, seedsToRun, type ExperimentHooks, type TrialOutcome, type UpdateExperimentResult } from './updateExperiment.js';
 import { runTasks } from './workerPool.js';
-import type { QueueOptions } from './queue.js';
+import type { QueueOptions } from './queueOptions.js';
 
 export interface ParallelOptions {
   /** Trials run at once, each in its own worker thread (default: the machine's cores, at most the seed count). */

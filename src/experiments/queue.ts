@@ -11,12 +11,16 @@
  * drops queued jobs, so both commands refuse a server that reports `aof_enabled:0`.
  */
 import { randomBytes } from 'node:crypto';
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type * as BullMQ from 'bullmq';
+import type { Job } from 'bullmq';
+import type * as IORedis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DistilleryError, InputError } from '../util/errors.js';
+import { checkOptional, importOptional } from '../util/optional.js';
 import { redactUrl } from '../codistill/store.js';
 import { memoTable, TASKS, type TaskContext, type TaskKind } from './tasks.js';
 import type { Task } from './workerPool.js';
+import type { QueueOptions } from './queueOptions.js';
 import type { TaskInput, TaskOutput } from './tasks.js';
 
 export const QUEUE_NAME = 'distillery-tasks';
@@ -28,7 +32,17 @@ interface JobData {
 }
 
 /** An ioredis connection as BullMQ needs it (blocking commands: no per-request retry limit). */
+/** BullMQ and ioredis (optional peer dependencies), or one line saying to install them. */
+async function queuePackages(flag: string): Promise<{ bullmq: typeof BullMQ; Redis: typeof IORedis.Redis }> {
+  const feature = `the Redis job queue (${flag} redis://…)`;
+  checkOptional(['bullmq', 'ioredis'], feature);
+  const bullmq = await importOptional<typeof BullMQ>('bullmq', feature, ['ioredis']);
+  const { Redis } = await importOptional<typeof IORedis>('ioredis', feature, ['bullmq']);
+  return { bullmq, Redis };
+}
+
 async function connect(url: string, flag: string): Promise<Redis> {
+  const { Redis } = await queuePackages(flag);
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 5000, retryStrategy: (t) => Math.min(200 * t, 2000) });
   let last: Error | undefined;
   redis.on('error', (e: Error) => void (last = e));
@@ -51,12 +65,7 @@ export async function checkPersistence(redis: Redis, url: string, flag: string, 
   log(`warning: ${problem}`);
 }
 
-export interface QueueOptions {
-  url: string;
-  flag?: string;
-  allowVolatile?: boolean;
-  log?: (line: string) => void;
-}
+export type { QueueOptions } from './queueOptions.js';
 
 export interface RunOnQueueOptions<K extends TaskKind> extends QueueOptions {
   /** Called as each task's output arrives (e.g. to keep it for a resume). */
@@ -67,6 +76,7 @@ export interface RunOnQueueOptions<K extends TaskKind> extends QueueOptions {
 export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts: RunOnQueueOptions<K>): Promise<TaskOutput<K>[]> {
   const flag = opts.flag ?? '--queue';
   const log = opts.log ?? (() => {});
+  const { Queue, QueueEvents } = (await queuePackages(flag)).bullmq;
   const connection = await connect(opts.url, flag);
   const eventsConnection = connection.duplicate();
   const queue = new Queue<JobData>(QUEUE_NAME, { connection });
@@ -117,6 +127,7 @@ export interface ServeOptions extends QueueOptions {
 export async function serveQueue(opts: ServeOptions): Promise<number> {
   const flag = opts.flag ?? '--queue';
   const log = opts.log ?? (() => {});
+  const { Worker } = (await queuePackages(flag)).bullmq;
   const connection = await connect(opts.url, flag);
   await checkPersistence(connection, opts.url, flag, !!opts.allowVolatile, log);
   const memo = memoTable();

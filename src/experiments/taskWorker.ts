@@ -3,6 +3,7 @@
  * the tasks the parent hands it one at a time, of any registered kind (tasks.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
 import { initEngine, type EngineChoice } from '../engine/index.js';
 import { logProgress } from '../train/progress.js';
 import { DistilleryError } from '../util/errors.js';
@@ -23,6 +24,7 @@ const fail = (e: unknown) => send({ type: 'error', message: (e as Error).message
 const memo = memoTable();
 
 try {
+  tf.env().set('PROD', true); // this thread runs only Distillery's tasks: no tfjs console advice
   await initEngine({ backend, threads });
   port.on('message', async (m: ToWorker) => {
     if (m.type === 'exit') {

@@ -23,3 +23,6 @@ export { softmax, argmaxRows } from './logits.js';
 export * from './probes.js';
 export { fitTree, treeProbabilities, treeLogits, oneHotTargets, leafCount, type CartTree, type TreeConfig, type TreeNode } from './tree.js';
 export { saveClassifier, loadClassifier, classifierLogits, disposeClassifier, networkClassifier, scoreClassifier, TREE_JSON, type Classifier, type LocalClassifier, type TrainedTree, type TreeMetadata } from './classifier.js';
+export { exportOnnx, ONNX_OPSET, type ExportOptions as OnnxExportOptions } from './onnxExport.js';
+export { importOnnxNetwork } from './onnxImport.js';
+export { isOnnxPath, loadOnnxModel, onnxLogits, type OnnxMetadata, type OnnxModel, type OnnxSession } from './onnx.js';

@@ -7,7 +7,7 @@
  * Saving is atomic: the directory appears (or replaces an older one) complete, or not at all.
  */
 import { promises as fs } from 'node:fs';
-import { isOnnxPath } from './onnx.js';
+import { isOnnxPath } from './onnxFormat.js';
 import { importOnnxNetwork } from './onnxImport.js';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';

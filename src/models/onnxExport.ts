@@ -28,7 +28,8 @@
  * layout, same output name, a final Softmax where that file gave probabilities).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { onnx, permuteAxes, ONNX_LAYOUT_KEY, ONNX_OUTPUT_KEY, ONNX_PREPROCESSING_KEY } from './onnx.js';
+import { permuteAxes, ONNX_LAYOUT_KEY, ONNX_OUTPUT_KEY, ONNX_PREPROCESSING_KEY } from './onnxFormat.js';
+import { onnxProto } from './onnxProto.js';
 import type { TrainedModel } from './types.js';
 import { InputError } from '../util/errors.js';
 import { LIBRARY_VERSION } from '../version.js';
@@ -36,7 +37,7 @@ import { LIBRARY_VERSION } from '../version.js';
 export const ONNX_OPSET = 13;
 const FLOAT = 1;
 const INT64 = 7;
-const ATTR = onnx.AttributeProto.AttributeType;
+const ATTR = () => onnxProto('exporting to ONNX').AttributeProto.AttributeType;
 /** Names the producer first in the file (after ir_version), so the output policy can tell our exports. */
 export const ONNX_PRODUCER = 'distillery';
 
@@ -46,9 +47,9 @@ type Initializer = { name: string; dims: number[]; dataType: number; rawData: Ui
 type Layer = tfl.layers.Layer;
 type Sym = tfl.SymbolicTensor;
 
-const ints = (name: string, v: number[]): Attr => ({ name, ints: v, type: ATTR.INTS });
-const int = (name: string, v: number): Attr => ({ name, i: v, type: ATTR.INT });
-const float = (name: string, v: number): Attr => ({ name, f: v, type: ATTR.FLOAT });
+const ints = (name: string, v: number[]): Attr => ({ name, ints: v, type: ATTR().INTS });
+const int = (name: string, v: number): Attr => ({ name, i: v, type: ATTR().INT });
+const float = (name: string, v: number): Attr => ({ name, f: v, type: ATTR().FLOAT });
 
 /** A tensor of the ONNX graph: a permutation of a tfjs tensor (ONNX axis i holds tfjs axis perm[i]). */
 interface Value {
@@ -449,7 +450,7 @@ export function exportOnnx(trained: TrainedModel, options: ExportOptions = {}): 
     type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
   });
   const [h, w, c] = meta.inputShape;
-  const proto = onnx.ModelProto.create({
+  const proto = onnxProto('exporting to ONNX').ModelProto.create({
     irVersion: 7,
     producerName: ONNX_PRODUCER,
     producerVersion: LIBRARY_VERSION,
@@ -468,5 +469,5 @@ export function exportOnnx(trained: TrainedModel, options: ExportOptions = {}): 
       ...(meta.id ? [{ key: 'distillery.modelId', value: meta.id }] : []),
     ],
   });
-  return onnx.ModelProto.encode(proto).finish();
+  return onnxProto('exporting to ONNX').ModelProto.encode(proto).finish();
 }

@@ -26,10 +26,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { num, onnx, permuteAxes, type ModelProto } from './onnx.js';
+import { num, onnxProto, type ModelProto, type NodeProto as OnnxNodeProto, type TensorProto as OnnxTensorProto } from './onnxProto.js';
+import { permuteAxes } from './onnxFormat.js';
 
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
-type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type TensorProto = OnnxTensorProto;
+type NodeProto = OnnxNodeProto;
 type Sym = tfl.SymbolicTensor;
 
 /** A tensor of the graph held by a tfjs symbolic tensor whose axes are `perm` of the ONNX tensor's. */
@@ -60,21 +61,21 @@ type Entry = { kind: 'value'; value: Value } | { kind: 'const'; c: Const } | { k
 /** Why a graph cannot be imported (the caller names the file). */
 export class GraphImportError extends Error {}
 
-const DT = onnx.TensorProto.DataType;
-const AT = onnx.AttributeProto.AttributeType;
+const DT = () => onnxProto().TensorProto.DataType;
+const AT = () => onnxProto().AttributeProto.AttributeType;
 const NCHW: number[] = [0, 2, 3, 1];
 
 function constOf(t: TensorProto, what: string): Const {
   const dims = (t.dims ?? []).map(num);
   const raw = t.rawData && t.rawData.length ? new Uint8Array(t.rawData) : undefined; // aligned copy
   switch (t.dataType) {
-    case DT.FLOAT:
+    case DT().FLOAT:
       return { dims, data: raw ? new Float32Array(raw.buffer, 0, raw.length / 4) : Float32Array.from(t.floatData ?? []) };
-    case DT.DOUBLE:
+    case DT().DOUBLE:
       return { dims, data: raw ? Float32Array.from(new Float64Array(raw.buffer, 0, raw.length / 8)) : Float32Array.from(t.doubleData ?? []) };
-    case DT.INT64:
+    case DT().INT64:
       return { dims, data: raw ? Array.from(new BigInt64Array(raw.buffer, 0, raw.length / 8), Number) : (t.int64Data ?? []).map(num) };
-    case DT.INT32:
+    case DT().INT32:
       return { dims, data: raw ? Array.from(new Int32Array(raw.buffer, 0, raw.length / 4)) : Array.from(t.int32Data ?? []) };
     default:
       throw new GraphImportError(`${what} is a tensor of ONNX data type ${t.dataType}, not float or int`);
@@ -184,7 +185,7 @@ class Importer {
 
   private float(name: string, fallback: number): number {
     const a = this.attr(name);
-    return a ? (a.type === AT.FLOAT ? (a.f ?? fallback) : num(a.i ?? fallback)) : fallback;
+    return a ? (a.type === AT().FLOAT ? (a.f ?? fallback) : num(a.i ?? fallback)) : fallback;
   }
 
   private ints(name: string, fallback: number[]): number[] {

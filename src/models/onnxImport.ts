@@ -19,7 +19,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from './build.js';
 import type { MlpConfig } from './config.js';
-import { loadOnnxModel, num, onnx, onnxLogits, permuteAxes, onnxMetadata, readOnnxProto, type ModelProto, type OnnxMetadata } from './onnx.js';
+import { loadOnnxModel, onnxLogits } from './onnx.js';
+import { permuteAxes, type OnnxMetadata } from './onnxFormat.js';
+import { num, onnxMetadata, onnxProto, readOnnxProto, type ModelProto, type NodeProto as OnnxNodeProto, type TensorProto as OnnxTensorProto } from './onnxProto.js';
 import { GraphImportError, graphNetwork } from './onnxGraphImport.js';
 import type { OnnxInterface, TrainedModel } from './types.js';
 import { fromLayersModel } from './ownModel.js';
@@ -27,8 +29,8 @@ import { importedRecipe, networkMetadata } from './metadata.js';
 import { InputError } from '../util/errors.js';
 import { predictLogits } from './predict.js';
 
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
-type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type TensorProto = OnnxTensorProto;
+type NodeProto = OnnxNodeProto;
 
 interface DenseLayer {
   inputs: number;
@@ -52,7 +54,7 @@ interface DenseLayer {
 export const ONNX_IMPORT_TOLERANCE = 1e-4;
 
 function floats(t: TensorProto): Float32Array {
-  if (t.dataType !== onnx.TensorProto.DataType.FLOAT) throw new Error(`initializer ${t.name} is not float32`);
+  if (t.dataType !== onnxProto().TensorProto.DataType.FLOAT) throw new Error(`initializer ${t.name} is not float32`);
   if (t.rawData && t.rawData.length) {
     const copy = new Uint8Array(t.rawData); // aligned copy
     return new Float32Array(copy.buffer, 0, copy.length / 4);
@@ -72,7 +74,7 @@ function denseLayers(m: ModelProto, inputName: string): DenseLayer[] {
   };
   const attr = (node: NodeProto, name: string, fallback: number) => {
     const a = node.attribute?.find((x) => x.name === name);
-    return a ? (a.type === onnx.AttributeProto.AttributeType.FLOAT ? a.f ?? fallback : num(a.i ?? fallback)) : fallback;
+    return a ? (a.type === onnxProto().AttributeProto.AttributeType.FLOAT ? a.f ?? fallback : num(a.i ?? fallback)) : fallback;
   };
   const layers: DenseLayer[] = [];
   let current = inputName;

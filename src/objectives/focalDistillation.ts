@@ -54,13 +54,13 @@ export function focusIndicator(ctx: BatchContext, old: tf.Tensor2D, filter: Foca
     const newWrong = tf.notEqual(tf.argMax(ctx.logits, -1), y);
     switch (filter) {
       case 'all':
-        return tf.onesLike(ctx.labels).toFloat() as tf.Tensor1D;
+        return tf.cast(tf.onesLike(ctx.labels), 'float32') as tf.Tensor1D;
       case 'old-correct':
-        return oldRight.toFloat() as tf.Tensor1D;
+        return tf.cast(oldRight, 'float32') as tf.Tensor1D;
       case 'negative-flip':
-        return tf.logicalAnd(oldRight, newWrong).toFloat() as tf.Tensor1D;
+        return tf.cast(tf.logicalAnd(oldRight, newWrong), 'float32') as tf.Tensor1D;
       case 'new-incorrect':
-        return newWrong.toFloat() as tf.Tensor1D;
+        return tf.cast(newWrong, 'float32') as tf.Tensor1D;
     }
   });
 }

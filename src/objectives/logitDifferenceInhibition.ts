@@ -53,7 +53,7 @@ export function ldiClassMask(logits: tf.Tensor2D, oneHot: tf.Tensor2D, topK: num
     const lowest = tf.sub(tf.min(logits, -1, true), 1);
     const candidates = tf.where(tf.cast(oneHot, 'bool'), tf.broadcastTo(lowest, logits.shape), logits) as tf.Tensor2D;
     const { indices } = tf.topk(candidates, topK, false);
-    return tf.sum(tf.oneHot(indices, K), 1).toFloat() as tf.Tensor2D;
+    return tf.cast(tf.sum(tf.oneHot(indices, K), 1), 'float32') as tf.Tensor2D;
   });
 }
 

@@ -4,7 +4,9 @@
  * reads as text there and never as markup: no live HTML, links, code spans or table cells
  * from a class named `<script>`, `[x](javascript:…)` or `a|b`.
  */
-import { stringify } from 'csv-stringify/sync';
+import { lazy } from '../util/lazy.js';
+
+const csvStringify = lazy<typeof import('csv-stringify/sync')>('csv-stringify/sync');
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -45,5 +47,5 @@ export function markdownCode(text: string): string {
 
 /** CSV text of rows: fields with commas, quotes or line breaks quoted (RFC 4180, via csv-stringify). */
 export function toCsv(rows: string[][]): string {
-  return stringify(rows);
+  return csvStringify().stringify(rows);
 }

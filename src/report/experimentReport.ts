@@ -6,12 +6,14 @@ import { renderExperimentHtml } from './html/experimentHtml.js';
 import { HTML_REPORT_FILE } from './html/page.js';
 
 export { summaryTable } from './experimentTables.js';
-import { renderVegaLiteSvg } from './plot.js';
+import { renderVegaLiteSvg, type VegaLiteSpec } from './plot.js';
 import { metadataFileSignature, writeDirAtomic, type OutputTarget } from '../util/outputs.js';
 import { escapeMarkdown, markdownCode } from './escape.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { stringify as toYaml } from 'yaml';
+import { lazy } from '../util/lazy.js';
+
+const toYaml = (value: unknown): string => lazy<typeof import('yaml')>('yaml')().stringify(value);
 
 export const PLOT_FILE = 'accuracy-vs-churn.svg';
 export { HTML_REPORT_FILE } from './html/page.js';
@@ -74,7 +76,7 @@ export function renderExperimentMarkdown(result: UpdateExperimentResult): string
 }
 
 /** Accuracy against churn: one faint point per seed, one large point per method mean (the paper's trade-off view). */
-export function accuracyChurnPlotSpec(result: UpdateExperimentResult): TopLevelSpec {
+export function accuracyChurnPlotSpec(result: UpdateExperimentResult): VegaLiteSpec {
   const perSeed = result.trials.map((t) => ({ method: t.method, churn: t.metrics.churn.estimate * 100, accuracy: t.metrics.accuracyNew.estimate * 100, kind: 'seed' }));
   const means = result.summary.map((s) => ({ method: s.method, churn: s.churn.mean * 100, accuracy: s.accuracy.mean * 100, kind: 'mean' }));
   return {

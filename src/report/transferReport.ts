@@ -1,7 +1,9 @@
 /** The transfer experiment's report: no transfer, 1-hop and the chain side by side, the chains and the search. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { stringify as toYaml } from 'yaml';
+import { lazy } from '../util/lazy.js';
+
+const toYaml = (value: unknown): string => lazy<typeof import('yaml')>('yaml')().stringify(value);
 import type { TransferExperimentResult } from '../experiments/transferExperiment.js';
 import { describeMethod } from '../methods/registry.js';
 import { writeDirAtomic } from '../util/outputs.js';

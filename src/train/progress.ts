@@ -1,4 +1,7 @@
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
+import { lazy } from '../util/lazy.js';
+
+const progressBars = lazy<typeof cliProgress>('cli-progress');
 import type { TrainingCallback } from './callbacks.js';
 
 /** Receives training progress. The CLI shows a bar on a TTY and plain log lines otherwise. */
@@ -22,9 +25,9 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progre
   let bar: cliProgress.SingleBar | undefined;
   return {
     start(label, total) {
-      bar = new cliProgress.SingleBar(
+      bar = new (progressBars().SingleBar)(
         { format: `${label.padEnd(28)} [{bar}] {value}/{total} epochs {metrics}`, stream, hideCursor: true, clearOnComplete: false },
-        cliProgress.Presets.shades_classic,
+        progressBars().Presets.shades_classic,
       );
       bar.start(total, 0, { metrics: '' });
     },

@@ -65,7 +65,7 @@ export class SoftTargetTable {
       // the tensor out of the tidy, its values read after (tfjs scans a tidy's result element by element)
       const q = tf.tidy(() => {
         const labels = tf.tensor1d(this.labels.subarray(start, end), 'int32');
-        const oneHot = tf.oneHot(labels, K).toFloat() as tf.Tensor2D;
+        const oneHot = tf.cast(tf.oneHot(labels, K), 'float32') as tf.Tensor2D;
         const reference = this.reference?.rows(idx);
         return this.targets({ labels, oneHot, reference });
       });

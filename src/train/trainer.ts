@@ -17,6 +17,7 @@ import { yieldToSignals } from '../util/interrupt.js';
 import { predictLogits } from '../models/predict.js';
 import { argmaxRows } from '../models/logits.js';
 import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
+import { warnIfSlowDefaultEngine } from '../engine/index.js';
 import { SeededDropout } from '../models/layers.js';
 import type { TrainingSnapshot } from './checkpoint.js';
 
@@ -168,6 +169,7 @@ function restoreWeights(model: LayersModel, r: TrainingSnapshot): void {
  */
 export async function trainModel(model: LayersModel, train: Dataset, opts: TrainOptions): Promise<TrainResult> {
   checkTrainInputs(model, train, opts);
+  warnIfSlowDefaultEngine();
   const n = numExamples(train);
   const d = exampleSize(train);
   const K = train.classNames.length;

@@ -1,11 +1,19 @@
-import seedrandom from 'seedrandom';
+import type seedrandom from 'seedrandom';
+import { lazy } from './lazy.js';
+
+const alea = lazy<typeof seedrandom>('seedrandom');
 
 /**
  * Seeded pseudo-random numbers (Alea). Every random choice in Distillery goes through
  * one of these, so the same seed gives the same run.
  */
-/** Where an Rng's stream stands (JSON-safe): restoring it continues the stream exactly. */
-export type RngState = seedrandom.State.Alea;
+/** Where an Rng's stream stands (JSON-safe): restoring it continues the stream exactly (seedrandom's Alea state). */
+export interface RngState {
+  c: number;
+  s0: number;
+  s1: number;
+  s2: number;
+}
 
 export class Rng {
   private readonly prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
@@ -13,7 +21,7 @@ export class Rng {
 
   constructor(seed: number | string, state?: RngState) {
     this.seed = seed;
-    this.prng = seedrandom.alea(String(seed), { state: state ?? true }) as seedrandom.StatefulPRNG<seedrandom.State.Alea>;
+    this.prng = alea().alea(String(seed), { state: state ?? true }) as seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   }
 
   /** The generator's position in its stream (for checkpoints). */

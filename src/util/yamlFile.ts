@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { lazy } from './lazy.js';
+
+const yaml = lazy<typeof import('yaml')>('yaml');
 import type { z } from 'zod';
 import { InputError } from './errors.js';
 
@@ -153,7 +155,7 @@ export async function readYamlFile<S extends z.ZodType>(path: string, schema: S,
   }
   let value: unknown;
   try {
-    value = parseYaml(text);
+    value = yaml().parse(text);
   } catch (e) {
     throw new InputError(path, `is not valid YAML/JSON: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
   }

@@ -43,3 +43,22 @@ test('a flag that does not apply is an error naming it, never ignored', async ()
     assert.match(r.stderr, re);
   }
 });
+
+test('demo --help lists the demo\'s methods from its config through the registry', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { parse } = await import('yaml');
+  const { DEMO_CONFIG_PATH } = await import('../../src/cli/commands/experiment.js');
+  const { describeMethod, METHOD_NAMES } = await import('../../src/methods/registry.js');
+  const { normaliseMethod } = await import('../../src/experiments/config.js');
+  const demo = buildProgram().commands.find((c) => c.name() === 'demo')!;
+  let help = '';
+  demo.configureOutput({ writeOut: (s) => (help += s) });
+  demo.outputHelp();
+  const entries = (parse(readFileSync(DEMO_CONFIG_PATH, 'utf8')) as { methods: Parameters<typeof normaliseMethod>[0][] }).methods;
+  const labels = entries.map((m) => describeMethod(normaliseMethod(m)));
+  assert.ok(labels.length >= 10, 'the demo runs ten methods');
+  const line = help.split('\n').find((l) => l.startsWith('The update methods'));
+  assert.equal(line, `The update methods (${labels.length}, from configs/letter-update.yaml): ${labels.join(', ')}.`);
+  for (const name of new Set(entries.map((m) => normaliseMethod(m).method))) assert.ok(METHOD_NAMES.includes(name));
+  assert.doesNotMatch(help, /\(plain, distillation at several λ, anchor, label smoothing\)/);
+});

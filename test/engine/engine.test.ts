@@ -57,16 +57,27 @@ test('an explicit tensorflow request falls through with a notice (tfjs-node not 
   assert.match(String(info.notice), /tfjs-node/);
 });
 
-test('initEngine in-process: once per process, threads adjustable on native', async () => {
+test('initEngine in-process: the same request returns the engine in use, another backend selects again, threads adjustable on native', async () => {
   resetEngineForTests();
-  const info = await initEngine({ backend: loadAddon() ? 'native' : 'cpu', threads: 1 });
+  const first = loadAddon() ? 'native' : 'wasm';
+  const info = await initEngine({ backend: first, threads: 1 });
   assert.equal(engineInfo(), info);
-  assert.equal(await initEngine({ backend: 'cpu' }), info, 'later calls return the first selection');
+  assert.equal(await initEngine(), info, 'a call without options returns the engine in use');
+  assert.equal(await initEngine({ backend: first }), info, 'so does the same request');
   if (info.backend === 'native') {
     assert.equal(setEngineThreads(2), 2);
     assert.equal(engineInfo()?.threads, 2);
-    assert.equal(setEngineThreads(1), 1);
+    assert.equal((await initEngine({ threads: 1 })).threads, 1, 'other threads are set, not ignored');
   }
+  // Tensors made on one engine are read on the next one.
+  const t = tf.tensor1d([1, 2, 3]);
+  const cpu = await initEngine({ backend: 'cpu' });
+  assert.equal(cpu.backend, 'cpu', 'another backend is selected, not silently ignored');
+  assert.equal(tf.getBackend(), 'cpu');
+  assert.equal(engineInfo(), cpu);
+  assert.deepEqual(Array.from(tf.mul(t, 2).dataSync()), [2, 4, 6]);
+  t.dispose();
+  assert.equal((await initEngine({ backend: first })).backend, info.backend, 'and back');
   await assert.rejects(async () => {
     resetEngineForTests();
     await initEngine({ threads: 0 });

@@ -84,7 +84,7 @@ async function trainAndScore(backend: string, data: { train: Letter; test: Lette
       }
       tf.tidy(() => {
         const x = tf.tensor2d(xb, [batch, d]);
-        const y = tf.oneHot(tf.tensor1d(yb, 'int32'), 26).toFloat();
+        const y = tf.cast(tf.oneHot(tf.tensor1d(yb, 'int32'), 26), 'float32');
         opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
       });
     }

@@ -30,7 +30,7 @@ test('table rows are the per-batch targets bit for bit (distillation, anchor, la
     const got = table.gather(idx, new Float32Array(idx.length * K)).slice();
     const want = tf.tidy(() => {
       const labels = tf.tensor1d(Int32Array.from(idx, (i) => data.initial.labels[i]), 'int32');
-      const oneHot = tf.oneHot(labels, K).toFloat() as tf.Tensor2D;
+      const oneHot = tf.cast(tf.oneHot(labels, K), 'float32') as tf.Tensor2D;
       return objective.softTargets!({ labels, oneHot, reference: reference.rows(idx) }).dataSync() as Float32Array;
     });
     assert.deepEqual(bits(got), bits(want), objective.name);

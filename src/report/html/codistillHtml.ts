@@ -5,7 +5,9 @@
  * and the set-up.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { stringify as toYaml } from 'yaml';
+import { lazy } from '../../util/lazy.js';
+
+const toYaml = (value: unknown): string => lazy<typeof import('yaml')>('yaml')().stringify(value);
 import type { CodistillResult } from '../../codistill/results.js';
 import { renderVegaLiteSvg } from '../plot.js';
 import { formatRate } from '../table.js';

@@ -3,7 +3,9 @@
  * on the accuracy–churn and accuracy–NFR planes with t-interval bars and λ families joined
  * as a frontier, the churn-budget searches, the tables, and the run's set-up.
  */
-import { stringify as toYaml } from 'yaml';
+import { lazy } from '../../util/lazy.js';
+
+const toYaml = (value: unknown): string => lazy<typeof import('yaml')>('yaml')().stringify(value);
 import type { MethodSummary, UpdateExperimentResult } from '../../experiments/updateExperiment.js';
 import type { MeanCI } from '../../metrics/bootstrap.js';
 import { perSeedTable, summaryTable } from '../experimentTables.js';

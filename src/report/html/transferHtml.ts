@@ -3,7 +3,9 @@
  * the three students' accuracy with intervals, each seed's chosen chain drawn as a chain of
  * models with the hop methods and accuracies, the chains the search evaluated, and the set-up.
  */
-import { stringify as toYaml } from 'yaml';
+import { lazy } from '../../util/lazy.js';
+
+const toYaml = (value: unknown): string => lazy<typeof import('yaml')>('yaml')().stringify(value);
 import { ARMS, ARM_LABELS, type TransferExperimentResult, type TransferTrialOutcome } from '../../experiments/transferExperiment.js';
 import { renderVegaLiteSvg } from '../plot.js';
 import { formatMeanCI, formatRate } from '../table.js';
