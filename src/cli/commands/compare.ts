@@ -1,23 +1,15 @@
 import { Command } from 'commander';
-import { compareModels, type ComparisonReport } from '../../metrics/compare.js';
 import { renderComparison } from '../../report/table.js';
 import { compareChain } from './compareChain.js';
 import { flipsJsonl, flipsOutput } from '../flipsFile.js';
 import { InputError } from '../../util/errors.js';
 import { fileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
-import { sortedDistinct } from '../../data/values.js';
-import { alignColumns } from '../../models/logits.js';
-import { rowOf, type RawData } from '../../data/types.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { addReadOptions, labelColumnFor, loadDataFlag, type ReadFlags } from '../dataInput.js';
-import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
-import { parseInteger, parseNumber } from '../options.js';
-import { flipMatrix, flippedExamples } from '../../metrics/flipDetail.js';
-import { describeExample, exampleThumbnail } from '../../data/describe.js';
-import { renderComparisonHtml, type ComparisonView } from '../../report/html/comparisonHtml.js';
-import { LIBRARY_VERSION } from '../../version.js';
+import { parseInteger } from '../options.js';
+import { renderComparisonHtml } from '../../report/html/comparisonHtml.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
+import { addComparisonOptions, comparisonFromFlags, jsonOutput, type ComparisonFlags } from '../comparison.js';
 
 export interface CompareFlags extends ComparisonFlags, OutputFlags {
   json?: string;
@@ -28,55 +20,7 @@ export interface CompareFlags extends ComparisonFlags, OutputFlags {
   topClasses: number;
 }
 
-/**
- * The class space of a comparison: the old side's classes, then the new side's that the old
- * lacks (an update that added classes), in their order; without class lists (prediction
- * files without probabilities), the sorted labels and predictions.
- */
-function unionClasses(raw: RawData, a: Predictions, b: Predictions): string[] {
-  if (!a.classNames && !b.classNames) return sortedDistinct([...raw.labels, ...a.predicted, ...b.predicted]);
-  const first = a.classNames ?? b.classNames!;
-  const second = a.classNames && b.classNames ? b.classNames : [];
-  return [...first, ...second.filter((c) => !first.includes(c))];
-}
-
-/**
- * Aligns two sets of predictions and the true labels on one class index space (see
- * unionClasses). A class only one side has simply never is that side's prediction: its
- * examples count as the other side's errors. Probabilities are re-indexed to the union (0
- * for a class a model lacks), logits likewise (the row's smallest logit).
- */
-export function toIndices(raw: RawData, a: Predictions, b: Predictions) {
-  const classNames = unionClasses(raw, a, b);
-  const index = new Map(classNames.map((c, k) => [c, k] as const));
-  // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2)
-  const encode = (values: string[], source: string, what: string, row: (i: number) => string) =>
-    Int32Array.from(values, (v, i) => {
-      const k = index.get(v);
-      if (k === undefined) throw new InputError(source, `${row(i)}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}${what === 'label' ? ' (a class no model was trained with: declare it with train --classes)' : ''}`);
-      return k;
-    });
-  const predictionLine = (i: number) => `line ${i + 2}`; // a model's own predictions are always classes
-  const align = (p: Predictions, scores: Float32Array | undefined, fill: 'zero' | 'row-min') =>
-    scores && p.classNames ? alignColumns(scores, p.classNames, classNames, fill) : undefined;
-  return {
-    classNames,
-    labels: encode(raw.labels, raw.source, 'label', (i) => rowOf(raw, i)),
-    predOld: encode(a.predicted, a.source, 'prediction', predictionLine),
-    predNew: encode(b.predicted, b.source, 'prediction', predictionLine),
-    probsOld: align(a, a.probs, 'zero'),
-    probsNew: align(b, b.probs, 'zero'),
-    logitsOld: align(a, a.logits, 'row-min'),
-    logitsNew: align(b, b.logits, 'row-min'),
-  };
-}
-
 const COMPARISON_FORMAT = 'distillery-comparison';
-
-/** A JSON report as an output: Distillery's when it starts with its format mark. */
-export function jsonOutput(file: string, flag: string, format: string): OutputTarget {
-  return { path: file, type: 'file', what: 'JSON report', flag, isOurs: fileSignature(new RegExp(`^\\{\\s*"format": "${format}"`)) };
-}
 
 function markdownOutput(file: string): OutputTarget {
   return { path: file, type: 'file', what: 'Markdown comparison report', flag: '--markdown', isOurs: fileSignature(/^### Old vs new model on \d+ examples/) };
@@ -117,76 +61,3 @@ export function compareCommand(globals: () => GlobalFlags): Command {
   });
 }
 
-/** What `compare` and `gate` share: the two models (or prediction files) and the data. */
-export interface ComparisonFlags extends ReadFlags {
-  old: string;
-  new: string;
-  data: string;
-  label?: string;
-  resamples: number;
-  level: number;
-  seed: number;
-}
-
-/** Loads both sides and the labelled data, predicts where needed, and compares. */
-export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
-  return (await comparisonFromFlags(flags)).report;
-}
-
-/** The comparison with what the HTML report shows besides it: flip matrix and flipped examples. */
-export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { backend: string; threads: number }): Promise<ComparisonView> {
-  const oldIn = await loadModelOrPredictions(flags.old);
-  const newIn = await loadModelOrPredictions(flags.new);
-  const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
-  const label = labelColumnFor(flags.label, modelSpec);
-  // two prediction files and no --label: the label column must be named like one, not guessed by position
-  const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
-  const a = oldIn.model ? await predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
-  const b = newIn.model ? await predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
-  for (const p of [a, b]) {
-    if (p.predicted.length !== raw.labels.length) {
-      throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
-    }
-  }
-  const { classNames, labels, predOld, predNew, probsOld, probsNew, logitsOld, logitsNew } = toIndices(raw, a, b);
-  const haveProbs = probsOld && probsNew;
-  const input = {
-    labels,
-    predOld,
-    predNew,
-    probsOld: haveProbs ? probsOld : undefined,
-    probsNew: haveProbs ? probsNew : undefined,
-    logitsOld: haveProbs && logitsOld && logitsNew ? logitsOld : undefined,
-    logitsNew: haveProbs && logitsOld && logitsNew ? logitsNew : undefined,
-    numClasses: classNames.length,
-    classNames,
-  };
-  const report = compareModels(input, { resamples: flags.resamples, level: flags.level, seed: flags.seed });
-  return {
-    old: flags.old,
-    new: flags.new,
-    data: flags.data,
-    classNames,
-    report,
-    flipMatrix: flipMatrix(predOld, predNew, classNames.length),
-    flippedExamples: flippedExamples(input).map((e) => ({ ...e, features: describeExample(raw, e.index), thumbnail: exampleThumbnail(raw, e.index) })),
-    imageShape: raw.kind === 'image' ? [raw.shape[0], raw.shape[1]] : undefined,
-    libraryVersion: LIBRARY_VERSION,
-    engine: engine ? { backend: engine.backend, threads: engine.threads } : null,
-    createdAt: new Date().toISOString(),
-  };
-}
-
-/** The options of the comparison that `compare` and `gate` share (compare checks --old/--new itself, as --chain replaces them). */
-export function addComparisonOptions(cmd: Command, { pairOptional = false } = {}): Command {
-  addReadOptions(cmd);
-  const pair = (flags: string, help: string) => (pairOptional ? cmd.option(flags, help) : cmd.requiredOption(flags, help));
-  pair('--old <dir|csv|onnx>', 'old (deployed) model directory or .onnx file, or a predictions CSV from `distillery predict`');
-  pair('--new <dir|csv|onnx>', 'new model directory or .onnx file, or a predictions CSV');
-  return cmd
-    .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions CSV)')
-    .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the model\'s, else label/class/target/y, else the last column)')
-    .option('--resamples <n>', 'bootstrap resamples', parseInteger('resamples', 10), 1000)
-    .option('--level <x>', 'confidence level', parseNumber('level', 0.5, 0.999), 0.95)
-    .option('--seed <n>', 'bootstrap seed', parseInteger('seed'), 1);
-}

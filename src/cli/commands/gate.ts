@@ -6,7 +6,7 @@ import { writeOutputs } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { optionKey, parseNumber } from '../options.js';
-import { addComparisonOptions, comparisonFromFlags, jsonOutput, type ComparisonFlags } from './compare.js';
+import { addComparisonOptions, comparisonFromFlags, jsonOutput, type ComparisonFlags } from '../comparison.js';
 import { renderComparisonHtml } from '../../report/html/comparisonHtml.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 
