@@ -14,7 +14,10 @@ import { loadModelOrPredictions, predictWithModel, type Predictions } from './pr
 import { parseInteger, parseNumber } from './options.js';
 import { flipMatrix, flippedExamples } from '../metrics/flipDetail.js';
 import { describeExample, exampleThumbnail } from '../data/describe.js';
-import type { ComparisonView } from '../report/html/comparisonHtml.js';
+import type { ComparisonView, ReviewedFlip } from '../report/html/comparisonHtml.js';
+import { assignSlices, compareBySlice, type SliceInput } from '../metrics/slices.js';
+import { confirmedRegionsByExample, findRegressedRegions } from '../metrics/regions.js';
+import { checkSliceColumns, columnTable, naming, type SliceRequest } from './sliceOptions.js';
 import { LIBRARY_VERSION } from '../version.js';
 
 /**
@@ -81,14 +84,19 @@ export async function compareFromFlags(flags: ComparisonFlags): Promise<Comparis
   return (await comparisonFromFlags(flags)).report;
 }
 
-/** The comparison with what the HTML report shows besides it: flip matrix and flipped examples. */
-export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { backend: string; threads: number }): Promise<ComparisonView> {
+/**
+ * The comparison with what the HTML report shows besides it: flip matrix and flipped
+ * examples; with `slicing`, the comparison by slice, the discovered regions and each flipped
+ * example's slices and regions.
+ */
+export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { backend: string; threads: number }, slicing?: SliceRequest): Promise<ComparisonView> {
   const oldIn = await loadModelOrPredictions(flags.old);
   const newIn = await loadModelOrPredictions(flags.new);
   const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
   const label = labelColumnFor(flags.label, modelSpec);
   // two prediction files and no --label: the label column must be named like one, not guessed by position
   const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
+  if (slicing) checkSliceColumns(slicing, raw, flags.data);
   const a = oldIn.model ? await predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
   const b = newIn.model ? await predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
   for (const p of [a, b]) {
@@ -110,6 +118,13 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
     classNames,
   };
   const report = compareModels(input, { resamples: flags.resamples, level: flags.level, seed: flags.seed });
+  const bySlice = slicing ? sliceDetail(slicing, raw, input, flags) : undefined;
+  const flips = flippedExamples(input).map((e): ReviewedFlip => ({
+    ...e,
+    features: describeExample(raw, e.index),
+    thumbnail: exampleThumbnail(raw, e.index),
+    ...(bySlice ? bySlice.keysOf(e.index) : {}),
+  }));
   return {
     old: flags.old,
     new: flags.new,
@@ -117,12 +132,30 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
     classNames,
     report,
     flipMatrix: flipMatrix(predOld, predNew, classNames.length),
-    flippedExamples: flippedExamples(input).map((e) => ({ ...e, features: describeExample(raw, e.index), thumbnail: exampleThumbnail(raw, e.index) })),
+    flippedExamples: flips,
     imageShape: raw.kind === 'image' ? [raw.shape[0], raw.shape[1]] : undefined,
     libraryVersion: LIBRARY_VERSION,
     engine: engine ? { backend: engine.backend, threads: engine.threads } : null,
     createdAt: new Date().toISOString(),
+    ...(bySlice ? { slices: bySlice.slices, regions: bySlice.regions } : {}),
   };
+}
+
+/** The comparison by slice and the region search of a request, and a function giving an example's slices and regions (for --flips). */
+function sliceDetail(request: SliceRequest, raw: RawData, input: SliceInput, flags: ComparisonFlags) {
+  const columns = columnTable(raw);
+  const sliceInput = { ...input, columns };
+  const slices = naming(() => compareBySlice(sliceInput, { slices: request.specs, minSize: request.minSize, resamples: flags.resamples, level: flags.level, seed: flags.seed }), 'slices', request.source);
+  const assignments = request.specs.map((s) => assignSlices(sliceInput, s));
+  const regions = request.regions
+    ? findRegressedRegions({ ...input, columns }, { seed: flags.seed, use: request.regions.use, alpha: Number((1 - flags.level).toFixed(6)), resamples: flags.resamples })
+    : null;
+  const inRegions = regions ? confirmedRegionsByExample(regions, columns) : null;
+  const keysOf = (i: number): Pick<ReviewedFlip, 'slices' | 'regions'> => ({
+    ...(assignments.length ? { slices: Object.fromEntries(assignments.map((a) => [a.spec, a.labels[a.slice[i]]])) } : {}),
+    ...(regions && inRegions ? { regions: inRegions[i].map((k) => regions.regions[k].rule) } : {}),
+  });
+  return { slices, regions, keysOf };
 }
 
 /** The options of the comparison that `compare` and `gate` share (compare checks --old/--new itself, as --chain replaces them). */

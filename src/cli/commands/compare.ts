@@ -10,8 +10,10 @@ import { parseInteger } from '../options.js';
 import { renderComparisonHtml } from '../../report/html/comparisonHtml.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 import { addComparisonOptions, comparisonFromFlags, jsonOutput, type ComparisonFlags } from '../comparison.js';
+import { addSliceOptions, sliceRequestFromFlags, type SliceFlags } from '../sliceOptions.js';
+import { renderSlices } from '../../report/sliceTables.js';
 
-export interface CompareFlags extends ComparisonFlags, OutputFlags {
+export interface CompareFlags extends ComparisonFlags, OutputFlags, SliceFlags {
   json?: string;
   html?: string;
   markdown?: string;
@@ -37,17 +39,28 @@ export function compareCommand(globals: () => GlobalFlags): Command {
     .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. cmp.json → cmp.html)')
     .option('--flips <file>', 'also write every flipped example as JSON Lines (for review or labelling)')
     .option('--top-classes <n>', 'classes shown in the per-class flip table', parseInteger('top-classes', 1), 10);
+  addSliceOptions(cmd);
   addOutputOptions(cmd, { resumable: false });
-  cmd.addHelpText('after', '\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n');
+  cmd.addHelpText(
+    'after',
+    "\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n  distillery compare --old models/v1 --new models/v2 --data test.csv --slice-by 'region,income:bins=4,region*true-class' --find-regions\n",
+  );
   return cmd.action(async (flags: CompareFlags) => {
     const ctx = await createContext(globals());
-    if (flags.chain) return compareChain(flags as CompareFlags & { chain: string[] }, ctx.out);
+    if (flags.chain) {
+      const sliceFlag = flags.sliceBy ? '--slice-by' : flags.findRegions ? '--find-regions' : flags.minSliceSize !== undefined ? '--min-slice-size' : undefined;
+      if (sliceFlag) throw new InputError(sliceFlag, 'does not apply to --chain (compare two versions with --old and --new)');
+      return compareChain(flags as CompareFlags & { chain: string[] }, ctx.out);
+    }
     if (!flags.old || !flags.new) throw new InputError(flags.old ? '--new' : '--old', 'is required (or give --chain v1 v2 …)');
     const html = htmlPathFor(flags);
     await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined, flags.flips ? flipsOutput(flags.flips) : undefined], flags);
-    const view = await comparisonFromFlags(flags, ctx.engine);
+    const slicing = sliceRequestFromFlags(flags);
+    const view = await comparisonFromFlags(flags, ctx.engine, slicing);
     const report = view.report;
-    const rendered = renderComparison(report, { topClasses: flags.topClasses });
+    const main = renderComparison(report, { topClasses: flags.topClasses });
+    const bySlice = renderSlices(view.slices, view.regions);
+    const rendered = { text: main.text + bySlice.text, markdown: main.markdown + bySlice.markdown };
     const { report: _, ...detail } = view;
     const output = { format: COMPARISON_FORMAT, ...report, ...detail };
     // all files or none
