@@ -94,8 +94,9 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
   const newIn = await loadModelOrPredictions(flags.new);
   const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
   const label = labelColumnFor(flags.label, modelSpec);
-  // two prediction files and no --label: the label column must be named like one, not guessed by position
-  const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
+  // two prediction files: no --label means a column named like a label, not one guessed by position; the labels alone will do
+  const predictionsOnly = !oldIn.model && !newIn.model;
+  const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: predictionsOnly, labelsOnly: predictionsOnly });
   if (slicing) checkSliceColumns(slicing, raw, flags.data);
   const a = oldIn.model ? await predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
   const b = newIn.model ? await predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;

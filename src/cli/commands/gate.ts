@@ -61,7 +61,12 @@ async function policyFrom(flags: GateFlags): Promise<{ policy: GatePolicy; slici
     throw new InputError('gate', `no limits given: set at least one of ${all} (or a --policy file)`);
   }
   const FIELD_FLAGS: Record<string, string> = { ...LIMIT_FLAGS, slices: 'slice-by', minSliceSize: 'min-slice-size' };
-  const name = (field: string) => (fromFlag.has(field) || !flags.policy ? `--${FIELD_FLAGS[field]}` : `${flags.policy}: ${field}`);
+  const name = (field: string) => {
+    if (fromFlag.has(field) || !flags.policy) return `--${FIELD_FLAGS[field]}`;
+    // a field neither a flag nor the file gives: either may give it
+    if (field === 'slices' && !policy.slices) return `--${FIELD_FLAGS[field]}, or slices: in ${flags.policy}`;
+    return `${flags.policy}: ${field}`;
+  };
   checkGatePolicy(policy, name);
   const needsSlices = SLICE_LIMIT_NAMES.some((k) => policy[k] !== undefined) || (policy.slices?.length ?? 0) > 0 || flags.findRegions !== undefined;
   if (!needsSlices) return { policy };
