@@ -139,7 +139,7 @@ export interface RegionDiscovery {
   /** NFR of each half. */
   fitNfr: number;
   confirmNfr: number;
-  /** Every candidate tested on the confirmation half, confirmed ones first, by adjusted p-value. */
+  /** Every candidate tested on the confirmation half: the confirmed ones first, highest NFR (the lower end of its interval) first; then the others by adjusted p-value. */
   regions: RegressedRegion[];
 }
 
@@ -431,7 +431,8 @@ export function findRegressedRegions(input: RegionInput, opts: RegionOptions): R
   const adjusted = adjustPValues(confirmed.map((r) => r.pValue), settings.correction);
   const regions = confirmed
     .map((r, k): RegressedRegion => ({ ...r, adjustedP: adjusted[k], confirmed: adjusted[k] <= settings.alpha, refines: null }))
-    .sort((a, b) => Number(b.confirmed) - Number(a.confirmed) || a.adjustedP - b.adjustedP || a.pValue - b.pValue);
+    // the confirmed regions first, worst first (by the lower end of their NFR interval on the confirmation half), then the others by adjusted p
+    .sort((a, b) => Number(b.confirmed) - Number(a.confirmed) || (a.confirmed ? b.confirmNfr.low - a.confirmNfr.low : 0) || a.adjustedP - b.adjustedP || a.pValue - b.pValue);
   // a confirmed region inside another confirmed one with fewer conditions (on every example) refines it
   const members = regions.map((r) => new Set(Array.from({ length: n }, (_, i) => i).filter((i) => inRegion(r.conditions, i))));
   regions.forEach((r, k) => {

@@ -79,24 +79,26 @@ test('a regression planted in a region of two columns is found close to the plan
     assert.ok(confirmed.length >= 1, `split ${seed}: a confirmed region (tested: ${d.regions.map((r) => `${r.rule} p=${r.adjustedP}`).join('; ')})`);
     const members = confirmedRegionsByExample(d, columns);
     const rowsOf = (k: number) => new Set(Array.from({ length: n }, (_, i) => i).filter((i) => members[i].includes(k)));
-    // the best region is (nearly) the planted one
-    const best = rowsOf(0);
-    const inter = plantedRows.filter((i) => best.has(i)).length;
-    const jaccard = inter / (best.size + plantedRows.length - inter);
-    assert.ok(jaccard >= 0.7, `split ${seed}: "${confirmed[0].rule}" overlaps the planted region with Jaccard ${jaccard.toFixed(3)}`);
-    assert.deepEqual(new Set(confirmed[0].conditions.map((c) => c.column)), new Set(['x.box', 'onpix']), `split ${seed}: ${confirmed[0].rule}`);
-    // every confirmed region lies (almost) inside the planted one: none elsewhere
-    confirmed.forEach((r, k) => {
+    const overlap = confirmed.map((r, k) => {
       const rows = rowsOf(k);
-      const inside = [...rows].filter(planted).length / rows.size;
-      assert.ok(inside >= 0.8, `split ${seed}: "${r.rule}" has ${(100 * inside).toFixed(0)}% of its rows in the planted region`);
+      const inter = plantedRows.filter((i) => rows.has(i)).length;
+      return { rule: r.rule, jaccard: inter / (rows.size + plantedRows.length - inter), precision: inter / rows.size, recall: inter / plantedRows.length };
     });
+    const describe = overlap.map((o) => `${o.rule}: Jaccard ${o.jaccard.toFixed(2)}, ${(100 * o.precision).toFixed(0)}% inside, ${(100 * o.recall).toFixed(0)}% of the planted rows`).join('; ');
+    // one confirmed region is (nearly) the planted one, stated on the two planted columns
+    const best = overlap.reduce((a, b) => (b.jaccard > a.jaccard ? b : a));
+    assert.ok(best.jaccard >= 0.7, `split ${seed}: the closest confirmed region overlaps the planted one with Jaccard ${best.jaccard.toFixed(3)} (${describe})`);
+    const top = confirmed[overlap.indexOf(best)];
+    assert.deepEqual(new Set(top.conditions.map((c) => c.column)), new Set(['x.box', 'onpix']), `split ${seed}: ${top.rule}`);
+    // no confirmed region elsewhere: each lies mostly inside the planted region, or holds most of it
+    for (const o of overlap) assert.ok(o.precision >= 0.8 || o.recall >= 0.8, `split ${seed}: "${o.rule}" is neither inside the planted region nor around it (${describe})`);
     // on the confirmation half its NFR is several times the rest's, with more broken than fixed
-    const top = confirmed[0];
     assert.ok(top.confirm.nfr > 3 * top.confirm.nfrOutside, `NFR ${top.confirm.nfr} vs rest ${top.confirm.nfrOutside}`);
     assert.ok(top.confirm.negativeFlips > 3 * top.confirm.positiveFlips);
     assert.ok(top.adjustedP < 1e-4, `adjusted p ${top.adjustedP}`);
     assert.ok(top.confirmNfr.low > 2 * d.confirmNfr, 'the interval of its NFR is far above the half\'s NFR');
+    // the worst confirmed region is listed first
+    for (let k = 1; k < confirmed.length; k++) assert.ok(confirmed[k - 1].confirmNfr.low >= confirmed[k].confirmNfr.low);
   }
 });
 

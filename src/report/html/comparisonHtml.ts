@@ -137,7 +137,7 @@ async function slicesSection(view: ComparisonView): Promise<Section | null> {
       const rows = [slices.overall, ...slicing.slices];
       const sortValues = rows.map((s): SortValue[] => [s.label, s.n, s.counts.negativeFlips, ...SLICE_METRICS.map((m) => s.metrics[m.key]?.estimate ?? null), s.small ? 'small' : '']);
       const over = (i: number) => limit !== undefined && i > 0 && !rows[i].small && (checkedOn === 'upper' ? rows[i].metrics.nfr.high : rows[i].metrics.nfr.estimate) > limit;
-      return h`<h3>${slicingTitle(slicing, slices)}</h3><div class="grid2">${inlineSvg(chart, `negative flip rate by ${slicing.spec}`)}<div>${sortableTable(table, { id: `slices-${k + 1}`, sortValues, highlightRow: over })}</div></div>`;
+      return h`<h3>${slicingTitle(slicing, slices)}</h3>${inlineSvg(chart, `negative flip rate by ${slicing.spec}`)}${sortableTable(table, { id: `slices-${k + 1}`, sortValues, highlightRow: over })}`;
     }),
   );
   return {

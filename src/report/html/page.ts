@@ -161,6 +161,7 @@ dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-word}
 #flips th[aria-sort=ascending]::after{content:" \\25B2";color:var(--accent)}
 #flips th[aria-sort=descending]::after{content:" \\25BC";color:var(--accent)}
 table.sortable th.sortable{cursor:pointer;user-select:none}
+table.sortable td{white-space:nowrap}
 table.sortable th.sortable::after{content:" \\2195";color:#9aa5b1}
 table.sortable th[aria-sort=ascending]::after{content:" \\25B2";color:var(--accent)}
 table.sortable th[aria-sort=descending]::after{content:" \\25BC";color:var(--accent)}
