@@ -188,6 +188,9 @@ export function evaluateGate(report: ComparisonReport, policy: GatePolicy, slice
   return { passed: checks.every((c) => c.passed), decideOn, level: report.level, n: report.n, checks, skippedSlices, minSliceSize };
 }
 
+/** Failed checks the final line of renderGate names (all are listed above it). */
+const MAX_REASONS = 3;
+
 /** The verdict as lines of text: one per check on the whole data, per failing slice, and per slicing a line for the slices within each limit; then the decision. */
 export function renderGate(verdict: GateVerdict): string {
   const lines: string[] = [];
@@ -212,7 +215,7 @@ export function renderGate(verdict: GateVerdict): string {
   lines.push(
     verdict.passed
       ? `release gate: PASSED (${verdict.checks.length === limits ? `${limits} limit${limits > 1 ? 's' : ''}` : `${limits} limit${limits > 1 ? 's' : ''}, ${verdict.checks.length} checks`}, ${verdict.n} examples, decided on ${verdict.decideOn === 'bound' ? 'interval bounds' : 'estimates'})`
-      : `release gate: BLOCKED: ${failed.map((c) => c.reason).join('; ')}`,
+      : `release gate: BLOCKED: ${failed.slice(0, MAX_REASONS).map((c) => c.reason).join('; ')}${failed.length > MAX_REASONS ? `; and ${failed.length - MAX_REASONS} more (above)` : ''}`,
   );
   return lines.join('\n');
 }

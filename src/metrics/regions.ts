@@ -139,7 +139,11 @@ export interface RegionDiscovery {
   /** NFR of each half. */
   fitNfr: number;
   confirmNfr: number;
-  /** Every candidate tested on the confirmation half: the confirmed ones first, highest NFR (the lower end of its interval) first; then the others by adjusted p-value. */
+  /**
+   * Every candidate tested on the confirmation half: the confirmed ones first, highest NFR
+   * (the lower end of its interval) first, except that a region narrowing a confirmed one
+   * without a clearly higher NFR comes right after it; then the others by adjusted p-value.
+   */
   regions: RegressedRegion[];
 }
 
@@ -429,17 +433,31 @@ export function findRegressedRegions(input: RegionInput, opts: RegionOptions): R
     return { rule, conditions: c.conds, fit: c.fit, confirm, confirmNfr: { estimate: ci.estimate, low: ci.low, high: ci.high }, ...pValues(confirm, confirmRows.length, confirmNeg) };
   });
   const adjusted = adjustPValues(confirmed.map((r) => r.pValue), settings.correction);
-  const regions = confirmed
-    .map((r, k): RegressedRegion => ({ ...r, adjustedP: adjusted[k], confirmed: adjusted[k] <= settings.alpha, refines: null }))
-    // the confirmed regions first, worst first (by the lower end of their NFR interval on the confirmation half), then the others by adjusted p
-    .sort((a, b) => Number(b.confirmed) - Number(a.confirmed) || (a.confirmed ? b.confirmNfr.low - a.confirmNfr.low : 0) || a.adjustedP - b.adjustedP || a.pValue - b.pValue);
-  // a confirmed region inside another confirmed one with fewer conditions (on every example) refines it
-  const members = regions.map((r) => new Set(Array.from({ length: n }, (_, i) => i).filter((i) => inRegion(r.conditions, i))));
-  regions.forEach((r, k) => {
-    if (!r.confirmed) return;
-    const parent = regions.findIndex((p, j) => j !== k && p.confirmed && p.conditions.length < r.conditions.length && [...members[k]].every((i) => members[j].has(i)));
-    r.refines = parent >= 0 ? parent : null;
-  });
+  const judged = confirmed.map((r, k): RegressedRegion => ({ ...r, adjustedP: adjusted[k], confirmed: adjusted[k] <= settings.alpha, refines: null }));
+  const byP = (a: RegressedRegion, b: RegressedRegion) => a.adjustedP - b.adjustedP || a.pValue - b.pValue;
+  // confirmed regions, worst first (the lower end of their NFR interval on the confirmation half)
+  const worstFirst = judged.filter((r) => r.confirmed).sort((a, b) => b.confirmNfr.low - a.confirmNfr.low || byP(a, b));
+  // a confirmed region inside another confirmed one with fewer conditions (on every example) refines it; its parent is the nearest such region
+  const members = new Map(worstFirst.map((r) => [r, new Set(Array.from({ length: n }, (_, i) => i).filter((i) => inRegion(r.conditions, i)))] as const));
+  const parent = new Map<RegressedRegion, RegressedRegion>();
+  for (const r of worstFirst) {
+    const inside = worstFirst.filter((p) => p !== r && p.conditions.length < r.conditions.length && [...members.get(r)!].every((i) => members.get(p)!.has(i)));
+    if (inside.length) parent.set(r, inside.reduce((a, b) => (b.conditions.length > a.conditions.length ? b : a)));
+  }
+  // a refinement no clearly worse than its parent (its NFR interval's lower end not above the parent's upper end) is listed right after the parent
+  const listed: RegressedRegion[] = [];
+  const deferred = new Map<RegressedRegion, RegressedRegion[]>();
+  const emit = (r: RegressedRegion): void => {
+    listed.push(r);
+    for (const child of deferred.get(r) ?? []) emit(child);
+  };
+  for (const r of worstFirst) {
+    const p = parent.get(r);
+    if (p && !(r.confirmNfr.low > p.confirmNfr.high) && !listed.includes(p)) deferred.set(p, [...(deferred.get(p) ?? []), r]);
+    else emit(r);
+  }
+  const regions = [...listed, ...judged.filter((r) => !r.confirmed).sort(byP)];
+  for (const [child, p] of parent) child.refines = regions.indexOf(p);
   return result(regions);
 }
 

@@ -97,8 +97,13 @@ test('a regression planted in a region of two columns is found close to the plan
     assert.ok(top.confirm.negativeFlips > 3 * top.confirm.positiveFlips);
     assert.ok(top.adjustedP < 1e-4, `adjusted p ${top.adjustedP}`);
     assert.ok(top.confirmNfr.low > 2 * d.confirmNfr, 'the interval of its NFR is far above the half\'s NFR');
-    // the worst confirmed region is listed first
-    for (let k = 1; k < confirmed.length; k++) assert.ok(confirmed[k - 1].confirmNfr.low >= confirmed[k].confirmNfr.low);
+    // a region that only narrows a confirmed one without a clearly higher NFR is listed after it
+    confirmed.forEach((r, k) => {
+      if (r.refines === null) return;
+      const parent = d.regions[r.refines];
+      assert.ok(parent.conditions.length < r.conditions.length, `"${r.rule}" narrows "${parent.rule}"`);
+      assert.ok(r.refines < k || r.confirmNfr.low > parent.confirmNfr.high, `"${r.rule}" is listed after "${parent.rule}" or is clearly worse`);
+    });
   }
 });
 
@@ -132,4 +137,11 @@ test('bad input names the parameter', () => {
   assert.throws(() => findRegressedRegions(base, { seed: 1, minLift: 0.5 }), /minLift: must be a number ≥ 1/);
   // identical models: no flip, no candidate
   assert.deepEqual(findRegressedRegions({ ...base, predNew: preds[0] }, { seed: 1 }).regions, []);
+});
+
+test('the package root exports compareBySlice and findRegressedRegions', async () => {
+  const root = await import('../../src/index.js');
+  const bySlice = root.compareBySlice({ labels, predOld: preds[0], predNew: preds[1], numClasses: 26, columns }, { slices: ['lettr'], resamples: 50, seed: 1 });
+  assert.equal(bySlice.slicings[0].slices.length, 26);
+  assert.equal(root.findRegressedRegions, findRegressedRegions);
 });
