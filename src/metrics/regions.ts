@@ -14,16 +14,18 @@
  *    flips; the `maxCandidates` with the smallest fit-half p-value go on.
  * 4. On the confirmation half each kept candidate is tested once. Its p-value is the larger
  *    of two exact one-sided tests (an intersection–union test, valid at the level of each):
- *    - excess: its NFR is higher than the NFR of the rest of the half (Fisher's exact test:
- *      the region's negative flips against the hypergeometric distribution of the half's);
+ *    - excess: its NFR is more than `minLift` times the NFR of the rest of the half (the
+ *      exact conditional test of a ratio of Poisson rates, rateRatioTest);
  *    - asymmetry: the new model breaks more than it fixes there (the sign test: negative
  *      flips against Binomial(negative + positive flips, ½)). Two retrains that differ only
  *      in seed are exchangeable, so in any region defined by inputs and the true class their
  *      negative and positive flips have the same expectation: where a retrain merely churns
  *      (hard examples), this test does not fire, however high the NFR is there.
  *    The p-values are adjusted over the candidates tested (Holm by default: the chance of
- *    confirming any region where neither effect holds is at most `alpha`; or
+ *    confirming any region where either effect is absent is at most `alpha`; or
  *    Benjamini–Hochberg, for the expected share of false ones among those confirmed).
+ * 5. Confirmed regions are listed worst first; a region that narrows a confirmed one
+ *    without a clearly higher NFR comes right after it (`refines`).
  *
  * Conditions are evaluated on the raw values: a missing value satisfies no numeric
  * condition and no "= value" condition (it does satisfy "≠ value"). Pure: no I/O.
