@@ -94,3 +94,43 @@ export { DistilleryError, InputError } from './util/errors.js';
 export { MissingPackageError, type OptionalPackage } from './util/optional.js';
 export { Rng, type RngState } from './util/rng.js';
 export { LIBRARY_VERSION } from './version.js';
+
+// ---- Slices and discovered regions (issue #26): where an update regresses ----
+export {
+  compareBySlice,
+  assignSlices,
+  parseSliceSpec,
+  sliceSpecText,
+  sliceSpecSchema,
+  SLICE_METRICS,
+  SLICE_SYNTAX,
+  DEFAULT_MIN_SLICE_SIZE,
+  DEFAULT_SLICE_BINS,
+  type ColumnTable,
+  type SliceAssignment,
+  type SliceComparison,
+  type SliceDimension,
+  type SliceInput,
+  type SliceMetrics,
+  type SliceOptions,
+  type SliceSpec,
+  type SliceStats,
+  type Slicing,
+} from './metrics/slices.js';
+export {
+  findRegressedRegions,
+  confirmedRegionsByExample,
+  adjustPValues,
+  conditionText,
+  REGION_DEFAULTS,
+  MULTIPLE_TESTING,
+  type MultipleTesting,
+  type RegionCondition,
+  type RegionDiscovery,
+  type RegionHalf,
+  type RegionInput,
+  type RegionOptions,
+  type RegressedRegion,
+} from './metrics/regions.js';
+export { checkGatePolicy, SLICE_LIMIT_NAMES, type GateScope, type GateSliceRef } from './metrics/gate.js';
+// ---- end of slices and discovered regions ----

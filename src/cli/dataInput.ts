@@ -44,12 +44,14 @@ export interface DataFlags extends ReadFlags {
   labelByName?: boolean;
   /** Table columns to leave out (`train --ignore-columns`). */
   dropColumns?: string[];
+  /** Accept a table of the label column only (no model reads it: two prediction files are compared on it). */
+  labelsOnly?: boolean;
 }
 
 /** Loads `--data` (a file or a built-in dataset name) with the optional `--label` column. */
 export function loadDataFlag(flags: DataFlags): Promise<RawData> {
   checkReadFlags(flags, flags.data);
-  return loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns });
+  return loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns, labelsOnly: flags.labelsOnly });
 }
 
 /** Loads `--validation-data`: rows to validate on instead of a hold-out of --data, read like --data. */

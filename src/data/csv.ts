@@ -38,6 +38,8 @@ export interface CsvOptions {
    * the last column by position (when nothing else says which column holds the labels).
    */
   labelByName?: boolean;
+  /** Accept a file with the label column only (the labels that two prediction files are compared on). */
+  labelsOnly?: boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ export function parseCsvText(text: string, source: string, opts: CsvOptions = {}
 
   const labelIndex = header.indexOf(labelColumn);
   const featureIndices = header.map((_, j) => j).filter((j) => j !== labelIndex && !dropped.has(header[j]));
-  if (featureIndices.length === 0) {
+  if (featureIndices.length === 0 && !opts.labelsOnly) {
     throw new InputError(source, `has no feature columns besides the label column "${labelColumn}"`);
   }
   const columns = featureIndices.map((j) => header[j]);

@@ -8,10 +8,24 @@
  * confidence level, which a small evaluation set cannot give by luck.
  */
 import { z } from 'zod';
-import type { ComparisonReport } from './compare.js';
+import { InputError } from '../util/errors.js';
+import type { ComparisonMetrics, ComparisonReport } from './compare.js';
 import type { Interval } from './bootstrap.js';
+import { sliceSpecSchema, type SliceComparison, type SliceMetricKey, type SliceStats } from './slices.js';
 
-export type GateMetric = 'nfr' | 'churn' | 'relativeNfr' | 'predictionDifference' | 'accuracyGain' | 'accuracyNew';
+export type GateMetric = 'nfr' | 'churn' | 'relativeNfr' | 'predictionDifference' | 'accuracyGain' | 'accuracyNew' | 'errorIncrease';
+
+/** Where a limit applies: the whole data, each slice, or both. */
+export type GateScope = 'overall' | 'slices' | 'overall+slices';
+
+/** The slice a check is about. */
+export interface GateSliceRef {
+  /** The slicing's canonical text, e.g. `region*x.box:bins=3`. */
+  spec: string;
+  /** The slice, e.g. "region = east and x.box ≤ 3". */
+  label: string;
+  n: number;
+}
 
 export interface GateCheck {
   /** Policy field this check comes from, e.g. 'maxNfr'. */
@@ -26,6 +40,8 @@ export interface GateCheck {
   passed: boolean;
   /** One line for people, e.g. "NFR 2.35% (upper 95% bound) > 2.00%". */
   reason: string;
+  /** The slice checked; null for the whole data. */
+  slice: GateSliceRef | null;
 }
 
 export interface GateVerdict {
@@ -33,18 +49,34 @@ export interface GateVerdict {
   decideOn: 'estimate' | 'bound';
   level: number;
   n: number;
+  /** One entry per limit and (for slice limits) per slice checked. */
   checks: GateCheck[];
+  /** Slices too small to check (fewer than `minSliceSize` examples): listed, not checked. */
+  skippedSlices: GateSliceRef[];
+  /** The smallest slice a slice limit is checked on; null without slice limits. */
+  minSliceSize: number | null;
 }
 
-/** The limits a policy can set, defined once: field, metric, direction, label, unit and allowed range. */
+/** The limits a policy can set, defined once: field, metric, where it applies, direction, label, unit and allowed range. */
 const LIMITS = [
-  { limitName: 'maxNfr', metric: 'nfr', kind: 'max', label: 'NFR', percent: true, range: [0, 1], help: 'highest negative flip rate (old right, new wrong), e.g. 0.02' },
-  { limitName: 'maxChurn', metric: 'churn', kind: 'max', label: 'churn', percent: true, range: [0, 1], help: 'highest churn (share of changed predictions)' },
-  { limitName: 'maxRelativeNfr', metric: 'relativeNfr', kind: 'max', label: 'relative NFR', percent: false, range: [0, Infinity], help: 'highest relative NFR' },
-  { limitName: 'maxPredictionDifference', metric: 'predictionDifference', kind: 'max', label: 'prediction difference', percent: true, range: [0, 1], help: 'highest prediction difference (needs probabilities from both models)' },
-  { limitName: 'minAccuracyGain', metric: 'accuracyGain', kind: 'min', label: 'accuracy gain', percent: true, range: [-1, 1], help: 'lowest accuracy change new − old, e.g. -0.005 allows losing half a point' },
-  { limitName: 'minAccuracy', metric: 'accuracyNew', kind: 'min', label: 'new accuracy', percent: true, range: [0, 1], help: 'lowest accuracy of the new model' },
-] as const satisfies ReadonlyArray<{ limitName: string; metric: GateMetric; kind: 'max' | 'min'; label: string; percent: boolean; range: readonly [number, number]; help: string }>;
+  { limitName: 'maxNfr', metric: 'nfr', scope: 'overall', kind: 'max', label: 'NFR', percent: true, range: [0, 1], help: 'highest negative flip rate (old right, new wrong), e.g. 0.02' },
+  { limitName: 'maxChurn', metric: 'churn', scope: 'overall', kind: 'max', label: 'churn', percent: true, range: [0, 1], help: 'highest churn (share of changed predictions)' },
+  { limitName: 'maxRelativeNfr', metric: 'relativeNfr', scope: 'overall', kind: 'max', label: 'relative NFR', percent: false, range: [0, Infinity], help: 'highest relative NFR' },
+  { limitName: 'maxPredictionDifference', metric: 'predictionDifference', scope: 'overall', kind: 'max', label: 'prediction difference', percent: true, range: [0, 1], help: 'highest prediction difference (needs probabilities from both models)' },
+  { limitName: 'minAccuracyGain', metric: 'accuracyGain', scope: 'overall', kind: 'min', label: 'accuracy gain', percent: true, range: [-1, 1], help: 'lowest accuracy change new − old, e.g. -0.005 allows losing half a point' },
+  { limitName: 'minAccuracy', metric: 'accuracyNew', scope: 'overall', kind: 'min', label: 'new accuracy', percent: true, range: [0, 1], help: 'lowest accuracy of the new model' },
+  { limitName: 'maxSliceNfr', metric: 'nfr', scope: 'slices', kind: 'max', label: 'NFR', percent: true, range: [0, 1], help: 'highest negative flip rate in any slice (of the slicings given) with at least the minimum slice size, e.g. 0.05' },
+  {
+    limitName: 'maxRelativeIncrease',
+    metric: 'errorIncrease',
+    scope: 'overall+slices',
+    kind: 'max',
+    label: 'error change',
+    percent: true,
+    range: [0, Infinity],
+    help: 'highest relative increase of the error rate over the deployed model\'s, (error new − error old) / error old, on the whole data and in every slice large enough, e.g. 0.1',
+  },
+] as const satisfies ReadonlyArray<{ limitName: string; metric: GateMetric; scope: GateScope; kind: 'max' | 'min'; label: string; percent: boolean; range: readonly [number, number]; help: string }>;
 
 export type GateLimitName = (typeof LIMITS)[number]['limitName'];
 
@@ -58,6 +90,10 @@ export const gatePolicySchema = z
     ...(Object.fromEntries(LIMITS.map((l) => [l.limitName, z.number().min(l.range[0]).max(l.range[1]).optional()])) as Record<GateLimitName, z.ZodOptional<z.ZodNumber>>),
     /** Check the point estimates (default) or the unfavourable interval ends. */
     decideOn: z.enum(['estimate', 'bound']).optional(),
+    /** The slicings the slice limits apply to (text form or structured, see slices.ts). */
+    slices: z.array(sliceSpecSchema).min(1).optional(),
+    /** Slices with fewer examples are listed, not checked (default DEFAULT_MIN_SLICE_SIZE). */
+    minSliceSize: z.number().int().min(1).optional(),
   })
   .strict();
 
@@ -71,39 +107,115 @@ function show(x: number, percent: boolean): string {
   return percent ? `${(100 * x).toFixed(2)}%` : x.toFixed(3);
 }
 
-/** Checks every limit of `policy` against `report`; throws when the policy sets none. */
-export function evaluateGate(report: ComparisonReport, policy: GatePolicy): GateVerdict {
+/** The names of the limits that apply to slices. */
+export const SLICE_LIMIT_NAMES: readonly GateLimitName[] = LIMITS.filter((l) => l.scope !== 'overall').map((l) => l.limitName);
+
+/**
+ * Throws an InputError (naming the policy's fields through `name`) when the policy's limits
+ * contradict each other or cannot apply: limits no release could meet together, slice limits
+ * without slicings, a minimum slice size without slicings.
+ */
+export function checkGatePolicy(policy: GatePolicy, name: (field: GateLimitName | 'slices' | 'minSliceSize') => string = (f) => f): void {
+  if (!GATE_LIMIT_NAMES.some((k) => policy[k] !== undefined)) throw new InputError('policy', `the release gate needs at least one limit (${GATE_LIMIT_NAMES.join(', ')})`);
+  const { minAccuracyGain: gain, maxChurn: churn } = policy;
+  if (gain !== undefined && churn !== undefined && gain > churn) {
+    throw new InputError(name('minAccuracyGain'), `${gain} is more than ${name('maxChurn')} ${churn}: the accuracy gain (PFR − NFR) never exceeds churn, so no release could pass`);
+  }
+  const hasSlices = (policy.slices?.length ?? 0) > 0;
+  const sliceLimit = SLICE_LIMIT_NAMES.find((k) => policy[k] !== undefined && LIMITS.find((l) => l.limitName === k)!.scope === 'slices');
+  if (sliceLimit && !hasSlices) throw new InputError(name(sliceLimit), `is a limit per slice: give the slicings (${name('slices')})`);
+  if (policy.minSliceSize !== undefined && !hasSlices) throw new InputError(name('minSliceSize'), `applies to slices: give the slicings (${name('slices')})`);
+}
+
+const ref = (spec: string, s: SliceStats): GateSliceRef => ({ spec, label: s.label, n: s.n });
+
+/**
+ * Checks every limit of `policy` against `report` (and, for limits per slice, against
+ * `slices`, from compareBySlice on the same data); throws when the policy sets none or its
+ * limits contradict each other (checkGatePolicy), or when no slice of a slicing is large
+ * enough to check.
+ */
+export function evaluateGate(report: ComparisonReport, policy: GatePolicy, slices?: SliceComparison): GateVerdict {
+  checkGatePolicy(policy);
   const decideOn = policy.decideOn ?? 'estimate';
   const active = LIMITS.filter((l) => policy[l.limitName] !== undefined);
-  if (active.length === 0) throw new Error(`the release gate needs at least one limit (${GATE_LIMIT_NAMES.join(', ')})`);
   const levelText = `${Math.round(100 * report.level)}%`;
-  const checks = active.map((l): GateCheck => {
+  const sliceLimits = active.filter((l) => l.scope !== 'overall');
+  if (sliceLimits.length && !slices) throw new InputError('slices', `${sliceLimits.map((l) => l.limitName).join(', ')} need the comparison by slice (compareBySlice)`);
+  const minSliceSize = sliceLimits.length ? slices!.minSize : null;
+
+  const check = (l: (typeof LIMITS)[number], interval: Interval | null, slice: GateSliceRef | null, counts?: SliceStats['counts']): GateCheck => {
     const limit = policy[l.limitName]!;
     if (!Number.isFinite(limit)) throw new Error(`${l.limitName} must be a finite number, got ${limit}`);
-    const interval = report.metrics[l.metric];
     const where = decideOn === 'bound' ? ` (${l.kind === 'max' ? 'upper' : 'lower'} ${levelText} bound)` : '';
+    const inSlice = slice ? `${slice.label} (${slice.n} examples): ` : '';
+    const base = { limitName: l.limitName, metric: l.metric, kind: l.kind, limit, interval, slice };
     if (interval === null) {
       if (l.metric === 'predictionDifference') throw new Error(`${l.limitName} needs class probabilities from both models`);
+      if (l.metric === 'errorIncrease' && counts && counts.correctNew < counts.n) {
+        // the deployed model makes no error here and the new one does: an unbounded increase
+        return { ...base, checked: null, passed: false, reason: `${inSlice}${l.label} unbounded: the deployed model makes no error, the new one ${counts.n - counts.correctNew}` };
+      }
       // relative NFR is undefined only when the old model is never right or the new one never
-      // wrong: then there can be no negative flip, and the limit holds
-      return { limitName: l.limitName, metric: l.metric, kind: l.kind, limit, interval, checked: null, passed: true, reason: `${l.label} undefined (no negative flip is possible on this data)` };
+      // wrong (no negative flip is possible); the error change only when neither model errs
+      return { ...base, checked: null, passed: true, reason: `${inSlice}${l.label} undefined (${l.metric === 'errorIncrease' ? 'neither model makes an error' : 'no negative flip is possible on this data'})` };
     }
     const checked = decideOn === 'estimate' ? interval.estimate : l.kind === 'max' ? interval.high : interval.low;
     const passed = l.kind === 'max' ? checked <= limit : checked >= limit;
     const op = passed ? (l.kind === 'max' ? '≤' : '≥') : l.kind === 'max' ? '>' : '<';
-    return { limitName: l.limitName, metric: l.metric, kind: l.kind, limit, interval, checked, passed, reason: `${l.label} ${show(checked, l.percent)}${where} ${op} ${show(limit, l.percent)}` };
-  });
-  return { passed: checks.every((c) => c.passed), decideOn, level: report.level, n: report.n, checks };
+    const value = l.metric === 'errorIncrease' && checked > 0 ? `+${show(checked, l.percent)}` : show(checked, l.percent);
+    return { ...base, checked, passed, reason: `${inSlice}${l.label} ${value}${where} ${op} ${show(limit, l.percent)}` };
+  };
+
+  const checks: GateCheck[] = [];
+  const skippedSlices: GateSliceRef[] = [];
+  for (const l of active) {
+    if (l.scope !== 'slices') {
+      if (l.metric === 'errorIncrease') checks.push(check(l, slices!.overall.metrics.errorIncrease, null, slices!.overall.counts));
+      else checks.push(check(l, report.metrics[l.metric as keyof ComparisonMetrics], null));
+    }
+  }
+  for (const slicing of slices?.slicings ?? []) {
+    if (!sliceLimits.length) break;
+    const big = slicing.slices.filter((s) => !s.small);
+    if (big.length === 0) {
+      const largest = Math.max(...slicing.slices.map((s) => s.n));
+      throw new InputError('minSliceSize', `no slice of "${slicing.spec}" has ${slices!.minSize} examples (the largest has ${largest}): no slice limit could be checked`);
+    }
+    for (const s of slicing.slices) if (s.small) skippedSlices.push(ref(slicing.spec, s));
+    for (const l of sliceLimits) for (const s of big) checks.push(check(l, s.metrics[l.metric as SliceMetricKey], ref(slicing.spec, s), s.counts));
+  }
+  return { passed: checks.every((c) => c.passed), decideOn, level: report.level, n: report.n, checks, skippedSlices, minSliceSize };
 }
 
-/** The verdict as lines of text: one per check, then the decision. */
+/** Failed checks the final line of renderGate names (all are listed above it). */
+const MAX_REASONS = 3;
+
+/** The verdict as lines of text: one per check on the whole data, per failing slice, and per slicing a line for the slices within each limit; then the decision. */
 export function renderGate(verdict: GateVerdict): string {
-  const lines = verdict.checks.map((c) => `  ${c.passed ? 'pass' : 'FAIL'}  ${c.reason}`);
+  const lines: string[] = [];
+  const groups = new Map<string, GateCheck[]>();
+  for (const c of verdict.checks) {
+    if (c.slice === null || !c.passed) lines.push(`  ${c.passed ? 'pass' : 'FAIL'}  ${c.reason}`);
+    if (c.slice === null) continue;
+    const key = `${c.limitName}\u0000${c.slice.spec}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  for (const group of groups.values()) {
+    const ok = group.filter((c) => c.passed);
+    if (!ok.length) continue;
+    const l = LIMITS.find((x) => x.limitName === group[0].limitName)!;
+    lines.push(`  pass  ${ok.length} of ${group.length} slices of ${group[0].slice!.spec}: ${l.label} ${l.kind === 'max' ? '≤' : '≥'} ${show(group[0].limit, l.percent)}`);
+  }
+  const skipped = new Map<string, number>();
+  for (const s of verdict.skippedSlices) skipped.set(s.spec, (skipped.get(s.spec) ?? 0) + 1);
+  for (const [spec, count] of skipped) lines.push(`  skip  ${count} slice${count > 1 ? 's' : ''} of ${spec} below ${verdict.minSliceSize} examples (listed in the report, not checked)`);
   const failed = verdict.checks.filter((c) => !c.passed);
+  const limits = new Set(verdict.checks.map((c) => c.limitName)).size;
   lines.push(
     verdict.passed
-      ? `release gate: PASSED (${verdict.checks.length} limit${verdict.checks.length > 1 ? 's' : ''}, ${verdict.n} examples, decided on ${verdict.decideOn === 'bound' ? 'interval bounds' : 'estimates'})`
-      : `release gate: BLOCKED: ${failed.map((c) => c.reason).join('; ')}`,
+      ? `release gate: PASSED (${verdict.checks.length === limits ? `${limits} limit${limits > 1 ? 's' : ''}` : `${limits} limit${limits > 1 ? 's' : ''}, ${verdict.checks.length} checks`}, ${verdict.n} examples, decided on ${verdict.decideOn === 'bound' ? 'interval bounds' : 'estimates'})`
+      : `release gate: BLOCKED: ${failed.slice(0, MAX_REASONS).map((c) => c.reason).join('; ')}${failed.length > MAX_REASONS ? `; and ${failed.length - MAX_REASONS} more (above)` : ''}`,
   );
   return lines.join('\n');
 }

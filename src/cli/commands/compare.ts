@@ -1,25 +1,19 @@
 import { Command } from 'commander';
-import { compareModels, type ComparisonReport } from '../../metrics/compare.js';
 import { renderComparison } from '../../report/table.js';
 import { compareChain } from './compareChain.js';
 import { flipsJsonl, flipsOutput } from '../flipsFile.js';
 import { InputError } from '../../util/errors.js';
 import { fileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
-import { sortedDistinct } from '../../data/values.js';
-import { alignColumns } from '../../models/logits.js';
-import { rowOf, type RawData } from '../../data/types.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { addReadOptions, labelColumnFor, loadDataFlag, type ReadFlags } from '../dataInput.js';
-import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
-import { parseInteger, parseNumber } from '../options.js';
-import { flipMatrix, flippedExamples } from '../../metrics/flipDetail.js';
-import { describeExample, exampleThumbnail } from '../../data/describe.js';
-import { renderComparisonHtml, type ComparisonView } from '../../report/html/comparisonHtml.js';
-import { LIBRARY_VERSION } from '../../version.js';
+import { parseInteger } from '../options.js';
+import { renderComparisonHtml } from '../../report/html/comparisonHtml.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
+import { addComparisonOptions, comparisonFromFlags, jsonOutput, type ComparisonFlags } from '../comparison.js';
+import { addSliceOptions, sliceRequestFromFlags, type SliceFlags } from '../sliceOptions.js';
+import { renderSlices } from '../../report/sliceTables.js';
 
-export interface CompareFlags extends ComparisonFlags, OutputFlags {
+export interface CompareFlags extends ComparisonFlags, OutputFlags, SliceFlags {
   json?: string;
   html?: string;
   markdown?: string;
@@ -28,55 +22,7 @@ export interface CompareFlags extends ComparisonFlags, OutputFlags {
   topClasses: number;
 }
 
-/**
- * The class space of a comparison: the old side's classes, then the new side's that the old
- * lacks (an update that added classes), in their order; without class lists (prediction
- * files without probabilities), the sorted labels and predictions.
- */
-function unionClasses(raw: RawData, a: Predictions, b: Predictions): string[] {
-  if (!a.classNames && !b.classNames) return sortedDistinct([...raw.labels, ...a.predicted, ...b.predicted]);
-  const first = a.classNames ?? b.classNames!;
-  const second = a.classNames && b.classNames ? b.classNames : [];
-  return [...first, ...second.filter((c) => !first.includes(c))];
-}
-
-/**
- * Aligns two sets of predictions and the true labels on one class index space (see
- * unionClasses). A class only one side has simply never is that side's prediction: its
- * examples count as the other side's errors. Probabilities are re-indexed to the union (0
- * for a class a model lacks), logits likewise (the row's smallest logit).
- */
-export function toIndices(raw: RawData, a: Predictions, b: Predictions) {
-  const classNames = unionClasses(raw, a, b);
-  const index = new Map(classNames.map((c, k) => [c, k] as const));
-  // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2)
-  const encode = (values: string[], source: string, what: string, row: (i: number) => string) =>
-    Int32Array.from(values, (v, i) => {
-      const k = index.get(v);
-      if (k === undefined) throw new InputError(source, `${row(i)}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}${what === 'label' ? ' (a class no model was trained with: declare it with train --classes)' : ''}`);
-      return k;
-    });
-  const predictionLine = (i: number) => `line ${i + 2}`; // a model's own predictions are always classes
-  const align = (p: Predictions, scores: Float32Array | undefined, fill: 'zero' | 'row-min') =>
-    scores && p.classNames ? alignColumns(scores, p.classNames, classNames, fill) : undefined;
-  return {
-    classNames,
-    labels: encode(raw.labels, raw.source, 'label', (i) => rowOf(raw, i)),
-    predOld: encode(a.predicted, a.source, 'prediction', predictionLine),
-    predNew: encode(b.predicted, b.source, 'prediction', predictionLine),
-    probsOld: align(a, a.probs, 'zero'),
-    probsNew: align(b, b.probs, 'zero'),
-    logitsOld: align(a, a.logits, 'row-min'),
-    logitsNew: align(b, b.logits, 'row-min'),
-  };
-}
-
 const COMPARISON_FORMAT = 'distillery-comparison';
-
-/** A JSON report as an output: Distillery's when it starts with its format mark. */
-export function jsonOutput(file: string, flag: string, format: string): OutputTarget {
-  return { path: file, type: 'file', what: 'JSON report', flag, isOurs: fileSignature(new RegExp(`^\\{\\s*"format": "${format}"`)) };
-}
 
 function markdownOutput(file: string): OutputTarget {
   return { path: file, type: 'file', what: 'Markdown comparison report', flag: '--markdown', isOurs: fileSignature(/^### Old vs new model on \d+ examples/) };
@@ -93,17 +39,28 @@ export function compareCommand(globals: () => GlobalFlags): Command {
     .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. cmp.json → cmp.html)')
     .option('--flips <file>', 'also write every flipped example as JSON Lines (for review or labelling)')
     .option('--top-classes <n>', 'classes shown in the per-class flip table', parseInteger('top-classes', 1), 10);
+  addSliceOptions(cmd);
   addOutputOptions(cmd, { resumable: false });
-  cmd.addHelpText('after', '\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n');
+  cmd.addHelpText(
+    'after',
+    "\nExamples:\n  distillery compare --old models/v1 --new models/v2 --data test.csv --json cmp.json\n  distillery compare --old v1.csv --new v2.csv --data test.csv\n  distillery compare --old models/v1 --new models/v2 --data test.csv --slice-by 'region,income:bins=4,region*true-class' --find-regions\n",
+  );
   return cmd.action(async (flags: CompareFlags) => {
     const ctx = await createContext(globals());
-    if (flags.chain) return compareChain(flags as CompareFlags & { chain: string[] }, ctx.out);
+    if (flags.chain) {
+      const sliceFlag = flags.sliceBy ? '--slice-by' : flags.findRegions ? '--find-regions' : flags.minSliceSize !== undefined ? '--min-slice-size' : undefined;
+      if (sliceFlag) throw new InputError(sliceFlag, 'does not apply to --chain (compare two versions with --old and --new)');
+      return compareChain(flags as CompareFlags & { chain: string[] }, ctx.out);
+    }
     if (!flags.old || !flags.new) throw new InputError(flags.old ? '--new' : '--old', 'is required (or give --chain v1 v2 …)');
     const html = htmlPathFor(flags);
     await checkOutputs([flags.json ? jsonOutput(flags.json, '--json', COMPARISON_FORMAT) : undefined, flags.markdown ? markdownOutput(flags.markdown) : undefined, html ? htmlOutput(html, flags.html ? '--html' : '--json') : undefined, flags.flips ? flipsOutput(flags.flips) : undefined], flags);
-    const view = await comparisonFromFlags(flags, ctx.engine);
+    const slicing = sliceRequestFromFlags(flags);
+    const view = await comparisonFromFlags(flags, ctx.engine, slicing);
     const report = view.report;
-    const rendered = renderComparison(report, { topClasses: flags.topClasses });
+    const main = renderComparison(report, { topClasses: flags.topClasses });
+    const bySlice = renderSlices(view.slices, view.regions);
+    const rendered = { text: main.text + bySlice.text, markdown: main.markdown + bySlice.markdown };
     const { report: _, ...detail } = view;
     const output = { format: COMPARISON_FORMAT, ...report, ...detail };
     // all files or none
@@ -117,76 +74,3 @@ export function compareCommand(globals: () => GlobalFlags): Command {
   });
 }
 
-/** What `compare` and `gate` share: the two models (or prediction files) and the data. */
-export interface ComparisonFlags extends ReadFlags {
-  old: string;
-  new: string;
-  data: string;
-  label?: string;
-  resamples: number;
-  level: number;
-  seed: number;
-}
-
-/** Loads both sides and the labelled data, predicts where needed, and compares. */
-export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
-  return (await comparisonFromFlags(flags)).report;
-}
-
-/** The comparison with what the HTML report shows besides it: flip matrix and flipped examples. */
-export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { backend: string; threads: number }): Promise<ComparisonView> {
-  const oldIn = await loadModelOrPredictions(flags.old);
-  const newIn = await loadModelOrPredictions(flags.new);
-  const modelSpec = oldIn.model?.trained.meta.preprocessing ?? newIn.model?.trained.meta.preprocessing;
-  const label = labelColumnFor(flags.label, modelSpec);
-  // two prediction files and no --label: the label column must be named like one, not guessed by position
-  const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: !oldIn.model && !newIn.model });
-  const a = oldIn.model ? await predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
-  const b = newIn.model ? await predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
-  for (const p of [a, b]) {
-    if (p.predicted.length !== raw.labels.length) {
-      throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
-    }
-  }
-  const { classNames, labels, predOld, predNew, probsOld, probsNew, logitsOld, logitsNew } = toIndices(raw, a, b);
-  const haveProbs = probsOld && probsNew;
-  const input = {
-    labels,
-    predOld,
-    predNew,
-    probsOld: haveProbs ? probsOld : undefined,
-    probsNew: haveProbs ? probsNew : undefined,
-    logitsOld: haveProbs && logitsOld && logitsNew ? logitsOld : undefined,
-    logitsNew: haveProbs && logitsOld && logitsNew ? logitsNew : undefined,
-    numClasses: classNames.length,
-    classNames,
-  };
-  const report = compareModels(input, { resamples: flags.resamples, level: flags.level, seed: flags.seed });
-  return {
-    old: flags.old,
-    new: flags.new,
-    data: flags.data,
-    classNames,
-    report,
-    flipMatrix: flipMatrix(predOld, predNew, classNames.length),
-    flippedExamples: flippedExamples(input).map((e) => ({ ...e, features: describeExample(raw, e.index), thumbnail: exampleThumbnail(raw, e.index) })),
-    imageShape: raw.kind === 'image' ? [raw.shape[0], raw.shape[1]] : undefined,
-    libraryVersion: LIBRARY_VERSION,
-    engine: engine ? { backend: engine.backend, threads: engine.threads } : null,
-    createdAt: new Date().toISOString(),
-  };
-}
-
-/** The options of the comparison that `compare` and `gate` share (compare checks --old/--new itself, as --chain replaces them). */
-export function addComparisonOptions(cmd: Command, { pairOptional = false } = {}): Command {
-  addReadOptions(cmd);
-  const pair = (flags: string, help: string) => (pairOptional ? cmd.option(flags, help) : cmd.requiredOption(flags, help));
-  pair('--old <dir|csv|onnx>', 'old (deployed) model directory or .onnx file, or a predictions CSV from `distillery predict`');
-  pair('--new <dir|csv|onnx>', 'new model directory or .onnx file, or a predictions CSV');
-  return cmd
-    .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions CSV)')
-    .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the model\'s, else label/class/target/y, else the last column)')
-    .option('--resamples <n>', 'bootstrap resamples', parseInteger('resamples', 10), 1000)
-    .option('--level <x>', 'confidence level', parseNumber('level', 0.5, 0.999), 0.95)
-    .option('--seed <n>', 'bootstrap seed', parseInteger('seed'), 1);
-}

@@ -9,12 +9,22 @@ import { labelColumnFor, loadDataFlag } from '../dataInput.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 import { checkOutputs } from '../outputOptions.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
-import { jsonOutput, toIndices, type CompareFlags } from './compare.js';
+import { jsonOutput, toIndices, type ComparisonFlags } from '../comparison.js';
+import type { OutputFlags } from '../outputOptions.js';
+
+/** The flags of `compare --chain`. */
+export interface ChainFlags extends Omit<ComparisonFlags, 'old' | 'new'>, OutputFlags {
+  old?: string;
+  new?: string;
+  chain: string[];
+  json?: string;
+  html?: string;
+}
 
 const HISTORY_FORMAT = 'distillery-release-history';
 
 /** `compare --chain v1 v2 …`: every version on the data, pairwise churn and NFR (terminal, --json, --html). */
-export async function compareChain(flags: CompareFlags & { chain: string[] }, out: (text: string) => void): Promise<void> {
+export async function compareChain(flags: ChainFlags, out: (text: string) => void): Promise<void> {
   if (flags.chain.length < 2) throw new InputError('--chain', 'needs at least two versions');
   if (flags.old || flags.new) throw new InputError('--chain', 'replaces --old and --new: give one or the other');
   const html = htmlPathFor(flags);

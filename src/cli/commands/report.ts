@@ -49,7 +49,7 @@ function comparisonView(json: Json, file: string): ComparisonView {
   }
   return { ...detail, report, ...(isGate ? { gate: { verdict: verdict as NonNullable<ComparisonView['gate']>['verdict'], policy } } : {}) };
 }
-const VIEW_KEYS = new Set(['old', 'new', 'data', 'classNames', 'flipMatrix', 'flippedExamples', 'libraryVersion', 'engine', 'createdAt']);
+const VIEW_KEYS = new Set(['old', 'new', 'data', 'classNames', 'flipMatrix', 'flippedExamples', 'libraryVersion', 'engine', 'createdAt', 'slices', 'regions']);
 
 /** The report of a run directory or of a compare/gate JSON file, and where it goes by default. */
 async function renderFor(target: string): Promise<{ html: string; out: string }> {

@@ -180,3 +180,38 @@ export function pointsWithIntervalsSpec(title: string, xTitle: string, rows: { l
     ],
   } as TopLevelSpec;
 }
+
+/** One slice's NFR with its interval, for {@link sliceNfrSpec}. */
+export interface SliceNfrPoint {
+  label: string;
+  n: number;
+  nfr: number;
+  low: number;
+  high: number;
+  /** Below the minimum slice size: drawn grey. */
+  small: boolean;
+}
+
+/** NFR per slice with its bootstrap interval (one row per slice, in the given order); the whole data's NFR (grey) and a gate's limit (red) as dashed vertical lines. */
+export function sliceNfrSpec(title: string, rows: SliceNfrPoint[], overall: number, limit?: number): TopLevelSpec {
+  const labels = rows.map((r) => r.label);
+  const values = rows.map((r) => ({ ...r, group: r.small ? 'small slice' : limit !== undefined && r.nfr > limit ? 'above the limit' : 'slice' }));
+  const y = { field: 'label', type: 'nominal', sort: labels, scale: { domain: labels }, title: null, axis: { labelLimit: 360 } } as const;
+  const x = { type: 'quantitative', title: 'negative flip rate (dashed: all examples' + (limit !== undefined ? '; red: the limit)' : ')'), axis: { format: '.1%' }, scale: { zero: true, nice: true } } as const;
+  const groups = limit !== undefined ? ['slice', 'above the limit', 'small slice'] : ['slice', 'small slice'];
+  const color = { field: 'group', type: 'nominal', title: null, scale: { domain: groups, range: groups.map((g) => (g === 'slice' ? '#2f5bea' : g === 'small slice' ? '#9aa5b1' : FLIP_COLORS.negative)) } } as const;
+  const line = (at: number, stroke: string) => ({ data: { values: [{ at }] }, mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5, color: stroke }, encoding: { x: { ...x, field: 'at' } } });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 560,
+    height: Math.max(60, rows.length * 20),
+    config,
+    layer: [
+      line(overall, '#52606d'),
+      ...(limit !== undefined ? [line(limit, FLIP_COLORS.negative)] : []),
+      { data: { values }, mark: { type: 'rule', strokeWidth: 2 }, encoding: { y, x: { ...x, field: 'low' }, x2: { field: 'high' }, color: { ...color, legend: { orient: 'top' } } } },
+      { data: { values }, mark: { type: 'point', filled: true, size: 70, opacity: 1 }, encoding: { y, x: { ...x, field: 'nfr' }, color: { ...color, legend: { orient: 'top' } } } },
+    ],
+  } as TopLevelSpec;
+}

@@ -7,13 +7,26 @@
 import type { ComparisonReport } from '../../metrics/compare.js';
 import type { FlippedExample } from '../../metrics/flipDetail.js';
 import type { GateVerdict } from '../../metrics/gate.js';
+import type { SliceComparison } from '../../metrics/slices.js';
+import type { RegionDiscovery } from '../../metrics/regions.js';
 import { renderVegaLiteSvg } from '../plot.js';
 import { comparisonSummaryLines, comparisonSummaryTable, flipAnalysisLine, flipAnalysisTable, formatCI, formatRate, perClassTable, topClassesByNegativeFlips } from '../table.js';
-import { distributionSpec, flipMatrixSpec, perClassFlipsSpec } from './charts.js';
+import { distributionSpec, flipMatrixSpec, perClassFlipsSpec, sliceNfrSpec } from './charts.js';
+import { regionMethodLine, regionTable, sliceTable, slicingTitle } from '../sliceTables.js';
+import { SLICE_METRICS } from '../../metrics/slices.js';
+import { sortableTable, SORTABLE_TABLE_SCRIPT, type SortValue } from './sortableTable.js';
 import { h, htmlTable, inlineSvg, keyValues, renderPage, type Card, type Html, type Section } from './page.js';
 
 /** A flipped example with a short description of its input (features or text). */
-export type ReviewedFlip = FlippedExample & { features: string; /** Grey pixels, base64 (image data). */ thumbnail?: string };
+export type ReviewedFlip = FlippedExample & {
+  features: string;
+  /** Grey pixels, base64 (image data). */
+  thumbnail?: string;
+  /** Its slice of each slicing asked for (slicing → slice), with `--slice-by`. */
+  slices?: Record<string, string>;
+  /** The rules of the confirmed regions it is in, with `--find-regions`. */
+  regions?: string[];
+};
 
 /** Everything the comparison page shows; the JSON reports of compare and gate hold it. */
 export interface ComparisonView {
@@ -31,6 +44,10 @@ export interface ComparisonView {
   engine?: { backend: string; threads: number } | null;
   createdAt: string;
   gate?: { verdict: GateVerdict; policy: unknown };
+  /** The comparison slice by slice (`--slice-by`). */
+  slices?: SliceComparison | null;
+  /** Regions where negative flips concentrate, found on one half and confirmed on the other (`--find-regions`). */
+  regions?: RegionDiscovery | null;
 }
 
 function cards(report: ComparisonReport): Card[] {
@@ -106,6 +123,47 @@ function flippedSection(view: ComparisonView): Section {
   };
 }
 
+/** Slice by slice: per slicing, NFR with intervals as a chart and every number in a sortable table. */
+async function slicesSection(view: ComparisonView): Promise<Section | null> {
+  const slices = view.slices;
+  if (!slices?.slicings.length) return null;
+  const limit = view.gate?.verdict.checks.find((c) => c.limitName === 'maxSliceNfr')?.limit;
+  const checkedOn = view.gate?.verdict.decideOn === 'bound' ? 'upper' : 'estimate';
+  const blocks = await Promise.all(
+    slices.slicings.map(async (slicing, k) => {
+      const points = slicing.slices.map((s) => ({ label: s.label, n: s.n, nfr: s.metrics.nfr.estimate, low: s.metrics.nfr.low, high: s.metrics.nfr.high, small: s.small }));
+      const chart = await renderVegaLiteSvg(sliceNfrSpec(`NFR by ${slicing.spec}`, points, slices.overall.metrics.nfr.estimate, limit));
+      const table = sliceTable(slicing, slices);
+      const rows = [slices.overall, ...slicing.slices];
+      const sortValues = rows.map((s): SortValue[] => [s.label, s.n, s.counts.negativeFlips, ...SLICE_METRICS.map((m) => s.metrics[m.key]?.estimate ?? null), s.small ? 'small' : '']);
+      const over = (i: number) => limit !== undefined && i > 0 && !rows[i].small && (checkedOn === 'upper' ? rows[i].metrics.nfr.high : rows[i].metrics.nfr.estimate) > limit;
+      return h`<h3>${slicingTitle(slicing, slices)}</h3>${inlineSvg(chart, `negative flip rate by ${slicing.spec}`)}${sortableTable(table, { id: `slices-${k + 1}`, sortValues, highlightRow: over })}`;
+    }),
+  );
+  return {
+    id: 'slices',
+    title: 'Slices',
+    intro: `Each slice's numbers with ${Math.round(slices.level * 100)}% percentile bootstrap intervals from resampling its own examples (${slices.resamples} resamples); the first row is all examples. Slices under ${slices.minSize} examples are marked small: shown, not gated. Click a column to sort.`,
+    body: h`${blocks}`,
+  };
+}
+
+/** Regions where negative flips concentrate: the rule, its size and NFR on both halves, and whether the confirmation half bears it out. */
+function regionsSection(view: ComparisonView): Section | null {
+  const d = view.regions;
+  if (!d) return null;
+  const table = regionTable(d);
+  const sortValues = d.regions.map((r, k): SortValue[] => [k + 1, r.rule, r.confirm.n, r.fit.nfr, r.confirmNfr.estimate, r.confirm.nfrOutside, r.confirm.negativeFlips, r.confirm.lift, r.adjustedP, r.confirmed ? 'yes' : 'no']);
+  return {
+    id: 'regions',
+    title: 'Discovered regions',
+    intro: regionMethodLine(d),
+    body: d.regions.length
+      ? sortableTable(table, { id: 'region-table', sortValues, highlightRow: (i) => d.regions[i].confirmed })
+      : h`<p class="muted">No candidate region: on the fit half, no region of at least ${d.settings.minSize} examples had ${d.settings.minLift}× the NFR with more negative than positive flips.</p>`,
+  };
+}
+
 function setupSection(view: ComparisonView): Section {
   const r = view.report;
   const engine = view.engine ? `${view.engine.backend} (${view.engine.threads} thread(s))` : 'n/a';
@@ -149,6 +207,8 @@ export async function renderComparisonHtml(view: ComparisonView): Promise<string
     ...(view.gate ? [gateSection(view.gate)] : []),
     summary,
     await flipsByClassSection(view),
+    await slicesSection(view),
+    regionsSection(view),
     await whereSection(report),
     flippedSection(view),
     setupSection(view),
@@ -162,5 +222,6 @@ export async function renderComparisonHtml(view: ComparisonView): Promise<string
     cards: cards(report),
     sections,
     data: tableData(view),
+    scripts: view.slices?.slicings.length || view.regions ? [SORTABLE_TABLE_SCRIPT] : undefined,
   });
 }

@@ -63,6 +63,8 @@ export interface ReportPage {
   sections: Section[];
   /** JSON for the page's script (the flipped-examples table), when it has one. */
   data?: unknown;
+  /** Further inline scripts (plain ES2015, writing no markup), e.g. SORTABLE_TABLE_SCRIPT. */
+  scripts?: string[];
 }
 
 /** JSON safe inside a <script> element: no "<" (so no "</script>"), no line separators. */
@@ -158,6 +160,12 @@ dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;word-break:break-word}
 #flips th.sortable::after{content:" \\2195";color:#9aa5b1}
 #flips th[aria-sort=ascending]::after{content:" \\25B2";color:var(--accent)}
 #flips th[aria-sort=descending]::after{content:" \\25BC";color:var(--accent)}
+table.sortable th.sortable{cursor:pointer;user-select:none}
+table.sortable td{white-space:nowrap}
+table.sortable th.sortable::after{content:" \\2195";color:#9aa5b1}
+table.sortable th[aria-sort=ascending]::after{content:" \\25B2";color:var(--accent)}
+table.sortable th[aria-sort=descending]::after{content:" \\25BC";color:var(--accent)}
+.tag-small{color:var(--muted);font-style:italic}
 .kind{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;white-space:nowrap}
 .kind-negative{background:#ffebee;color:var(--bad)}.kind-positive{background:#e8f5e9;color:var(--good)}.kind-wrong-to-wrong{background:#eef0f2;color:#52606d}
 td.features{color:#3e4c59;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;white-space:nowrap}
@@ -185,6 +193,7 @@ export function renderPage(page: ReportPage): string {
     (s) => h`<section class="block" id="${s.id}"><h2>${s.title}</h2>${s.intro ? h`<p class="intro">${s.intro}</p>` : null}${s.body}</section>`,
   );
   const data = page.data === undefined ? null : raw(`<script type="application/json" id="report-data">${scriptJson(page.data)}</script><script>${FLIP_TABLE_SCRIPT}</script>`);
+  const scripts = (page.scripts ?? []).map((s) => raw(`<script>${s.replace(/<\/script/gi, '<\\/script')}</script>`));
   const doc = h`<!DOCTYPE html>
 ${raw(HTML_REPORT_MARK)}
 <html lang="en">
@@ -202,7 +211,7 @@ ${toc}
 ${banner}${cards}${sections}
 </main>
 <footer>Written by Distillery. This file is self-contained: it loads nothing from the network.</footer>
-${data}
+${data}${scripts}
 </body>
 </html>
 `;
