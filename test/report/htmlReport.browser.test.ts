@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
 import { runCliHere } from '../helpers/cliInProcess.js';
+import { CHROMIUM, openReport as open } from '../helpers/browser.js';
 import { initEngine } from '../../src/engine/index.js';
 import { loadOnnxModel, onnxLogits } from '../../src/models/onnx.js';
 import { argmaxRows, logitsToProbs as softmax } from '../../src/models/predict.js';
@@ -22,7 +23,6 @@ import { applyPreprocessing } from '../../src/data/preprocess.js';
 import { parseCsvText } from '../../src/data/csv.js';
 import { writePredictionsCsv } from '../../src/cli/predictions.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 /**
@@ -56,17 +56,6 @@ async function ok(args: string[]): Promise<void> {
   assert.equal(r.code, 0, `distillery ${args.join(' ')}: ${r.stderr}`);
 }
 
-/** Opens a report, collecting console errors, page errors and dialogs (alert() would be one). */
-async function open(browser: Browser, file: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (m) => void (m.type() === 'error' && problems.push(`console: ${m.text()}`)));
-  page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => void (problems.push(`dialog: ${d.message()}`), d.dismiss()));
-  page.on('request', (r) => void (r.url().startsWith('file:') || r.url().startsWith('data:') || problems.push(`network request: ${r.url()}`)));
-  await page.goto(`file://${file}`);
-  return { page, problems };
-}
 
 const bodyRows = (page: Page) => page.$$eval('#flips tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => (td as HTMLElement).innerText)));
 

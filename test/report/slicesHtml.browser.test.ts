@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runCliHere } from '../helpers/cliInProcess.js';
+import { CHROMIUM, openReport as open } from '../helpers/browser.js';
 import { initEngine } from '../../src/engine/index.js';
 import { loadOnnxModel, onnxLogits } from '../../src/models/onnx.js';
 import { argmaxRows } from '../../src/models/predict.js';
@@ -22,7 +23,6 @@ import { applyPreprocessing } from '../../src/data/preprocess.js';
 import { parseCsvText } from '../../src/data/csv.js';
 import { Rng } from '../../src/util/rng.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const REGIONS = ['east', 'west', HOSTILE];
 
@@ -51,16 +51,6 @@ async function writeComparison(dir: string): Promise<{ test: string; old: string
   return { test, old: out[0], new: out[1] };
 }
 
-async function open(browser: Browser, file: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (m) => void (m.type() === 'error' && problems.push(`console: ${m.text()}`)));
-  page.on('pageerror', (e) => void problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => void (problems.push(`dialog: ${d.message()}`), d.dismiss()));
-  page.on('request', (r) => void (r.url().startsWith('file:') || r.url().startsWith('data:') || problems.push(`network request: ${r.url()}`)));
-  await page.goto(`file://${file}`);
-  return { page, problems };
-}
 
 /** The cells of a table's body rows, as shown. */
 const cells = (page: Page, table: string) => page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => Array.from(tr.children, (td) => (td as HTMLElement).innerText)));
