@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
 import { runCliHere } from '../helpers/cliInProcess.js';
 import { CHROMIUM, openReport as open } from '../helpers/browser.js';

@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { runCliHere } from '../helpers/cliInProcess.js';
 import { CHROMIUM, openReport as open } from '../helpers/browser.js';
 import { initEngine } from '../../src/engine/index.js';
