@@ -101,6 +101,35 @@ export class SeededDropout extends tfl.layers.Layer {
   }
 }
 
+/** Layers that add noise only while training: dropout (seeded or tfjs's own) and tfjs's noise layers. */
+export const TRAINING_NOISE_LAYERS: readonly string[] = ['Dropout', 'SpatialDropout1D', 'GaussianDropout', 'GaussianNoise', 'AlphaDropout'];
+
+/** The layers of `model` (nested models included) that add noise only while training. */
+function noiseLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
+  return model.layers.flatMap((layer) =>
+    layer instanceof tfl.LayersModel ? noiseLayers(layer) : TRAINING_NOISE_LAYERS.includes(layer.getClassName()) ? [layer] : [],
+  );
+}
+
+/**
+ * `model` applied to `x` as in training with dropout and noise layers off: the logits the
+ * network will give at inference as far as dropout goes, while every other layer runs as in
+ * training — batch normalisation normalises with the batch's statistics (as the training pass
+ * does; its moving statistics lag behind early in training) and updates its moving averages
+ * once more. For a network without batch normalisation this equals `training: false`. Gradients
+ * flow through it. Dropout masks are not drawn, so the mask streams are not advanced.
+ */
+export function applyWithoutDropout(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor {
+  const layers = noiseLayers(model);
+  const identity = (inputs: tf.Tensor | tf.Tensor[]) => inputList(inputs)[0];
+  for (const layer of layers) Object.defineProperty(layer, 'call', { value: identity, configurable: true, writable: true });
+  try {
+    return model.apply(x, { training: true }) as tf.Tensor;
+  } finally {
+    for (const layer of layers) delete (layer as unknown as { call?: unknown }).call;
+  }
+}
+
 /** Token ids [batch, seq] (0 = padding) → float mask [batch, seq]: 1 for tokens, 0 for padding. */
 export class PaddingMask extends tfl.layers.Layer {
   static className = 'DistilleryPaddingMask';

@@ -18,7 +18,7 @@ import { predictLogits } from '../models/predict.js';
 import { argmaxRows } from '../models/logits.js';
 import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
 import { warnIfSlowDefaultEngine } from '../engine/index.js';
-import { SeededDropout } from '../models/layers.js';
+import { SeededDropout, applyWithoutDropout } from '../models/layers.js';
 import type { TrainingSnapshot } from './checkpoint.js';
 
 export type { EpochRecord } from './callbacks.js';
@@ -273,7 +273,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
             () => {
               const logits = model.apply(x, { training: true }) as tf.Tensor2D;
               logitsOut = tf.keep(logits);
-              const inferenceLogits = opts.objective.needsInferenceLogits ? (model.apply(x, { training: false }) as tf.Tensor2D) : undefined;
+              const inferenceLogits = opts.objective.needsInferenceLogits ? (applyWithoutDropout(model, x) as tf.Tensor2D) : undefined;
               if (terms && inferenceLogits) inferenceOut = tf.keep(inferenceLogits);
               const perExample = targets ? softTargetCrossEntropy(targets, logits) : opts.objective.perExampleLoss({ logits, labels, oneHot, reference, inferenceLogits });
               return (weights ? tf.mean(tf.mul(perExample, weights)) : tf.mean(perExample)) as tf.Scalar;

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, FAMILIES, randomFeatures } from './helpers.js';
 import { buildModel } from '../../src/models/build.js';
-import { MaskedMeanPool, MultiHeadSelfAttention, PaddingMask } from '../../src/models/layers.js';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { MaskedMeanPool, MultiHeadSelfAttention, PaddingMask, SeededDropout, applyWithoutDropout } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/rng.js';
 
 const rng = new Rng('layers-test');
@@ -120,4 +121,30 @@ test('transformer logits of a sequence do not depend on the other sequences in t
   const one = tf.tidy(() => (model.predict(tf.tensor2d(x.subarray(12, 18), [1, 6])) as tf.Tensor).dataSync());
   assert.deepEqual(Array.from(one), Array.from(all.subarray(6, 9)));
   model.dispose();
+});
+
+test('the dropout-off pass: equals inference without batch norm, normalises with the batch with it, and leaves dropout on afterwards', () => {
+  const x = tf.tensor2d(randomArray(6 * 4), [6, 4]);
+  const same = (a: tf.Tensor, b: tf.Tensor) => a.dataSync().every((v, i) => v === b.dataSync()[i]);
+  // a functional MLP with Distillery's seeded dropout: the pass is exactly training: false
+  const inp = tfl.input({ shape: [4] });
+  const hidden = new SeededDropout({ rate: 0.5, seed: 3 }).apply(tfl.layers.dense({ units: 8, activation: 'relu' }).apply(inp)) as tfl.SymbolicTensor;
+  const mlp = tfl.model({ inputs: inp, outputs: tfl.layers.dense({ units: 3 }).apply(hidden) as tfl.SymbolicTensor });
+  assert.ok(same(applyWithoutDropout(mlp, x), mlp.apply(x, { training: false }) as tf.Tensor));
+  assert.ok(!same(mlp.apply(x, { training: true }) as tf.Tensor, mlp.apply(x, { training: false }) as tf.Tensor), 'dropout is on in training');
+  // a team's Sequential with batch norm and tfjs's own Dropout, nested in a model
+  const team = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 8 }), tfl.layers.batchNormalization(), tfl.layers.dropout({ rate: 0.5 }), tfl.layers.dense({ units: 3 })] });
+  const outer = tfl.model({ inputs: inp, outputs: team.apply(inp) as tfl.SymbolicTensor });
+  const a = applyWithoutDropout(outer, x);
+  assert.ok(same(a, applyWithoutDropout(outer, x)), 'no dropout mask in the pass: the same logits twice');
+  assert.ok(!same(a, outer.apply(x, { training: false }) as tf.Tensor), 'batch norm on the batch, not on its (initial) moving statistics');
+  // the batch-normalised hidden layer has mean 0 over the batch: check it against the dense output normalised by hand
+  const dense = team.layers[0].apply(x) as tf.Tensor2D;
+  const { mean, variance } = tf.moments(dense, 0);
+  const bn = tf.div(tf.sub(dense, mean), tf.sqrt(tf.add(variance, 1e-3)));
+  const expected = team.layers[3].apply(bn) as tf.Tensor;
+  const diff = tf.max(tf.abs(tf.sub(a, expected))).dataSync()[0];
+  assert.ok(diff < 1e-5, `the pass is dense → batch norm with batch statistics → dense (max difference ${diff})`);
+  assert.ok(!Object.prototype.hasOwnProperty.call(team.layers[2], 'call'), 'dropout restored');
+  assert.ok(!same(outer.apply(x, { training: true }) as tf.Tensor, a), 'dropout is on again in training');
 });
