@@ -3,6 +3,8 @@ import { engineInfo } from '../engine/index.js';
 import type { UpdateExperimentConfig } from './config.js';
 import { assembleResult, prepareData, runUpdateExperiment, seedsToRun, type ExperimentHooks, type TrialOutcome, type UpdateExperimentResult } from './updateExperiment.js';
 import { runTasks } from './workerPool.js';
+import type { TransferExperimentConfig } from './transferConfig.js';
+import { assembleTransferResult, prepareTransferData, runTransferExperiment, type TransferExperimentResult } from './transferExperiment.js';
 import type { QueueOptions } from './queueOptions.js';
 
 export interface ParallelOptions {
@@ -44,4 +46,26 @@ export async function runUpdateExperimentParallel(
     { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log, onDone: (i, outcome) => onDone(i, outcome as TrialOutcome) },
   );
   return assembleResult(cfg, data, [...(hooks.finishedTrials ?? []), ...outcomes], started);
+}
+
+/**
+ * The experiment with its seeds spread over `jobs` worker threads as `transfer-trial` tasks
+ * (each depends on its seed only: the same result as runTransferExperiment on the same engine).
+ */
+export async function runTransferExperimentParallel(
+  cfg: TransferExperimentConfig,
+  hooks: ExperimentHooks = {},
+  opts: { jobs?: number; progressEvery?: number; saveDir?: string } = {},
+): Promise<TransferExperimentResult> {
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, cfg.seeds.length));
+  const engine = engineInfo();
+  if (jobs === 1 || !engine) return runTransferExperiment(cfg, hooks, opts.saveDir);
+  const started = Date.now();
+  const data = await prepareTransferData(cfg); // validates data and teacher up front, in this thread
+  data.teacher?.model.dispose();
+  const outcomes = await runTasks(
+    cfg.seeds.map((seed) => ({ kind: 'transfer-trial' as const, input: { cfg, seed, saveDir: opts.saveDir } })),
+    { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log },
+  );
+  return assembleTransferResult(cfg, data, outcomes, started);
 }

@@ -24,7 +24,6 @@ import { LIBRARY_VERSION } from '../version.js';
 import { InputError } from '../util/errors.js';
 import { hopGrid, type TransferExperimentConfig } from './transferConfig.js';
 import { prepareData, textOptionsFor, type ExperimentHooks, type PreparedData } from './updateExperiment.js';
-import { runTasks } from './workerPool.js';
 
 /** The data of a transfer experiment and, for a saved teacher, the teacher. */
 export interface TransferData extends PreparedData {
@@ -294,27 +293,5 @@ export async function runTransferExperiment(cfg: TransferExperimentConfig, hooks
   const outcomes: TransferTrialOutcome[] = [];
   for (const seed of cfg.seeds) outcomes.push(await runTransferTrial(cfg, seed, data, hooks, saveDir));
   if (data.teacher) data.teacher.model.dispose();
-  return assembleTransferResult(cfg, data, outcomes, started);
-}
-
-/**
- * The experiment with its seeds spread over `jobs` worker threads as `transfer-trial` tasks
- * (each depends on its seed only: the same result as runTransferExperiment on the same engine).
- */
-export async function runTransferExperimentParallel(
-  cfg: TransferExperimentConfig,
-  hooks: ExperimentHooks = {},
-  opts: { jobs?: number; progressEvery?: number; saveDir?: string } = {},
-): Promise<TransferExperimentResult> {
-  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, cfg.seeds.length));
-  const engine = engineInfo();
-  if (jobs === 1 || !engine) return runTransferExperiment(cfg, hooks, opts.saveDir);
-  const started = Date.now();
-  const data = await prepareTransferData(cfg); // validates data and teacher up front, in this thread
-  data.teacher?.model.dispose();
-  const outcomes = await runTasks(
-    cfg.seeds.map((seed) => ({ kind: 'transfer-trial' as const, input: { cfg, seed, saveDir: opts.saveDir } })),
-    { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log },
-  );
   return assembleTransferResult(cfg, data, outcomes, started);
 }

@@ -14,7 +14,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { initEngine } from '../../src/engine/index.js';
-import { loadReproducibilityConfig, runReproducibility } from '../../src/experiments/reproducibility.js';
+import { loadReproducibilityConfig } from '../../src/experiments/reproducibility.js';
+import { runReproducibility } from '../../src/experiments/reproducibilityStudy.js';
 
 test('codistilled retrains disagree less than plain retrains (Fashion-MNIST 55k, 10 fresh seed pairs)', { timeout: 40 * 60_000 }, async () => {
   await initEngine();

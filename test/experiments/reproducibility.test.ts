@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine } from '../../src/engine/index.js';
-import { parseReproducibilityConfig, runReproducibility } from '../../src/experiments/reproducibility.js';
+import { parseReproducibilityConfig } from '../../src/experiments/reproducibility.js';
+import { runReproducibility } from '../../src/experiments/reproducibilityStudy.js';
 import { InputError } from '../../src/util/errors.js';
 
 test('reproducibility: churn and PD between paired retrains per recipe, ratios to plain on the same seed pairs', async () => {

@@ -22,7 +22,8 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { initEngine } from '../../src/engine/index.js';
 import { loadAnyExperimentConfig } from '../../src/experiments/config.js';
-import { runTransferExperimentParallel, type TransferExperimentResult } from '../../src/experiments/transferExperiment.js';
+import type { TransferExperimentResult } from '../../src/experiments/transferExperiment.js';
+import { runTransferExperimentParallel } from '../../src/experiments/parallel.js';
 import type { TransferExperimentConfig } from '../../src/experiments/transferConfig.js';
 import { meanCI } from '../../src/metrics/bootstrap.js';
 

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { loadReproducibilityConfig, parseReproducibilityConfig, type ReproducibilityResult } from '../../experiments/reproducibility.js';
-import { runReproducibility } from '../../experiments/reproducibility.js';
+import { runReproducibility } from '../../experiments/reproducibilityStudy.js';
 import { metadataFileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { createContext, type GlobalFlags } from '../context.js';
