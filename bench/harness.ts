@@ -21,20 +21,22 @@ export function option(name: string, dflt: string): string {
 /** One engine thread on both sides: Distillery's native engine, OpenBLAS, OpenMP and MKL (PyTorch also calls torch.set_num_threads(1)). */
 export const ONE_THREAD_ENV: NodeJS.ProcessEnv = { ...process.env, DISTILLERY_THREADS: '1', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 
-/** A finished child: its wall seconds, its (and its children's) user and system CPU seconds, and its output. */
+/** A finished child: its wall seconds, its (and its children's) user and system CPU seconds, its peak RSS, and its output. */
 export interface Proc {
   wall: number;
   user: number;
   sys: number;
+  /** Peak resident set size of the child (the largest of it and its waited-for children), in bytes. */
+  maxRss: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `cmd` under /usr/bin/time (which writes the CPU times to `timeFile`); fails on a non-zero exit or after `timeoutMs`. */
+/** Runs `cmd` under /usr/bin/time (which writes the CPU times and peak RSS to `timeFile`); fails on a non-zero exit or after `timeoutMs`. */
 export function timedChild(cmd: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeFile: string; timeoutMs: number }): Promise<Proc> {
   return new Promise((ok, fail) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', opts.timeFile, ...cmd], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', opts.timeFile, ...cmd], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -44,8 +46,8 @@ export function timedChild(cmd: string[], opts: { cwd: string; env: NodeJS.Proce
       clearTimeout(timer);
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       if (code !== 0) return fail(new Error(`${cmd.join(' ')} failed (${code}): ${stderr.slice(-2000)}`));
-      const [user, sys] = readFileSync(opts.timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-      ok({ wall, user, sys, stdout, stderr });
+      const [user, sys, maxRssKb] = readFileSync(opts.timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      ok({ wall, user, sys, maxRss: maxRssKb * 1024, stdout, stderr });
     });
   });
 }

@@ -12,7 +12,7 @@
 export { initEngine, engineInfo, setEngineThreads, createOptimizer, type EngineChoice, type EngineInfo, type EngineOptions } from './engine/index.js';
 
 // data
-export { loadData, fitPreprocessing, applyPreprocessing, splitUpdateScenario, trainTestSplit, trainValidationSplit, builtinDatasets, type LoadDataOptions, type FitOptions, type ApplyOptions, type UpdateScenario } from './data/index.js';
+export { loadData, fitPreprocessing, applyPreprocessing, splitUpdateScenario, trainTestSplit, trainValidationSplit, type HoldOutOptions, builtinDatasets, type LoadDataOptions, type FitOptions, type ApplyOptions, type UpdateScenario } from './data/index.js';
 export type { Dataset, RawData, RawTabular, RawImages, RawText, PreprocessingSpec } from './data/types.js';
 
 // models

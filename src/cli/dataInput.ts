@@ -67,18 +67,22 @@ export function loadValidationFlag(file: string, flags: ReadFlags & { label?: st
  */
 export async function splitTrainValidation(
   raw: RawData,
-  flags: ReadFlags & { label?: string; validation?: number; validationData?: string; seed: number },
+  flags: ReadFlags & { label?: string; validation?: number; validationData?: string; seed: number; stratify?: boolean },
   defaultSize: number,
 ): Promise<{ train: RawData; validation: RawData; trainRows: Int32Array }> {
-  if (flags.validationData === undefined) return holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed);
+  if (flags.validationData === undefined) return holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed, { stratify: flags.stratify });
   if (flags.validation !== undefined) throw new InputError('--validation', 'give either --validation (a hold-out of --data) or --validation-data, not both');
+  if (flags.stratify === false) throw new InputError('--no-stratify', 'applies to the hold-out of --data (--validation), not to --validation-data');
   const label = raw.kind === 'tabular' ? raw.labelColumn : flags.label;
   return { train: raw, validation: await loadValidationFlag(flags.validationData, { ...flags, label }), trainRows: Int32Array.from({ length: rawSize(raw) }, (_, i) => i) };
 }
 
-/** Holds out a seeded validation portion (count or fraction) of a training file. */
-export function holdOutValidation(raw: RawData, size: number, seed: number): { train: RawData; validation: RawData; trainRows: Int32Array } {
-  const { train, validation } = trainValidationSplit(rawSize(raw), size, seed);
+/**
+ * Holds out a seeded validation portion (count or fraction) of a training file, stratified
+ * by class (a class keeps at least one example in training) unless `stratify` is false.
+ */
+export function holdOutValidation(raw: RawData, size: number, seed: number, opts: { stratify?: boolean } = {}): { train: RawData; validation: RawData; trainRows: Int32Array } {
+  const { train, validation } = trainValidationSplit(rawSize(raw), size, seed, { labels: raw.labels, stratify: opts.stratify });
   return { train: subsetRaw(raw, train), validation: subsetRaw(raw, validation), trainRows: Int32Array.from(train) };
 }
 

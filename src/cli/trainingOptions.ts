@@ -12,6 +12,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--patience <n>', `early-stopping patience in epochs without validation improvement, 0 = off (default ${DEFAULT_TRAINING.patience})`, parseInteger('patience', 0))
     .addOption(new Option('--monitor <metric>', `early stopping watches validation loss or accuracy (default ${DEFAULT_TRAINING.monitor})`).choices(['loss', 'accuracy']))
     .option('--validation <size>', 'validation examples held out of the training file: a count, or a fraction in (0,1) (default 0.1)', parseNumber('validation', 0))
+    .option('--no-stratify', 'draw the --validation hold-out at random instead of stratified by class (by default each class gives its share, and keeps at least one example in training)')
     .option('--validation-data <file|name>', 'labelled validation rows instead of a hold-out of --data (read like --data): early stopping and a churn budget are measured on rows no model trained on')
     .option('--seed <n>', 'random seed: the same seed and data give the same model', parseInteger('seed'), 1);
 }

@@ -10,6 +10,8 @@ export interface UpdateDataFlags extends ReadFlags {
   label?: string;
   validation?: number;
   validationData?: string;
+  /** false with --no-stratify: a plain random hold-out. */
+  stratify?: boolean;
   seed: number;
 }
 

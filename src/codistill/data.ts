@@ -14,11 +14,11 @@ export interface RunData {
 
 /**
  * The run's training and validation sets from the raw data: a validation hold-out drawn with
- * the run's seed, preprocessing fitted on the training rows (or the run's, for a worker), so
+ * the run's seed and stratified by class, preprocessing fitted on the training rows (or the run's, for a worker), so
  * the launcher and every worker, on any machine, derive the same rows from the same data.
  */
 export function prepareRunData(raw: RawData, cfg: Pick<CodistillConfig, 'validation' | 'seed'>, spec?: PreprocessingSpec): RunData {
-  const split = trainValidationSplit(rawSize(raw), cfg.validation, cfg.seed);
+  const split = trainValidationSplit(rawSize(raw), cfg.validation, cfg.seed, { labels: raw.labels });
   const trainRaw = subsetRaw(raw, split.train);
   const fitted = spec ?? fitPreprocessing(trainRaw);
   const train = applyPreprocessing(fitted, trainRaw);

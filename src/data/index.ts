@@ -37,6 +37,7 @@ export {
   splitUpdateScenario,
   trainTestSplit,
   trainValidationSplit,
+  type HoldOutOptions,
   type SplitSize,
   type UpdateScenario,
   type UpdateScenarioOptions,

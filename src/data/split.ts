@@ -3,6 +3,10 @@
  * indices in permutation order (random order), so any prefix of a set is itself a
  * random sample. Sizes are counts (integers ≥ 0) or fractions of n in (0, 1),
  * rounded to the nearest count.
+ *
+ * A hold-out given the labels ({@link HoldOutOptions}) is stratified by class: each class
+ * gives about size × its share, and a class keeps at least one example in the larger part.
+ * The update scenario (the paper's protocol, methods.md §1) stays a plain random draw.
  */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -69,29 +73,137 @@ export function splitUpdateScenario(n: number, opts: UpdateScenarioOptions): Upd
   return { initial, validation, newBatch, test };
 }
 
-/** Splits 0..n-1 into a test set of `testSize` (count or fraction) and the rest for training. */
-export function trainTestSplit(n: number, testSize: SplitSize, seed: number): { train: Int32Array; test: Int32Array } {
-  const [test, train] = splitOff(n, testSize, seed, 'test size');
+/** How {@link trainValidationSplit} and {@link trainTestSplit} draw the held-out part. */
+export interface HoldOutOptions {
+  /**
+   * The class of each of the n examples. Given, the hold-out is stratified by class: each
+   * class contributes about size × (its share of n), the shares rounded by largest remainder
+   * so the hold-out has exactly the requested size, and a class keeps at least one example
+   * in training (a class with a single example stays entirely in training). Only when the
+   * hold-out is larger than that allows (more than n less the number of classes) does it
+   * take the remaining examples too, in random order.
+   */
+  labels?: ArrayLike<string | number>;
+  /** false: a plain random draw of the examples, ignoring `labels` (the hold-out of Distillery before stratification). Default true. */
+  stratify?: boolean;
+}
+
+/** Splits 0..n-1 into a test set of `testSize` (count or fraction) and the rest for training; stratified by class when given the labels. */
+export function trainTestSplit(n: number, testSize: SplitSize, seed: number, opts: HoldOutOptions = {}): { train: Int32Array; test: Int32Array } {
+  const [test, train] = splitOff(n, testSize, seed, 'test size', opts);
   return { train, test };
 }
 
-/** Splits 0..n-1 into a validation set of `validationSize` (count or fraction) and the rest for training. */
+/**
+ * Splits 0..n-1 into a validation set of `validationSize` (count or fraction) and the rest
+ * for training. With `opts.labels` the validation set is stratified by class (see
+ * {@link HoldOutOptions}); without them, or with `stratify: false`, it is a plain random
+ * draw. The same n, size, seed (and labels) always give the same split.
+ */
 export function trainValidationSplit(
   n: number,
   validationSize: SplitSize,
   seed: number,
+  opts: HoldOutOptions = {},
 ): { train: Int32Array; validation: Int32Array } {
-  const [validation, train] = splitOff(n, validationSize, seed, 'validation size');
+  const [validation, train] = splitOff(n, validationSize, seed, 'validation size', opts);
   return { train, validation };
 }
 
-/** Draws `size` examples of n (the first part) and returns them with the rest. */
-function splitOff(n: number, size: SplitSize, seed: number, name: string): [Int32Array, Int32Array] {
+/** Draws `size` examples of n (the first part) and returns them with the rest, both in permutation order. */
+function splitOff(n: number, size: SplitSize, seed: number, name: string, opts: HoldOutOptions): [Int32Array, Int32Array] {
   requireExampleCount(n, 'split');
   const count = resolveSize(size, n, name, 'split');
   if (count > n) throw new InputError('split', `${name} ${count} exceeds the ${n} examples of the data`);
-  const [part, rest] = takeConsecutive(new Rng(seed).permutation(n), [count, n - count]);
-  return [part, rest];
+  const order = new Rng(seed).permutation(n);
+  if (opts.labels === undefined || opts.stratify === false) return takeConsecutive(order, [count, n - count]) as [Int32Array, Int32Array];
+  if (opts.labels.length !== n) throw new Error(`split: ${opts.labels.length} labels for ${n} examples`);
+  return stratifiedTake(order, classIndices(opts.labels), count);
+}
+
+/** Each example's class as 0..K-1 (in order of first appearance) and the class sizes. */
+function classIndices(labels: ArrayLike<string | number>): { classOf: Int32Array; sizes: number[] } {
+  const index = new Map<string | number, number>();
+  const classOf = new Int32Array(labels.length);
+  const sizes: number[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    let c = index.get(labels[i]);
+    if (c === undefined) {
+      c = sizes.length;
+      index.set(labels[i], c);
+      sizes.push(0);
+    }
+    classOf[i] = c;
+    sizes[c]++;
+  }
+  return { classOf, sizes };
+}
+
+/**
+ * The first `count` of `order` by class quota: the first quota[c] examples of each class c
+ * in `order` form the part, the others the rest; both keep the order of `order`.
+ */
+function stratifiedTake(order: Int32Array, { classOf, sizes }: { classOf: Int32Array; sizes: number[] }, count: number): [Int32Array, Int32Array] {
+  const n = order.length;
+  const quota = classQuotas(sizes, count);
+  const taken = new Int32Array(sizes.length);
+  const part = new Int32Array(count);
+  const rest = new Int32Array(n);
+  let p = 0;
+  let r = 0;
+  for (const i of order) {
+    const c = classOf[i];
+    if (taken[c] < quota[c]) {
+      taken[c]++;
+      part[p++] = i;
+    } else rest[r++] = i;
+  }
+  // The quotas fall short only when the part leaves fewer than one example per class
+  // behind: it takes the remaining ones from the rest, in order.
+  const short = count - p;
+  part.set(rest.subarray(0, short), p);
+  return [part, rest.slice(short, r)];
+}
+
+/**
+ * How many examples of each class (of the given sizes) go to a part of `count`: shares
+ * proportional to the sizes, each class capped at its size less one (one stays behind),
+ * what a capped class cannot give spread over the others in proportion, the fractions
+ * rounded by largest remainder (ties: the earlier class). The quotas sum to `count`
+ * unless the caps sum to less.
+ */
+export function classQuotas(sizes: readonly number[], count: number): Int32Array {
+  const K = sizes.length;
+  const quota = new Int32Array(K);
+  const cap = sizes.map((s) => Math.max(0, s - 1));
+  const free = new Set<number>(sizes.map((_, c) => c).filter((c) => cap[c] > 0));
+  let remaining = Math.min(count, cap.reduce((a, b) => a + b, 0));
+  // Water-filling: a class whose proportional share reaches its cap takes the cap and leaves
+  // the pool; the others share what remains. At most K rounds.
+  for (;;) {
+    let pool = 0;
+    for (const c of free) pool += sizes[c];
+    const capped = [...free].filter((c) => (remaining * sizes[c]) / pool >= cap[c]);
+    if (capped.length === 0) break;
+    for (const c of capped) {
+      quota[c] = cap[c];
+      remaining -= cap[c];
+      free.delete(c);
+    }
+  }
+  if (free.size === 0) return quota;
+  let pool = 0;
+  for (const c of free) pool += sizes[c];
+  const classes = [...free];
+  const ideal = classes.map((c) => (remaining * sizes[c]) / pool);
+  let given = 0;
+  classes.forEach((c, k) => {
+    quota[c] = Math.floor(ideal[k]);
+    given += quota[c];
+  });
+  const byRemainder = classes.map((_, k) => k).sort((a, b) => ideal[b] - Math.floor(ideal[b]) - (ideal[a] - Math.floor(ideal[a])) || classes[a] - classes[b]);
+  for (let k = 0; given < remaining; k++, given++) quota[classes[byRemainder[k]]]++;
+  return quota;
 }
 
 /** A size as a count: fractions in (0, 1) are taken of n and rounded; counts must be integers ≥ 0. */

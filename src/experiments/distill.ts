@@ -60,7 +60,7 @@ export interface DistillRequest {
   reference?: ReferenceSpec;
   data: {
     train: DistillData;
-    /** Early stopping and searches (default: a seeded 10% hold-out of `train`). */
+    /** Early stopping and searches (default: a seeded 10% hold-out of `train`, stratified by class). */
     validation?: DistillData;
     /** Where the new model is compared with the base (default: the validation data). */
     test?: DistillData;
@@ -153,7 +153,7 @@ export async function distill(req: DistillRequest): Promise<DistillResult> {
   let validation: Dataset;
   if (req.data.validation) validation = toDataset(req.data.validation, base, 'data.validation');
   else {
-    const split = trainValidationSplit(all.labels.length, VALIDATION_FRACTION, seed);
+    const split = trainValidationSplit(all.labels.length, VALIDATION_FRACTION, seed, { labels: all.labels });
     train = subsetDataset(all, split.train);
     validation = subsetDataset(all, split.validation);
   }

@@ -175,18 +175,26 @@ test('12: clear messages for an empty validation set, a bad method in a config, 
   await expectError(['update', '--base', base, '--data', data, '--method', 'churn-budget', '--max-churn', '0.1', '--validation', '0', '--out', out, ...quickUpdate], /data\.csv: no validation examples: churn-budget chooses λ .*--validation/);
   const cfg = write('bad-method.yaml', 'methods: [plain, distil]\n');
   await expectError(['run', '--config', cfg], /bad-method\.yaml: methods\.1: "distil" is not one of .*distill.* \(did you mean "distill"\?\)/);
-  // one example of class "Q" (the rest left out), held out for validation by the count of the hold-out
+  // one example of class "Q" (the rest left out): the stratified hold-out keeps it in training
+  // at every seed; a plain random hold-out (--no-stratify) draws it for validation at some seed
   const rows = lines.slice(1, 401).filter((l) => !l.startsWith('"Q"'));
   const q = lines.slice(401).find((l) => l.startsWith('"Q"'))!;
   const single = csv('single-q.csv', [...rows, q]);
   let held: string | undefined;
-  for (let seed = 1; seed <= 8 && !held; seed++) {
-    const r = await runCliHere(['train', '--data', single, '--out', out, ...quick, '--validation', '0.5', '--seed', String(seed), '--epochs', '1']);
+  let seed = 1;
+  for (; seed <= 8 && !held; seed++) {
+    const r = await runCliHere(['train', '--data', single, '--out', out, ...quick, '--validation', '0.5', '--seed', String(seed), '--epochs', '1', '--no-stratify']);
     if (r.stderr.includes('"Q"')) held = r.stderr;
   }
-  assert.ok(held, 'some seed holds the only "Q" out');
+  assert.ok(held, 'some seed holds the only "Q" out of a random hold-out');
   assert.match(held!, new RegExp(`single-q\\.csv: line ${rows.length + 2}: class`));
   assert.match(held!, /class "Q" has its only example in the validation hold-out and none in the training portion; .*--validation/);
+  const stratified = await runCliHere(['train', '--data', single, '--out', out, ...quick, '--validation', '0.5', '--seed', String(seed - 1), '--epochs', '1']);
+  assert.equal(stratified.code, 0, stratified.stderr);
+  const meta = JSON.parse(readFileSync(join(out, 'distillery.json'), 'utf8'));
+  assert.ok(meta.preprocessing.classNames.includes('Q'), 'the model learns class "Q" from its one training example');
+  assert.equal(meta.recipe.trainExamples, rows.length + 1 - Math.round((rows.length + 1) / 2), 'the hold-out keeps its requested size');
+  await expectError(['train', '--data', single, '--validation-data', single, '--no-stratify', '--out', join(dir, 'never2'), ...quick], /--no-stratify: applies to the hold-out of --data \(--validation\), not to --validation-data/);
   rmSync(out, { recursive: true, force: true });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { splitUpdateScenario, trainTestSplit, trainValidationSplit } from '../../src/data/split.js';
+import { Rng } from '../../src/util/rng.js';
 import { isInputError } from './fixtures.js';
 
 /** Asserts the index sets are disjoint and inside 0..n-1; returns how many indices they hold. */
@@ -75,4 +76,104 @@ test('trainTestSplit and trainValidationSplit: complementary, deterministic', ()
   assert.equal(v.validation.length, 100);
   assert.equal(assertDisjoint(1000, v.train, v.validation), 1000);
   assert.throws(() => trainTestSplit(10, 11, 1), isInputError('split', /test size 11 exceeds the 10 examples/));
+});
+
+/** How many of `indices` fall in each class of `labels`. */
+function perClass(indices: Int32Array, labels: ArrayLike<string | number>): Map<string | number, number> {
+  const counts = new Map<string | number, number>();
+  for (const i of indices) counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
+  return counts;
+}
+
+/** Labels with `sizes[c]` examples of class `c${c}`, shuffled by a fixed rule (not sorted by class). */
+function labelsOf(sizes: number[]): string[] {
+  const labels = sizes.flatMap((s, c) => Array.from({ length: s }, () => `c${c}`));
+  return labels.map((_, i) => labels[(i * 7919) % labels.length]);
+}
+
+test('stratified hold-out: each class gives its share within ±1, the total is the requested size', () => {
+  const sizes = [500, 300, 150, 40, 10];
+  const labels = labelsOf(sizes);
+  assert.equal(new Set(labels.map((_, i) => (i * 7919) % labels.length)).size, labels.length, 'the fixture is a permutation');
+  for (const [size, count] of [[0.2, 200], [0.1, 100], [137, 137], [0.33, 330]] as const) {
+    for (const seed of [1, 2, 3]) {
+      const { train, validation } = trainValidationSplit(1000, size, seed, { labels });
+      assert.equal(validation.length, count);
+      assert.equal(assertDisjoint(1000, train, validation), 1000);
+      const held = perClass(validation, labels);
+      sizes.forEach((s, c) => {
+        const share = (count * s) / 1000;
+        const got = held.get(`c${c}`) ?? 0;
+        assert.ok(Math.abs(got - share) < 1, `class c${c}: ${got} held out, share ${share} (size ${size}, seed ${seed})`);
+      });
+    }
+  }
+  // the test split takes the same options
+  const t = trainTestSplit(1000, 0.2, 1, { labels });
+  assert.deepEqual(t.test, trainValidationSplit(1000, 0.2, 1, { labels }).validation);
+});
+
+test('stratified hold-out: a class keeps at least one example in training; a single example stays there', () => {
+  // a held-out Shuttle-like class mix: two big classes, one of 2 examples, two of 1
+  const sizes = [100, 50, 2, 1, 1];
+  const labels = labelsOf(sizes);
+  const n = labels.length;
+  for (let seed = 1; seed <= 20; seed++) {
+    for (const size of [0.1, 0.5, 0.9, n - sizes.length]) {
+      const { train, validation } = trainValidationSplit(n, size, seed, { labels });
+      const count = size < 1 ? Math.round(size * n) : size;
+      assert.equal(validation.length, count);
+      assert.equal(assertDisjoint(n, train, validation), n);
+      const kept = perClass(train, labels);
+      sizes.forEach((_, c) => assert.ok((kept.get(`c${c}`) ?? 0) >= 1, `class c${c} keeps an example in training (seed ${seed}, size ${size})`));
+      assert.equal(kept.get('c3'), 1);
+      assert.equal(kept.get('c4'), 1);
+    }
+  }
+  // what the big classes cannot give, the others do (largest remainder keeps the total)
+  const half = trainValidationSplit(n, 0.5, 1, { labels });
+  assert.deepEqual(Object.fromEntries(perClass(half.validation, labels)), { c0: 51, c1: 25, c2: 1 });
+});
+
+test('stratified hold-out: many random class mixes keep the total and the ≥1-in-training rule', () => {
+  for (let trial = 0; trial < 200; trial++) {
+    const K = 1 + (trial % 12);
+    const sizes = Array.from({ length: K }, (_, c) => 1 + ((trial * 31 + c * 17) % (c % 3 === 0 ? 3 : 60)));
+    const labels = labelsOf(sizes);
+    const n = labels.length;
+    const count = Math.min(n - K, (trial * 13) % n);
+    const { train, validation } = trainValidationSplit(n, count, trial, { labels });
+    assert.equal(validation.length, count);
+    assert.equal(assertDisjoint(n, train, validation), n);
+    const kept = perClass(train, labels);
+    sizes.forEach((_, c) => assert.ok((kept.get(`c${c}`) ?? 0) >= 1, `trial ${trial}: class c${c}`));
+  }
+});
+
+test('stratified hold-out: a hold-out larger than the rule allows still has the requested size', () => {
+  const labels = ['a', 'a', 'b', 'b', 'c'];
+  const { train, validation } = trainValidationSplit(5, 4, 1, { labels });
+  assert.equal(validation.length, 4);
+  assert.equal(train.length, 1);
+  assert.equal(assertDisjoint(5, train, validation), 5);
+  assert.throws(() => trainValidationSplit(5, 6, 1, { labels }), isInputError('split', /validation size 6 exceeds the 5 examples/));
+});
+
+test('stratified hold-out: deterministic for a seed; string and integer labels of the same classes split alike', () => {
+  const labels = labelsOf([300, 200, 80, 3]);
+  const a = trainValidationSplit(583, 0.2, 5, { labels });
+  assert.deepEqual(trainValidationSplit(583, 0.2, 5, { labels }), a);
+  assert.notDeepEqual(trainValidationSplit(583, 0.2, 6, { labels }).validation, a.validation);
+  const codes = Int32Array.from(labels, (l) => Number(l.slice(1)));
+  assert.deepEqual(trainValidationSplit(583, 0.2, 5, { labels: codes }), a);
+});
+
+test('unstratified hold-out (stratify: false, or no labels): the same indices as before stratification', () => {
+  const labels = labelsOf([500, 300, 150, 40, 10]);
+  const order = new Rng(9).permutation(1000);
+  const expected = { train: order.slice(100), validation: order.slice(0, 100) };
+  assert.deepEqual(trainValidationSplit(1000, 100, 9), expected);
+  assert.deepEqual(trainValidationSplit(1000, 100, 9, { labels, stratify: false }), expected);
+  assert.deepEqual(trainValidationSplit(1000, 0.1, 9, { stratify: false }), expected);
+  assert.notDeepEqual(trainValidationSplit(1000, 100, 9, { labels }).validation, expected.validation);
 });

@@ -25,7 +25,7 @@ export function ensembleCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('ensemble')
     .description("train a reference ensemble for ELODI: m models of the base model's architecture with different seeds on the update's training data, saved for later updates")
     .requiredOption('--base <dir>', 'the deployed model the update starts from (gives the architecture, preprocessing and classes)')
-    .requiredOption('--data <file|name>', 'the update\'s training data (use the same --data, --validation and --seed as the update)')
+    .requiredOption('--data <file|name>', 'the update\'s training data (use the same --data, --validation, --no-stratify and --seed as the update)')
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the base model\'s)')
     .option(...membersOption)
     .option(...jobsOption)

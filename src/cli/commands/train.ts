@@ -24,6 +24,8 @@ interface TrainFlags extends TrainingFlags, OutputFlags, ReadFlags, ColumnFlags 
   modelConfig?: string;
   validation?: number;
   validationData?: string;
+  /** false with --no-stratify: a plain random hold-out. */
+  stratify?: boolean;
   seed: number;
   classes?: string[];
   classesFrom?: string;
