@@ -113,3 +113,14 @@ test('a Parquet predictions file: class numbers as predictions; a missing column
   await duckdbRun(`COPY (SELECT 'a' AS prediction, CASE WHEN i = 1 THEN 1.5 ELSE 0.5 END AS "p:a" FROM range(4) t(i)) TO '${file('badprob.parquet')}' (FORMAT parquet)`);
   await assert.rejects(readPredictionsFile(file('badprob.parquet')), /badprob\.parquet: row 2: p:a "1\.5" is not a probability$/);
 });
+
+test('run: a YAML config whose data: is a Parquet file gives the results of the same data as CSV', () => {
+  const summaries = [csv, parquet.lz4].map((data, k) => {
+    const config = join(dir, `run-${k}.yaml`);
+    writeFileSync(config, `name: same\ndata: ${data}\ntestSize: 60\nsplit: { initial: 100, validation: 40, newBatch: 100 }\nmodel: { kind: mlp, hidden: [8] }\ntraining: { epochs: 3 }\nseeds: [1]\nmethods: [plain, { method: distill, lambda: 0.5 }]\nbootstrap: { resamples: 50 }\n`);
+    const r = runCli(['run', '--config', config, '--out', join(dir, `run-${k}`), '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(readFileSync(join(dir, `run-${k}`, 'results.json'), 'utf8')).trials;
+  });
+  assert.deepEqual(summaries[1], summaries[0]);
+});
