@@ -35,8 +35,16 @@ export async function loadOpenedTable(table: OpenedTable, opts: ColumnChoiceOpti
   }
 }
 
+/**
+ * pandas' index columns: pyarrow writes a DataFrame's index (unless it is the default
+ * 0…n−1) as `__index_level_0__`…, last; pandas reads it back as the index, not as data, and
+ * so does Distillery (it would otherwise be taken as the label, being last, or as a feature).
+ */
+const PANDAS_INDEX_COLUMN = /^__index_level_\d+__$/;
+
 async function loadColumns(table: OpenedTable, opts: ColumnChoiceOptions): Promise<RawTabularWithHints> {
-  const { source, names } = table;
+  const source = table.source;
+  const names = table.names.filter((name) => !PANDAS_INDEX_COLUMN.test(name));
   const choice = chooseColumns(names, source, opts);
   if (table.numRows === 0) throw new InputError(source, 'has no data rows');
   const wanted = choice.labelIndex < 0 ? choice.featureIndices : [choice.labelIndex, ...choice.featureIndices];

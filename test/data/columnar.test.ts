@@ -37,7 +37,7 @@ test('a Parquet file, whatever its compression, and an Arrow file, Feather file 
   // the CSV itself exercises every column kind: numbers, categories, dates
   const kinds = csv.spec.kind === 'tabular' ? Object.fromEntries(csv.spec.columns.map((c) => [c.name, c.type])) : {};
   assert.deepEqual(kinds, { i32: 'numeric', i64: 'numeric', dbl: 'numeric', flt: 'numeric', str: 'categorical', cat: 'categorical', day: 'datetime', ts: 'datetime' });
-  for (const path of [...PARQUET_COMPRESSIONS.map((c) => parquet[c]), ...arrowFiles]) {
+  for (const path of [...PARQUET_COMPRESSIONS.map((c) => parquet[c]), parquet.v2, ...arrowFiles]) {
     const other = await preprocessed(path);
     assert.deepEqual(other.raw.columns, csv.raw.columns, path);
     assert.deepEqual(other.raw.labels, csv.raw.labels, path);
@@ -74,6 +74,40 @@ test('columns are chosen as in a CSV: --label by name or number, --ignore-column
   assert.equal(rowOf(subsetRaw(limited, [3]), 0), 'row 4');
   await assert.rejects(loadData(parquet.snappy, { labelColumn: 'truth' }), isInputError(parquet.snappy, /^.*: label column "truth" not found \(give a column name or number 1–9\); columns: i32, i64, dbl, flt, str, cat, day, ts, label$/));
   await assert.rejects(loadData(parquet.snappy, { dropColumns: ['label'] }), isInputError(parquet.snappy, /cannot ignore the label column "label"/));
+});
+
+test('a file of several row groups / record batches is read whole and in order', async () => {
+  const n = 5000;
+  const path = join(dir, 'groups.parquet');
+  // row groups of 2048 rows, and DuckDB hands them over in chunks of 2048 rows
+  await duckdbRun(`COPY (SELECT i * 0.5 AS x, CASE WHEN i % 1000 = 999 THEN NULL ELSE 'c' || (i % 7) END AS s, i % 3 AS label FROM range(${n}) t(i)) TO '${path}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+  const expected = {
+    rows: Array.from({ length: n }, (_, i) => [String(i * 0.5), i % 1000 === 999 ? '' : `c${i % 7}`]),
+    labels: Array.from({ length: n }, (_, i) => String(i % 3)),
+  };
+  const pq = (await loadData(path)) as RawTabular;
+  assert.deepEqual({ rows: pq.rows, labels: pq.labels }, expected);
+  const half = (from: number, to: number) =>
+    new arrow.Table({
+      x: arrow.vectorFromArray(expected.rows.slice(from, to).map((r) => Number(r[0])), new arrow.Float64()),
+      s: arrow.vectorFromArray(expected.rows.slice(from, to).map((r) => r[1] || null), new arrow.Utf8()),
+      label: arrow.vectorFromArray(expected.labels.slice(from, to).map(Number), new arrow.Int32()),
+    });
+  const batches = half(0, 1234).concat(half(1234, n));
+  assert.equal(batches.batches.length, 2);
+  for (const name of ['groups.arrow', 'groups.arrows']) {
+    const a = (await loadData(writeArrow(batches, dir, name))) as RawTabular;
+    assert.deepEqual({ rows: a.rows, labels: a.labels }, expected, name);
+  }
+});
+
+test('a pandas index column (__index_level_0__, written last by pyarrow) is an index, not the label or a feature', async () => {
+  const path = join(dir, 'pandas.parquet');
+  await duckdbRun(`COPY (SELECT i * 0.5 AS x, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS outcome, i * 10 + 7 AS __index_level_0__ FROM range(6) t(i)) TO '${path}' (FORMAT parquet)`);
+  const raw = (await loadData(path)) as RawTabular;
+  assert.equal(raw.labelColumn, 'outcome');
+  assert.deepEqual(raw.columns, ['x']);
+  assert.deepEqual(raw.labels, ['a', 'b', 'a', 'b', 'a', 'b']);
 });
 
 test('bad Parquet files: one line naming the file (and the column)', async () => {

@@ -51,7 +51,7 @@ export function mixedCsv(rows: MixedRow[]): string {
   return [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => (r[c] === null ? '' : String(r[c]))).join(','))].join('\n') + '\n';
 }
 
-/** Parquet compressions DuckDB writes. */
+/** Parquet compressions DuckDB writes (each one file; plus a format-version-2 file). */
 export const PARQUET_COMPRESSIONS = ['snappy', 'uncompressed', 'zstd', 'gzip', 'brotli', 'lz4'] as const;
 
 /**
@@ -59,16 +59,19 @@ export const PARQUET_COMPRESSIONS = ['snappy', 'uncompressed', 'zstd', 'gzip', '
  * FLOAT, strings with nulls, an ENUM (dictionary-encoded), DATE, TIMESTAMP and an INT64 label.
  * `csvPath`: the rows' CSV (DuckDB reads it with explicit types).
  */
-export async function writeMixedParquet(csvPath: string, dir: string, stem = 'mixed'): Promise<Record<(typeof PARQUET_COMPRESSIONS)[number], string>> {
+export async function writeMixedParquet(csvPath: string, dir: string, stem = 'mixed'): Promise<Record<(typeof PARQUET_COMPRESSIONS)[number] | 'v2', string>> {
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   await conn.run(`CREATE TYPE colour AS ENUM ('${CATS.join("','")}')`);
   const types = `{'i32': 'INTEGER', 'i64': 'BIGINT', 'dbl': 'DOUBLE', 'flt': 'FLOAT', 'str': 'VARCHAR', 'cat': 'VARCHAR', 'day': 'DATE', 'ts': 'VARCHAR', 'label': 'BIGINT'}`;
   const select = `SELECT i32, i64, dbl, flt, str, CAST(cat AS colour) AS cat, day, CAST(strptime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS TIMESTAMP) AS ts, label FROM read_csv('${csvPath}', header = true, columns = ${types}, nullstr = '')`;
-  const out = {} as Record<(typeof PARQUET_COMPRESSIONS)[number], string>;
+  const out = {} as Record<(typeof PARQUET_COMPRESSIONS)[number] | 'v2', string>;
   for (const compression of PARQUET_COMPRESSIONS) {
     out[compression] = join(dir, `${stem}-${compression}.parquet`);
     await conn.run(`COPY (${select}) TO '${out[compression]}' (FORMAT parquet, COMPRESSION ${compression})`);
   }
+  // format version 2 data pages and encodings (DELTA_BINARY_PACKED …)
+  out.v2 = join(dir, `${stem}-v2.parquet`);
+  await conn.run(`COPY (${select}) TO '${out.v2}' (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2)`);
   conn.closeSync();
   return out;
 }
