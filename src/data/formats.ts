@@ -13,8 +13,8 @@ export type DataFormat = 'csv' | 'jsonl' | 'idx' | 'parquet' | 'arrow';
 export const FORMAT_EXTENSIONS = {
   csv: ['.csv', '.tsv', '.txt'],
   jsonl: ['.jsonl', '.ndjson'],
-  parquet: ['.parquet', '.pq'],
-  arrow: ['.arrow', '.feather', '.arrows', '.ipc'],
+  parquet: ['.parquet'],
+  arrow: ['.arrow', '.feather', '.arrows'],
 } as const;
 
 /** The format of data spec `spec` (a file name, or "images,labels" for an IDX pair), undefined when unknown. */

@@ -124,3 +124,9 @@ test('run: a YAML config whose data: is a Parquet file gives the results of the 
   });
   assert.deepEqual(summaries[1], summaries[0]);
 });
+
+test('CSV-only flags are refused with a Parquet file, naming the flag', () => {
+  const r = runCli(['train', '--data', parquet.snappy, '--delimiter', ';', '--out', join(dir, 'never')]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `distillery: --delimiter: applies to CSV/TSV files (.csv, .tsv, .txt) only, not ${parquet.snappy}\n`);
+});

@@ -23,8 +23,8 @@ export function predictCommand(globals: () => GlobalFlags): Command {
   return addOutputOptions(cmd, { resumable: false })
     .action(async (flags: PredictFlags) => {
       const ctx = await createContext(globals());
-      await checkOutputs([predictionsOutput(flags.out)], flags);
       checkPredictionsWriter(flags.out);
+      await checkOutputs([predictionsOutput(flags.out)], flags);
       const model = await loadClassifier(flags.model);
       const label = labelColumnFor(flags.label, model.trained.meta.preprocessing);
       const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelOptional: true });
