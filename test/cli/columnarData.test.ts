@@ -130,3 +130,17 @@ test('CSV-only flags are refused with a Parquet file, naming the flag', () => {
   assert.equal(r.code, 2);
   assert.equal(r.stderr, `distillery: --delimiter: applies to CSV/TSV files (.csv, .tsv, .txt) only, not ${parquet.snappy}\n`);
 });
+
+test('a Parquet file whose column has the wrong type, or lacks one the model needs: one line naming the file, column and row', async () => {
+  const wrong = join(dir, 'wrong-type.parquet');
+  await duckdbRun(`COPY (SELECT CASE WHEN i32 > 50 THEN 'many' ELSE CAST(i32 AS VARCHAR) END AS i32, * EXCLUDE (i32) FROM read_parquet('${parquet.snappy}')) TO '${wrong}' (FORMAT parquet)`);
+  const firstMany = rows.findIndex((r) => r.i32 > 50) + 1;
+  const r1 = runCli(['predict', '--model', join(dir, 'model-csv'), '--data', wrong, '--out', join(dir, 'never.csv')]);
+  assert.equal(r1.code, 2);
+  assert.equal(r1.stderr, `distillery: ${wrong}: row ${firstMany}: column "i32" value "many" is not a number, in a numeric column (fix the cell, leave it empty or write NA for a missing value)\n`);
+  const missing = join(dir, 'no-dbl.parquet');
+  await duckdbRun(`COPY (SELECT * EXCLUDE (dbl) FROM read_parquet('${parquet.snappy}')) TO '${missing}' (FORMAT parquet)`);
+  const r2 = runCli(['compare', '--old', join(dir, 'model-csv'), '--new', join(dir, 'model-parquet'), '--data', missing]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.stderr, /^distillery: .*no-dbl\.parquet: has no column "dbl", which the model needs; columns: i32, i64, flt, str, cat, day, ts\n$/);
+});
