@@ -9,6 +9,7 @@ import { fileSignature, type OutputTarget } from '../util/outputs.js';
 import { sortedDistinct } from '../data/values.js';
 import { alignColumns } from '../models/logits.js';
 import { rowOf, type RawData } from '../data/types.js';
+import { dataFormatOf, isColumnarFormat } from '../data/formats.js';
 import { addReadOptions, labelColumnFor, loadDataFlag, type ReadFlags } from './dataInput.js';
 import { loadModelOrPredictions, predictWithModel, type Predictions } from './predictions.js';
 import { parseInteger, parseNumber } from './options.js';
@@ -41,21 +42,22 @@ function unionClasses(raw: RawData, a: Predictions, b: Predictions): string[] {
 export function toIndices(raw: RawData, a: Predictions, b: Predictions) {
   const classNames = unionClasses(raw, a, b);
   const index = new Map(classNames.map((c, k) => [c, k] as const));
-  // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2)
+  // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2; a Parquet file has rows)
   const encode = (values: string[], source: string, what: string, row: (i: number) => string) =>
     Int32Array.from(values, (v, i) => {
       const k = index.get(v);
       if (k === undefined) throw new InputError(source, `${row(i)}: ${what} "${v}" is not one of the classes: ${classNames.join(', ')}${what === 'label' ? ' (a class no model was trained with: declare it with train --classes)' : ''}`);
       return k;
     });
-  const predictionLine = (i: number) => `line ${i + 2}`; // a model's own predictions are always classes
+  // a model's own predictions are always classes: a bad one comes from a predictions file
+  const predictionLine = (p: Predictions) => (isColumnarFormat(dataFormatOf(p.source)) ? (i: number) => `row ${i + 1}` : (i: number) => `line ${i + 2}`);
   const align = (p: Predictions, scores: Float32Array | undefined, fill: 'zero' | 'row-min') =>
     scores && p.classNames ? alignColumns(scores, p.classNames, classNames, fill) : undefined;
   return {
     classNames,
     labels: encode(raw.labels, raw.source, 'label', (i) => rowOf(raw, i)),
-    predOld: encode(a.predicted, a.source, 'prediction', predictionLine),
-    predNew: encode(b.predicted, b.source, 'prediction', predictionLine),
+    predOld: encode(a.predicted, a.source, 'prediction', predictionLine(a)),
+    predNew: encode(b.predicted, b.source, 'prediction', predictionLine(b)),
     probsOld: align(a, a.probs, 'zero'),
     probsNew: align(b, b.probs, 'zero'),
     logitsOld: align(a, a.logits, 'row-min'),
@@ -163,10 +165,10 @@ function sliceDetail(request: SliceRequest, raw: RawData, input: SliceInput, fla
 export function addComparisonOptions(cmd: Command, { pairOptional = false } = {}): Command {
   addReadOptions(cmd);
   const pair = (flags: string, help: string) => (pairOptional ? cmd.option(flags, help) : cmd.requiredOption(flags, help));
-  pair('--old <dir|csv|onnx>', 'old (deployed) model directory or .onnx file, or a predictions CSV from `distillery predict`');
-  pair('--new <dir|csv|onnx>', 'new model directory or .onnx file, or a predictions CSV');
+  pair('--old <dir|csv|onnx>', 'old (deployed) model directory or .onnx file, or a predictions file (CSV, Parquet or Arrow) from `distillery predict`');
+  pair('--new <dir|csv|onnx>', 'new model directory or .onnx file, or a predictions file (CSV, Parquet or Arrow)');
   return cmd
-    .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions CSV)')
+    .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions file)')
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the model\'s, else label/class/target/y, else the last column)')
     .option('--resamples <n>', 'bootstrap resamples', parseInteger('resamples', 10), 1000)
     .option('--level <x>', 'confidence level', parseNumber('level', 0.5, 0.999), 0.95)

@@ -4,6 +4,7 @@ import type { CsvOptions } from '../data/csv.js';
 import { rawSize, rowOf, subsetRaw } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import { builtinDatasets, loadData } from '../data/builtin.js';
+import { dataFormatOf } from '../data/formats.js';
 import { trainValidationSplit } from '../data/split.js';
 
 /** How a delimited file is read (every command that reads one): `--delimiter`, `--no-header`, `--columns`. */
@@ -27,7 +28,7 @@ function checkReadFlags(flags: ReadFlags, data: string): void {
   const given = flags.columns !== undefined ? '--columns' : flags.header === false ? '--no-header' : flags.delimiter !== undefined ? '--delimiter' : undefined;
   if (given === undefined) return;
   if (data.split(':')[0] in builtinDatasets) throw new InputError(given, `applies to CSV/TSV files only, not the built-in dataset ${data}`);
-  if (!/\.(csv|tsv|txt)(\.gz)?$/i.test(data)) throw new InputError(given, `applies to CSV/TSV files (.csv, .tsv, .txt) only, not ${data}`);
+  if (dataFormatOf(data) !== 'csv') throw new InputError(given, `applies to CSV/TSV files (.csv, .tsv, .txt) only, not ${data}`);
 }
 
 /** The loader options of {@link ReadFlags}. */

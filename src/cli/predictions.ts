@@ -5,11 +5,15 @@ const csvParse = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
 import type { RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
+import { dataFormatOf, isColumnarFormat, openColumnar } from '../data/formats.js';
+import type { OpenedTable } from '../data/columnTable.js';
 import { argmaxRows, checkCompatible, logitsToProbs } from '../models/predict.js';
 import { loadClassifier, scoreClassifier, type Classifier } from '../models/classifier.js';
 import { isOnnxPath } from '../models/onnx.js';
 import { InputError } from '../util/errors.js';
-import { fileSignature, writeFileAtomic, type OutputTarget } from '../util/outputs.js';
+import { checkOptional } from '../util/optional.js';
+import { fileSignature, temporarySibling, writeFileAtomic, type OutputTarget } from '../util/outputs.js';
+import { parquetBytes } from '../data/parquet.js';
 import { toCsv } from '../report/escape.js';
 
 /** Top-1 predictions (class names) and, where known, class probabilities [n, K] in `classNames` order. */
@@ -41,9 +45,34 @@ export async function predictWithModel(model: Classifier, raw: RawData, source: 
 
 const PROB_PREFIX = 'p:';
 
-/** A predictions CSV as an output: Distillery's when its header starts with the prediction column. */
+/** A predictions file as an output: Distillery's when its first column is the prediction column (CSV header, Parquet schema). */
 export function predictionsOutput(file: string, flag = '--out'): OutputTarget {
+  if (dataFormatOf(file) === 'parquet') return { path: file, type: 'file', what: 'predictions Parquet file', flag, isOurs: isPredictionsParquet };
   return { path: file, type: 'file', what: 'predictions CSV', flag, isOurs: fileSignature(/^\uFEFF?"?prediction"?(,|\r?\n|$)/) };
+}
+
+async function isPredictionsParquet(file: string): Promise<boolean> {
+  try {
+    const table = await openColumnar(file, 'parquet');
+    table.close();
+    return table.names[0] === 'prediction';
+  } catch {
+    return false;
+  }
+}
+
+/** Fails now, before any work, when writing `path` needs an optional package that is absent. */
+export function checkPredictionsWriter(path: string): void {
+  if (dataFormatOf(path) === 'parquet') checkOptional(['@duckdb/node-api'], 'writing Parquet files');
+}
+
+/** Writes predictions as Parquet when `path` ends in .parquet, else as CSV (the same columns). */
+export async function writePredictionsFile(path: string, p: Predictions): Promise<void> {
+  if (dataFormatOf(path) !== 'parquet') return writePredictionsCsv(path, p);
+  const K = p.probs && p.classNames ? p.classNames.length : 0;
+  const n = p.predicted.length;
+  const probColumns = Array.from({ length: K }, (_, k) => ({ name: PROB_PREFIX + p.classNames![k], floats: Float32Array.from({ length: n }, (_, i) => p.probs![i * K + k]) }));
+  await writeFileAtomic(path, await parquetBytes([{ name: 'prediction', texts: p.predicted }, ...probColumns], n, temporarySibling(path)));
 }
 
 /** Writes predictions as CSV: a `prediction` column, then one `p:<class>` probability column per class. */
@@ -52,6 +81,51 @@ export async function writePredictionsCsv(path: string, p: Predictions): Promise
   const header = ['prediction', ...(p.probs && p.classNames ? p.classNames.map((c) => PROB_PREFIX + c) : [])];
   const rows = p.predicted.map((label, i) => [label, ...(p.probs && K ? Array.from(p.probs.subarray(i * K, (i + 1) * K), (v) => v.toPrecision(6)) : [])]);
   await writeFileAtomic(path, toCsv([header, ...rows]));
+}
+
+/**
+ * Reads a predictions file: a CSV written by `distillery predict` (or any CSV with a
+ * `prediction` column), or a Parquet / Arrow file with the same columns.
+ */
+export async function readPredictionsFile(path: string): Promise<Predictions> {
+  const format = dataFormatOf(path);
+  return isColumnarFormat(format) ? readPredictionsColumnar(path, format) : readPredictionsCsv(path);
+}
+
+/** A predictions table in a columnar file: a `prediction` column (texts or class numbers) and optional `p:<class>` columns. */
+async function readPredictionsColumnar(path: string, format: 'parquet' | 'arrow'): Promise<Predictions> {
+  const table = await openColumnar(path, format);
+  try {
+    return await predictionsOfTable(table);
+  } finally {
+    table.close();
+  }
+}
+
+async function predictionsOfTable(table: OpenedTable): Promise<Predictions> {
+  const path = table.source;
+  if (!table.names.includes('prediction')) throw new InputError(path, `has no "prediction" column (columns: ${table.names.join(', ')})`);
+  if (table.numRows === 0) throw new InputError(path, 'has no prediction rows');
+  const probNames = table.names.filter((h) => h.startsWith(PROB_PREFIX));
+  const [pred, ...probs] = await table.read(['prediction', ...probNames]);
+  const predicted = Array.from(pred, (v: number | string) => (typeof v === 'number' ? (Number.isNaN(v) ? '' : String(v)) : v));
+  const empty = predicted.indexOf('');
+  if (empty >= 0) throw new InputError(path, `row ${empty + 1}: empty prediction`);
+  const out: Predictions = { source: path, predicted };
+  if (probNames.length) {
+    const K = probNames.length;
+    const n = predicted.length;
+    out.classNames = probNames.map((h) => h.slice(PROB_PREFIX.length));
+    out.probs = new Float32Array(n * K);
+    probs.forEach((col, k) => {
+      for (let i = 0; i < n; i++) {
+        const v = col[i];
+        if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new InputError(path, `row ${i + 1}: ${probNames[k]} "${v}" is not a probability`);
+        out.probs![i * K + k] = v;
+      }
+    });
+  }
+  return out;
 }
 
 /** Reads a predictions CSV written by `distillery predict` (or any CSV with a `prediction` column). */
@@ -96,7 +170,7 @@ export async function loadModelOrPredictions(path: string): Promise<{ model?: Cl
   try {
     isDir = statSync(path).isDirectory();
   } catch {
-    throw new InputError(path, 'not found (expected a model directory or a predictions CSV)');
+    throw new InputError(path, 'not found (expected a model directory or a predictions file: CSV, Parquet or Arrow)');
   }
-  return isDir ? { model: await loadClassifier(path) } : { predictions: await readPredictionsCsv(path) };
+  return isDir ? { model: await loadClassifier(path) } : { predictions: await readPredictionsFile(path) };
 }

@@ -7,6 +7,8 @@ import { loadCsv, type CsvOptions, type RawTabularWithHints } from './csv.js';
 import { loadFashionMnist, loadIdxImages } from './idx.js';
 import { loadJsonl, type JsonlOptions } from './text.js';
 import { requirePositiveInteger } from './values.js';
+import { dataFormatOf, openColumnar } from './formats.js';
+import { loadOpenedTable } from './columnTable.js';
 
 /** The embedded UCI letter-recognition data (see datasets/README.md); works from src/ and dist/. */
 export const LETTER_CSV_PATH = fileURLToPath(new URL('../../datasets/letter-recognition.csv.gz', import.meta.url));
@@ -74,6 +76,8 @@ export interface LoadDataOptions extends CsvOptions, JsonlOptions, LimitOptions 
  * - a built-in name (`letter`, `fashion-mnist`), optionally with `:test` for its test split;
  * - a CSV/TSV file: `*.csv`, `*.tsv`, `*.txt`, optionally `.gz`;
  * - a JSON Lines text file: `*.jsonl`, `*.ndjson`, optionally `.gz`;
+ * - a Parquet file (`*.parquet`) or an Arrow IPC file or stream (`*.arrow`, `*.feather`, `*.arrows`),
+ *   its columns chosen like a CSV's;
  * - an IDX pair `images-file,labels-file` (each gzipped or plain).
  * `limit` keeps the first examples of any of them.
  */
@@ -83,8 +87,11 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
   if (name in builtinDatasets && (split === undefined || split === 'train' || split === 'test')) {
     return loadBuiltin(name, split ?? 'train', { limit });
   }
-  const format = formatOf(spec);
+  const format = dataFormatOf(spec);
   switch (format) {
+    case 'parquet':
+    case 'arrow':
+      return takeFirst(await loadOpenedTable(await openColumnar(spec, format), opts), limit);
     case 'csv':
       return takeFirst(await loadCsv(spec, opts), limit);
     case 'jsonl':
@@ -97,18 +104,10 @@ export async function loadData(spec: string, opts: LoadDataOptions = {}): Promis
       throw new InputError(
         spec,
         existsSync(spec)
-          ? 'unknown data format; expected .csv, .tsv, .txt, .jsonl or .ndjson (optionally .gz), or an IDX pair "images,labels"'
+          ? 'unknown data format; expected .csv, .tsv, .txt, .jsonl or .ndjson (optionally .gz), .parquet, .arrow or .feather, or an IDX pair "images,labels"'
           : `file not found and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')})`,
       );
   }
-}
-
-function formatOf(spec: string): 'csv' | 'jsonl' | 'idx' | undefined {
-  const name = spec.toLowerCase().replace(/\.gz$/, '');
-  if (!existsSync(spec) && spec.split(',').length === 2) return 'idx';
-  if (/\.(csv|tsv|txt)$/.test(name)) return 'csv';
-  if (/\.(jsonl|ndjson)$/.test(name)) return 'jsonl';
-  return undefined;
 }
 
 function checkLimit(limit: number | undefined, source: string): number | undefined {

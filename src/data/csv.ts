@@ -5,6 +5,7 @@ import type { RawTabular } from './types.js';
 import { InputError } from '../util/errors.js';
 import { readInputText } from './read.js';
 import { isNumberLiteral } from './values.js';
+import { checkGuessedLabels, chooseColumns, type ColumnChoice } from './columnsChoice.js';
 
 /** Options of {@link loadCsv} and {@link parseCsvText}. */
 export interface CsvOptions {
@@ -50,8 +51,7 @@ export interface RawTabularWithHints extends RawTabular {
   categorical?: string[];
 }
 
-/** Names that mark a label column when none is given, in order of preference. */
-export const LABEL_COLUMN_NAMES = ['label', 'class', 'target', 'y'];
+export { LABEL_COLUMN_NAMES } from './columnsChoice.js';
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t'];
 
@@ -83,24 +83,9 @@ export function parseCsvText(text: string, source: string, opts: CsvOptions = {}
     }
   }
 
-  const labelName = opts.labelColumn === undefined ? undefined : columnByNameOrPosition(header, opts.labelColumn);
-  if (opts.labelOptional && labelName !== undefined && !header.includes(labelName)) {
-    return unlabeledTable(header, records, source, opts);
-  }
-  const labelColumn = chooseLabelColumn(header, source, labelName, opts.labelByName);
-  const dropped = new Set((opts.dropColumns ?? []).map((name) => columnByNameOrPosition(header, name)));
-  for (const name of dropped) requireColumn(header, name, source, 'column to ignore');
-  if (dropped.has(labelColumn)) throw new InputError(source, `cannot ignore the label column "${labelColumn}"`);
-
-  const labelIndex = header.indexOf(labelColumn);
-  const featureIndices = header.map((_, j) => j).filter((j) => j !== labelIndex && !dropped.has(header[j]));
-  if (featureIndices.length === 0 && !opts.labelsOnly) {
-    throw new InputError(source, `has no feature columns besides the label column "${labelColumn}"`);
-  }
-  const columns = featureIndices.map((j) => header[j]);
-  for (const name of opts.categorical ?? []) {
-    if (!columns.includes(name)) requireColumn(columns, name, source, 'categorical column');
-  }
+  const choice = chooseColumns(header, source, opts);
+  if (choice.labelIndex < 0) return unlabeledTable(choice, records, source);
+  const { labelColumn, labelIndex, featureIndices, columns } = choice;
 
   const rows: string[][] = [];
   const labels: string[] = [];
@@ -112,19 +97,10 @@ export function parseCsvText(text: string, source: string, opts: CsvOptions = {}
     rows.push(featureIndices.map((j) => record[j]));
     origins.push(info.lines);
   }
-  checkGuessedLabels(labels, labelColumn, source, labelName !== undefined);
+  checkGuessedLabels(labels, labelColumn, source, opts.labelColumn !== undefined);
   const raw: RawTabularWithHints = { kind: 'tabular', source, columns, rows, labels, labelColumn, origins };
   if (opts.categorical?.length) raw.categorical = [...opts.categorical];
   return raw;
-}
-
-/** A label column taken by position (no --label, no label-like name) whose values are nearly all different is not a label column: say so. */
-function checkGuessedLabels(labels: string[], labelColumn: string, source: string, given: boolean): void {
-  if (given || LABEL_COLUMN_NAMES.includes(labelColumn.toLowerCase())) return;
-  const distinct = new Set(labels).size;
-  if (distinct > 100 && distinct > labels.length / 2) {
-    throw new InputError(source, `the last column "${labelColumn}" was taken as the label but has ${distinct} different values in ${labels.length} rows (an id or free text?): say which column holds the labels with --label`);
-  }
 }
 
 /** Column names of a file without a header row: the names given (one per field), else c1…cN. */
@@ -136,27 +112,10 @@ function headerlessNames(width: number, given: string[] | undefined, source: str
   return readHeader(given, '--columns', { allowNumbers: true });
 }
 
-/** `name` when a column has it, else the column at 1-based position `name` (an integer), else `name` (for the not-found message). */
-function columnByNameOrPosition(header: string[], name: string): string {
-  if (header.includes(name) || !/^[1-9]\d*$/.test(name)) return name;
-  const j = Number(name) - 1;
-  return j < header.length ? header[j] : name;
-}
-
 /** A table whose label column is absent: all features kept, labels empty. */
-function unlabeledTable(header: string[], records: ParsedRecord[], source: string, opts: CsvOptions): RawTabularWithHints {
-  const dropped = new Set(opts.dropColumns ?? []);
-  const featureIndices = header.map((_, j) => j).filter((j) => !dropped.has(header[j]));
+function unlabeledTable({ featureIndices, columns, labelColumn }: ColumnChoice, records: ParsedRecord[], source: string): RawTabularWithHints {
   const rows = records.slice(1).map(({ record }) => featureIndices.map((j) => record[j]));
-  return {
-    kind: 'tabular',
-    source,
-    columns: featureIndices.map((j) => header[j]),
-    rows,
-    labels: rows.map(() => ''),
-    labelColumn: opts.labelColumn!,
-    origins: records.slice(1).map(({ info }) => info.lines),
-  };
+  return { kind: 'tabular', source, columns, rows, labels: rows.map(() => ''), labelColumn, origins: records.slice(1).map(({ info }) => info.lines) };
 }
 
 interface ParsedRecord {
@@ -223,27 +182,4 @@ function readHeader(header: string[], source: string, opts: { allowNumbers?: boo
     seen.add(name);
   }
   return header;
-}
-
-function chooseLabelColumn(header: string[], source: string, given: string | undefined, byNameOnly = false): string {
-  if (given !== undefined) {
-    if (!header.includes(given)) throw new InputError(source, `label column "${given}" not found (give a column name or number 1–${header.length}); columns: ${header.join(', ')}`);
-    return given;
-  }
-  for (const candidate of LABEL_COLUMN_NAMES) {
-    const match = header.find((name) => name.toLowerCase() === candidate);
-    if (match !== undefined) return match;
-  }
-  if (byNameOnly) {
-    const names = `${LABEL_COLUMN_NAMES.slice(0, -1).join(', ')} or ${LABEL_COLUMN_NAMES[LABEL_COLUMN_NAMES.length - 1]}`;
-    throw new InputError(source, `has no column named ${names}: say which column holds the true labels with --label (columns: ${header.join(', ')})`);
-  }
-  return header[header.length - 1];
-}
-
-function requireColumn(columns: string[], name: string, source: string, role: string): string {
-  if (!columns.includes(name)) {
-    throw new InputError(source, `${role} "${name}" not found; columns: ${columns.join(', ')}`);
-  }
-  return name;
 }

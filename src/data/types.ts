@@ -11,13 +11,15 @@ export type RawData = RawTabular | RawImages | RawText;
 export interface RawOrigins {
   /** 1-based: the line of a CSV or JSONL file, the example number of an IDX file; kept by subsetRaw. */
   origins?: number[];
+  /** 'row': origins count the rows of a columnar file (Parquet, Arrow), not its lines. */
+  originUnit?: 'row';
 }
 
-/** Where example `i` of `raw` is in its file: "line 9" (CSV, JSONL), "example 9" (IDX), else "data row i+1". */
+/** Where example `i` of `raw` is in its file: "line 9" (CSV, JSONL), "row 9" (Parquet, Arrow), "example 9" (IDX), else "data row i+1". */
 export function rowOf(raw: RawData, i: number): string {
   const o = raw.origins?.[i];
   if (o === undefined) return `data row ${i + 1}`;
-  return raw.kind === 'image' ? `example ${o}` : `line ${o}`;
+  return raw.kind === 'image' ? `example ${o}` : raw.originUnit === 'row' ? `row ${o}` : `line ${o}`;
 }
 
 export interface RawTabular extends RawOrigins {

@@ -12,6 +12,8 @@ export const OPTIONAL_PACKAGES = {
   'onnx-proto': 'reading and writing ONNX files',
   ioredis: 'the Redis checkpoint store and job queue',
   bullmq: 'the Redis job queue',
+  '@duckdb/node-api': 'reading and writing Parquet files',
+  'apache-arrow': 'reading Arrow IPC / Feather files',
 } as const;
 export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;
 

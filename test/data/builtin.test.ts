@@ -50,7 +50,7 @@ test('loadData dispatches on built-in names, file extensions and IDX pairs', asy
 
 test('loadData and loadBuiltin: unknown names and formats are InputErrors', async () => {
   await assert.rejects(loadData('mnist-of-dreams'), isInputError('mnist-of-dreams', /not a built-in dataset \(built-ins: letter, fashion-mnist\)/));
-  const odd = writeFixture(dir, 'data.parquet', 'x');
+  const odd = writeFixture(dir, 'data.xlsx', 'x');
   await assert.rejects(loadData(odd), isInputError(odd, /unknown data format/));
   await assert.rejects(loadBuiltin('letter', 'test'), isInputError('letter', /no separate test split/));
   await assert.rejects(loadBuiltin('cifar'), isInputError('cifar', /not a built-in dataset/));

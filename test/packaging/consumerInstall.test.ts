@@ -195,7 +195,7 @@ describe('the packed package in a fresh project (npm install, scripts on, offlin
     assert.match(installLog, /distillery: prebuilt native engine found \(baseline, prebuilds\/.*\); nothing to build/);
     assert.ok(!existsSync(join(installed, 'native', 'build')), 'nothing was compiled');
     assert.doesNotMatch(installLog, /Unknown (project|user|env|cli) config|EBADPLATFORM|ERR!/);
-    for (const optional of ['onnxruntime-node', 'onnx-proto', 'ioredis', 'bullmq', '@tensorflow/tfjs']) {
+    for (const optional of ['onnxruntime-node', 'onnx-proto', 'ioredis', 'bullmq', '@tensorflow/tfjs', '@duckdb/node-api', 'apache-arrow']) {
       assert.ok(!existsSync(join(consumer, 'node_modules', optional)), `${optional} is not installed`);
     }
   });

@@ -20,6 +20,6 @@ test('a feature used without its optional package: one line naming what to insta
 test('what else the feature needs is named only when it is missing too', () => {
   assert.throws(() => checkOptional([absent, 'ioredis'], 'x'), (e: MissingPackageError) => e.message === `x needs the optional package ${absent}: npm install ${absent}`);
   assert.throws(() => requireOptional(absent, 'x', [`${absent}-2` as OptionalPackage]), (e: MissingPackageError) => e.message === `x needs the optional packages ${absent} and ${absent}-2: npm install ${absent} ${absent}-2`);
-  assert.doesNotThrow(() => checkOptional(['ioredis', 'bullmq', 'onnxruntime-node', 'onnx-proto'], 'the dev set-up'));
+  assert.doesNotThrow(() => checkOptional(['ioredis', 'bullmq', 'onnxruntime-node', 'onnx-proto', '@duckdb/node-api', 'apache-arrow'], 'the dev set-up'));
   assert.equal(hasOptionalPackage('onnx-proto'), true);
 });

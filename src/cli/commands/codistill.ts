@@ -92,7 +92,7 @@ function workerDisplay(log: (line: string) => void, quiet: boolean): { onEvent: 
 export function codistillCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('codistill')
     .description('codistillation (Anil et al. 2018): n copies of one model, each a worker process on its own shard, distilling from the peers\' published checkpoints; writes each worker\'s model, the deliverable (best on validation), the ensemble\'s accuracy and time-to-accuracy curves')
-    .option('--data <file|name>', 'training data: a CSV, JSONL, or a built-in dataset (letter, fashion-mnist)')
+    .option('--data <file|name>', 'training data: a CSV, Parquet or Arrow/Feather file, JSONL, or a built-in dataset (letter, fashion-mnist)')
     .option('--label <column>', 'label column of a CSV')
     .option('--config <file>', 'the run as YAML (fields: data, labelColumn, model and the flags below in camelCase); flags override it')
     .requiredOption('--out <dir>', `run directory: worker-<i>/, deliverable/, ${RUN_JSON}`)

@@ -37,7 +37,7 @@ const DEFAULT_TRAIN_VALIDATION = 0.1;
 export function trainCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('train')
     .description('train a base model on a labelled dataset and save it (tfjs LayersModel + distillery.json)')
-    .requiredOption('--data <file|name>', 'training data: a CSV/TSV (a header row, or --no-header), JSONL text, or a built-in dataset (letter, fashion-mnist)')
+    .requiredOption('--data <file|name>', 'training data: a CSV/TSV (a header row, or --no-header), a Parquet or Arrow/Feather file, JSONL text, or a built-in dataset (letter, fashion-mnist)')
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: label/class/target/y, else the last column)')
     .option('--classes <list>', 'every class the model predicts, comma-separated, in this order: classes with no training example yet are allowed (default: the classes of --data, sorted)', parseClassList('--classes'))
     .option('--classes-from <file>', 'like --classes, one class per line of a text file')
