@@ -3,8 +3,10 @@ import { lazy } from '../util/lazy.js';
 const csvParse = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
 import type { RawTabular } from './types.js';
 import { InputError } from '../util/errors.js';
-import { readInputText } from './read.js';
+import { readInputChunks, readInputText } from './read.js';
 import { isNumberLiteral } from './values.js';
+import { makeTabular, type TabularFields } from './columns.js';
+import { ColumnBuilder, LabelBuilder, QuoteError, RecordTokenizer } from './csvTokenizer.js';
 
 /** Options of {@link loadCsv} and {@link parseCsvText}. */
 export interface CsvOptions {
@@ -57,71 +59,241 @@ const CANDIDATE_DELIMITERS = [',', ';', '\t'];
 
 /**
  * Loads a CSV (or TSV) file with a header row; gzipped files are recognised by their
- * magic bytes. Values stay strings; fitPreprocessing decides which columns are numeric.
- * Throws an InputError naming the file for any problem (missing file, no header,
- * ragged row with its line number, missing or empty labels, no feature column).
+ * magic bytes. The file is streamed and cut into fields as bytes: a column whose every cell
+ * is a number (or a missing marker) is kept as numbers, others as texts (see columns.ts);
+ * fitPreprocessing decides how each column is used. Throws an InputError naming the file
+ * for any problem (missing file, no header, ragged row with its line number, missing or
+ * empty labels, no feature column).
  */
 export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<RawTabularWithHints> {
-  return parseCsvText(await readInputText(path), path, opts);
+  const reader = new CsvTableReader(path, opts);
+  try {
+    await readInputChunks(path, (chunk) => reader.push(chunk));
+    return reader.finish();
+  } catch (err) {
+    if (err instanceof QuoteError) throw quoteProblem(await readInputText(path), path, reader, err);
+    throw err;
+  }
 }
 
 /** Parses CSV text as {@link loadCsv} does; `source` names the text in error messages. */
 export function parseCsvText(text: string, source: string, opts: CsvOptions = {}): RawTabularWithHints {
-  if (text.trim() === '') throw new InputError(source, 'is empty');
-  const delimiter = resolveDelimiter(text, source, opts.delimiter);
-  const format = delimiter === '\t' ? 'TSV' : 'CSV';
-  const hasHeader = opts.header !== false && opts.columnNames === undefined;
-  const parsed = parseRecords(text, source, delimiter, format);
-  const records = hasHeader ? parsed : [{ record: headerlessNames(parsed[0].record.length, opts.columnNames, source), info: { lines: 0 } }, ...parsed];
+  const reader = new CsvTableReader(source, opts);
+  try {
+    reader.push(Buffer.from(text, 'utf8'));
+    return reader.finish();
+  } catch (err) {
+    if (err instanceof QuoteError) throw quoteProblem(text, source, reader, err);
+    throw err;
+  }
+}
 
-  const header = hasHeader ? readHeader(records[0].record, source) : records[0].record;
-  const headerWhat = hasHeader ? 'the header has' : opts.columnNames ? '--columns names' : 'line 1 has';
-  if (records.length === 1) throw new InputError(source, 'has a header row but no data rows');
-  for (const { record, info } of records.slice(1)) {
-    if (record.length !== header.length) {
-      throw new InputError(source, `line ${info.lines}: has ${record.length} field${record.length === 1 ? '' : 's'} but ${headerWhat} ${header.length}`);
+/** A quoting error: csv-parse's words for it (as the reader has always given), else the tokenizer's. */
+function quoteProblem(text: string, source: string, reader: CsvTableReader, err: QuoteError): InputError {
+  try {
+    csvParse().parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { ...csvParseOptions(reader.delimiter!, 'CSV'), info: true });
+  } catch (parseError) {
+    return new InputError(source, `is not valid CSV: ${(parseError as Error).message}`);
+  }
+  return new InputError(source, `is not valid CSV: line ${reader.line}: ${err.message}`);
+}
+
+function csvParseOptions(delimiter: string, format: 'CSV' | 'TSV') {
+  // TSV has no quoting: a " is part of the field
+  return { delimiter, quote: format === 'TSV' ? false : '"', relax_column_count: true, skip_empty_lines: true, trim: true } as const;
+}
+
+/** The table being read: the header record decides the columns' roles, then each record adds to them. */
+class CsvTableReader {
+  delimiter: string | undefined;
+  private tok: RecordTokenizer | undefined;
+  private pending: Buffer | undefined;
+  private started = false;
+  /** Multi-byte delimiter: the whole text goes to csv-parse at the end. */
+  private whole: Buffer[] | undefined;
+  private format: 'CSV' | 'TSV' = 'CSV';
+  private readonly hasHeader: boolean;
+  private header: string[] | undefined;
+  private headerWhat = '';
+  private deferred: Error | undefined;
+  private labelIndex = -1;
+  private labelColumn = '';
+  private labelGiven = false;
+  private featureIndices: number[] = [];
+  private builders: ColumnBuilder[] = [];
+  private readonly labels = new LabelBuilder();
+  private readonly origins: number[] = [];
+  private unlabeled = false;
+  private rows = 0;
+  private current: { buf: Buffer; strings: string[] | undefined } = { buf: Buffer.alloc(0), strings: undefined };
+
+  constructor(
+    private readonly source: string,
+    private readonly opts: CsvOptions,
+  ) {
+    this.hasHeader = opts.header !== false && opts.columnNames === undefined;
+  }
+
+  /** Line of the record being read (for messages). */
+  get line(): number {
+    return this.tok?.line ?? 1;
+  }
+
+  push(chunk: Buffer): void {
+    this.take(chunk, false);
+  }
+
+  private take(chunk: Buffer, final: boolean): void {
+    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = undefined;
+    let pos = 0;
+    if (!this.started) {
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      else if (!final && buf.length < 3) {
+        this.pending = buf;
+        return;
+      }
+      const lf = buf.indexOf(0x0a);
+      if (lf < 0 && !final) {
+        this.pending = buf;
+        return;
+      }
+      this.started = true;
+      const firstLine = buf.toString('utf8', 0, lf < 0 ? buf.length : lf).replace(/\r$/, '');
+      this.delimiter = resolveDelimiter(firstLine, this.source, this.opts.delimiter);
+      this.format = this.delimiter === '\t' ? 'TSV' : 'CSV';
+      if (Buffer.byteLength(this.delimiter) !== 1) this.whole = [];
+      else {
+        this.tok = new RecordTokenizer(Buffer.from(this.delimiter)[0], this.format === 'CSV');
+        this.tok.detectLineEnd(buf, 0);
+      }
+    }
+    if (this.whole) {
+      this.whole.push(buf);
+      return;
+    }
+    const tok = this.tok!;
+    const end = buf.length;
+    this.current.buf = buf;
+    while (pos < end) {
+      const next = tok.next(buf, pos, end, final);
+      if (next < 0) break;
+      pos = next;
+      if (!tok.empty) this.record(tok.count, tok.recordLine);
+    }
+    if (pos < end) this.pending = buf.subarray(pos);
+  }
+
+  private text(k: number): string {
+    return this.current.strings ? this.current.strings[k] : this.tok!.text(this.current.buf, k);
+  }
+
+  private record(count: number, line: number): void {
+    if (this.header === undefined) {
+      const first = Array.from({ length: count }, (_, k) => this.text(k));
+      this.setup(first);
+      if (this.hasHeader) return;
+    }
+    const width = this.header!.length;
+    if (count !== width) {
+      throw new InputError(this.source, `line ${line}: has ${count} field${count === 1 ? '' : 's'} but ${this.headerWhat} ${width}`);
+    }
+    if (this.deferred) throw this.deferred;
+    if (this.unlabeled) this.labels.add('');
+    else {
+      const label = this.text(this.labelIndex);
+      if (label === '') throw new InputError(this.source, `line ${line}: label column "${this.labelColumn}" is empty`);
+      this.labels.add(label);
+    }
+    const { strings, buf } = this.current;
+    const features = this.featureIndices;
+    const builders = this.builders;
+    if (strings) for (let j = 0; j < features.length; j++) builders[j].addText(strings[features[j]]);
+    else for (let j = 0; j < features.length; j++) builders[j].addField(this.tok!, buf, features[j]);
+    this.origins.push(line);
+    this.rows++;
+  }
+
+  /** The header (or the names of a file without one) and what each column is for; a problem waits for the first data row. */
+  private setup(first: string[]): void {
+    const opts = this.opts;
+    const source = this.source;
+    const header = this.hasHeader ? readHeader(first, source) : headerlessNames(first.length, opts.columnNames, source);
+    this.header = header;
+    this.headerWhat = this.hasHeader ? 'the header has' : opts.columnNames ? '--columns names' : 'line 1 has';
+    try {
+      const labelName = opts.labelColumn === undefined ? undefined : columnByNameOrPosition(header, opts.labelColumn);
+      let featureIndices: number[];
+      if (opts.labelOptional && labelName !== undefined && !header.includes(labelName)) {
+        const dropped = new Set(opts.dropColumns ?? []);
+        featureIndices = header.map((_, j) => j).filter((j) => !dropped.has(header[j]));
+        this.unlabeled = true;
+        this.labelColumn = opts.labelColumn!;
+      } else {
+        const labelColumn = chooseLabelColumn(header, source, labelName, opts.labelByName);
+        const dropped = new Set((opts.dropColumns ?? []).map((name) => columnByNameOrPosition(header, name)));
+        for (const name of dropped) requireColumn(header, name, source, 'column to ignore');
+        if (dropped.has(labelColumn)) throw new InputError(source, `cannot ignore the label column "${labelColumn}"`);
+        this.labelIndex = header.indexOf(labelColumn);
+        featureIndices = header.map((_, j) => j).filter((j) => j !== this.labelIndex && !dropped.has(header[j]));
+        if (featureIndices.length === 0 && !opts.labelsOnly) {
+          throw new InputError(source, `has no feature columns besides the label column "${labelColumn}"`);
+        }
+        const columns = featureIndices.map((j) => header[j]);
+        for (const name of opts.categorical ?? []) {
+          if (!columns.includes(name)) requireColumn(columns, name, source, 'categorical column');
+        }
+        this.labelColumn = labelColumn;
+        this.labelGiven = labelName !== undefined;
+      }
+      this.featureIndices = featureIndices;
+      const asText = new Set(this.unlabeled ? [] : (opts.categorical ?? []));
+      this.builders = featureIndices.map((j) => new ColumnBuilder(asText.has(header[j])));
+    } catch (err) {
+      this.deferred = err as Error;
     }
   }
 
-  const labelName = opts.labelColumn === undefined ? undefined : columnByNameOrPosition(header, opts.labelColumn);
-  if (opts.labelOptional && labelName !== undefined && !header.includes(labelName)) {
-    return unlabeledTable(header, records, source, opts);
-  }
-  const labelColumn = chooseLabelColumn(header, source, labelName, opts.labelByName);
-  const dropped = new Set((opts.dropColumns ?? []).map((name) => columnByNameOrPosition(header, name)));
-  for (const name of dropped) requireColumn(header, name, source, 'column to ignore');
-  if (dropped.has(labelColumn)) throw new InputError(source, `cannot ignore the label column "${labelColumn}"`);
-
-  const labelIndex = header.indexOf(labelColumn);
-  const featureIndices = header.map((_, j) => j).filter((j) => j !== labelIndex && !dropped.has(header[j]));
-  if (featureIndices.length === 0 && !opts.labelsOnly) {
-    throw new InputError(source, `has no feature columns besides the label column "${labelColumn}"`);
-  }
-  const columns = featureIndices.map((j) => header[j]);
-  for (const name of opts.categorical ?? []) {
-    if (!columns.includes(name)) requireColumn(columns, name, source, 'categorical column');
+  finish(): RawTabularWithHints {
+    if (this.whole) return this.finishWithCsvParse();
+    if (this.pending || !this.started) this.take(Buffer.alloc(0), true);
+    const source = this.source;
+    if (this.header === undefined) throw new InputError(source, 'is empty');
+    if (this.rows === 0) throw new InputError(source, 'has a header row but no data rows');
+    if (this.deferred) throw this.deferred;
+    const labels = this.labels.labels;
+    if (!this.unlabeled) checkGuessedLabels(labels, this.labels.distinct(), this.labelColumn, source, this.labelGiven);
+    const names = this.featureIndices.map((j) => this.header![j]);
+    const columns = this.builders.map((b) => b.finish());
+    const fields: TabularFields & { categorical?: string[] } = { kind: 'tabular', source, columns: names, labels, labelColumn: this.labelColumn, origins: this.origins };
+    if (!this.unlabeled && this.opts.categorical?.length) fields.categorical = [...this.opts.categorical];
+    return makeTabular(fields, columns);
   }
 
-  const rows: string[][] = [];
-  const labels: string[] = [];
-  const origins: number[] = [];
-  for (const { record, info } of records.slice(1)) {
-    const label = record[labelIndex];
-    if (label === '') throw new InputError(source, `line ${info.lines}: label column "${labelColumn}" is empty`);
-    labels.push(label);
-    rows.push(featureIndices.map((j) => record[j]));
-    origins.push(info.lines);
+  /** A delimiter of several bytes: csv-parse reads the text, the records go through the same checks. */
+  private finishWithCsvParse(): RawTabularWithHints {
+    const text = Buffer.concat(this.whole!).toString('utf8');
+    this.whole = undefined;
+    let records: Array<{ record: string[]; info: { lines: number } }>;
+    try {
+      records = csvParse().parse(text, { ...csvParseOptions(this.delimiter!, this.format), info: true }) as unknown as typeof records;
+    } catch (err) {
+      throw new InputError(this.source, `is not valid ${this.format}: ${(err as Error).message}`);
+    }
+    for (const { record, info } of records) {
+      this.current.strings = record;
+      this.record(record.length, info.lines);
+    }
+    this.current.strings = undefined;
+    this.started = true;
+    this.pending = undefined;
+    return this.finish();
   }
-  checkGuessedLabels(labels, labelColumn, source, labelName !== undefined);
-  const raw: RawTabularWithHints = { kind: 'tabular', source, columns, rows, labels, labelColumn, origins };
-  if (opts.categorical?.length) raw.categorical = [...opts.categorical];
-  return raw;
 }
 
 /** A label column taken by position (no --label, no label-like name) whose values are nearly all different is not a label column: say so. */
-function checkGuessedLabels(labels: string[], labelColumn: string, source: string, given: boolean): void {
+function checkGuessedLabels(labels: string[], distinct: number, labelColumn: string, source: string, given: boolean): void {
   if (given || LABEL_COLUMN_NAMES.includes(labelColumn.toLowerCase())) return;
-  const distinct = new Set(labels).size;
   if (distinct > 100 && distinct > labels.length / 2) {
     throw new InputError(source, `the last column "${labelColumn}" was taken as the label but has ${distinct} different values in ${labels.length} rows (an id or free text?): say which column holds the labels with --label`);
   }
@@ -143,52 +315,15 @@ function columnByNameOrPosition(header: string[], name: string): string {
   return j < header.length ? header[j] : name;
 }
 
-/** A table whose label column is absent: all features kept, labels empty. */
-function unlabeledTable(header: string[], records: ParsedRecord[], source: string, opts: CsvOptions): RawTabularWithHints {
-  const dropped = new Set(opts.dropColumns ?? []);
-  const featureIndices = header.map((_, j) => j).filter((j) => !dropped.has(header[j]));
-  const rows = records.slice(1).map(({ record }) => featureIndices.map((j) => record[j]));
-  return {
-    kind: 'tabular',
-    source,
-    columns: featureIndices.map((j) => header[j]),
-    rows,
-    labels: rows.map(() => ''),
-    labelColumn: opts.labelColumn!,
-    origins: records.slice(1).map(({ info }) => info.lines),
-  };
-}
-
-interface ParsedRecord {
-  record: string[];
-  info: { lines: number };
-}
-
-function parseRecords(text: string, source: string, delimiter: string, format: 'CSV' | 'TSV'): ParsedRecord[] {
-  try {
-    return csvParse().parse(text, {
-      delimiter,
-      // TSV has no quoting: a " is part of the field
-      quote: format === 'TSV' ? false : '"',
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as ParsedRecord[];
-  } catch (err) {
-    throw new InputError(source, `is not valid ${format}: ${(err as Error).message}`);
-  }
-}
-
 /** The delimiter given (`tab` allowed) or the candidate seen most often in the header line. */
-function resolveDelimiter(text: string, source: string, given: string | undefined): string {
+function resolveDelimiter(firstLineText: string, source: string, given: string | undefined): string {
   if (given !== undefined) {
     const delimiter = given === 'tab' || given === '\\t' ? '\t' : given;
     if (delimiter.length === 0) throw new InputError(source, 'the delimiter cannot be empty');
     return delimiter;
   }
   if (/\.tsv(\.gz)?$/i.test(source)) return '\t';
-  const firstLine = text.split(/\r?\n/, 1)[0].replace(/"(?:[^"]|"")*"/g, '');
+  const firstLine = firstLineText.replace(/"(?:[^"]|"")*"/g, '');
   let best = ',';
   let bestCount = 0;
   for (const candidate of CANDIDATE_DELIMITERS) {
