@@ -6,7 +6,7 @@ import { InputError } from '../util/errors.js';
 import { readInputChunks, readInputText } from './read.js';
 import { isNumberLiteral } from './values.js';
 import { makeTabular, type TabularFields } from './columns.js';
-import { ColumnBuilder, LabelBuilder, QuoteError, RecordTokenizer } from './csvTokenizer.js';
+import { ColumnBuilder, LabelBuilder, PLAIN_NUMBER, QuoteError, RecordTokenizer } from './csvTokenizer.js';
 
 /** Options of {@link loadCsv} and {@link parseCsvText}. */
 export interface CsvOptions {
@@ -209,7 +209,19 @@ class CsvTableReader {
     const features = this.featureIndices;
     const builders = this.builders;
     if (strings) for (let j = 0; j < features.length; j++) builders[j].addText(strings[features[j]]);
-    else for (let j = 0; j < features.length; j++) builders[j].addField(this.tok!, buf, features[j]);
+    else {
+      // the common cell, a number read as the record was cut, stored here; the others through the builder
+      const tok = this.tok!;
+      const kinds = tok.kinds;
+      const nums = tok.nums;
+      for (let j = 0; j < features.length; j++) {
+        const k = features[j];
+        const b = builders[j];
+        const values = b.values;
+        if (values !== undefined && kinds[k] === PLAIN_NUMBER && b.n < values.length) values[b.n++] = nums[k];
+        else b.addField(tok, buf, k);
+      }
+    }
     this.origins.push(line);
     this.rows++;
   }

@@ -38,6 +38,10 @@ export class RecordTokenizer {
   starts = new Int32Array(64);
   ends = new Int32Array(64);
   flags = new Uint8Array(64);
+  /** What scanNumber says of each field, where the tokenizer read it as it went (else UNSCANNED), with its value and digits. */
+  kinds = new Uint8Array(64);
+  nums = new Float64Array(64);
+  digits = new Uint8Array(64);
   count = 0;
   /** Line (1-based) at the current position; after a record, the line it ended on is `recordLine`. */
   line = 1;
@@ -45,11 +49,15 @@ export class RecordTokenizer {
   /** The record was an empty line (skipped). */
   empty = false;
   private crMode = false;
+  /** Numbers can be read while cutting fields (a delimiter that cannot be part of a number). */
+  private readonly fused: boolean;
 
   constructor(
     private readonly delimiter: number,
     private readonly quoting: boolean,
-  ) {}
+  ) {
+    this.fused = !((delimiter >= 0x30 && delimiter <= 0x39) || delimiter === 0x2d || delimiter === 0x2e || delimiter === 0x2b);
+  }
 
   /** Record delimiter: CR when the first line ends with a bare CR, else LF (CRLF: the CR is trimmed). */
   detectLineEnd(buf: Buffer, from: number): void {
@@ -58,9 +66,9 @@ export class RecordTokenizer {
     this.crMode = cr >= 0 && (lf < 0 || cr < lf - 1);
   }
 
-  private push(s: number, e: number, f: number): void {
+  private push(s: number, e: number, f: number, kind: number = UNSCANNED): void {
     if (this.count === this.starts.length) {
-      const grow = <A extends Int32Array | Uint8Array>(a: A): A => {
+      const grow = <A extends Int32Array | Uint8Array | Float64Array>(a: A): A => {
         const b = new (a.constructor as new (n: number) => A)(a.length * 2);
         b.set(a);
         return b;
@@ -68,10 +76,19 @@ export class RecordTokenizer {
       this.starts = grow(this.starts);
       this.ends = grow(this.ends);
       this.flags = grow(this.flags);
+      this.kinds = grow(this.kinds);
+      this.nums = grow(this.nums);
+      this.digits = grow(this.digits);
     }
-    this.starts[this.count] = s;
-    this.ends[this.count] = e;
-    this.flags[this.count++] = f;
+    const c = this.count++;
+    this.starts[c] = s;
+    this.ends[c] = e;
+    this.flags[c] = f;
+    this.kinds[c] = kind;
+    if (kind !== UNSCANNED) {
+      this.nums[c] = scanned;
+      this.digits[c] = scannedDigits;
+    }
   }
 
   /**
@@ -145,6 +162,27 @@ export class RecordTokenizer {
         throw new QuoteError('character after a closing quote');
       }
       const s = i;
+      // most fields are numbers that end at the delimiter: read the number as the field is cut
+      if (this.fused && ((b >= 0x30 && b <= 0x39) || b === 0x2d)) {
+        const r = scanNumberPrefix(buf, i, end);
+        const j = scanEnd;
+        if (r !== SLOW && r !== NUM_LONG && (j < end ? buf[j] === D || buf[j] === NL : final)) {
+          this.push(s, j, 0, r);
+          i = j;
+          if (i >= end) {
+            this.recordLine = line;
+            break;
+          }
+          i++;
+          if (buf[j] === NL) {
+            this.recordLine = line;
+            line++;
+            break;
+          }
+          continue;
+        }
+        i = j;
+      }
       while (i < end) {
         b = buf[i];
         if (b === D || b === NL) break;
@@ -192,6 +230,8 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /** Result of {@link scanNumber}. */
 const NUM_CANONICAL = 0;
+/** The tokenizer's kind of a field that is a number whose text String(value) gives back: the caller may store `nums[k]` directly. */
+export const PLAIN_NUMBER = NUM_CANONICAL;
 const NUM_FIXED = 1;
 const NUM_OTHER_TEXT = 2;
 const MISSING_EMPTY = 3;
@@ -199,26 +239,28 @@ const MISSING_MARKER = 4;
 const SLOW = 5;
 /** A plain decimal of more than 15 significant digits: Number() reads it; its text is kept unless String(value) gives it back. */
 const NUM_LONG = 6;
+/** Not scanned yet (the tokenizer's mark for a field that did not end right after a number). */
+export const UNSCANNED = 255;
 
 let scanned = 0;
 let scannedDigits = 0;
+let scanEnd = 0;
 
 /**
- * Reads a plain decimal (at most 15 significant digits, at most 22 after the point, no
- * exponent) from bytes: the value is m / 10^k with m and 10^k exact doubles, so one
+ * Reads the longest plain decimal at the start of buf[s, limit) (sign, digits, point, digits;
+ * no exponent) and says where it stopped (`scanEnd`). For a decimal of at most 15 significant
+ * digits and 22 after the point the value is m / 10^k with m and 10^k exact doubles, so one
  * correctly rounded division gives exactly Number(text). Says how the text comes back from
  * the value: String(value) (NUM_CANONICAL: a text of at most 15 significant digits without
  * trailing zeros is the shortest that round-trips), value.toFixed(k) (NUM_FIXED: trailing
- * zeros, "1.50"; k in scannedDigits), or not (NUM_OTHER_TEXT: "+1", "007", ".5", "-0"). Anything
- * else is SLOW: decode the text and use Number().
+ * zeros, "1.50"; k in scannedDigits), or not (NUM_OTHER_TEXT: "+1", "007", ".5", "-0");
+ * NUM_LONG for more digits; SLOW when no digit was read.
  */
-function scanNumber(buf: Buffer, s: number, e: number): number {
-  const len = e - s;
-  if (len === 0) return MISSING_EMPTY;
+function scanNumberPrefix(buf: Uint8Array, s: number, limit: number): number {
   let i = s;
-  const b = buf[i];
   let other = false;
   let neg = false;
+  const b = buf[i];
   if (b === 0x2d) {
     neg = true;
     i++;
@@ -229,7 +271,7 @@ function scanNumber(buf: Buffer, s: number, e: number): number {
   let m = 0;
   let sig = 0;
   const intStart = i;
-  while (i < e) {
+  while (i < limit) {
     const d = buf[i] - 0x30;
     if (d < 0 || d > 9) break;
     if (m !== 0 || d !== 0) {
@@ -242,10 +284,10 @@ function scanNumber(buf: Buffer, s: number, e: number): number {
   if (intDigits === 0 || (intDigits > 1 && buf[intStart] === 0x30)) other = true;
   let k = 0;
   let fixed = false;
-  if (i < e && buf[i] === 0x2e) {
+  if (i < limit && buf[i] === 0x2e) {
     i++;
     const fracStart = i;
-    while (i < e) {
+    while (i < limit) {
       const d = buf[i] - 0x30;
       if (d < 0 || d > 9) break;
       if (m !== 0 || d !== 0) {
@@ -264,10 +306,8 @@ function scanNumber(buf: Buffer, s: number, e: number): number {
       if (z >= 6) fixed = true;
     }
   }
-  if (i !== e || intDigits + k === 0) {
-    if (len <= 3 && isMissingMarker(buf, s, e)) return MISSING_MARKER;
-    return SLOW;
-  }
+  scanEnd = i;
+  if (intDigits + k === 0) return SLOW;
   if (sig > 15 || k > 22) return other || fixed ? SLOW : NUM_LONG;
   let v = k === 0 ? m : m / POW10[k];
   if (neg) {
@@ -283,8 +323,16 @@ function scanNumber(buf: Buffer, s: number, e: number): number {
   return NUM_CANONICAL;
 }
 
+/** {@link scanNumberPrefix} of the whole field buf[s, e): SLOW unless the field is such a number, an empty field or a missing marker. */
+function scanNumber(buf: Uint8Array, s: number, e: number): number {
+  if (e === s) return MISSING_EMPTY;
+  const r = scanNumberPrefix(buf, s, e);
+  if (scanEnd === e && r !== SLOW) return r;
+  return e - s <= 3 && isMissingMarker(buf, s, e) ? MISSING_MARKER : SLOW;
+}
+
 /** "NA", "?", "nan" (see MISSING_MARKERS; "" is handled before). */
-function isMissingMarker(buf: Buffer, s: number, e: number): boolean {
+function isMissingMarker(buf: Uint8Array, s: number, e: number): boolean {
   const len = e - s;
   if (len === 1) return buf[s] === 0x3f;
   if (len === 2) return buf[s] === 0x4e && buf[s + 1] === 0x41;
@@ -306,8 +354,10 @@ const MISSING_TEXTS = new Set(['', 'NA', '?', 'nan']);
  * missing marker, then texts (dictionary codes) from the first cell that is neither.
  */
 export class ColumnBuilder {
-  private n = 0;
-  private values: Float64Array | undefined = new Float64Array(1024);
+  /** Cells added so far. */
+  n = 0;
+  /** The numbers so far (capacity: its length) while the column is numeric; undefined once it is text. */
+  values: Float64Array | undefined = new Float64Array(1024);
   private texts: Map<number, string> | undefined;
   /** Fraction digits of the cells written with trailing zeros (value.toFixed(k) is their text); 0 elsewhere. */
   private digits: Uint8Array | undefined;
@@ -324,7 +374,12 @@ export class ColumnBuilder {
     if (this.values !== undefined && tok.plain(k)) {
       const s = tok.starts[k];
       const e = tok.ends[k];
-      const r = scanNumber(buf, s, e);
+      let r = tok.kinds[k];
+      if (r === UNSCANNED) r = scanNumber(buf, s, e);
+      else {
+        scanned = tok.nums[k];
+        scannedDigits = tok.digits[k];
+      }
       if (r !== SLOW) {
         this.ensure();
         const n = this.n++;
