@@ -97,9 +97,8 @@ export function withTabularFields<T extends RawTabular>(raw: T, changes: Partial
 export function tabularColumns(raw: RawTabular): TabularColumn[] {
   const kept = store.get(raw);
   if (kept !== undefined) return kept;
-  const made = raw.columns.map((_, j) => textColumn(raw.rows.map((row) => row[j])));
-  store.set(raw, made);
-  return made;
+  // not kept: the rows of a table built by hand may change between calls
+  return raw.columns.map((_, j) => textColumn(raw.rows.map((row) => row[j])));
 }
 
 /** True when `raw`'s cells are held by column (read by a loader), not only as rows. */

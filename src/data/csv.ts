@@ -42,6 +42,11 @@ export interface CsvOptions {
   labelByName?: boolean;
   /** Accept a file with the label column only (the labels that two prediction files are compared on). */
   labelsOnly?: boolean;
+  /**
+   * loadCsv: called after each chunk of the file (1 MiB) with the bytes read from the file so
+   * far (compressed bytes for a gzip file) and the data rows read, for a progress display.
+   */
+  onProgress?: (bytes: number, rows: number) => void;
 }
 
 /**
@@ -67,8 +72,17 @@ const CANDIDATE_DELIMITERS = [',', ';', '\t'];
  */
 export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<RawTabularWithHints> {
   const reader = new CsvTableReader(path, opts);
+  let fileBytes = 0;
+  const onProgress = opts.onProgress;
   try {
-    await readInputChunks(path, (chunk) => reader.push(chunk));
+    await readInputChunks(
+      path,
+      (chunk) => {
+        reader.push(chunk);
+        onProgress?.(fileBytes, reader.rowsRead);
+      },
+      onProgress && ((bytes) => (fileBytes = bytes)),
+    );
     return reader.finish();
   } catch (err) {
     if (err instanceof QuoteError) throw quoteProblem(await readInputText(path), path, reader, err);
@@ -132,6 +146,11 @@ class CsvTableReader {
     private readonly opts: CsvOptions,
   ) {
     this.hasHeader = opts.header !== false && opts.columnNames === undefined;
+  }
+
+  /** Data rows read so far. */
+  get rowsRead(): number {
+    return this.rows;
   }
 
   /** Line of the record being read (for messages). */

@@ -402,67 +402,97 @@ function tabularWidth(columns: ColumnSpec[]): number {
   return columns.reduce((width, column) => width + columnWidth(column), 0);
 }
 
-/** The feature matrix, written column by column from the table's columns (no per-cell strings for numbers). */
+/** Writes the features of rows [from, to) of one column (throws on a cell it cannot encode). */
+type RowsEncoder = (from: number, to: number) => void;
+
+/** Rows per block: the block's part of the feature matrix stays in cache while every column writes into it. */
+const ENCODE_BLOCK = 1024;
+
+/**
+ * The feature matrix, from the table's columns (no per-cell strings for numbers), written a
+ * block of rows at a time. A cell that cannot be encoded is reported as the column-by-column
+ * order finds it first (the first bad row of the first such column): the blocks are redone
+ * in that order to find it.
+ */
 function encodeTabular(columns: ColumnSpec[], raw: RawTabular): Float32Array {
   const width = tabularWidth(columns);
   const n = raw.labels.length;
   const features = new Float32Array(n * width);
   const cells = tabularColumns(raw);
   let offset = 0;
-  for (const column of columns) {
+  const encoders = columns.map((column): RowsEncoder => {
+    const at = offset;
+    offset += columnWidth(column);
     const j = raw.columns.indexOf(column.name);
     if (j < 0) {
-      throw new InputError(raw.source, `has no column "${column.name}", which the model needs; columns: ${raw.columns.join(', ')}`);
+      return () => {
+        throw new InputError(raw.source, `has no column "${column.name}", which the model needs; columns: ${raw.columns.join(', ')}`);
+      };
     }
     const col = cells[j];
-    if (column.type === 'numeric') encodeNumeric(col, column, raw, features, width, offset);
-    else if (column.type === 'datetime') {
-      for (let i = 0; i < n; i++) encodeDateTime(cellText(col, i), column, i, raw, features, i * width + offset);
-    } else encodeCategorical(col, column, features, width, offset);
-    offset += columnWidth(column);
+    if (column.type === 'numeric') return numericEncoder(col, column, raw, features, width, at);
+    if (column.type === 'categorical') return categoricalEncoder(col, column, features, width, at);
+    return (from, to) => {
+      for (let i = from; i < to; i++) encodeDateTime(cellText(col, i), column, i, raw, features, i * width + at);
+    };
+  });
+  try {
+    if (n === 0) for (const encode of encoders) encode(0, 0);
+    for (let from = 0; from < n; from += ENCODE_BLOCK) {
+      const to = Math.min(n, from + ENCODE_BLOCK);
+      for (const encode of encoders) encode(from, to);
+    }
+  } catch (err) {
+    for (const encode of encoders) encode(0, n);
+    throw err;
   }
   return features;
 }
 
 /** Standardised values of a numeric column at `out[i * width + offset]`; missing → 0 (the training mean). Overflow is an input error. */
-function encodeNumeric(col: TabularColumn, column: NumericColumnSpec, raw: RawData, out: Float32Array, width: number, offset: number): void {
+function numericEncoder(col: TabularColumn, column: NumericColumnSpec, raw: RawData, out: Float32Array, width: number, offset: number): RowsEncoder {
   const { values, bad } = numbersOf(col);
-  const n = bad ? bad.row : values.length;
   const { mean, std } = column;
-  for (let i = 0; i < n; i++) {
-    const x = values[i];
-    if (x !== x) continue;
-    const z = (x - mean) / std;
-    if (!(Math.abs(z) <= FLOAT32_MAX)) {
-      throw new InputError(raw.source, `${rowOf(raw, i)}: column "${column.name}" value "${cellText(col, i)}" is too far from the training values to encode (standardised it overflows float32)`);
+  return (from, to) => {
+    const end = bad && bad.row < to ? bad.row : to;
+    for (let i = from; i < end; i++) {
+      const x = values[i];
+      if (x !== x) continue;
+      const z = (x - mean) / std;
+      if (!(Math.abs(z) <= FLOAT32_MAX)) {
+        throw new InputError(raw.source, `${rowOf(raw, i)}: column "${column.name}" value "${cellText(col, i)}" is too far from the training values to encode (standardised it overflows float32)`);
+      }
+      out[i * width + offset] = z;
     }
-    out[i * width + offset] = z;
-  }
-  if (bad) throw notANumberError(raw, bad.row, column.name, cellText(col, bad.row), bad.kind);
+    if (end < to) throw notANumberError(raw, bad!.row, column.name, cellText(col, bad!.row), bad!.kind);
+  };
 }
 
 /** One-hot of a categorical column at `out[i * width + offset + k]`; unseen or missing → all zeros. */
-function encodeCategorical(col: TabularColumn, column: Extract<ColumnSpec, { type: 'categorical' }>, out: Float32Array, width: number, offset: number): void {
+function categoricalEncoder(col: TabularColumn, column: Extract<ColumnSpec, { type: 'categorical' }>, out: Float32Array, width: number, offset: number): RowsEncoder {
   const index = new Map(column.categories.map((category, k) => [category, k]));
   if (col.kind === 'text') {
     const kOf = Int32Array.from(col.values, (v) => index.get(v) ?? -1);
-    for (let i = 0; i < col.codes.length; i++) {
-      const k = kOf[col.codes[i]];
-      if (k >= 0) out[i * width + offset + k] = 1;
-    }
-    return;
+    return (from, to) => {
+      for (let i = from; i < to; i++) {
+        const k = kOf[col.codes[i]];
+        if (k >= 0) out[i * width + offset + k] = 1;
+      }
+    };
   }
   const byValue = new Map<number, number>();
-  for (let i = 0; i < col.values.length; i++) {
-    let k: number | undefined;
-    if (col.texts?.has(i) || col.digits?.[i]) k = index.get(cellText(col, i));
-    else {
-      const v = col.values[i];
-      k = byValue.get(v);
-      if (k === undefined) byValue.set(v, (k = index.get(numberText(v)) ?? -1));
+  return (from, to) => {
+    for (let i = from; i < to; i++) {
+      let k: number | undefined;
+      if (col.texts?.has(i) || col.digits?.[i]) k = index.get(cellText(col, i));
+      else {
+        const v = col.values[i];
+        k = byValue.get(v);
+        if (k === undefined) byValue.set(v, (k = index.get(numberText(v)) ?? -1));
+      }
+      if (k !== undefined && k >= 0) out[i * width + offset + k] = 1;
     }
-    if (k !== undefined && k >= 0) out[i * width + offset + k] = 1;
-  }
+  };
 }
 
 /** The standardised parts of one date/time cell at `out[at…]`; missing → zeros (the training means). */

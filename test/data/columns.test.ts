@@ -111,3 +111,14 @@ test('tabularFromColumns: typed columns as a reader of another format gives them
   assert.deepEqual(applyPreprocessing(spec, raw).features, applyPreprocessing(spec, same).features);
   assert.throws(() => tabularFromColumns({ source: 's', names: ['x'], columns: [new Float64Array(2)], labels: ['a'], labelColumn: 'y' }), /column "x" has 2 values but there are 1 labels/);
 });
+
+test('apply, written a block of rows at a time, still names the bad cell that column-by-column order finds first', () => {
+  const rows = Array.from({ length: 3000 }, (_, i) => `${i % 10},${i % 7},${i % 2 ? 'p' : 'q'}`);
+  const spec = fitPreprocessing(parseCsvText(['a,b,label', ...rows].join('\n'), 'train.csv'));
+  // column b is bad at line 3, column a only at line 2900 (another block): a's error comes first, as before
+  const bad = rows.slice();
+  bad[1] = '1,oops,p';
+  bad[2898] = 'NaN,1,q';
+  // a text column parses as text, so b's bad cell is checked at apply time
+  assert.throws(() => applyPreprocessing(spec, parseCsvText(['a,b,label', ...bad].join('\n'), 'new.csv')), /new\.csv: line 2900: column "a" value "NaN" is not a finite number/);
+});

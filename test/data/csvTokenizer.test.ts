@@ -178,3 +178,14 @@ test('a numeric column keeps the exact text of its cells: zip codes forced categ
   const spec = fitPreprocessing(raw, { categorical: ['zip'] });
   assert.deepEqual(spec.kind === 'tabular' && spec.columns[0], { name: 'zip', type: 'categorical', categories: ['02139', '2139'] });
 });
+
+test('onProgress reports the bytes read from the file and the rows read, chunk by chunk', async () => {
+  const text = 'x,label\n' + Array.from({ length: 300_000 }, (_, i) => `${i % 97},${i % 2 ? 'a' : 'b'}`).join('\n') + '\n';
+  const path = writeFixture(dir, 'progress.csv', text);
+  const seen: Array<[number, number]> = [];
+  const raw = await loadCsv(path, { onProgress: (bytes, rows) => seen.push([bytes, rows]) });
+  assert.ok(seen.length >= 2, `${seen.length} reports`);
+  assert.deepEqual(seen[seen.length - 1][0], Buffer.byteLength(text));
+  assert.ok(seen.every(([b, r], i) => i === 0 || (b >= seen[i - 1][0] && r >= seen[i - 1][1])));
+  assert.ok(seen[seen.length - 1][1] <= raw.labels.length && seen[0][1] > 0);
+});
