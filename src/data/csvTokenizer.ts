@@ -86,8 +86,8 @@ export class RecordTokenizer {
     this.flags[c] = f;
     this.kinds[c] = kind;
     if (kind !== UNSCANNED) {
-      this.nums[c] = scanned;
-      this.digits[c] = scannedDigits;
+      this.nums[c] = scanValue[0];
+      this.digits[c] = scanInts[1];
     }
   }
 
@@ -165,7 +165,7 @@ export class RecordTokenizer {
       // most fields are numbers that end at the delimiter: read the number as the field is cut
       if (this.fused && ((b >= 0x30 && b <= 0x39) || b === 0x2d)) {
         const r = scanNumberPrefix(buf, i, end);
-        const j = scanEnd;
+        const j = scanInts[0];
         if (r !== SLOW && r !== NUM_LONG && (j < end ? buf[j] === D || buf[j] === NL : final)) {
           this.push(s, j, 0, r);
           i = j;
@@ -242,18 +242,18 @@ const NUM_LONG = 6;
 /** Not scanned yet (the tokenizer's mark for a field that did not end right after a number). */
 export const UNSCANNED = 255;
 
-let scanned = 0;
-let scannedDigits = 0;
-let scanEnd = 0;
+/** What the last scan found: the value, and (scanInts) where it stopped and its fraction digits; typed arrays, so that storing a double allocates nothing. */
+const scanValue = new Float64Array(1);
+const scanInts = new Int32Array(2);
 
 /**
  * Reads the longest plain decimal at the start of buf[s, limit) (sign, digits, point, digits;
- * no exponent) and says where it stopped (`scanEnd`). For a decimal of at most 15 significant
+ * no exponent) and says where it stopped (scanInts[0]). For a decimal of at most 15 significant
  * digits and 22 after the point the value is m / 10^k with m and 10^k exact doubles, so one
  * correctly rounded division gives exactly Number(text). Says how the text comes back from
  * the value: String(value) (NUM_CANONICAL: a text of at most 15 significant digits without
  * trailing zeros is the shortest that round-trips), value.toFixed(k) (NUM_FIXED: trailing
- * zeros, "1.50"; k in scannedDigits), or not (NUM_OTHER_TEXT: "+1", "007", ".5", "-0");
+ * zeros, "1.50"; k in scanInts[1]), or not (NUM_OTHER_TEXT: "+1", "007", ".5", "-0");
  * NUM_LONG for more digits; SLOW when no digit was read.
  */
 function scanNumberPrefix(buf: Uint8Array, s: number, limit: number): number {
@@ -306,7 +306,7 @@ function scanNumberPrefix(buf: Uint8Array, s: number, limit: number): number {
       if (z >= 6) fixed = true;
     }
   }
-  scanEnd = i;
+  scanInts[0] = i;
   if (intDigits + k === 0) return SLOW;
   if (sig > 15 || k > 22) return other || fixed ? SLOW : NUM_LONG;
   let v = k === 0 ? m : m / POW10[k];
@@ -314,10 +314,10 @@ function scanNumberPrefix(buf: Uint8Array, s: number, limit: number): number {
     v = -v;
     if (m === 0) other = true;
   }
-  scanned = v;
+  scanValue[0] = v;
   if (other) return NUM_OTHER_TEXT;
   if (fixed) {
-    scannedDigits = k;
+    scanInts[1] = k;
     return NUM_FIXED;
   }
   return NUM_CANONICAL;
@@ -327,7 +327,7 @@ function scanNumberPrefix(buf: Uint8Array, s: number, limit: number): number {
 function scanNumber(buf: Uint8Array, s: number, e: number): number {
   if (e === s) return MISSING_EMPTY;
   const r = scanNumberPrefix(buf, s, e);
-  if (scanEnd === e && r !== SLOW) return r;
+  if (scanInts[0] === e && r !== SLOW) return r;
   return e - s <= 3 && isMissingMarker(buf, s, e) ? MISSING_MARKER : SLOW;
 }
 
@@ -377,13 +377,13 @@ export class ColumnBuilder {
       let r = tok.kinds[k];
       if (r === UNSCANNED) r = scanNumber(buf, s, e);
       else {
-        scanned = tok.nums[k];
-        scannedDigits = tok.digits[k];
+        scanValue[0] = tok.nums[k];
+        scanInts[1] = tok.digits[k];
       }
       if (r !== SLOW) {
         this.ensure();
         const n = this.n++;
-        if (r === NUM_CANONICAL) this.values![n] = scanned;
+        if (r === NUM_CANONICAL) this.values![n] = scanValue[0];
         else if (r === NUM_LONG) {
           const t = latin1(buf, s, e);
           const v = Number(t);
@@ -392,10 +392,10 @@ export class ColumnBuilder {
         }
         else if (r === MISSING_EMPTY) this.values![n] = NaN;
         else if (r === NUM_FIXED) {
-          this.values![n] = scanned;
-          (this.digits ??= new Uint8Array(this.values!.length))[n] = scannedDigits;
+          this.values![n] = scanValue[0];
+          (this.digits ??= new Uint8Array(this.values!.length))[n] = scanInts[1];
         } else {
-          this.values![n] = r === NUM_OTHER_TEXT ? scanned : NaN;
+          this.values![n] = r === NUM_OTHER_TEXT ? scanValue[0] : NaN;
           (this.texts ??= new Map()).set(n, latin1(buf, s, e));
         }
         return;
