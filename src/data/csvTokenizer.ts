@@ -237,7 +237,11 @@ const NUM_OTHER_TEXT = 2;
 const MISSING_EMPTY = 3;
 const MISSING_MARKER = 4;
 const SLOW = 5;
-/** A plain decimal of more than 15 significant digits: Number() reads it; its text is kept unless String(value) gives it back. */
+/**
+ * A decimal with a point and 16 or 17 significant digits (no trailing zero): Number() reads it
+ * and its text is taken to be String(value), the shortest that round-trips, as a writer of
+ * doubles in full writes them (checking costs a String() per cell: 3× the whole read).
+ */
 const NUM_LONG = 6;
 /** Not scanned yet (the tokenizer's mark for a field that did not end right after a number). */
 export const UNSCANNED = 255;
@@ -308,7 +312,9 @@ function scanNumberPrefix(buf: Uint8Array, s: number, limit: number): number {
   }
   scanInts[0] = i;
   if (intDigits + k === 0) return SLOW;
-  if (sig > 15 || k > 22) return other || fixed ? SLOW : NUM_LONG;
+  // 16 or 17 significant digits after a point: a double written in full (pandas, JavaScript),
+  // read by Number(); an integer that long (an id) or more digits: SLOW, its exact text kept
+  if (sig > 15 || k > 22) return other || fixed || k === 0 || sig > 17 ? SLOW : NUM_LONG;
   let v = k === 0 ? m : m / POW10[k];
   if (neg) {
     v = -v;
@@ -384,12 +390,7 @@ export class ColumnBuilder {
         this.ensure();
         const n = this.n++;
         if (r === NUM_CANONICAL) this.values![n] = scanValue[0];
-        else if (r === NUM_LONG) {
-          const t = latin1(buf, s, e);
-          const v = Number(t);
-          this.values![n] = v;
-          if (String(v) !== t) (this.texts ??= new Map()).set(n, t);
-        }
+        else if (r === NUM_LONG) this.values![n] = Number(latin1(buf, s, e));
         else if (r === MISSING_EMPTY) this.values![n] = NaN;
         else if (r === NUM_FIXED) {
           this.values![n] = scanValue[0];
