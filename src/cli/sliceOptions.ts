@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import type { RawData } from '../data/types.js';
+import { columnTexts, tabularColumns } from '../data/columns.js';
 import { InputError } from '../util/errors.js';
 import { nearName } from '../util/yamlFile.js';
 import { DEFAULT_MIN_SLICE_SIZE, parseSliceSpec, sliceSpecText, splitSliceList, SLICE_SYNTAX, type ColumnTable, type SliceSpec } from '../metrics/slices.js';
@@ -59,7 +60,8 @@ export function addSliceOptions(cmd: Command): Command {
 /** The data's columns to slice by: every column of a table, the label column included; none for images and text. */
 export function columnTable(raw: RawData): ColumnTable {
   if (raw.kind !== 'tabular') return {};
-  const table: ColumnTable = Object.fromEntries(raw.columns.map((c, j) => [c, raw.rows.map((r) => r[j])]));
+  const cells = tabularColumns(raw);
+  const table: ColumnTable = Object.fromEntries(raw.columns.map((c, j) => [c, columnTexts(cells[j])]));
   table[raw.labelColumn] = raw.labels;
   return table;
 }

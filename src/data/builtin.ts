@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RawData } from './types.js';
 import { subsetRaw } from './types.js';
+import { withTabularFields } from './columns.js';
 import { InputError } from '../util/errors.js';
 import { loadCsv, type CsvOptions, type RawTabularWithHints } from './csv.js';
 import { loadFashionMnist, loadIdxImages } from './idx.js';
@@ -36,7 +37,7 @@ export interface BuiltinDataset {
 export async function loadLetter(opts: LimitOptions = {}): Promise<RawTabularWithHints> {
   const limit = checkLimit(opts.limit, 'letter');
   const raw = await loadCsv(LETTER_CSV_PATH, { labelColumn: 'lettr' });
-  return { ...takeFirst(raw, limit), source: 'letter' };
+  return withTabularFields(takeFirst(raw, limit), { source: 'letter' });
 }
 
 /** Datasets loadable by name (`--data letter`). */

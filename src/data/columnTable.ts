@@ -1,10 +1,11 @@
 /**
- * A column-oriented table as read from a columnar file (Parquet, Arrow IPC / Feather), and the
- * adapter that turns it into today's RawTabular (one text per cell).
+ * A column-oriented table as read from a columnar file (Parquet, Arrow IPC / Feather), made
+ * raw tabular data by `tabularFromColumns` (columns.ts): numbers stay numbers, no text per cell.
  */
 import type { RawTabularWithHints } from './csv.js';
 import { checkGuessedLabels, chooseColumns, type ColumnChoiceOptions } from './columnsChoice.js';
 import { InputError } from '../util/errors.js';
+import { tabularFromColumns } from './columns.js';
 
 /**
  * One column: numbers (integers, floats, decimals, booleans as 0/1; NaN = missing) or texts
@@ -51,9 +52,11 @@ async function loadColumns(table: OpenedTable, opts: ColumnChoiceOptions): Promi
   const read = await table.read(wanted.map((j) => names[j]));
   const labelValues = choice.labelIndex < 0 ? undefined : read.shift()!;
   const labels = labelValues === undefined ? Array.from({ length: table.numRows }, () => '') : labelTexts(labelValues, choice.labelColumn, source);
-  if (labelValues !== undefined) checkGuessedLabels(labels, choice.labelColumn, source, opts.labelColumn !== undefined);
-  const raw = rawTabularFromColumns(source, choice.columns, read, labels, choice.labelColumn);
-  if (opts.categorical?.length) raw.categorical = [...opts.categorical];
+  if (labelValues !== undefined) checkGuessedLabels(labels, new Set(labels).size, choice.labelColumn, source, opts.labelColumn !== undefined);
+  const origins = Array.from({ length: labels.length }, (_, i) => i + 1);
+  const categorical = opts.categorical?.length ? [...opts.categorical] : undefined;
+  const raw = tabularFromColumns({ source, names: choice.columns, columns: read, labels, labelColumn: choice.labelColumn, origins, categorical });
+  raw.originUnit = 'row'; // errors say "row 9"
   return raw;
 }
 
@@ -63,20 +66,6 @@ function labelTexts(values: TableColumn, labelColumn: string, source: string): s
   const empty = labels.indexOf('');
   if (empty >= 0) throw new InputError(source, `row ${empty + 1}: label column "${labelColumn}" is empty (null)`);
   return labels;
-}
-
-/**
- * The adapter to today's RawTabular: cell texts, a number written with String(x) (which
- * Number() reads back exactly), NaN as '' (missing). Rows are numbered from 1 ("row 9").
- */
-export function rawTabularFromColumns(source: string, columns: string[], values: TableColumn[], labels: string[], labelColumn: string): RawTabularWithHints {
-  const n = labels.length;
-  const rows: string[][] = Array.from({ length: n }, () => new Array<string>(columns.length));
-  values.forEach((col, j) => {
-    if (Array.isArray(col)) for (let i = 0; i < n; i++) rows[i][j] = col[i];
-    else for (let i = 0; i < n; i++) rows[i][j] = Number.isNaN(col[i]) ? '' : String(col[i]);
-  });
-  return { kind: 'tabular', source, columns, rows, labels, labelColumn, origins: Array.from({ length: n }, (_, i) => i + 1), originUnit: 'row' };
 }
 
 /** Milliseconds since the epoch as ISO 8601 UTC (`2024-03-05T14:30:00.000Z`), what the date-column preprocessing reads. */

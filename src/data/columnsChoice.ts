@@ -2,14 +2,36 @@
  * Which columns of a table hold the label and the features: one set of rules for every
  * tabular reader (CSV/TSV, Parquet, Arrow), given the table's column names.
  */
-import type { CsvOptions } from './csv.js';
 import { InputError } from '../util/errors.js';
 
 /** Names that mark a label column when none is given, in order of preference. */
 export const LABEL_COLUMN_NAMES = ['label', 'class', 'target', 'y'];
 
 /** The options that choose columns (the same for every tabular format). */
-export type ColumnChoiceOptions = Pick<CsvOptions, 'labelColumn' | 'dropColumns' | 'categorical' | 'labelOptional' | 'labelByName' | 'labelsOnly'>;
+export interface ColumnChoiceOptions {
+  /**
+   * Column holding the class label, by name or by 1-based position ("3": the third column,
+   * unless a column is named "3"). Default: the first column named `label`, `class`,
+   * `target` or `y` (case-insensitive), else the last column.
+   */
+  labelColumn?: string;
+  /** Columns to leave out (e.g. ids), by name or 1-based position. */
+  dropColumns?: string[];
+  /** Columns to treat as categorical even where every value is a number. */
+  categorical?: string[];
+  /**
+   * Accept a file without the label column (for prediction): every label is then "".
+   * Applies only when `labelColumn` is given and absent from the header.
+   */
+  labelOptional?: boolean;
+  /**
+   * Without `labelColumn`, take only a column named like a label (LABEL_COLUMN_NAMES), never
+   * the last column by position (when nothing else says which column holds the labels).
+   */
+  labelByName?: boolean;
+  /** Accept a file with the label column only (the labels that two prediction files are compared on). */
+  labelsOnly?: boolean;
+}
 
 /** The label and feature columns of a table, as indices into its header. */
 export interface ColumnChoice {
@@ -52,10 +74,9 @@ export function chooseColumns(header: string[], source: string, opts: ColumnChoi
   return { labelColumn, labelIndex, featureIndices, columns };
 }
 
-/** A label column taken by position (no --label, no label-like name) whose values are nearly all different is not a label column: say so. */
-export function checkGuessedLabels(labels: string[], labelColumn: string, source: string, given: boolean): void {
+/** A label column taken by position (no --label, no label-like name) whose values (`distinct` of them) are nearly all different is not a label column: say so. */
+export function checkGuessedLabels(labels: string[], distinct: number, labelColumn: string, source: string, given: boolean): void {
   if (given || LABEL_COLUMN_NAMES.includes(labelColumn.toLowerCase())) return;
-  const distinct = new Set(labels).size;
   if (distinct > 100 && distinct > labels.length / 2) {
     throw new InputError(source, `the last column "${labelColumn}" was taken as the label but has ${distinct} different values in ${labels.length} rows (an id or free text?): say which column holds the labels with --label`);
   }

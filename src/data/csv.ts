@@ -3,18 +3,14 @@ import { lazy } from '../util/lazy.js';
 const csvParse = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
 import type { RawTabular } from './types.js';
 import { InputError } from '../util/errors.js';
-import { readInputText } from './read.js';
+import { readInputChunks, readInputText } from './read.js';
 import { isNumberLiteral } from './values.js';
-import { checkGuessedLabels, chooseColumns, type ColumnChoice } from './columnsChoice.js';
+import { makeTabular, type TabularFields } from './columns.js';
+import { ColumnBuilder, LabelBuilder, PLAIN_NUMBER, QuoteError, RecordTokenizer } from './csvTokenizer.js';
+import { checkGuessedLabels, chooseColumns, type ColumnChoiceOptions } from './columnsChoice.js';
 
-/** Options of {@link loadCsv} and {@link parseCsvText}. */
-export interface CsvOptions {
-  /**
-   * Column holding the class label, by name or by 1-based position ("3": the third column,
-   * unless a column is named "3"). Default: the first column named `label`, `class`,
-   * `target` or `y` (case-insensitive), else the last column.
-   */
-  labelColumn?: string;
+/** Options of {@link loadCsv} and {@link parseCsvText}: which columns (ColumnChoiceOptions, shared with Parquet and Arrow) and how the text is read. */
+export interface CsvOptions extends ColumnChoiceOptions {
   /**
    * Field delimiter (`,` `;` `\t`, or `tab`). Default: tab for `*.tsv` files, else detected
    * from the first line. A tab-delimited file is read with TSV rules: no quoting, a `"`
@@ -25,22 +21,11 @@ export interface CsvOptions {
   header?: boolean;
   /** Names of the columns of a file without a header row (implies `header: false`); default c1…cN. */
   columnNames?: string[];
-  /** Columns to leave out (e.g. ids), by name or 1-based position. */
-  dropColumns?: string[];
-  /** Columns to treat as categorical even where every value is a number. */
-  categorical?: string[];
   /**
-   * Accept a file without the label column (for prediction): every label is then "".
-   * Applies only when `labelColumn` is given and absent from the header.
+   * loadCsv: called after each chunk of the file (1 MiB) with the bytes read from the file so
+   * far (compressed bytes for a gzip file) and the data rows read, for a progress display.
    */
-  labelOptional?: boolean;
-  /**
-   * Without `labelColumn`, take only a column named like a label (LABEL_COLUMN_NAMES), never
-   * the last column by position (when nothing else says which column holds the labels).
-   */
-  labelByName?: boolean;
-  /** Accept a file with the label column only (the labels that two prediction files are compared on). */
-  labelsOnly?: boolean;
+  onProgress?: (bytes: number, rows: number) => void;
 }
 
 /**
@@ -57,50 +42,246 @@ const CANDIDATE_DELIMITERS = [',', ';', '\t'];
 
 /**
  * Loads a CSV (or TSV) file with a header row; gzipped files are recognised by their
- * magic bytes. Values stay strings; fitPreprocessing decides which columns are numeric.
- * Throws an InputError naming the file for any problem (missing file, no header,
- * ragged row with its line number, missing or empty labels, no feature column).
+ * magic bytes. The file is streamed and cut into fields as bytes: a column whose every cell
+ * is a number (or a missing marker) is kept as numbers, others as texts (see columns.ts);
+ * fitPreprocessing decides how each column is used. Throws an InputError naming the file
+ * for any problem (missing file, no header, ragged row with its line number, missing or
+ * empty labels, no feature column).
  */
 export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<RawTabularWithHints> {
-  return parseCsvText(await readInputText(path), path, opts);
+  const reader = new CsvTableReader(path, opts);
+  let fileBytes = 0;
+  const onProgress = opts.onProgress;
+  try {
+    await readInputChunks(
+      path,
+      (chunk) => {
+        reader.push(chunk);
+        onProgress?.(fileBytes, reader.rowsRead);
+      },
+      onProgress && ((bytes) => (fileBytes = bytes)),
+    );
+    return reader.finish();
+  } catch (err) {
+    if (err instanceof QuoteError) throw quoteProblem(await readInputText(path), path, reader, err);
+    throw err;
+  }
 }
 
 /** Parses CSV text as {@link loadCsv} does; `source` names the text in error messages. */
 export function parseCsvText(text: string, source: string, opts: CsvOptions = {}): RawTabularWithHints {
-  if (text.trim() === '') throw new InputError(source, 'is empty');
-  const delimiter = resolveDelimiter(text, source, opts.delimiter);
-  const format = delimiter === '\t' ? 'TSV' : 'CSV';
-  const hasHeader = opts.header !== false && opts.columnNames === undefined;
-  const parsed = parseRecords(text, source, delimiter, format);
-  const records = hasHeader ? parsed : [{ record: headerlessNames(parsed[0].record.length, opts.columnNames, source), info: { lines: 0 } }, ...parsed];
+  const reader = new CsvTableReader(source, opts);
+  try {
+    reader.push(Buffer.from(text, 'utf8'));
+    return reader.finish();
+  } catch (err) {
+    if (err instanceof QuoteError) throw quoteProblem(text, source, reader, err);
+    throw err;
+  }
+}
 
-  const header = hasHeader ? readHeader(records[0].record, source) : records[0].record;
-  const headerWhat = hasHeader ? 'the header has' : opts.columnNames ? '--columns names' : 'line 1 has';
-  if (records.length === 1) throw new InputError(source, 'has a header row but no data rows');
-  for (const { record, info } of records.slice(1)) {
-    if (record.length !== header.length) {
-      throw new InputError(source, `line ${info.lines}: has ${record.length} field${record.length === 1 ? '' : 's'} but ${headerWhat} ${header.length}`);
+/** A quoting error: csv-parse's words for it (as the reader has always given), else the tokenizer's. */
+function quoteProblem(text: string, source: string, reader: CsvTableReader, err: QuoteError): InputError {
+  try {
+    csvParse().parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { ...csvParseOptions(reader.delimiter!, 'CSV'), info: true });
+  } catch (parseError) {
+    return new InputError(source, `is not valid CSV: ${(parseError as Error).message}`);
+  }
+  return new InputError(source, `is not valid CSV: line ${reader.line}: ${err.message}`);
+}
+
+function csvParseOptions(delimiter: string, format: 'CSV' | 'TSV') {
+  // TSV has no quoting: a " is part of the field
+  return { delimiter, quote: format === 'TSV' ? false : '"', relax_column_count: true, skip_empty_lines: true, trim: true } as const;
+}
+
+/** The table being read: the header record decides the columns' roles, then each record adds to them. */
+class CsvTableReader {
+  delimiter: string | undefined;
+  private tok: RecordTokenizer | undefined;
+  private pending: Buffer | undefined;
+  private started = false;
+  /** Multi-byte delimiter: the whole text goes to csv-parse at the end. */
+  private whole: Buffer[] | undefined;
+  private format: 'CSV' | 'TSV' = 'CSV';
+  private readonly hasHeader: boolean;
+  private header: string[] | undefined;
+  private headerWhat = '';
+  private deferred: Error | undefined;
+  private labelIndex = -1;
+  private labelColumn = '';
+  private labelGiven = false;
+  private featureIndices: number[] = [];
+  private builders: ColumnBuilder[] = [];
+  private readonly labels = new LabelBuilder();
+  private readonly origins: number[] = [];
+  private unlabeled = false;
+  private rows = 0;
+  private current: { buf: Buffer; strings: string[] | undefined } = { buf: Buffer.alloc(0), strings: undefined };
+
+  constructor(
+    private readonly source: string,
+    private readonly opts: CsvOptions,
+  ) {
+    this.hasHeader = opts.header !== false && opts.columnNames === undefined;
+  }
+
+  /** Data rows read so far. */
+  get rowsRead(): number {
+    return this.rows;
+  }
+
+  /** Line of the record being read (for messages). */
+  get line(): number {
+    return this.tok?.line ?? 1;
+  }
+
+  push(chunk: Buffer): void {
+    this.take(chunk, false);
+  }
+
+  private take(chunk: Buffer, final: boolean): void {
+    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = undefined;
+    let pos = 0;
+    if (!this.started) {
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      else if (!final && buf.length < 3) {
+        this.pending = buf;
+        return;
+      }
+      const lf = buf.indexOf(0x0a);
+      if (lf < 0 && !final) {
+        this.pending = buf;
+        return;
+      }
+      this.started = true;
+      const firstLine = buf.toString('utf8', 0, lf < 0 ? buf.length : lf).replace(/\r$/, '');
+      this.delimiter = resolveDelimiter(firstLine, this.source, this.opts.delimiter);
+      this.format = this.delimiter === '\t' ? 'TSV' : 'CSV';
+      if (Buffer.byteLength(this.delimiter) !== 1) this.whole = [];
+      else {
+        this.tok = new RecordTokenizer(Buffer.from(this.delimiter)[0], this.format === 'CSV');
+        this.tok.detectLineEnd(buf, 0);
+      }
+    }
+    if (this.whole) {
+      this.whole.push(buf);
+      return;
+    }
+    const tok = this.tok!;
+    const end = buf.length;
+    this.current.buf = buf;
+    while (pos < end) {
+      const next = tok.next(buf, pos, end, final);
+      if (next < 0) break;
+      pos = next;
+      if (!tok.empty) this.record(tok.count, tok.recordLine);
+    }
+    if (pos < end) this.pending = buf.subarray(pos);
+  }
+
+  private text(k: number): string {
+    return this.current.strings ? this.current.strings[k] : this.tok!.text(this.current.buf, k);
+  }
+
+  private record(count: number, line: number): void {
+    if (this.header === undefined) {
+      const first = Array.from({ length: count }, (_, k) => this.text(k));
+      this.setup(first);
+      if (this.hasHeader) return;
+    }
+    const width = this.header!.length;
+    if (count !== width) {
+      throw new InputError(this.source, `line ${line}: has ${count} field${count === 1 ? '' : 's'} but ${this.headerWhat} ${width}`);
+    }
+    if (this.deferred) throw this.deferred;
+    if (this.unlabeled) this.labels.add('');
+    else {
+      const label = this.text(this.labelIndex);
+      if (label === '') throw new InputError(this.source, `line ${line}: label column "${this.labelColumn}" is empty`);
+      this.labels.add(label);
+    }
+    const { strings, buf } = this.current;
+    const features = this.featureIndices;
+    const builders = this.builders;
+    if (strings) for (let j = 0; j < features.length; j++) builders[j].addText(strings[features[j]]);
+    else {
+      // the common cell, a number read as the record was cut, stored here; the others through the builder
+      const tok = this.tok!;
+      const kinds = tok.kinds;
+      const nums = tok.nums;
+      for (let j = 0; j < features.length; j++) {
+        const k = features[j];
+        const b = builders[j];
+        const values = b.values;
+        if (values !== undefined && kinds[k] === PLAIN_NUMBER && b.n < values.length) values[b.n++] = nums[k];
+        else b.addField(tok, buf, k);
+      }
+    }
+    this.origins.push(line);
+    this.rows++;
+  }
+
+  /** The header (or the names of a file without one) and what each column is for; a problem waits for the first data row. */
+  private setup(first: string[]): void {
+    const opts = this.opts;
+    const source = this.source;
+    const header = this.hasHeader ? readHeader(first, source) : headerlessNames(first.length, opts.columnNames, source);
+    this.header = header;
+    this.headerWhat = this.hasHeader ? 'the header has' : opts.columnNames ? '--columns names' : 'line 1 has';
+    try {
+      const choice = chooseColumns(header, source, opts);
+      const featureIndices = choice.featureIndices;
+      this.labelColumn = choice.labelColumn;
+      if (choice.labelIndex < 0) this.unlabeled = true;
+      else {
+        this.labelIndex = choice.labelIndex;
+        this.labelGiven = opts.labelColumn !== undefined;
+      }
+      this.featureIndices = featureIndices;
+      const asText = new Set(this.unlabeled ? [] : (opts.categorical ?? []));
+      this.builders = featureIndices.map((j) => new ColumnBuilder(asText.has(header[j])));
+    } catch (err) {
+      this.deferred = err as Error;
     }
   }
 
-  const choice = chooseColumns(header, source, opts);
-  if (choice.labelIndex < 0) return unlabeledTable(choice, records, source);
-  const { labelColumn, labelIndex, featureIndices, columns } = choice;
-
-  const rows: string[][] = [];
-  const labels: string[] = [];
-  const origins: number[] = [];
-  for (const { record, info } of records.slice(1)) {
-    const label = record[labelIndex];
-    if (label === '') throw new InputError(source, `line ${info.lines}: label column "${labelColumn}" is empty`);
-    labels.push(label);
-    rows.push(featureIndices.map((j) => record[j]));
-    origins.push(info.lines);
+  finish(): RawTabularWithHints {
+    if (this.whole) return this.finishWithCsvParse();
+    if (this.pending || !this.started) this.take(Buffer.alloc(0), true);
+    const source = this.source;
+    if (this.header === undefined) throw new InputError(source, 'is empty');
+    if (this.rows === 0) throw new InputError(source, 'has a header row but no data rows');
+    if (this.deferred) throw this.deferred;
+    const labels = this.labels.labels;
+    if (!this.unlabeled) checkGuessedLabels(labels, this.labels.distinct(), this.labelColumn, source, this.labelGiven);
+    const names = this.featureIndices.map((j) => this.header![j]);
+    const columns = this.builders.map((b) => b.finish());
+    const fields: TabularFields & { categorical?: string[] } = { kind: 'tabular', source, columns: names, labels, labelColumn: this.labelColumn, origins: this.origins };
+    if (!this.unlabeled && this.opts.categorical?.length) fields.categorical = [...this.opts.categorical];
+    return makeTabular(fields, columns);
   }
-  checkGuessedLabels(labels, labelColumn, source, opts.labelColumn !== undefined);
-  const raw: RawTabularWithHints = { kind: 'tabular', source, columns, rows, labels, labelColumn, origins };
-  if (opts.categorical?.length) raw.categorical = [...opts.categorical];
-  return raw;
+
+  /** A delimiter of several bytes: csv-parse reads the text, the records go through the same checks. */
+  private finishWithCsvParse(): RawTabularWithHints {
+    const text = Buffer.concat(this.whole!).toString('utf8');
+    this.whole = undefined;
+    let records: Array<{ record: string[]; info: { lines: number } }>;
+    try {
+      records = csvParse().parse(text, { ...csvParseOptions(this.delimiter!, this.format), info: true }) as unknown as typeof records;
+    } catch (err) {
+      throw new InputError(this.source, `is not valid ${this.format}: ${(err as Error).message}`);
+    }
+    for (const { record, info } of records) {
+      this.current.strings = record;
+      this.record(record.length, info.lines);
+    }
+    this.current.strings = undefined;
+    this.started = true;
+    this.pending = undefined;
+    return this.finish();
+  }
 }
 
 /** Column names of a file without a header row: the names given (one per field), else c1…cN. */
@@ -112,42 +293,15 @@ function headerlessNames(width: number, given: string[] | undefined, source: str
   return readHeader(given, '--columns', { allowNumbers: true });
 }
 
-/** A table whose label column is absent: all features kept, labels empty. */
-function unlabeledTable({ featureIndices, columns, labelColumn }: ColumnChoice, records: ParsedRecord[], source: string): RawTabularWithHints {
-  const rows = records.slice(1).map(({ record }) => featureIndices.map((j) => record[j]));
-  return { kind: 'tabular', source, columns, rows, labels: rows.map(() => ''), labelColumn, origins: records.slice(1).map(({ info }) => info.lines) };
-}
-
-interface ParsedRecord {
-  record: string[];
-  info: { lines: number };
-}
-
-function parseRecords(text: string, source: string, delimiter: string, format: 'CSV' | 'TSV'): ParsedRecord[] {
-  try {
-    return csvParse().parse(text, {
-      delimiter,
-      // TSV has no quoting: a " is part of the field
-      quote: format === 'TSV' ? false : '"',
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as ParsedRecord[];
-  } catch (err) {
-    throw new InputError(source, `is not valid ${format}: ${(err as Error).message}`);
-  }
-}
-
 /** The delimiter given (`tab` allowed) or the candidate seen most often in the header line. */
-function resolveDelimiter(text: string, source: string, given: string | undefined): string {
+function resolveDelimiter(firstLineText: string, source: string, given: string | undefined): string {
   if (given !== undefined) {
     const delimiter = given === 'tab' || given === '\\t' ? '\t' : given;
     if (delimiter.length === 0) throw new InputError(source, 'the delimiter cannot be empty');
     return delimiter;
   }
   if (/\.tsv(\.gz)?$/i.test(source)) return '\t';
-  const firstLine = text.split(/\r?\n/, 1)[0].replace(/"(?:[^"]|"")*"/g, '');
+  const firstLine = firstLineText.replace(/"(?:[^"]|"")*"/g, '');
   let best = ',';
   let bestCount = 0;
   for (const candidate of CANDIDATE_DELIMITERS) {
@@ -183,3 +337,4 @@ function readHeader(header: string[], source: string, opts: { allowNumbers?: boo
   }
   return header;
 }
+

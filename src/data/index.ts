@@ -1,5 +1,15 @@
 /** Public API of the data layer: loaders, preprocessing, splits and the core data types. */
 export * from './types.js';
+export {
+  tabularFromColumns,
+  tabularColumns,
+  tabularCell,
+  cellText,
+  columnTexts,
+  type TabularColumn,
+  type NumericColumn,
+  type TextColumn,
+} from './columns.js';
 export { loadCsv, parseCsvText, LABEL_COLUMN_NAMES, type CsvOptions, type RawTabularWithHints } from './csv.js';
 export {
   loadIdxImages,

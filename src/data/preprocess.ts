@@ -27,6 +27,7 @@ import type { RawTabularWithHints } from './csv.js';
 import type { RawImagesWithClasses } from './idx.js';
 import { InputError } from '../util/errors.js';
 import { readCell, readDateTime, requirePositiveInteger, sortedDistinct } from './values.js';
+import { cellText, numberText, tabularColumns, type TabularColumn, type TextColumn } from './columns.js';
 import { buildTfidfVocabulary, buildVocabulary, encodeText, encodeTfidf } from './text.js';
 
 /** Options of {@link fitPreprocessing}; each applies to one kind of data only. */
@@ -182,30 +183,70 @@ function fitTabular(raw: RawTabular, opts: FitOptions): PreprocessingSpec {
   if (both !== undefined) throw new InputError(raw.source, `column "${both}" cannot be both categorical and numeric`);
   const maxCategories = requirePositiveInteger(opts.maxCategories ?? DEFAULT_MAX_CATEGORIES, raw.source, 'maxCategories');
   const warn = opts.onWarning ?? (() => {});
+  const cells = tabularColumns(raw);
   const columns = raw.columns.map((name, j): ColumnSpec => {
-    const values = raw.rows.map((row) => row[j]);
-    if (forced.has(name)) return fitCategorical(name, values, maxCategories, warn);
-    if (numeric.has(name)) return fitNumeric(name, values, raw, true)!;
-    const spec = fitDateTime(name, values) ?? fitNumeric(name, values, raw, false);
-    if (spec?.type === 'numeric') warnIdOrTimestamp(name, values, warn);
-    return spec ?? fitCategorical(name, values, maxCategories, warn);
+    const col = cells[j];
+    if (forced.has(name)) return fitCategorical(name, col, maxCategories, warn);
+    if (numeric.has(name)) return fitNumeric(name, col, raw, true)!;
+    const spec = fitDateTime(name, col) ?? fitNumeric(name, col, raw, false);
+    if (spec?.type === 'numeric') warnIdOrTimestamp(name, col, warn);
+    return spec ?? fitCategorical(name, col, maxCategories, warn);
   });
   return { kind: 'tabular', labelColumn: raw.labelColumn, classNames: fitClassNames(raw, opts), columns };
 }
 
+/** How often each distinct value of a text column occurs (a subset of rows may leave some out). */
+function codeCounts(col: TextColumn): Int32Array {
+  const counts = new Int32Array(col.values.length);
+  for (let i = 0; i < col.codes.length; i++) counts[col.codes[i]]++;
+  return counts;
+}
+
+/**
+ * The numbers of a column in row order, NaN for a missing cell: a numeric column's own
+ * values; for a text column, its cells read as numbers (after checking they are: the first
+ * text or NaN/Infinity cell, in row order, is returned as `bad`).
+ */
+function numbersOf(col: TabularColumn): { values: Float64Array; bad?: { row: number; kind: 'non-finite' | 'text' } } {
+  if (col.kind === 'numeric') return { values: col.values };
+  const cells = col.values.map(readCell);
+  const values = new Float64Array(col.codes.length);
+  for (let i = 0; i < values.length; i++) {
+    const cell = cells[col.codes[i]];
+    if (cell.kind === 'number') values[i] = cell.value;
+    else if (cell.kind === 'missing') values[i] = NaN;
+    else return { values, bad: { row: i, kind: cell.kind } };
+  }
+  return { values };
+}
+
 /** Warns about a numeric column of distinct integers from a narrow range (a row id) or of Unix times. */
-function warnIdOrTimestamp(name: string, values: string[], warn: (message: string) => void): void {
-  const numbers = values.flatMap((v) => {
-    const c = readCell(v);
-    return c.kind === 'number' ? [c.value] : [];
-  });
-  if (numbers.length < 20 || !numbers.every(Number.isInteger)) return;
+function warnIdOrTimestamp(name: string, col: TabularColumn, warn: (message: string) => void): void {
+  const { values } = numbersOf(col);
+  let count = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== x) continue;
+    if (!Number.isInteger(x)) return;
+    count++;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  if (count < 20) return;
   const ignore = `leave it out with --ignore-columns ${name} if it carries no information`;
-  const min = Math.min(...numbers);
-  const max = Math.max(...numbers);
-  if (new Set(numbers).size === numbers.length && max - min + 1 <= 2 * numbers.length) {
+  const distinct = new Set<number>();
+  let timestamps = true;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== x) continue;
+    distinct.add(x);
+    if (!((x >= 1e9 && x < 4e9) || (x >= 1e12 && x < 4e12))) timestamps = false;
+  }
+  if (distinct.size === count && max - min + 1 <= 2 * count) {
     warn(`column "${name}" looks like a row id (a different integer in every row, ${min}…${max}): it is used as a number; ${ignore}`);
-  } else if (numbers.every((x) => (x >= 1e9 && x < 4e9) || (x >= 1e12 && x < 4e12))) {
+  } else if (timestamps) {
     warn(`column "${name}" looks like a Unix timestamp: it is used as one number; write it as an ISO date (2024-03-05T14:30) to get its parts, or ${ignore}`);
   }
 }
@@ -214,17 +255,28 @@ function warnIdOrTimestamp(name: string, values: string[], warn: (message: strin
  * A date/time column (every non-missing training value an ISO 8601 date or date-time, at
  * least one present): the training mean and spread of each part; undefined otherwise.
  */
-function fitDateTime(name: string, values: string[]): DateTimeColumnSpec | undefined {
-  const present = values.filter((v) => readCell(v).kind !== 'missing');
-  if (present.length === 0) return undefined;
-  const times: number[] = [];
-  for (const v of present) {
-    const ms = readDateTime(v);
+function fitDateTime(name: string, col: TabularColumn): DateTimeColumnSpec | undefined {
+  // a number is never a date, and a column of numbers and missing cells only is not one
+  if (col.kind === 'numeric') return undefined;
+  const counts = codeCounts(col);
+  const msOf = new Float64Array(col.values.length).fill(NaN);
+  let present = 0;
+  for (let c = 0; c < col.values.length; c++) {
+    if (counts[c] === 0 || readCell(col.values[c]).kind === 'missing') continue;
+    const ms = readDateTime(col.values[c]);
     if (ms === undefined) return undefined;
-    times.push(ms);
+    msOf[c] = ms;
+    present += counts[c];
+  }
+  if (present === 0) return undefined;
+  const times = new Float64Array(present);
+  let t = 0;
+  for (let i = 0; i < col.codes.length; i++) {
+    const ms = msOf[col.codes[i]];
+    if (ms === ms) times[t++] = ms;
   }
   const parts = DATETIME_PARTS.map((part) => {
-    const xs = times.map((ms) => dateTimePart(ms, part));
+    const xs = Array.from(times, (ms) => dateTimePart(ms, part));
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
     return { part, mean, std: std > 1e-9 * Math.max(1, Math.abs(mean)) ? std : 1 };
@@ -255,21 +307,42 @@ function dateTimePart(ms: number, part: DateTimePart): number {
  * categorical. A column of mostly text is categorical (numbers in it are categories).
  * Values whose mean or spread overflows a double are an error too.
  */
-function fitNumeric(name: string, values: string[], raw: RawData, forced: boolean): NumericColumnSpec | undefined {
-  const cells = values.map(readCell);
-  const numbersCount = cells.filter((c) => c.kind === 'number' || c.kind === 'non-finite').length;
-  const textCount = cells.filter((c) => c.kind === 'text').length;
-  if (!forced && textCount > 0 && textCount >= numbersCount) return undefined;
-  const bad = cells.findIndex((cell) => cell.kind === 'non-finite' || cell.kind === 'text');
-  if (bad >= 0) throw notANumberError(raw, bad, name, values[bad], cells[bad].kind as 'non-finite' | 'text');
-  const numbers = cells.flatMap((cell) => (cell.kind === 'number' ? [cell.value] : []));
-  const mean = numbers.length === 0 ? 0 : numbers.reduce((a, b) => a + b, 0) / numbers.length;
-  const variance = numbers.length === 0 ? 0 : numbers.reduce((a, b) => a + (b - mean) ** 2, 0) / numbers.length;
+function fitNumeric(name: string, col: TabularColumn, raw: RawData, forced: boolean): NumericColumnSpec | undefined {
+  if (col.kind === 'text') {
+    const counts = codeCounts(col);
+    let numbersCount = 0;
+    let textCount = 0;
+    col.values.forEach((v, c) => {
+      const kind = readCell(v).kind;
+      if (kind === 'number' || kind === 'non-finite') numbersCount += counts[c];
+      else if (kind === 'text') textCount += counts[c];
+    });
+    if (!forced && textCount > 0 && textCount >= numbersCount) return undefined;
+  }
+  const { values, bad } = numbersOf(col);
+  if (bad) throw notANumberError(raw, bad.row, name, cellText(col, bad.row), bad.kind);
+  // the same sums in the same order as summing the numbers of the column one by one
+  let count = 0;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x === x) {
+      sum += x;
+      count++;
+    }
+  }
+  const mean = count === 0 ? 0 : sum / count;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x === x) squares += (x - mean) ** 2;
+  }
+  const variance = count === 0 ? 0 : squares / count;
   const std = Math.sqrt(variance);
   if (!Number.isFinite(mean) || !Number.isFinite(std)) {
-    const i = cells.findIndex((c) => c.kind === 'number' && Math.abs(c.value) > FLOAT32_MAX);
+    const i = values.findIndex((x) => Math.abs(x) > FLOAT32_MAX);
     const where = i >= 0 ? `${rowOf(raw, i)}: ` : '';
-    throw new InputError(raw.source, `${where}column "${name}" has values too large to standardise${i >= 0 ? ` ("${values[i]}")` : ''}; rescale the column (its mean or spread overflows)`);
+    throw new InputError(raw.source, `${where}column "${name}" has values too large to standardise${i >= 0 ? ` ("${cellText(col, i)}")` : ''}; rescale the column (its mean or spread overflows)`);
   }
   return { name, type: 'numeric', mean, std: std > 1e-12 * Math.max(1, Math.abs(mean)) ? std : 1 };
 }
@@ -277,16 +350,37 @@ function fitNumeric(name: string, values: string[], raw: RawData, forced: boolea
 /** The largest finite float32: a standardised value beyond it cannot reach the model. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-function fitCategorical(name: string, values: string[], maxCategories: number, warn: (message: string) => void): ColumnSpec {
-  const present = values.filter((v) => readCell(v).kind !== 'missing');
-  let categories = sortedDistinct(present);
+/** How many rows hold each non-missing text of a column, and how many rows are not missing. */
+function presentTextCounts(col: TabularColumn): { counts: Map<string, number>; present: number } {
+  const counts = new Map<string, number>();
+  let present = 0;
+  const add = (text: string, c: number) => {
+    if (c === 0 || readCell(text).kind === 'missing') return;
+    counts.set(text, (counts.get(text) ?? 0) + c);
+    present += c;
+  };
+  if (col.kind === 'text') {
+    const byCode = codeCounts(col);
+    col.values.forEach((v, c) => add(v, byCode[c]));
+    return { counts, present };
+  }
+  const byValue = new Map<number, number>();
+  for (let i = 0; i < col.values.length; i++) {
+    if (col.texts?.has(i) || col.digits?.[i]) add(cellText(col, i), 1);
+    else if (col.values[i] === col.values[i]) byValue.set(col.values[i], (byValue.get(col.values[i]) ?? 0) + 1);
+  }
+  for (const [v, c] of byValue) add(numberText(v), c);
+  return { counts, present };
+}
+
+function fitCategorical(name: string, col: TabularColumn, maxCategories: number, warn: (message: string) => void): ColumnSpec {
+  const { counts, present } = presentTextCounts(col);
+  let categories = sortedDistinct(counts.keys());
   if (categories.length > maxCategories) {
-    const looksLike = categories.length > present.length / 2 ? ' (an id, a timestamp or free text?)' : '';
+    const looksLike = categories.length > present / 2 ? ' (an id, a timestamp or free text?)' : '';
     warn(
-      `column "${name}" has ${categories.length} distinct values in ${present.length} training rows${looksLike}: only the ${maxCategories} most frequent are one-hot encoded, the rest encode as all zeros; raise --max-categories, or leave it out with --ignore-columns ${name}`,
+      `column "${name}" has ${categories.length} distinct values in ${present} training rows${looksLike}: only the ${maxCategories} most frequent are one-hot encoded, the rest encode as all zeros; raise --max-categories, or leave it out with --ignore-columns ${name}`,
     );
-    const counts = new Map<string, number>();
-    for (const v of present) counts.set(v, (counts.get(v) ?? 0) + 1);
     const kept = new Set([...categories].sort((a, b) => counts.get(b)! - counts.get(a)!).slice(0, maxCategories));
     categories = categories.filter((c) => kept.has(c));
   }
@@ -308,31 +402,97 @@ function tabularWidth(columns: ColumnSpec[]): number {
   return columns.reduce((width, column) => width + columnWidth(column), 0);
 }
 
+/** Writes the features of rows [from, to) of one column (throws on a cell it cannot encode). */
+type RowsEncoder = (from: number, to: number) => void;
+
+/** Rows per block: the block's part of the feature matrix stays in cache while every column writes into it. */
+const ENCODE_BLOCK = 1024;
+
+/**
+ * The feature matrix, from the table's columns (no per-cell strings for numbers), written a
+ * block of rows at a time. A cell that cannot be encoded is reported as the column-by-column
+ * order finds it first (the first bad row of the first such column): the blocks are redone
+ * in that order to find it.
+ */
 function encodeTabular(columns: ColumnSpec[], raw: RawTabular): Float32Array {
   const width = tabularWidth(columns);
-  const features = new Float32Array(raw.rows.length * width);
+  const n = raw.labels.length;
+  const features = new Float32Array(n * width);
+  const cells = tabularColumns(raw);
   let offset = 0;
-  for (const column of columns) {
+  const encoders = columns.map((column): RowsEncoder => {
+    const at = offset;
+    offset += columnWidth(column);
     const j = raw.columns.indexOf(column.name);
     if (j < 0) {
-      throw new InputError(raw.source, `has no column "${column.name}", which the model needs; columns: ${raw.columns.join(', ')}`);
+      return () => {
+        throw new InputError(raw.source, `has no column "${column.name}", which the model needs; columns: ${raw.columns.join(', ')}`);
+      };
     }
-    if (column.type === 'numeric') {
-      raw.rows.forEach((row, i) => {
-        features[i * width + offset] = standardise(row[j], column, i, raw);
-      });
-    } else if (column.type === 'datetime') {
-      raw.rows.forEach((row, i) => encodeDateTime(row[j], column, i, raw, features, i * width + offset));
-    } else {
-      const index = new Map(column.categories.map((category, k) => [category, k]));
-      raw.rows.forEach((row, i) => {
-        const k = index.get(row[j]);
-        if (k !== undefined) features[i * width + offset + k] = 1;
-      });
+    const col = cells[j];
+    if (column.type === 'numeric') return numericEncoder(col, column, raw, features, width, at);
+    if (column.type === 'categorical') return categoricalEncoder(col, column, features, width, at);
+    return (from, to) => {
+      for (let i = from; i < to; i++) encodeDateTime(cellText(col, i), column, i, raw, features, i * width + at);
+    };
+  });
+  try {
+    if (n === 0) for (const encode of encoders) encode(0, 0);
+    for (let from = 0; from < n; from += ENCODE_BLOCK) {
+      const to = Math.min(n, from + ENCODE_BLOCK);
+      for (const encode of encoders) encode(from, to);
     }
-    offset += columnWidth(column);
+  } catch (err) {
+    for (const encode of encoders) encode(0, n);
+    throw err;
   }
   return features;
+}
+
+/** Standardised values of a numeric column at `out[i * width + offset]`; missing → 0 (the training mean). Overflow is an input error. */
+function numericEncoder(col: TabularColumn, column: NumericColumnSpec, raw: RawData, out: Float32Array, width: number, offset: number): RowsEncoder {
+  const { values, bad } = numbersOf(col);
+  const { mean, std } = column;
+  return (from, to) => {
+    const end = bad && bad.row < to ? bad.row : to;
+    for (let i = from; i < end; i++) {
+      const x = values[i];
+      if (x !== x) continue;
+      const z = (x - mean) / std;
+      if (!(Math.abs(z) <= FLOAT32_MAX)) {
+        throw new InputError(raw.source, `${rowOf(raw, i)}: column "${column.name}" value "${cellText(col, i)}" is too far from the training values to encode (standardised it overflows float32)`);
+      }
+      out[i * width + offset] = z;
+    }
+    if (end < to) throw notANumberError(raw, bad!.row, column.name, cellText(col, bad!.row), bad!.kind);
+  };
+}
+
+/** One-hot of a categorical column at `out[i * width + offset + k]`; unseen or missing → all zeros. */
+function categoricalEncoder(col: TabularColumn, column: Extract<ColumnSpec, { type: 'categorical' }>, out: Float32Array, width: number, offset: number): RowsEncoder {
+  const index = new Map(column.categories.map((category, k) => [category, k]));
+  if (col.kind === 'text') {
+    const kOf = Int32Array.from(col.values, (v) => index.get(v) ?? -1);
+    return (from, to) => {
+      for (let i = from; i < to; i++) {
+        const k = kOf[col.codes[i]];
+        if (k >= 0) out[i * width + offset + k] = 1;
+      }
+    };
+  }
+  const byValue = new Map<number, number>();
+  return (from, to) => {
+    for (let i = from; i < to; i++) {
+      let k: number | undefined;
+      if (col.texts?.has(i) || col.digits?.[i]) k = index.get(cellText(col, i));
+      else {
+        const v = col.values[i];
+        k = byValue.get(v);
+        if (k === undefined) byValue.set(v, (k = index.get(numberText(v)) ?? -1));
+      }
+      if (k !== undefined && k >= 0) out[i * width + offset + k] = 1;
+    }
+  };
 }
 
 /** The standardised parts of one date/time cell at `out[at…]`; missing → zeros (the training means). */
@@ -345,20 +505,6 @@ function encodeDateTime(text: string, column: DateTimeColumnSpec, row: number, r
   column.parts.forEach((p, k) => {
     out[at + k] = (dateTimePart(ms, p.part) - p.mean) / p.std;
   });
-}
-
-/** Standardised value of one numeric cell; missing → 0 (the training mean). Overflow is an input error. */
-function standardise(text: string, column: NumericColumnSpec, row: number, raw: RawData): number {
-  const cell = readCell(text);
-  if (cell.kind === 'number') {
-    const z = (cell.value - column.mean) / column.std;
-    if (!(Math.abs(z) <= FLOAT32_MAX)) {
-      throw new InputError(raw.source, `${rowOf(raw, row)}: column "${column.name}" value "${text}" is too far from the training values to encode (standardised it overflows float32)`);
-    }
-    return z;
-  }
-  if (cell.kind === 'missing') return 0;
-  throw notANumberError(raw, row, column.name, text, cell.kind);
 }
 
 function notANumberError(raw: RawData, row: number, column: string, text: string, kind: 'non-finite' | 'text'): InputError {

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../util/errors.js';
 
@@ -79,4 +80,83 @@ function describeReadError(err: unknown): string {
     default:
       return `cannot be read (${(err as Error).message})`;
   }
+}
+
+/** Chunk size of a streamed read. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Streams an input file (gunzipped when it starts with the gzip magic number, whatever its
+ * name) to `onChunk`, checking that it is UTF-8 as it goes (without a byte-order mark check:
+ * the consumer skips one). Every failure is an InputError naming `path`, as readInputText's.
+ * `onProgress` gets the bytes read from the file so far (compressed bytes for a gzip file).
+ */
+export async function readInputChunks(path: string, onChunk: (chunk: Buffer) => void, onProgress?: (fileBytes: number) => void): Promise<void> {
+  let head: Buffer;
+  try {
+    const fd = await open(path, 'r');
+    try {
+      if ((await fd.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      head = Buffer.alloc(2);
+      const { bytesRead } = await fd.read(head, 0, 2, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fd.close();
+    }
+  } catch (err) {
+    throw new InputError(path, describeReadError(err));
+  }
+  const file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  let fileBytes = 0;
+  if (onProgress) file.on('data', (c) => onProgress((fileBytes += c.length)));
+  const gzip = isGzip(head);
+  const stream: AsyncIterable<Buffer> = gzip ? file.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : file;
+  if (gzip) file.on('error', (err) => (stream as unknown as NodeJS.ReadableStream).emit('error', err));
+  let offset = 0;
+  let carry: Buffer | undefined;
+  let consumerError: { error: unknown } | undefined;
+  try {
+    for await (const chunk of stream) {
+      const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const whole = completeUtf8Length(bytes);
+      carry = whole < bytes.length ? Buffer.from(bytes.subarray(whole)) : undefined;
+      try {
+        checkUtf8(bytes.subarray(0, whole), path, offset);
+        offset += whole;
+        if (whole > 0) onChunk(bytes.subarray(0, whole));
+      } catch (error) {
+        consumerError = { error };
+        throw error;
+      }
+    }
+  } catch (err) {
+    if (consumerError) throw consumerError.error;
+    if ((err as NodeJS.ErrnoException).syscall !== undefined || !gzip) throw new InputError(path, describeReadError(err));
+    throw new InputError(path, `is not a valid gzip file (${(err as Error).message})`);
+  } finally {
+    file.destroy();
+  }
+  if (carry) checkUtf8(carry, path, offset, true);
+}
+
+/** Length of the prefix of `b` that does not end inside a UTF-8 sequence (one cut at a chunk boundary). */
+function completeUtf8Length(b: Buffer): number {
+  const n = b.length;
+  for (let k = 1; k <= 3 && k <= n; k++) {
+    const c = b[n - k];
+    if ((c & 0xc0) === 0x80) continue; // continuation byte: look further back
+    if (c >= 0xc0) {
+      const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      return need > k ? n - k : n;
+    }
+    return n;
+  }
+  return n;
+}
+
+function checkUtf8(bytes: Buffer, path: string, offset: number, last = false): void {
+  if (isUtf8(bytes)) return;
+  const at = firstInvalidUtf8(bytes);
+  const where = at < 0 ? (last ? 0 : bytes.length - 1) : at;
+  throw new InputError(path, `is not valid UTF-8: invalid byte 0x${bytes[where].toString(16).padStart(2, '0')} at byte offset ${offset + where} (save the file as UTF-8)`);
 }

@@ -4,6 +4,8 @@
  * it turns RawData into a Dataset of numeric features and integer labels.
  */
 
+import { subsetColumnar } from './columns.js';
+
 /** Raw examples as read from a file, before any fitted preprocessing. */
 export type RawData = RawTabular | RawImages | RawText;
 
@@ -28,7 +30,11 @@ export interface RawTabular extends RawOrigins {
   source: string;
   /** Feature column names, in file order (label column excluded). */
   columns: string[];
-  /** rows[i][j] is the raw text of column j of example i. */
+  /**
+   * rows[i][j] is the raw text of column j of example i. A loader's table holds its cells by
+   * column (see tabularColumns in columns.ts) and computes `rows` on first read: read cells
+   * through tabularColumns / tabularCell where the table may be large.
+   */
   rows: string[][];
   /** Raw label of each example. */
   labels: string[];
@@ -170,8 +176,10 @@ export function subsetRaw<T extends RawData>(raw: T, indices: ArrayLike<number>)
   const pick = <U>(arr: U[]): U[] => Array.from(indices, (i) => arr[i]);
   const origins = pick(raw.origins ?? Array.from(raw.labels, (_, i) => i + 1));
   switch (raw.kind) {
-    case 'tabular':
-      return { ...raw, rows: pick(raw.rows), labels: pick(raw.labels), origins } as T;
+    case 'tabular': {
+      const labels = pick(raw.labels);
+      return (subsetColumnar(raw, indices, labels, origins) ?? { ...raw, rows: pick(raw.rows), labels, origins }) as T;
+    }
     case 'text':
       return { ...raw, texts: pick(raw.texts), labels: pick(raw.labels), origins } as T;
     case 'image': {

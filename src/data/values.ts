@@ -8,7 +8,7 @@ import { InputError } from '../util/errors.js';
 /** Cell texts that mean "missing". Missing numeric values become the training mean. */
 export const MISSING_MARKERS: readonly string[] = ['', 'NA', '?', 'nan'];
 
-const NUMBER_PATTERN = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const NUMBER_PATTERN = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE_PATTERN = /^[+-]?(?:nan|inf|infinity)$/i;
 
 /** A cell read as a number: a finite value, missing, a NaN/Infinity literal, or not a number. */
