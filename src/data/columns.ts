@@ -13,7 +13,31 @@
  * `rows` (string[][]) only when something reads it. Code on the hot path (fit, apply, subset)
  * reads the columns through {@link tabularColumns}.
  */
-import type { RawTabular } from './types.js';
+
+/** Where each example sits in its file, so errors name the file's row whatever shuffling happened. */
+export interface RawOrigins {
+  /** 1-based: the line of a CSV or JSONL file, the example number of an IDX file; kept by subsetRaw. */
+  origins?: number[];
+  /** 'row': origins count the rows of a columnar file (Parquet, Arrow), not its lines. */
+  originUnit?: 'row';
+}
+
+export interface RawTabular extends RawOrigins {
+  kind: 'tabular';
+  /** File (or other origin) the rows came from; used in error messages. */
+  source: string;
+  /** Feature column names, in file order (label column excluded). */
+  columns: string[];
+  /**
+   * rows[i][j] is the raw text of column j of example i. A loader's table holds its cells by
+   * column (see tabularColumns in columns.ts) and computes `rows` on first read: read cells
+   * through tabularColumns / tabularCell where the table may be large.
+   */
+  rows: string[][];
+  /** Raw label of each example. */
+  labels: string[];
+  labelColumn: string;
+}
 
 /** A column of numbers; NaN marks a missing cell. */
 export interface NumericColumn {

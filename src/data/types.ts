@@ -4,18 +4,13 @@
  * it turns RawData into a Dataset of numeric features and integer labels.
  */
 
-import { subsetColumnar } from './columns.js';
+import { subsetColumnar, type RawOrigins, type RawTabular } from './columns.js';
+
+export type { RawOrigins, RawTabular };
 
 /** Raw examples as read from a file, before any fitted preprocessing. */
 export type RawData = RawTabular | RawImages | RawText;
 
-/** Where each example sits in its file, so errors name the file's row whatever shuffling happened. */
-export interface RawOrigins {
-  /** 1-based: the line of a CSV or JSONL file, the example number of an IDX file; kept by subsetRaw. */
-  origins?: number[];
-  /** 'row': origins count the rows of a columnar file (Parquet, Arrow), not its lines. */
-  originUnit?: 'row';
-}
 
 /** Where example `i` of `raw` is in its file: "line 9" (CSV, JSONL), "row 9" (Parquet, Arrow), "example 9" (IDX), else "data row i+1". */
 export function rowOf(raw: RawData, i: number): string {
@@ -24,22 +19,6 @@ export function rowOf(raw: RawData, i: number): string {
   return raw.kind === 'image' ? `example ${o}` : raw.originUnit === 'row' ? `row ${o}` : `line ${o}`;
 }
 
-export interface RawTabular extends RawOrigins {
-  kind: 'tabular';
-  /** File (or other origin) the rows came from; used in error messages. */
-  source: string;
-  /** Feature column names, in file order (label column excluded). */
-  columns: string[];
-  /**
-   * rows[i][j] is the raw text of column j of example i. A loader's table holds its cells by
-   * column (see tabularColumns in columns.ts) and computes `rows` on first read: read cells
-   * through tabularColumns / tabularCell where the table may be large.
-   */
-  rows: string[][];
-  /** Raw label of each example. */
-  labels: string[];
-  labelColumn: string;
-}
 
 export interface RawImages extends RawOrigins {
   kind: 'image';
