@@ -1,6 +1,7 @@
 import { initEngine, type EngineChoice, type EngineInfo } from '../engine/index.js';
 import { terminal } from './io.js';
 import { defaultProgress, type ProgressSink, silentProgress } from '../train/progress.js';
+import { showReadProgress } from './readProgress.js';
 
 export interface GlobalFlags {
   verbose?: boolean;
@@ -22,6 +23,7 @@ export interface CliContext {
 export async function createContext(flags: GlobalFlags): Promise<CliContext> {
   const engine = await initEngine({ backend: flags.engine, threads: flags.threads });
   const log = flags.quiet ? () => {} : (line: string) => terminal.err(line + '\n');
+  showReadProgress(flags.quiet ? undefined : process.stderr);
   if (engine.notice) log(`notice: ${engine.notice}`);
   const verbose = flags.verbose ? log : () => {};
   verbose(`engine: ${engine.backend}, ${engine.threads} thread(s)${engine.blas ? `, ${engine.blas}` : ''}${engine.binary ? `, ${engine.binary}` : ''}`);

@@ -6,6 +6,7 @@ import { InputError } from '../util/errors.js';
 import { builtinDatasets, loadData } from '../data/builtin.js';
 import { dataFormatOf } from '../data/formats.js';
 import { trainValidationSplit } from '../data/split.js';
+import { readProgressFor } from './readProgress.js';
 
 /** How a delimited file is read (every command that reads one): `--delimiter`, `--no-header`, `--columns`. */
 export interface ReadFlags {
@@ -50,9 +51,14 @@ export interface DataFlags extends ReadFlags {
 }
 
 /** Loads `--data` (a file or a built-in dataset name) with the optional `--label` column. */
-export function loadDataFlag(flags: DataFlags): Promise<RawData> {
+export async function loadDataFlag(flags: DataFlags): Promise<RawData> {
   checkReadFlags(flags, flags.data);
-  return loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns, labelsOnly: flags.labelsOnly });
+  const progress = readProgressFor(flags.data);
+  try {
+    return await loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns, labelsOnly: flags.labelsOnly, onProgress: progress?.update });
+  } finally {
+    progress?.stop();
+  }
 }
 
 /** Loads `--validation-data`: rows to validate on instead of a hold-out of --data, read like --data. */
