@@ -1,8 +1,8 @@
 /**
  * docs/architecture.md's rules, read from the code's own imports (static `import`/`export … from`,
- * type-only imports included, dynamic `import('…')` too): no import cycles in src/, and each
+ * type-only imports included, dynamic `import('…')` too): no import cycles in src/, each
  * layer of the doc's diagram imports only from itself, the layers drawn below it, util/ and
- * engine/. The layer order is read from the diagram, so the doc and this test cannot disagree.
+ * engine/, and no command (src/cli/commands/) imports another. The layer order is read from the diagram, so the doc and this test cannot disagree.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,5 +74,13 @@ test("each layer imports only downward (docs/architecture.md's diagram), util/ a
   for (const [file, targets] of graph) {
     if (layerOf(file) !== 'util') continue;
     for (const t of targets) assert.ok(['util', 'version.ts'].includes(layerOf(t)), `${name(file)} (util/) imports ${name(t)}`);
+  }
+});
+
+test('a command imports shared CLI modules, never another command', () => {
+  const commands = join(src, 'cli', 'commands');
+  for (const [file, targets] of graph) {
+    if (!file.startsWith(commands)) continue;
+    for (const t of targets) assert.ok(!t.startsWith(commands), `${name(file)} imports the command ${name(t)}: move what they share to src/cli/`);
   }
 });

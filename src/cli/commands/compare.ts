@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { renderComparison } from '../../report/table.js';
-import { compareChain } from './compareChain.js';
+import { compareChain } from '../compareChain.js';
 import { flipsJsonl, flipsOutput } from '../flipsFile.js';
 import { InputError } from '../../util/errors.js';
 import { fileSignature, writeOutputs, type OutputTarget } from '../../util/outputs.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { loadAnyExperimentConfig, loadExperimentConfig, normaliseMethod, parseExperimentConfig, type UpdateExperimentConfig } from '../../experiments/config.js';
 import { describeMethod } from '../../methods/registry.js';
 import { lazy } from '../../util/lazy.js';
-import { runTransferAndReport } from './transfer.js';
+import { runTransferAndReport } from '../transferRun.js';
 import { runUpdateExperimentParallel } from '../../experiments/parallel.js';
 import { renderExperimentText, runOutput, writeExperimentRun } from '../../report/experimentReport.js';
 import type { TrialOutcome } from '../../experiments/updateExperiment.js';

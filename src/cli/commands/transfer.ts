@@ -1,18 +1,15 @@
 import { Command, Option } from 'commander';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { availableParallelism } from 'node:os';
-import { DEFAULT_HOP_GRID, DEFAULT_TRANSFER_SEEDS, parseTransferConfig, TRANSFER_TRAINING, type TransferExperimentConfig } from '../../experiments/transferConfig.js';
+import { DEFAULT_HOP_GRID, DEFAULT_TRANSFER_SEEDS, parseTransferConfig, TRANSFER_TRAINING } from '../../experiments/transferConfig.js';
 import { prepareTransferData } from '../../experiments/transferExperiment.js';
-import { runTransferExperimentParallel } from '../../experiments/parallel.js';
 import { HOP_METHODS } from '../../methods/transfer/hop.js';
 import { parseStudent, STUDENT_SYNTAX } from '../../methods/transfer/students.js';
 import { methodNamed, resolveMethod, type UpdateMethodSpec } from '../../methods/registry.js';
 import { loadModel } from '../../models/io.js';
 import { labelColumnFor } from '../dataInput.js';
-import { renderTransferText, writeTransferRun } from '../../report/transferReport.js';
 import { InputError } from '../../util/errors.js';
-import { createContext, type GlobalFlags } from '../context.js';
+import type { GlobalFlags } from '../context.js';
+import { runTransferAndReport } from '../transferRun.js';
 import { parseInteger, parseNumber, parseNumberList } from '../options.js';
 
 interface TransferFlags {
@@ -71,30 +68,6 @@ function gridFromFlags(flags: TransferFlags): UpdateMethodSpec[] {
   set('profweight', 'layers', flags.probeLayers?.split(',').map((s) => s.trim()), '--probe-layers');
   set('profweight', 'top', flags.probeTop, '--probe-top');
   return grid;
-}
-
-/** Refuses an --out that exists and is not a Distillery run (it would be replaced). */
-async function checkOut(out: string): Promise<void> {
-  const entries = await fs.readdir(out).catch(() => null);
-  if (entries === null || entries.length === 0) return;
-  if (!entries.includes('results.json')) throw new InputError('--out', `${out} exists and is not a Distillery run directory; choose a new directory`);
-}
-
-/** Runs a transfer experiment and writes its run directory (models, results.json, report.md). */
-export async function runTransferAndReport(cfg: TransferExperimentConfig, out: string, globals: GlobalFlags, jobs?: number): Promise<void> {
-  const ctx = await createContext(globals);
-  await checkOut(out);
-  const n = Math.min(jobs ?? availableParallelism(), cfg.seeds.length);
-  ctx.log(`${cfg.name}: ${cfg.seeds.length} seed(s), student ${JSON.stringify(cfg.student)}, ${cfg.search} search; engine ${ctx.engine.backend}; ${n} seed(s) at a time`);
-  const staging = path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.models-${process.pid}`);
-  try {
-    const result = await runTransferExperimentParallel(cfg, { progress: ctx.progress, log: ctx.log }, { jobs: n, progressEvery: globals.verbose ? 10 : 0, saveDir: staging });
-    await writeTransferRun(out, result, staging);
-    ctx.out(renderTransferText(result));
-    ctx.out(`\nreport: ${path.join(out, 'report.md')} (data ${path.join(out, 'results.json')}, models ${path.join(out, 'seed-*')})`);
-  } finally {
-    await fs.rm(staging, { recursive: true, force: true });
-  }
 }
 
 export function transferCommand(globals: () => GlobalFlags): Command {

@@ -1,16 +1,16 @@
 /** `compare --chain v1 v2 …`: a release history (pairwise churn and NFR between versions). */
-import { releaseHistory } from '../../metrics/releaseHistory.js';
-import { historyTable, renderHistoryHtml } from '../../report/html/historyHtml.js';
-import { formatRate, renderTextTable } from '../../report/table.js';
-import { InputError } from '../../util/errors.js';
-import { writeOutputs } from '../../util/outputs.js';
-import { LIBRARY_VERSION } from '../../version.js';
-import { labelColumnFor, loadDataFlag } from '../dataInput.js';
-import { htmlOutput, htmlPathFor } from '../htmlReport.js';
-import { checkOutputs } from '../outputOptions.js';
-import { loadModelOrPredictions, predictWithModel, type Predictions } from '../predictions.js';
-import { jsonOutput, toIndices, type ComparisonFlags } from '../comparison.js';
-import type { OutputFlags } from '../outputOptions.js';
+import { releaseHistory } from '../metrics/releaseHistory.js';
+import { historyTable, renderHistoryHtml } from '../report/html/historyHtml.js';
+import { formatRate, renderTextTable } from '../report/table.js';
+import { InputError } from '../util/errors.js';
+import { writeOutputs } from '../util/outputs.js';
+import { LIBRARY_VERSION } from '../version.js';
+import { labelColumnFor, loadDataFlag } from './dataInput.js';
+import { htmlOutput, htmlPathFor } from './htmlReport.js';
+import { checkOutputs } from './outputOptions.js';
+import { loadModelOrPredictions, predictWithModel, type Predictions } from './predictions.js';
+import { jsonOutput, toIndices, type ComparisonFlags } from './comparison.js';
+import type { OutputFlags } from './outputOptions.js';
 
 /** The flags of `compare --chain`. */
 export interface ChainFlags extends Omit<ComparisonFlags, 'old' | 'new'>, OutputFlags {
