@@ -9,6 +9,7 @@ import { InputError } from '../util/errors.js';
 import { DEFAULT_MLP, modelConfigSchema } from '../models/configSchema.js';
 import { describeZodError, parseWith, readYamlFile } from '../util/yamlFile.js';
 import { transferExperimentSchema, type TransferExperimentConfig } from './transferConfig.js';
+import { reproducibilitySchema, type ReproducibilityConfig } from './reproducibility.js';
 
 export { DEFAULT_MLP } from '../models/configSchema.js';
 
@@ -46,14 +47,15 @@ const methodEntry = z.union([
 
 const countOrRest = z.union([positiveInt, z.literal('rest')]);
 
-/** The experiment kinds; each has its own section of the schema and its own runner. */
-export const EXPERIMENT_KINDS = ['update'] as const;
+/** The experiment kinds `distillery run` reads (`kind:`, update when absent); each has its own schema and runner. */
+export const EXPERIMENT_KINDS = ['update', 'transfer', 'reproducibility'] as const;
+export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
 
 /** The declarative update experiment (YAML or JSON). See docs/experiment-config.md. */
 export const updateExperimentSchema = z
   .object({
     /** What the experiment does: `update` (base model → new model with each method). */
-    kind: z.enum(EXPERIMENT_KINDS).default('update'),
+    kind: z.literal('update').default('update'),
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('update-experiment'),
     /** Built-in dataset name ("letter", "fashion-mnist") or a CSV/JSONL file path. */
     data: z.string().default('letter'),
@@ -158,11 +160,20 @@ async function withModelFile(raw: unknown, configPath: string): Promise<unknown>
 }
 
 /** Any experiment config, by its `kind` (update when absent). */
-export type AnyExperimentConfig = UpdateExperimentConfig | TransferExperimentConfig;
+export type AnyExperimentConfig = UpdateExperimentConfig | TransferExperimentConfig | ReproducibilityConfig;
 
-/** Reads an experiment config file of any kind: `kind: transfer` (transferConfig.ts) or an update experiment. */
+/** Reads an experiment config file of any kind of EXPERIMENT_KINDS; another kind is an error naming the file's `kind` key and the kinds. */
 export async function loadAnyExperimentConfig(path: string): Promise<AnyExperimentConfig> {
   const raw = await readYamlFile(path, z.unknown());
-  const kind = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown }).kind : undefined;
-  return kind === 'transfer' ? parseWith(transferExperimentSchema, raw, path) : checkConfig(parseWith(updateExperimentSchema, (await withModelFile(raw, path)) ?? {}, path), path);
+  const given = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown }).kind : undefined;
+  const kind = (given ?? 'update') as ExperimentKind;
+  if (!EXPERIMENT_KINDS.includes(kind)) throw new InputError(`${path}: kind`, `${JSON.stringify(given)} is not one of ${EXPERIMENT_KINDS.join(', ')}`);
+  switch (kind) {
+    case 'transfer':
+      return parseWith(transferExperimentSchema, raw, path);
+    case 'reproducibility':
+      return parseWith(reproducibilitySchema, raw, path);
+    case 'update':
+      return checkConfig(parseWith(updateExperimentSchema, (await withModelFile(raw, path)) ?? {}, path), path);
+  }
 }

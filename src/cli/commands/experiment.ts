@@ -2,10 +2,11 @@ import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadAnyExperimentConfig, loadExperimentConfig, normaliseMethod, parseExperimentConfig, type UpdateExperimentConfig } from '../../experiments/config.js';
+import { EXPERIMENT_KINDS, loadAnyExperimentConfig, loadExperimentConfig, normaliseMethod, parseExperimentConfig, type UpdateExperimentConfig } from '../../experiments/config.js';
 import { describeMethod } from '../../methods/registry.js';
 import { lazy } from '../../util/lazy.js';
 import { runTransferAndReport } from '../transferRun.js';
+import { runReproducibilityAndReport } from '../reproducibilityRun.js';
 import { runUpdateExperimentParallel } from '../../experiments/parallel.js';
 import { renderExperimentText, runOutput, writeExperimentRun } from '../../report/experimentReport.js';
 import type { TrialOutcome } from '../../experiments/updateExperiment.js';
@@ -75,7 +76,7 @@ function addExperimentOptions(cmd: Command): Command {
 
 export function runCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('run')
-    .description('run an experiment (kind update, or transfer) from a declarative YAML/JSON config (see docs/experiment-config.md)')
+    .description(`run an experiment (kind ${EXPERIMENT_KINDS.join(', ')}) from a declarative YAML/JSON config (see docs/experiment-config.md)`)
     .requiredOption('--config <file>', 'experiment config (YAML or JSON)');
   addExperimentOptions(cmd);
   return cmd.action(async (flags: ExperimentFlags) => {
@@ -84,6 +85,10 @@ export function runCommand(globals: () => GlobalFlags): Command {
       if (flags.queue) throw new InputError('--queue', 'transfer experiments run on this machine only (their trials are not queued yet); drop --queue');
       if (flags.seeds) cfg.seeds = flags.seeds.map((s) => Math.round(s));
       return runTransferAndReport(cfg, flags.out ?? path.join('runs', `${cfg.name}-${timestamp()}`), globals(), flags.jobs);
+    }
+    if (cfg.kind === 'reproducibility') {
+      if (flags.queue) throw new InputError('--queue', 'reproducibility studies run on this machine only; drop --queue');
+      return runReproducibilityAndReport(cfg, flags.out, flags, globals(), flags.jobs);
     }
     await runAndReport(cfg, flags, globals());
   });

@@ -1,0 +1,37 @@
+/** `distillery run` reads every experiment kind of the registry (EXPERIMENT_KINDS), and names the kinds when given another. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCliHere } from '../helpers/cliInProcess.js';
+import { EXPERIMENT_KINDS } from '../../src/experiments/config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'distillery-run-kinds-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+test('an unknown kind: one line naming the config file, its kind key and every kind run reads', async () => {
+  const config = join(dir, 'nonsense.yaml');
+  writeFileSync(config, 'kind: nonsense\ndata: letter\n');
+  const r = await runCliHere(['run', '--config', config, '--out', join(dir, 'out-nonsense'), '-q']);
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.ok(lines[0].includes(`${config}: kind`), lines[0]);
+  for (const kind of EXPERIMENT_KINDS) assert.ok(lines[0].includes(kind), `${kind} listed: ${lines[0]}`);
+  assert.deepEqual([...EXPERIMENT_KINDS], ['update', 'transfer', 'reproducibility']);
+});
+
+test('kind: reproducibility runs the study through run, as the reproducibility command does', async () => {
+  const config = join(dir, 'repro.yaml');
+  writeFileSync(config, 'kind: reproducibility\nname: tiny\ndata: letter\ntestSize: 300\ntrainSize: 600\nmodel: { kind: mlp, hidden: [8] }\ntraining: { steps: 20 }\nrecipes: [plain]\nruns: 2\n');
+  const out = join(dir, 'out-repro');
+  const r = await runCliHere(['run', '--config', config, '--out', out, '--jobs', '1', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(readFileSync(join(out, 'reproducibility.json'), 'utf8'));
+  assert.equal(result.format, 'distillery-reproducibility');
+  assert.equal(result.config.kind, 'reproducibility');
+  assert.equal(result.recipes.length, 1);
+  assert.equal(result.recipes[0].pairs.length, 1);
+  assert.match(r.stdout, /tiny: 2 retrains per recipe/);
+});
