@@ -6,6 +6,8 @@ import { showReadProgress } from './readProgress.js';
 export interface GlobalFlags {
   verbose?: boolean;
   quiet?: boolean;
+  /** false with --no-warnings */
+  warnings?: boolean;
   engine?: EngineChoice;
   threads?: number;
 }
@@ -15,6 +17,8 @@ export interface CliContext {
   progress: ProgressSink;
   /** Progress and status lines go to stderr; results go to stdout. */
   log: (line: string) => void;
+  /** A warning: what the user should know about their data or models; on stderr even with -q, silenced by --no-warnings. */
+  warn: (message: string) => void;
   verbose: (line: string) => void;
   out: (text: string) => void;
 }
@@ -31,6 +35,7 @@ export async function createContext(flags: GlobalFlags): Promise<CliContext> {
     engine,
     progress: flags.quiet ? silentProgress : defaultProgress(),
     log,
+    warn: flags.warnings === false ? () => {} : (message) => terminal.err(`warning: ${message}\n`),
     verbose,
     out: (text) => terminal.out(text.endsWith('\n') ? text : text + '\n'),
   };

@@ -28,7 +28,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--engine <name>', 'tensor engine (default: fastest available; env DISTILLERY_ENGINE)').choices(['auto', 'tensorflow', 'native', 'wasm', 'cpu']))
     .option('--threads <n>', 'engine threads (env DISTILLERY_THREADS; default 1)', parseInteger('threads', 1, 256))
     .option('-v, --verbose', 'print the engine in use and more detail')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress output (warnings are still shown)')
+    .option('--no-warnings', 'no warnings on stderr (a row-id column, classes the data adds, …)')
     .showHelpAfterError('(run with --help for usage)');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   for (const make of [demoCommand, runCommand, trainCommand, updateCommand, ensembleCommand, compareCommand, gateCommand, predictCommand, transferCommand, exportCommand, codistillCommand, codistillWorkerCommand, reproducibilityCommand, workerCommand]) {

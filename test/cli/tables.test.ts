@@ -23,9 +23,12 @@ const headerless = file('letters.tsv', tsv + '\n');
 
 test('a headerless TSV: --no-header, --label by number, --ignore-columns, a date column expanded to parts', async () => {
   const model = join(dir, 'm');
-  const r = await runCliHere(['train', '--data', headerless, '--no-header', '--label', '3', '--ignore-columns', '4', '--out', model, ...quick.filter((f) => f !== '-q')]);
+  const r = await runCliHere(['train', '--data', headerless, '--no-header', '--label', '3', '--ignore-columns', '4', '--out', model, ...quick]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning: column "c1" looks like a row id/);
+  assert.match(r.stderr, /warning: column "c1" looks like a row id/, '-q hides progress, not warnings');
+  const silenced = await runCliHere(['--no-warnings', 'train', '--data', headerless, '--no-header', '--label', '3', '--ignore-columns', '4', '--out', join(dir, 'm-no-warnings'), ...quick]);
+  assert.equal(silenced.code, 0, silenced.stderr);
+  assert.doesNotMatch(silenced.stderr, /warning/, '--no-warnings');
   const spec = readJson(join(model, 'distillery.json')).preprocessing;
   assert.equal(spec.labelColumn, 'c3');
   const types = Object.fromEntries(spec.columns.map((c: { name: string; type: string }) => [c.name, c.type]));

@@ -57,14 +57,17 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     const { train: trainRaw, validation: valRaw } = await splitTrainValidation(raw, flags, DEFAULT_TRAIN_VALIDATION);
     // A --model-config transformer fixes the text preprocessing (vocabulary size, sequence length).
     const classNames = await classesFromFlags(flags);
+    // warnings about the columns once the data is known to encode (a bad cell's error comes alone)
+    const warnings: string[] = [];
     const spec = fitPreprocessing(trainRaw, {
       ...preprocessingOptionsFor(flags, await configuredArchitecture(flags)),
-      ...columnFitOptions(flags, raw, (message) => ctx.log(`warning: ${message}`)),
+      ...columnFitOptions(flags, raw, (message) => warnings.push(message)),
       classNames,
     });
     checkValidationClasses(spec, valRaw, flags);
     const train = applyPreprocessing(spec, trainRaw);
     const validation = applyPreprocessing(spec, valRaw);
+    warnings.forEach(ctx.warn);
     const architecture = await architectureFromFlags(flags, spec);
     ctx.log(`training ${architecture.kind} on ${rawSize(trainRaw)} examples (${spec.classNames.length} classes), validating on ${rawSize(valRaw)}`);
     await runResumable({ path: flags.out, flag: '--out' }, resumeSettings('train', flags), flags, ctx.log, async (partial) => {

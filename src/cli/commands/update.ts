@@ -114,7 +114,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     );
     const { base, train, validation, trainRaw, preprocessing, addedClasses, dataRows, trainRows } = await loadUpdateData(flags);
     if (addedClasses.length) {
-      ctx.log(`the data adds ${addedClasses.length} class${addedClasses.length === 1 ? '' : 'es'} the base model lacks (${addedClasses.join(', ')}): the new model predicts all ${preprocessing.classNames.length}`);
+      ctx.warn(`the data adds ${addedClasses.length} class${addedClasses.length === 1 ? '' : 'es'} the base model lacks (${addedClasses.join(', ')}): the new model predicts all ${preprocessing.classNames.length}`);
     }
     const training = trainingFromFlags(flags);
     const architecture = await updateArchitecture(flags, base);
