@@ -39,13 +39,13 @@ function resumeCommandLine(): string {
  * saying how to resume; the epoch checkpoints stay.
  */
 export async function runResumable<T>(
-  out: { path: string; flag: string },
+  out: { path: string; flag: string; /** the config file whose keys the settings' nested values are (named when a resume is refused) */ configFile?: string },
   settings: Record<string, unknown>,
   flags: OutputFlags,
   log: (line: string) => void,
   work: (partial: PartialRun) => Promise<T>,
 ): Promise<T> {
-  const partial = await openPartialRun(out.path, out.flag, settings, flags);
+  const partial = await openPartialRun(out.path, out.flag, settings, flags, out.configFile);
   if (partial.resumed) log(`resuming the interrupted run from ${partial.dir}`);
   const stop = onInterrupt(() => {
     terminal.err(`distillery: interrupted; the checkpoints are kept, continue with: ${resumeCommandLine()}\n`);

@@ -81,12 +81,37 @@ export function partialDirOf(out: string): string {
   return path.join(path.dirname(abs), `.${path.basename(abs)}.partial`);
 }
 
-function firstDifference(a: Record<string, unknown>, b: Record<string, unknown>): string | undefined {
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) return k;
-  }
-  return undefined;
+/** One setting that differs between a run's saved settings and a command's: its path and both values. */
+export interface SettingChange {
+  path: string[];
+  was: unknown;
+  now: unknown;
 }
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The settings that differ, deep into nested objects (a config), in key order; arrays compare whole. */
+export function settingChanges(a: Record<string, unknown>, b: Record<string, unknown>, at: string[] = []): SettingChange[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => {
+    const [x, y] = [a[k], b[k]];
+    if (isPlainObject(x) && isPlainObject(y)) return settingChanges(x, y, [...at, k]);
+    return JSON.stringify(x) === JSON.stringify(y) ? [] : [{ path: [...at, k], was: x, now: y }];
+  });
+}
+
+/**
+ * A change as the user wrote it: a top-level setting is a flag (`lr` → `--lr`, `batchSize` →
+ * `--batch-size`; one not given reads "not given", its default), a nested one a config key
+ * (`cfg.model.hidden` → `model.hidden`, of `configFile` when given).
+ */
+export function describeChange({ path: p, was, now }: SettingChange, configFile?: string): string {
+  const value = (v: unknown) => (v === undefined ? 'not given' : JSON.stringify(v));
+  const name = p.length === 1 ? (p[0] === 'command' ? 'command' : `--${p[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`) : `${configFile ? `${configFile}: ` : 'config key '}${p.slice(1).join('.')}`;
+  return `${name}: ${value(was)} → ${value(now)}`;
+}
+
+/** At most this many changes are listed in the refusal of a resume. */
+const SHOWN_CHANGES = 5;
 
 /**
  * Opens the partial directory of `out` for a command started with `settings` (what must be
@@ -94,7 +119,7 @@ function firstDifference(a: Record<string, unknown>, b: Record<string, unknown>)
  * left (same settings required); otherwise a fresh one. An interrupted run is never
  * discarded silently: without --resume it is refused unless --force starts over.
  */
-export async function openPartialRun(out: string, flag: string, settings: Record<string, unknown>, flags: ResumeFlags): Promise<PartialRun> {
+export async function openPartialRun(out: string, flag: string, settings: Record<string, unknown>, flags: ResumeFlags, configFile?: string): Promise<PartialRun> {
   const dir = partialDirOf(out);
   const where = `${flag} ${out}`;
   return withEnvironmentErrors(dir, 'cannot be used for the temporary output', async () => {
@@ -109,9 +134,10 @@ export async function openPartialRun(out: string, flag: string, settings: Record
     }
     if (flags.resume) {
       if (!exists) throw new InputError('--resume', `there is no interrupted run to resume for ${out} (nothing at ${dir})`);
-      const diff = firstDifference(saved, settings);
-      if (diff !== undefined) {
-        throw new InputError('--resume', `the interrupted run for ${out} was started with different ${diff} (${JSON.stringify(saved[diff])}, now ${JSON.stringify(settings[diff])}); run the same command again, or start over with --force instead of --resume`);
+      const changes = settingChanges(saved, settings);
+      if (changes.length > 0) {
+        const shown = changes.slice(0, SHOWN_CHANGES).map((c) => describeChange(c, configFile)).join('; ') + (changes.length > SHOWN_CHANGES ? `; and ${changes.length - SHOWN_CHANGES} more` : '');
+        throw new InputError('--resume', `the interrupted run for ${out} was started with different settings (${shown}); run the same command again, or start over with --force instead of --resume`);
       }
       await writeFileAtomic(path.join(dir, OWNER), JSON.stringify({ pid: process.pid }));
       return new PartialRun(dir, true);

@@ -66,7 +66,7 @@ test('an interrupted run is resumed only with the same settings, never discarded
   const first = await openPartialRun(out, '--out', { epochs: 5 }, {});
   await first.nextStore().save(Buffer.from('checkpoint'));
   await assert.rejects(openPartialRun(out, '--out', { epochs: 5 }, {}), /has an interrupted run .*--resume .*--force/);
-  await assert.rejects(openPartialRun(out, '--out', { epochs: 6 }, { resume: true }), /--resume: .*different epochs \(5, now 6\)/);
+  await assert.rejects(openPartialRun(out, '--out', { epochs: 6 }, { resume: true }), /--resume: .*different settings \(--epochs: 5 → 6\)/);
   const resumed = await openPartialRun(out, '--out', { epochs: 5 }, { resume: true });
   assert.equal(resumed.resumed, true);
   assert.equal(Buffer.from((await resumed.nextStore().load())!).toString(), 'checkpoint');
@@ -108,6 +108,19 @@ test('a kill at any instant while the partial directory is made leaves a resumab
   const resumed = await openPartialRun(out, '--out', settings, { resume: true });
   assert.equal(Buffer.from((await resumed.nextStore().load())!).toString(), 'checkpoint');
   await resumed.remove();
+});
+
+test('a refused resume names each changed flag with its old value (not given: its default) and each changed config key of the file', async () => {
+  const out = join(dir, 'changed');
+  const first = await openPartialRun(out, '--out', { command: 'train', epochs: 5, batchSize: 32, cfg: { model: { kind: 'mlp', hidden: [8] }, seeds: [1] } }, {});
+  await first.nextStore().save(Buffer.from('checkpoint'));
+  const err = await openPartialRun(out, '--out', { command: 'train', epochs: 5, batchSize: 64, lr: 0.01, cfg: { model: { kind: 'mlp', hidden: [12] }, seeds: [1] } }, { resume: true }, 'exp.yaml').then(
+    () => assert.fail('resumed with changed settings'),
+    (e: Error) => e.message,
+  );
+  assert.match(err, /different settings \(--batch-size: 32 → 64; exp\.yaml: model\.hidden: \[8\] → \[12\]; --lr: not given → 0\.01\)/);
+  assert.ok(err.length < 300, `one short line: ${err}`);
+  await (await openPartialRun(out, '--out', {}, { force: true })).remove();
 });
 
 test('state files round-trip numbers and typed arrays exactly', () => {

@@ -42,7 +42,7 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
   const jobs = Math.min(flags.jobs ?? availableParallelism(), cfg.seeds.length);
   ctx.log(`${cfg.name}: ${cfg.seeds.length} seed(s) × ${cfg.methods.length} method(s) on ${cfg.data}; engine ${ctx.engine.backend}; ${jobs} trial(s) at a time`);
   // Resumes at the trial level: each finished trial is kept in the temporary output (trial-<seed>.v8).
-  const result = await runResumable({ path: out, flag: '--out' }, resumeSettings('run', { cfg }), flags, ctx.log, async (partial) => {
+  const result = await runResumable({ path: out, flag: '--out', configFile: flags.config ?? DEMO_CONFIG_PATH }, resumeSettings('run', { cfg }), flags, ctx.log, async (partial) => {
     const trialFile = (seed: number) => `trial-${seed}.v8`;
     const finishedTrials: TrialOutcome[] = [];
     for (const seed of cfg.seeds) {
