@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { PreprocessingSpec, RawData } from '../data/types.js';
 import type { CsvOptions } from '../data/csv.js';
-import { rawSize, rowOf, subsetRaw } from '../data/types.js';
+import { rawSize, rowOf, splitRaw } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import { builtinDatasets, loadData } from '../data/builtin.js';
 import { dataFormatOf } from '../data/formats.js';
@@ -70,14 +70,16 @@ export function loadValidationFlag(file: string, flags: ReadFlags & { label?: st
 /**
  * The training and validation rows: `--validation-data` (read like --data, with the same
  * label column) when given, else a seeded hold-out of `--validation` (count or fraction,
- * default `defaultSize`) of the training file. Both flags at once are an error.
+ * default `defaultSize`) of the training file. Both flags at once are an error. With
+ * `release`, a hold-out takes `raw`'s cells (holdOutValidation): the caller reads only its labels after.
  */
 export async function splitTrainValidation(
   raw: RawData,
   flags: ReadFlags & { label?: string; validation?: number; validationData?: string; seed: number; stratify?: boolean },
   defaultSize: number,
+  opts: { release?: boolean } = {},
 ): Promise<{ train: RawData; validation: RawData; trainRows: Int32Array }> {
-  if (flags.validationData === undefined) return holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed, { stratify: flags.stratify });
+  if (flags.validationData === undefined) return holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed, { stratify: flags.stratify, release: opts.release });
   if (flags.validation !== undefined) throw new InputError('--validation', 'give either --validation (a hold-out of --data) or --validation-data, not both');
   if (flags.stratify === false) throw new InputError('--no-stratify', 'applies to the hold-out of --data (--validation), not to --validation-data');
   const label = raw.kind === 'tabular' ? raw.labelColumn : flags.label;
@@ -87,10 +89,13 @@ export async function splitTrainValidation(
 /**
  * Holds out a seeded validation portion (count or fraction) of a training file, stratified
  * by class (a class keeps at least one example in training) unless `stratify` is false.
+ * With `release`, a loader's table gives its cells to the two parts as they are made (see
+ * splitRaw): the split holds the table once, and `raw` keeps only its labels and origins.
  */
-export function holdOutValidation(raw: RawData, size: number, seed: number, opts: { stratify?: boolean } = {}): { train: RawData; validation: RawData; trainRows: Int32Array } {
+export function holdOutValidation(raw: RawData, size: number, seed: number, opts: { stratify?: boolean; release?: boolean } = {}): { train: RawData; validation: RawData; trainRows: Int32Array } {
   const { train, validation } = trainValidationSplit(rawSize(raw), size, seed, { labels: raw.labels, stratify: opts.stratify });
-  return { train: subsetRaw(raw, train), validation: subsetRaw(raw, validation), trainRows: Int32Array.from(train) };
+  const [trainPart, validationPart] = splitRaw(raw, [train, validation], { release: opts.release });
+  return { train: trainPart, validation: validationPart, trainRows: Int32Array.from(train) };
 }
 
 /** The label column to read: `--label` if given, else the one a tabular model was trained with. */

@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { lazy } from '../util/lazy.js';
 
 const csvParse = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
-import type { RawData } from '../data/types.js';
+import type { Dataset, RawData } from '../data/types.js';
 import { applyPreprocessing } from '../data/preprocess.js';
 import { readInputText } from '../data/read.js';
 import { dataFormatOf, isColumnarFormat, openColumnar } from '../data/formats.js';
@@ -12,7 +13,7 @@ import { loadClassifier, scoreClassifier, type Classifier } from '../models/clas
 import { isOnnxPath } from '../models/onnx.js';
 import { InputError } from '../util/errors.js';
 import { checkOptional } from '../util/optional.js';
-import { fileSignature, temporarySibling, writeFileAtomic, type OutputTarget } from '../util/outputs.js';
+import { fileSignature, temporarySibling, writeFileAtomic, writeFileAtomicBy, type OutputTarget } from '../util/outputs.js';
 import { parquetBytes } from '../data/parquet.js';
 import { toCsv } from '../report/escape.js';
 
@@ -26,11 +27,23 @@ export interface Predictions {
   logits?: Float32Array;
 }
 
-/** Runs a saved model (a network or a tree) on raw data with the model's own preprocessing. */
-export async function predictWithModel(model: Classifier, raw: RawData, source: string): Promise<Predictions> {
+/**
+ * Runs a saved model (a network or a tree) on raw data with the model's own preprocessing.
+ * Not itself async: once the features are made it holds no reference to `raw`, so a caller
+ * that keeps none either lets the table go while the model runs.
+ */
+export function predictWithModel(model: Classifier, raw: RawData, source: string): Promise<Predictions> {
+  try {
+    const ds = applyPreprocessing(model.trained.meta.preprocessing, raw, { allowUnknownLabels: true });
+    checkCompatible(model.trained.meta, ds);
+    return scoreFeatures(model, ds, source);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+async function scoreFeatures(model: Classifier, ds: Dataset, source: string): Promise<Predictions> {
   const trained = model.trained;
-  const ds = applyPreprocessing(trained.meta.preprocessing, raw, { allowUnknownLabels: true });
-  checkCompatible(trained.meta, ds);
   const K = trained.meta.classNames.length;
   const logits = await scoreClassifier(model, ds);
   const pred = argmaxRows(logits, K);
@@ -79,9 +92,23 @@ export async function writePredictionsFile(path: string, p: Predictions): Promis
 export async function writePredictionsCsv(path: string, p: Predictions): Promise<void> {
   const K = p.classNames?.length ?? 0;
   const header = ['prediction', ...(p.probs && p.classNames ? p.classNames.map((c) => PROB_PREFIX + c) : [])];
-  const rows = p.predicted.map((label, i) => [label, ...(p.probs && K ? Array.from(p.probs.subarray(i * K, (i + 1) * K), (v) => v.toPrecision(6)) : [])]);
-  await writeFileAtomic(path, toCsv([header, ...rows]));
+  const row = (i: number) => [p.predicted[i], ...(p.probs && K ? Array.from(p.probs.subarray(i * K, (i + 1) * K), (v) => v.toPrecision(6)) : [])];
+  // written CSV_CHUNK rows at a time: the text of one chunk in memory, not of the whole file
+  await writeFileAtomicBy(path, async (file) => {
+    const out = await open(file, 'w');
+    try {
+      await out.write(toCsv([header]));
+      for (let from = 0; from < p.predicted.length; from += CSV_CHUNK) {
+        await out.write(toCsv(Array.from({ length: Math.min(CSV_CHUNK, p.predicted.length - from) }, (_, i) => row(from + i))));
+      }
+    } finally {
+      await out.close();
+    }
+  });
 }
+
+/** Rows of a predictions CSV formatted and written at a time. */
+const CSV_CHUNK = 16_384;
 
 /**
  * Reads a predictions file: a CSV written by `distillery predict` (or any CSV with a

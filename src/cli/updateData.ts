@@ -43,7 +43,7 @@ export async function loadUpdateData(flags: UpdateDataFlags): Promise<UpdateData
   const base = await loadModel(flags.base);
   const label = labelColumnFor(flags.label, base.meta.preprocessing);
   const raw = await loadDataFlag({ ...flags, data: flags.data, label });
-  const { train: trainRaw, validation: valRaw, trainRows } = await splitTrainValidation(raw, { ...flags, label }, DEFAULT_UPDATE_VALIDATION);
+  const { train: trainRaw, validation: valRaw, trainRows } = await splitTrainValidation(raw, { ...flags, label }, DEFAULT_UPDATE_VALIDATION, { release: true });
   const preprocessing = withAddedClasses(base.meta.preprocessing, [...trainRaw.labels, ...valRaw.labels]);
   return {
     base,

@@ -214,9 +214,35 @@ export function subsetColumn(col: TabularColumn, indices: ArrayLike<number>): Ta
 
 /** The rows of a loader's table at `indices` (columns subset, no per-cell strings); undefined for a table built by hand. */
 export function subsetColumnar<T extends RawTabular>(raw: T, indices: ArrayLike<number>, labels: string[], origins: number[]): T | undefined {
+  return splitColumnar(raw, [{ indices, labels, origins }], false)?.[0];
+}
+
+/**
+ * Several row subsets of a loader's table at once (columns subset, no per-cell strings);
+ * undefined for a table built by hand. With `release`, each column of `raw` is let go as soon
+ * as every part has its rows of it, so the split needs the table plus one column, not the
+ * table twice; `raw` has no cells afterwards (reading its `rows` is a programming error).
+ */
+export function splitColumnar<T extends RawTabular>(raw: T, parts: Array<{ indices: ArrayLike<number>; labels: string[]; origins: number[] }>, release: boolean): T[] | undefined {
   const columns = store.get(raw);
   if (columns === undefined) return undefined;
   const { rows: _rows, ...descriptors } = Object.getOwnPropertyDescriptors(raw);
   const fields = Object.defineProperties({}, descriptors) as TabularFields;
-  return makeTabular({ ...fields, labels, origins }, columns.map((c) => subsetColumn(c, indices))) as unknown as T;
+  const partColumns = parts.map((): TabularColumn[] => []);
+  const width = columns.length;
+  for (let j = 0; j < width; j++) {
+    parts.forEach((part, p) => partColumns[p].push(subsetColumn(columns[j], part.indices)));
+    if (release) (columns as Array<TabularColumn | undefined>)[j] = undefined;
+  }
+  if (release) {
+    store.delete(raw);
+    Object.defineProperty(raw, 'rows', {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        throw new Error(`the cells of ${raw.source} were handed to its parts (splitColumnar with release)`);
+      },
+    });
+  }
+  return parts.map((part, p) => makeTabular({ ...fields, labels: part.labels, origins: part.origins }, partColumns[p]) as unknown as T);
 }

@@ -4,7 +4,7 @@
  * it turns RawData into a Dataset of numeric features and integer labels.
  */
 
-import { subsetColumnar, type RawOrigins, type RawTabular } from './columns.js';
+import { splitColumnar, subsetColumnar, type RawOrigins, type RawTabular } from './columns.js';
 
 export type { RawOrigins, RawTabular };
 
@@ -148,6 +148,26 @@ export function concatDatasets(a: Dataset, b: Dataset): Dataset {
   labels.set(a.labels, 0);
   labels.set(b.labels, a.labels.length);
   return { features, featureShape: a.featureShape.slice(), labels, classNames: a.classNames, source: a.source };
+}
+
+/**
+ * The raw examples of each of `parts` (row indices, in that order), e.g. a training and a
+ * validation split. With `release` (a loader's table only), `raw`'s cells are let go column by
+ * column as the parts are made, so the split does not hold the table twice; `raw` keeps its
+ * labels and origins but no cells. Otherwise it is {@link subsetRaw} of each part.
+ */
+export function splitRaw<T extends RawData>(raw: T, parts: ArrayLike<number>[], opts: { release?: boolean } = {}): T[] {
+  if (raw.kind === 'tabular') {
+    const all = raw.origins ?? Array.from(raw.labels, (_, i) => i + 1);
+    const pick = <U>(arr: U[], indices: ArrayLike<number>): U[] => Array.from(indices, (i) => arr[i]);
+    const columnar = splitColumnar(
+      raw,
+      parts.map((indices) => ({ indices, labels: pick(raw.labels, indices), origins: pick(all, indices) })),
+      opts.release ?? false,
+    );
+    if (columnar) return columnar as T[];
+  }
+  return parts.map((indices) => subsetRaw(raw, indices));
 }
 
 /** The raw examples at `indices`, in that order. */

@@ -5,7 +5,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ModelMetrics, ModelRecipe, TrainingConfig } from '../models/recipe.js';
 import { buildNetwork } from '../models/build.js';
 import { textMismatch } from '../models/io.js';
-import { checkEstimateFits, checkFitsInMemory } from '../models/memory.js';
+import { availableMemory, checkEstimateFits, checkFitsInMemory, memoryReport, type DataSize } from '../models/memory.js';
+import { exampleSize } from '../data/types.js';
 import { networkSize } from '../models/layersNetwork.js';
 import { networkMetadata } from '../models/metadata.js';
 import { InputError } from '../util/errors.js';
@@ -53,6 +54,22 @@ export interface FitRequest {
   recipe?: RecipeFields;
   progress?: ProgressSink;
   label?: string;
+  /** Where a large memory need is reported before training starts (memoryReport); not reported without it. */
+  log?: (message: string) => void;
+}
+
+/** The data `req` trains on, as the memory estimate counts it (models/memory.ts dataBytes). */
+export function dataSizeOf(req: Pick<FitRequest, 'train' | 'validation' | 'objective' | 'reference' | 'exampleWeights'>): DataSize {
+  return {
+    source: req.train.source,
+    trainRows: req.train.labels.length,
+    validationRows: req.validation?.labels.length ?? 0,
+    exampleSize: exampleSize(req.train),
+    numClasses: req.train.classNames.length,
+    // the trainer's soft-target table, and a reference's logits for every training row
+    perRowTables: (req.objective.softTargets ? 1 : 0) + (req.reference ? 1 : 0),
+    exampleWeights: req.exampleWeights !== undefined,
+  };
 }
 
 /** Builds a fresh model from its architecture (seeded), trains it, and returns it with its metadata. */
@@ -60,17 +77,21 @@ export async function fitModel(req: FitRequest): Promise<{ trained: TrainedModel
   const mismatch = textMismatch(req.architecture, req.preprocessing);
   if (mismatch) throw new InputError(req.train.source, mismatch);
   const batch = Math.min(req.training.batchSize ?? DEFAULT_TRAINING.batchSize, req.train.labels.length);
+  const available = availableMemory();
+  const data = dataSizeOf(req);
   // a team's own architecture is measured once built (it existed as a network already)
-  if (req.architecture.kind !== 'layers') checkFitsInMemory(req.architecture, req.train.featureShape, req.train.classNames.length, batch);
+  let need = req.architecture.kind !== 'layers' ? checkFitsInMemory(req.architecture, req.train.featureShape, req.train.classNames.length, batch, available, data) : undefined;
   const model = await buildNetwork(req.architecture, req.train.featureShape, req.train.classNames.length, req.seed);
   if (req.architecture.kind === 'layers') {
     try {
-      checkEstimateFits(networkSize(model), 'layers', batch);
+      need = checkEstimateFits(networkSize(model), 'layers', batch, available, data);
     } catch (e) {
       model.dispose();
       throw e;
     }
   }
+  const report = memoryReport(need!, available);
+  if (report !== undefined) req.log?.(report);
   const resumeFrom = req.checkpoint ? await loadSnapshot(req.checkpoint) : undefined;
   const callbacks = [...(req.callbacks ?? []), ...(req.checkpoint ? [checkpointCallback(req.checkpoint)] : [])];
   const result = await trainModel(model, req.train, {

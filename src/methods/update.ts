@@ -47,6 +47,8 @@ export interface UpdateRequest {
   training: TrainingConfig;
   seed: number;
   progress?: ProgressSink;
+  /** Where each training run reports a large memory need before it starts (fitModel's `log`). */
+  log?: (message: string) => void;
   /** Prefix of progress labels (e.g. "seed 3"). */
   label?: string;
   /** Log each named loss term per epoch (EpochRecord.terms). */
@@ -112,6 +114,7 @@ export async function trainUpdate(req: UpdateRequest): Promise<UpdateOutcome> {
           ...recipe,
         },
         progress: req.progress,
+        log: req.log,
         label: [req.label, step].filter(Boolean).join(': '),
         checkpoint: req.checkpoints?.(),
         logTerms: req.logTerms,

@@ -1,10 +1,12 @@
 /**
  * How much memory training an architecture takes, estimated from its config before anything
- * is allocated, so an absurd size (`--hidden 100000000`) is refused with a number instead
- * of running until the machine kills it. The estimate counts float32 parameters five times
+ * is allocated, so an absurd size (`--hidden 100000000`) or an absurd amount of data is
+ * refused with a number instead of running until the machine kills it, and a large run says
+ * what it will need before it starts. The estimate counts float32 parameters five times
  * (weights, gradients, Adam's two moments, the best-epoch copy of early stopping; a
  * checkpoint is written from these) and the activations of one batch three times (forward
- * values, their gradients, saved inputs). It is a lower bound of the real need.
+ * values, their gradients, saved inputs); and the data the trainer holds (see
+ * {@link dataBytes}). It is a lower bound of the real need.
  */
 import { totalmem } from 'node:os';
 import type { BuiltinModelConfig } from './config.js';
@@ -57,6 +59,55 @@ export function trainingBytes(e: SizeEstimate, batchSize: number): number {
   return FLOAT * (5 * e.parameters + 3 * batchSize * e.activationsPerExample);
 }
 
+/** The data training holds, by rows: what {@link dataBytes} counts. */
+export interface DataSize {
+  /** Where the rows come from (the training file): named when the data cannot fit. */
+  source?: string;
+  trainRows: number;
+  validationRows: number;
+  /** Floats per example (the width of the feature matrix). */
+  exampleSize: number;
+  numClasses: number;
+  /** Float32 tables of one value per class per training row the trainer keeps (a soft-target table, cached reference logits). */
+  perRowTables?: number;
+  /** A float32 weight per training row. */
+  exampleWeights?: boolean;
+}
+
+/**
+ * Bytes of the data training holds, with n training rows, v validation rows, d features, K
+ * classes and t per-row tables: 4·(n + v)·d (one float32 copy of the features) + 4·(n + v)
+ * (int32 labels) + 4·n (the epoch's batch order) + 4·n·K·t (per-row tables) + 4·n (example
+ * weights, when given) + 4·4·v·K (validation logits and the three tensors of their loss and
+ * accuracy).
+ */
+export function dataBytes(s: DataSize): number {
+  const { trainRows: n, validationRows: v, exampleSize: d, numClasses: K } = s;
+  return FLOAT * ((n + v) * d + (n + v) + n + n * K * (s.perRowTables ?? 0) + (s.exampleWeights ? n : 0) + 4 * v * K);
+}
+
+/** What training needs: the network's part ({@link trainingBytes}), the data's ({@link dataBytes}), and their sum. */
+export interface MemoryNeed {
+  network: number;
+  data: number;
+  total: number;
+}
+
+export function memoryNeed(e: SizeEstimate, batchSize: number, data?: DataSize): MemoryNeed {
+  const network = trainingBytes(e, batchSize);
+  const dataPart = data ? dataBytes(data) : 0;
+  return { network, data: dataPart, total: network + dataPart };
+}
+
+/** A need at least this large is reported before training starts (as is one of a quarter of the machine's memory or more). */
+export const REPORTED_NEED_BYTES = 2 ** 30;
+
+/** The line that reports a large need before training starts; undefined for a small one. */
+export function memoryReport(need: MemoryNeed, available = availableMemory()): string | undefined {
+  if (need.total < REPORTED_NEED_BYTES && need.total < available / 4) return undefined;
+  return `memory: training needs about ${gib(need.total)} (data ${gib(need.data)}, network ${gib(need.network)}); this machine has ${gib(available)}`;
+}
+
 /** The memory this process may use: the machine's, or the container's limit when lower. */
 export function availableMemory(): number {
   const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.() ?? 0;
@@ -65,18 +116,25 @@ export function availableMemory(): number {
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
 
-/** Refuses an architecture whose training cannot fit in memory (see the module comment). */
-export function checkFitsInMemory(config: BuiltinModelConfig, inputShape: number[], numClasses: number, batchSize: number, available = availableMemory()): void {
-  checkEstimateFits(estimateSize(config, inputShape, numClasses), config.kind, batchSize, available);
+/** Refuses an architecture whose training (on `data`, when given) cannot fit in memory (see the module comment); returns the need. */
+export function checkFitsInMemory(config: BuiltinModelConfig, inputShape: number[], numClasses: number, batchSize: number, available = availableMemory(), data?: DataSize): MemoryNeed {
+  return checkEstimateFits(estimateSize(config, inputShape, numClasses), config.kind, batchSize, available, data);
 }
 
-/** Refuses a network of estimated size `e` (`what`: its kind) whose training cannot fit in memory. */
-export function checkEstimateFits(e: SizeEstimate, what: string, batchSize: number, available = availableMemory()): void {
-  const need = trainingBytes(e, batchSize);
-  if (need > available || !Number.isSafeInteger(e.parameters)) {
+/** Refuses a network of estimated size `e` (`what`: its kind) whose training (on `data`, when given) cannot fit in memory; returns the need. */
+export function checkEstimateFits(e: SizeEstimate, what: string, batchSize: number, available = availableMemory(), data?: DataSize): MemoryNeed {
+  const need = memoryNeed(e, batchSize, data);
+  if (need.network > available || !Number.isSafeInteger(e.parameters)) {
     throw new InputError(
       `model (${what})`,
-      `too large: ${e.parameters.toExponential(2)} parameters; training it needs at least ${gib(need)} of memory, and this machine has ${gib(available)}; choose smaller layers (--hidden, --model-config) or a smaller --batch-size`,
+      `too large: ${e.parameters.toExponential(2)} parameters; training it needs at least ${gib(need.network)} of memory, and this machine has ${gib(available)}; choose smaller layers (--hidden, --model-config) or a smaller --batch-size`,
     );
   }
+  if (need.total > available) {
+    throw new InputError(
+      data!.source ?? 'data',
+      `too large for memory: ${data!.trainRows} training and ${data!.validationRows} validation rows of ${data!.exampleSize} features; training needs at least ${gib(need.total)} of memory (data ${gib(need.data)}, network ${gib(need.network)}), and this machine has ${gib(available)}; train on fewer rows or fewer features`,
+    );
+  }
+  return need;
 }

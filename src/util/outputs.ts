@@ -112,8 +112,8 @@ async function checkParent(target: OutputTarget): Promise<void> {
 
 // ------------------------------------------------------------------------------ writing
 
-/** One output: a file's bytes, or a directory that `fill` writes into the folder it is given. */
-export type OutputWrite = { path: string; data: string | Uint8Array } | { path: string; fill: (dir: string) => Promise<void> };
+/** One output: a file's bytes, a file that `write` writes at the path it is given (piece by piece), or a directory that `fill` writes into the folder it is given. */
+export type OutputWrite = { path: string; data: string | Uint8Array } | { path: string; write: (file: string) => Promise<void> } | { path: string; fill: (dir: string) => Promise<void> };
 
 let sequence = 0;
 
@@ -146,6 +146,8 @@ export async function writeOutputs(outputs: OutputWrite[]): Promise<void> {
         if ('fill' in o) {
           await fs.mkdir(s.tmp);
           await o.fill(s.tmp);
+        } else if ('write' in o) {
+          await o.write(s.tmp);
         } else {
           await fs.writeFile(s.tmp, o.data);
         }
@@ -161,6 +163,11 @@ export async function writeOutputs(outputs: OutputWrite[]): Promise<void> {
 /** Writes one file atomically (readers never see half of it); see writeOutputs. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   return writeOutputs([{ path: file, data }]);
+}
+
+/** Writes one file atomically as `write` writes it at the path it is given (a large file, piece by piece); see writeOutputs. */
+export function writeFileAtomicBy(file: string, write: (tmpFile: string) => Promise<void>): Promise<void> {
+  return writeOutputs([{ path: file, write }]);
 }
 
 /** Fills a directory atomically: `fill` writes into a temporary sibling that then replaces `dir`. */

@@ -12,7 +12,7 @@ import { parseCsvText } from '../../src/data/csv.js';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
 import { isColumnar, tabularColumns, tabularFromColumns } from '../../src/data/columns.js';
 import { applyPreprocessing, fitPreprocessing } from '../../src/data/preprocess.js';
-import { subsetRaw, type RawTabular } from '../../src/data/types.js';
+import { splitRaw, subsetRaw, type RawTabular } from '../../src/data/types.js';
 import { referenceApply, referenceFit, type RowTable } from './rowwiseReference.js';
 
 /** The cells of `text` as csv-parse reads them (the reader before the columnar one), label last. */
@@ -121,4 +121,38 @@ test('apply, written a block of rows at a time, still names the bad cell that co
   bad[2898] = 'NaN,1,q';
   // a text column parses as text, so b's bad cell is checked at apply time
   assert.throws(() => applyPreprocessing(spec, parseCsvText(['a,b,label', ...bad].join('\n'), 'new.csv')), /new\.csv: line 2900: column "a" value "NaN" is not a finite number/);
+});
+
+test('splitRaw with release: each part has the same cells as subsetRaw, and the table keeps its labels but no cells', () => {
+  const text = [
+    'age,colour,price,label',
+    '20,red,1.50,a',
+    '40,blue,2.25,b',
+    'NA,red,?,a',
+    '33.5,,1e3,b',
+    '-0,green,0.10,a',
+    '?,blue,-7.000,b',
+  ].join('\n');
+  const parts = [
+    [5, 0, 3, 1],
+    [4, 2],
+  ];
+  const expected = parts.map((p) => subsetRaw(parseCsvText(text, 'fixture.csv'), p));
+  const raw = parseCsvText(text, 'fixture.csv');
+  const [train, validation] = splitRaw(raw, parts, { release: true });
+  [train, validation].forEach((part, p) => {
+    assert.ok(isColumnar(part));
+    assert.deepStrictEqual(part.rows, expected[p].rows);
+    assert.deepStrictEqual(part.labels, expected[p].labels);
+    assert.deepStrictEqual(part.origins, expected[p].origins);
+    assert.deepStrictEqual(tabularColumns(part), tabularColumns(expected[p]));
+  });
+  assert.equal(raw.labels.length, 6);
+  assert.ok(!isColumnar(raw));
+  assert.throws(() => raw.rows, /fixture\.csv were handed to its parts/);
+  // without release the table keeps its cells
+  const kept = parseCsvText(text, 'fixture.csv');
+  const [again] = splitRaw(kept, parts);
+  assert.deepStrictEqual(again.rows, expected[0].rows);
+  assert.deepStrictEqual(kept.rows, parseCsvText(text, 'fixture.csv').rows);
 });

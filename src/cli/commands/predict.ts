@@ -27,8 +27,8 @@ export function predictCommand(globals: () => GlobalFlags): Command {
       await checkOutputs([predictionsOutput(flags.out)], flags);
       const model = await loadClassifier(flags.model);
       const label = labelColumnFor(flags.label, model.trained.meta.preprocessing);
-      const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelOptional: true });
-      const predictions = await predictWithModel(model, raw, flags.model);
+      // the table is not held here: predictWithModel lets it go once the features are made
+      const predictions = await predictWithModel(model, await loadDataFlag({ ...flags, data: flags.data, label, labelOptional: true }), flags.model);
       await writePredictionsFile(flags.out, predictions);
       ctx.out(`wrote ${predictions.predicted.length} predictions to ${flags.out}`);
     });

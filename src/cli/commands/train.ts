@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { applyPreprocessing, fitPreprocessing } from '../../data/preprocess.js';
-import { rawSize } from '../../data/types.js';
+import type { Dataset, PreprocessingSpec } from '../../data/types.js';
 import { fitModel } from '../../methods/fit.js';
 import { crossEntropyObjective } from '../../objectives/objectives.js';
 import { modelOutput, saveModel } from '../../models/io.js';
@@ -53,23 +53,9 @@ export function trainCommand(globals: () => GlobalFlags): Command {
   return cmd.action(async (flags: TrainFlags) => {
     const ctx = await createContext(globals());
     await checkOutputs([modelOutput(flags.out)], flags);
-    const raw = await loadDataFlag({ ...flags, dropColumns: flags.ignoreColumns });
-    const { train: trainRaw, validation: valRaw } = await splitTrainValidation(raw, flags, DEFAULT_TRAIN_VALIDATION);
-    // A --model-config transformer fixes the text preprocessing (vocabulary size, sequence length).
-    const classNames = await classesFromFlags(flags);
-    // warnings about the columns once the data is known to encode (a bad cell's error comes alone)
-    const warnings: string[] = [];
-    const spec = fitPreprocessing(trainRaw, {
-      ...preprocessingOptionsFor(flags, await configuredArchitecture(flags)),
-      ...columnFitOptions(flags, raw, (message) => warnings.push(message)),
-      classNames,
-    });
-    checkValidationClasses(spec, valRaw, flags);
-    const train = applyPreprocessing(spec, trainRaw);
-    const validation = applyPreprocessing(spec, valRaw);
-    warnings.forEach(ctx.warn);
+    const { spec, train, validation } = await trainingData(flags, ctx.warn);
     const architecture = await architectureFromFlags(flags, spec);
-    ctx.log(`training ${architecture.kind} on ${rawSize(trainRaw)} examples (${spec.classNames.length} classes), validating on ${rawSize(valRaw)}`);
+    ctx.log(`training ${architecture.kind} on ${train.labels.length} examples (${spec.classNames.length} classes), validating on ${validation.labels.length}`);
     await runResumable({ path: flags.out, flag: '--out' }, resumeSettings('train', flags), flags, ctx.log, async (partial) => {
       const { trained, result } = await fitModel({
         architecture,
@@ -81,6 +67,7 @@ export function trainCommand(globals: () => GlobalFlags): Command {
         seed: flags.seed,
         recipe: { method: 'base', data: flags.data },
         progress: ctx.progress,
+        log: ctx.log,
         label: 'base model',
         checkpoint: partial.nextStore(),
       });
@@ -91,4 +78,28 @@ export function trainCommand(globals: () => GlobalFlags): Command {
       );
     });
   });
+}
+
+/**
+ * The preprocessing fitted on the training rows and the feature matrices of the training and
+ * validation rows. The table read from --data gives its cells to the two parts as the hold-out
+ * is made, and the parts are dropped once encoded (nothing outside this function holds them):
+ * training keeps the float32 features only.
+ */
+async function trainingData(flags: TrainFlags, warn: (message: string) => void): Promise<{ spec: PreprocessingSpec; train: Dataset; validation: Dataset }> {
+  const raw = await loadDataFlag({ ...flags, dropColumns: flags.ignoreColumns });
+  const { train: trainRaw, validation: valRaw } = await splitTrainValidation(raw, flags, DEFAULT_TRAIN_VALIDATION, { release: true });
+  // A --model-config transformer fixes the text preprocessing (vocabulary size, sequence length).
+  const classNames = await classesFromFlags(flags);
+  // warnings about the columns once the data is known to encode (a bad cell's error comes alone)
+  const warnings: string[] = [];
+  const spec = fitPreprocessing(trainRaw, {
+    ...preprocessingOptionsFor(flags, await configuredArchitecture(flags)),
+    ...columnFitOptions(flags, raw, (message) => warnings.push(message)),
+    classNames,
+  });
+  checkValidationClasses(spec, valRaw, flags);
+  const data = { spec, train: applyPreprocessing(spec, trainRaw), validation: applyPreprocessing(spec, valRaw) };
+  warnings.forEach(warn);
+  return data;
 }

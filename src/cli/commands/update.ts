@@ -148,7 +148,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
     const settings = { ...resumeSettings('update', flags), baseModel: base.meta.id };
     const outcome = await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {
       const outcome = await trainUpdate({
-        base, train, validation, preprocessing, method, architecture, training, seed: flags.seed, progress: ctx.progress,
+        base, train, validation, preprocessing, method, architecture, training, seed: flags.seed, progress: ctx.progress, log: ctx.log,
         reference: referenceSpec(logged),
         referenceNames: REFERENCE_FLAGS,
         logTerms: true,
