@@ -157,37 +157,32 @@ export function concatDatasets(a: Dataset, b: Dataset): Dataset {
  * labels and origins but no cells. Otherwise it is {@link subsetRaw} of each part.
  */
 export function splitRaw<T extends RawData>(raw: T, parts: ArrayLike<number>[], opts: { release?: boolean } = {}): T[] {
-  if (raw.kind === 'tabular') {
-    const all = raw.origins ?? Array.from(raw.labels, (_, i) => i + 1);
-    const pick = <U>(arr: U[], indices: ArrayLike<number>): U[] => Array.from(indices, (i) => arr[i]);
-    const columnar = splitColumnar(
-      raw,
-      parts.map((indices) => ({ indices, labels: pick(raw.labels, indices), origins: pick(all, indices) })),
-      opts.release ?? false,
-    );
-    if (columnar) return columnar as T[];
-  }
-  return parts.map((indices) => subsetRaw(raw, indices));
+  const released = opts.release && raw.kind === 'tabular' ? splitColumnar(raw, parts.map((indices) => ({ indices, ...pickRows(raw, indices) })), true) : undefined;
+  return (released as T[] | undefined) ?? parts.map((indices) => subsetRaw(raw, indices));
 }
 
 /** The raw examples at `indices`, in that order. */
 export function subsetRaw<T extends RawData>(raw: T, indices: ArrayLike<number>): T {
   const pick = <U>(arr: U[]): U[] => Array.from(indices, (i) => arr[i]);
-  const origins = pick(raw.origins ?? Array.from(raw.labels, (_, i) => i + 1));
+  const { labels, origins } = pickRows(raw, indices);
   switch (raw.kind) {
-    case 'tabular': {
-      const labels = pick(raw.labels);
+    case 'tabular':
       return (subsetColumnar(raw, indices, labels, origins) ?? { ...raw, rows: pick(raw.rows), labels, origins }) as T;
-    }
     case 'text':
-      return { ...raw, texts: pick(raw.texts), labels: pick(raw.labels), origins } as T;
+      return { ...raw, texts: pick(raw.texts), labels, origins } as T;
     case 'image': {
       const d = raw.shape[0] * raw.shape[1] * raw.shape[2];
       const pixels = new Uint8Array(indices.length * d);
       for (let i = 0; i < indices.length; i++) pixels.set(raw.pixels.subarray(indices[i] * d, (indices[i] + 1) * d), i * d);
-      return { ...raw, pixels, labels: pick(raw.labels), origins } as T;
+      return { ...raw, pixels, labels, origins } as T;
     }
   }
+}
+
+/** The labels and file positions (origins; 1…n when the loader kept none) of the examples at `indices`. */
+function pickRows(raw: RawData, indices: ArrayLike<number>): { labels: string[]; origins: number[] } {
+  const origins = raw.origins ?? Array.from(raw.labels, (_, i) => i + 1);
+  return { labels: Array.from(indices, (i) => raw.labels[i]), origins: Array.from(indices, (i) => origins[i]) };
 }
 
 export function rawSize(raw: RawData): number {

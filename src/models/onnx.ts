@@ -14,7 +14,7 @@
  * up to a per-row constant (softmax gives the same probabilities back).
  */
 import type * as Ort from 'onnxruntime-node';
-import type { Dataset, PreprocessingSpec } from '../data/types.js';
+import type { Dataset } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import { checkOptional, importOptional } from '../util/optional.js';
 import { onnxMetadata, readOnnxProto } from './onnxProto.js';
