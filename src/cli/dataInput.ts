@@ -4,6 +4,7 @@ import type { CsvOptions } from '../data/csv.js';
 import { rawSize, rowOf, splitRaw } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import { builtinDatasets, loadData } from '../data/builtin.js';
+import { readCsvBlocks } from '../data/csv.js';
 import { dataFormatOf } from '../data/formats.js';
 import { trainValidationSplit } from '../data/split.js';
 import { readProgressFor } from './readProgress.js';
@@ -50,12 +51,38 @@ export interface DataFlags extends ReadFlags {
   labelsOnly?: boolean;
 }
 
+/** How the flags choose a table's columns and read its text. */
+function dataOptions(flags: DataFlags): CsvOptions {
+  return { ...readOptions(flags), labelColumn: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns, labelsOnly: flags.labelsOnly };
+}
+
 /** Loads `--data` (a file or a built-in dataset name) with the optional `--label` column. */
 export async function loadDataFlag(flags: DataFlags): Promise<RawData> {
   checkReadFlags(flags, flags.data);
   const progress = readProgressFor(flags.data);
   try {
-    return await loadData(flags.data, { ...readOptions(flags), labelColumn: flags.label, labelField: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns, labelsOnly: flags.labelsOnly, onProgress: progress?.update });
+    return await loadData(flags.data, { ...dataOptions(flags), labelField: flags.label, onProgress: progress?.update });
+  } finally {
+    progress?.stop();
+  }
+}
+
+/**
+ * Reads `--data` a block of about `blockRows` rows at a time (a command whose work is per row:
+ * `predict`): a CSV/TSV file is streamed (readCsvBlocks), so memory holds one block; any other
+ * input (a built-in dataset, JSONL, IDX, Parquet, Arrow) is loaded whole and is one block.
+ * Returns the rows read.
+ */
+export async function forEachDataBlock(flags: DataFlags, blockRows: number, onBlock: (block: RawData) => Promise<void>): Promise<number> {
+  if (flags.data.split(':')[0] in builtinDatasets || dataFormatOf(flags.data) !== 'csv') {
+    const raw = await loadDataFlag(flags);
+    await onBlock(raw);
+    return rawSize(raw);
+  }
+  checkReadFlags(flags, flags.data);
+  const progress = readProgressFor(flags.data);
+  try {
+    return await readCsvBlocks(flags.data, { ...dataOptions(flags), onProgress: progress?.update, blockRows }, onBlock);
   } finally {
     progress?.stop();
   }

@@ -58,6 +58,9 @@ async function scoreFeatures(model: Classifier, ds: Dataset, source: string): Pr
 
 const PROB_PREFIX = 'p:';
 
+/** Rows of a CSV/TSV that `predict` reads, predicts and writes at a time (features of 32 columns: 8 MB). */
+export const PREDICT_BLOCK_ROWS = 65_536;
+
 /** A predictions file as an output: Distillery's when its first column is the prediction column (CSV header, Parquet schema). */
 export function predictionsOutput(file: string, flag = '--out'): OutputTarget {
   if (dataFormatOf(file) === 'parquet') return { path: file, type: 'file', what: 'predictions Parquet file', flag, isOurs: isPredictionsParquet };
@@ -81,30 +84,62 @@ export function checkPredictionsWriter(path: string): void {
 
 /** Writes predictions as Parquet when `path` ends in .parquet, else as CSV (the same columns). */
 export async function writePredictionsFile(path: string, p: Predictions): Promise<void> {
-  if (dataFormatOf(path) !== 'parquet') return writePredictionsCsv(path, p);
-  const K = p.probs && p.classNames ? p.classNames.length : 0;
-  const n = p.predicted.length;
-  const probColumns = Array.from({ length: K }, (_, k) => ({ name: PROB_PREFIX + p.classNames![k], floats: Float32Array.from({ length: n }, (_, i) => p.probs![i * K + k]) }));
-  await writeFileAtomic(path, await parquetBytes([{ name: 'prediction', texts: p.predicted }, ...probColumns], n, temporarySibling(path)));
+  await writePredictionsBy(path, (sink) => sink(p));
 }
 
-/** Writes predictions as CSV: a `prediction` column, then one `p:<class>` probability column per class. */
-export async function writePredictionsCsv(path: string, p: Predictions): Promise<void> {
-  const K = p.classNames?.length ?? 0;
-  const header = ['prediction', ...(p.probs && p.classNames ? p.classNames.map((c) => PROB_PREFIX + c) : [])];
-  const row = (i: number) => [p.predicted[i], ...(p.probs && K ? Array.from(p.probs.subarray(i * K, (i + 1) * K), (v) => v.toPrecision(6)) : [])];
-  // written CSV_CHUNK rows at a time: the text of one chunk in memory, not of the whole file
+/** Takes predictions a block of rows at a time, in row order. */
+export type PredictionsSink = (p: Predictions) => Promise<void>;
+
+/**
+ * Writes a predictions file from predictions that `produce` hands to its sink a block at a
+ * time (`predict` on a large file): a CSV as they come, so its text is in memory one chunk at a
+ * time; Parquet at the end, from the blocks' per-row outputs (the class names and
+ * probabilities), with the same columns. Atomic: `path` is replaced only when `produce`
+ * finishes. Returns the rows written.
+ */
+export async function writePredictionsBy(path: string, produce: (sink: PredictionsSink) => Promise<void>): Promise<number> {
+  if (dataFormatOf(path) === 'parquet') return writePredictionsParquet(path, produce);
+  let rows = 0;
   await writeFileAtomicBy(path, async (file) => {
     const out = await open(file, 'w');
     try {
-      await out.write(toCsv([header]));
-      for (let from = 0; from < p.predicted.length; from += CSV_CHUNK) {
-        await out.write(toCsv(Array.from({ length: Math.min(CSV_CHUNK, p.predicted.length - from) }, (_, i) => row(from + i))));
-      }
+      await produce(async (p) => {
+        if (rows === 0) await out.write(toCsv([['prediction', ...(p.probs && p.classNames ? p.classNames.map((c) => PROB_PREFIX + c) : [])]]));
+        const K = p.probs && p.classNames ? p.classNames.length : 0;
+        const row = (i: number) => [p.predicted[i], ...(K ? Array.from(p.probs!.subarray(i * K, (i + 1) * K), (v) => v.toPrecision(6)) : [])];
+        for (let from = 0; from < p.predicted.length; from += CSV_CHUNK) {
+          await out.write(toCsv(Array.from({ length: Math.min(CSV_CHUNK, p.predicted.length - from) }, (_, i) => row(from + i))));
+        }
+        rows += p.predicted.length;
+      });
     } finally {
       await out.close();
     }
   });
+  return rows;
+}
+
+async function writePredictionsParquet(path: string, produce: (sink: PredictionsSink) => Promise<void>): Promise<number> {
+  const predicted: string[] = [];
+  const blocks: Float32Array[] = [];
+  let classNames: string[] | undefined;
+  await produce(async (p) => {
+    for (const c of p.predicted) predicted.push(c);
+    if (p.probs && p.classNames) {
+      classNames ??= p.classNames;
+      blocks.push(p.probs);
+    }
+  });
+  const n = predicted.length;
+  const K = classNames?.length ?? 0;
+  const probColumns = Array.from({ length: K }, (_, k) => {
+    const floats = new Float32Array(n);
+    let i = 0;
+    for (const b of blocks) for (let r = k; r < b.length; r += K) floats[i++] = b[r];
+    return { name: PROB_PREFIX + classNames![k], floats };
+  });
+  await writeFileAtomic(path, await parquetBytes([{ name: 'prediction', texts: predicted }, ...probColumns], n, temporarySibling(path)));
+  return n;
 }
 
 /** Rows of a predictions CSV formatted and written at a time. */

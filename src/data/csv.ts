@@ -50,18 +50,48 @@ const CANDIDATE_DELIMITERS = [',', ';', '\t'];
  */
 export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<RawTabularWithHints> {
   const reader = new CsvTableReader(path, opts);
+  return readAll(reader, path, opts.onProgress, undefined, () => reader.finish());
+}
+
+/**
+ * Reads a CSV/TSV file as {@link loadCsv} does (the same rules, checks and messages), but hands
+ * its rows to `onBlock` about `blockRows` at a time, in file order, instead of returning them:
+ * what is in memory is one block, not the file. Each block is a table like loadCsv's, its
+ * columns typed by its own cells (a column of numbers in one block may be text in another: a
+ * fitted preprocessing reads either), its origins the file's lines. Returns the data rows read.
+ */
+export async function readCsvBlocks(path: string, opts: CsvOptions & { blockRows: number }, onBlock: (block: RawTabularWithHints) => Promise<void>): Promise<number> {
+  const reader = new CsvTableReader(path, opts);
+  const last = await readAll(
+    reader,
+    path,
+    opts.onProgress,
+    async () => {
+      while (reader.blockRows >= opts.blockRows) await onBlock(reader.takeBlock());
+    },
+    () => reader.finishBlocks(),
+  );
+  if (last) await onBlock(last);
+  return reader.rowsRead;
+}
+
+/**
+ * Streams the file's bytes into `reader` (calling `afterChunk` after each chunk), then `end`; a
+ * quoting error, found at any point, gets csv-parse's words.
+ */
+async function readAll<T>(reader: CsvTableReader, path: string, onProgress: CsvOptions['onProgress'], afterChunk: (() => Promise<void>) | undefined, end: () => T): Promise<T> {
   let fileBytes = 0;
-  const onProgress = opts.onProgress;
   try {
     await readInputChunks(
       path,
-      (chunk) => {
+      async (chunk) => {
         reader.push(chunk);
         onProgress?.(fileBytes, reader.rowsRead);
+        await afterChunk?.();
       },
       onProgress && ((bytes) => (fileBytes = bytes)),
     );
-    return reader.finish();
+    return end();
   } catch (err) {
     if (err instanceof QuoteError) throw quoteProblem(await readInputText(path), path, reader, err);
     throw err;
@@ -113,8 +143,9 @@ class CsvTableReader {
   private labelGiven = false;
   private featureIndices: number[] = [];
   private builders: ColumnBuilder[] = [];
-  private readonly labels = new LabelBuilder();
-  private readonly origins: number[] = [];
+  private asText = new Set<string>();
+  private labels = new LabelBuilder();
+  private origins: number[] = [];
   private unlabeled = false;
   private rows = 0;
   private current: { buf: Buffer; strings: string[] | undefined } = { buf: Buffer.alloc(0), strings: undefined };
@@ -129,6 +160,11 @@ class CsvTableReader {
   /** Data rows read so far. */
   get rowsRead(): number {
     return this.rows;
+  }
+
+  /** Data rows read since the last block was taken (readCsvBlocks). */
+  get blockRows(): number {
+    return this.origins.length;
   }
 
   /** Line of the record being read (for messages). */
@@ -240,20 +276,47 @@ class CsvTableReader {
         this.labelGiven = opts.labelColumn !== undefined;
       }
       this.featureIndices = featureIndices;
-      const asText = new Set(this.unlabeled ? [] : (opts.categorical ?? []));
-      this.builders = featureIndices.map((j) => new ColumnBuilder(asText.has(header[j])));
+      this.asText = new Set(this.unlabeled ? [] : (opts.categorical ?? []));
+      this.builders = featureIndices.map((j) => new ColumnBuilder(this.asText.has(header[j])));
     } catch (err) {
       this.deferred = err as Error;
     }
   }
 
+  /** The whole file's table (loadCsv). */
   finish(): RawTabularWithHints {
-    if (this.whole) return this.finishWithCsvParse();
+    this.end();
+    return this.table();
+  }
+
+  /** The rows since the last block as a table; the next block starts empty (readCsvBlocks). */
+  takeBlock(): RawTabularWithHints {
+    const block = this.table();
+    this.builders = this.builders.map((_, j) => new ColumnBuilder(this.asText.has(this.header![this.featureIndices[j]])));
+    this.labels = new LabelBuilder();
+    this.origins = [];
+    return block;
+  }
+
+  /** The file is read: its last block, if it has rows (the checks of an empty file are loadCsv's). */
+  finishBlocks(): RawTabularWithHints | undefined {
+    this.end();
+    return this.origins.length > 0 ? this.table() : undefined;
+  }
+
+  /** The end of the bytes: the last record, and the checks of the whole file. */
+  private end(): void {
     if (this.pending || !this.started) this.take(Buffer.alloc(0), true);
+    if (this.whole) this.parseWhole();
     const source = this.source;
     if (this.header === undefined) throw new InputError(source, 'is empty');
     if (this.rows === 0) throw new InputError(source, 'has a header row but no data rows');
     if (this.deferred) throw this.deferred;
+  }
+
+  /** The rows collected (since the last block) as a table. */
+  private table(): RawTabularWithHints {
+    const source = this.source;
     const labels = this.labels.labels;
     if (!this.unlabeled) checkGuessedLabels(labels, this.labels.distinct(), this.labelColumn, source, this.labelGiven);
     const names = this.featureIndices.map((j) => this.header![j]);
@@ -264,7 +327,7 @@ class CsvTableReader {
   }
 
   /** A delimiter of several bytes: csv-parse reads the text, the records go through the same checks. */
-  private finishWithCsvParse(): RawTabularWithHints {
+  private parseWhole(): void {
     const text = Buffer.concat(this.whole!).toString('utf8');
     this.whole = undefined;
     let records: Array<{ record: string[]; info: { lines: number } }>;
@@ -280,7 +343,6 @@ class CsvTableReader {
     this.current.strings = undefined;
     this.started = true;
     this.pending = undefined;
-    return this.finish();
   }
 }
 

@@ -90,8 +90,9 @@ const CHUNK_BYTES = 1 << 20;
  * name) to `onChunk`, checking that it is UTF-8 as it goes (without a byte-order mark check:
  * the consumer skips one). Every failure is an InputError naming `path`, as readInputText's.
  * `onProgress` gets the bytes read from the file so far (compressed bytes for a gzip file).
+ * An async `onChunk` is awaited before the next chunk is read.
  */
-export async function readInputChunks(path: string, onChunk: (chunk: Buffer) => void, onProgress?: (fileBytes: number) => void): Promise<void> {
+export async function readInputChunks(path: string, onChunk: (chunk: Buffer) => void | Promise<void>, onProgress?: (fileBytes: number) => void): Promise<void> {
   let head: Buffer;
   try {
     const fd = await open(path, 'r');
@@ -123,7 +124,8 @@ export async function readInputChunks(path: string, onChunk: (chunk: Buffer) => 
       try {
         checkUtf8(bytes.subarray(0, whole), path, offset);
         offset += whole;
-        if (whole > 0) onChunk(bytes.subarray(0, whole));
+        // awaited: a consumer that works on what it has read (readCsvBlocks) holds the stream meanwhile
+        if (whole > 0) await onChunk(bytes.subarray(0, whole));
       } catch (error) {
         consumerError = { error };
         throw error;

@@ -21,7 +21,7 @@ import { loadOnnxModel, onnxLogits } from '../../src/models/onnx.js';
 import { argmaxRows, logitsToProbs as softmax } from '../../src/models/predict.js';
 import { applyPreprocessing } from '../../src/data/preprocess.js';
 import { parseCsvText } from '../../src/data/csv.js';
-import { writePredictionsCsv } from '../../src/cli/predictions.js';
+import { writePredictionsFile } from '../../src/cli/predictions.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -45,7 +45,7 @@ async function writeHostileComparison(dir: string): Promise<{ test: string; old:
     const names = ort.meta.classNames.map(rename);
     const pred = argmaxRows(probs, 26);
     const file = join(dir, model.replace('.onnx', '.csv'));
-    await writePredictionsCsv(file, { source: file, predicted: Array.from(pred, (k) => names[k]), classNames: names, probs });
+    await writePredictionsFile(file, { source: file, predicted: Array.from(pred, (k) => names[k]), classNames: names, probs });
     out.push(file);
   }
   return { test, old: out[0], new: out[1] };

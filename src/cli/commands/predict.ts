@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { loadClassifier } from '../../models/classifier.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { addReadOptions, labelColumnFor, loadDataFlag, type ReadFlags } from '../dataInput.js';
-import { checkPredictionsWriter, predictionsOutput, predictWithModel, writePredictionsFile } from '../predictions.js';
+import { addReadOptions, forEachDataBlock, labelColumnFor, type ReadFlags } from '../dataInput.js';
+import { checkPredictionsWriter, PREDICT_BLOCK_ROWS, predictionsOutput, predictWithModel, writePredictionsBy } from '../predictions.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 
 interface PredictFlags extends OutputFlags, ReadFlags {
@@ -27,9 +27,11 @@ export function predictCommand(globals: () => GlobalFlags): Command {
       await checkOutputs([predictionsOutput(flags.out)], flags);
       const model = await loadClassifier(flags.model);
       const label = labelColumnFor(flags.label, model.trained.meta.preprocessing);
-      // the table is not held here: predictWithModel lets it go once the features are made
-      const predictions = await predictWithModel(model, await loadDataFlag({ ...flags, data: flags.data, label, labelOptional: true }), flags.model);
-      await writePredictionsFile(flags.out, predictions);
-      ctx.out(`wrote ${predictions.predicted.length} predictions to ${flags.out}`);
+      // a CSV is read, predicted and written a block of rows at a time: memory holds one block (and, for Parquet, the outputs)
+      const data = { ...flags, data: flags.data, label, labelOptional: true };
+      const rows = await writePredictionsBy(flags.out, async (sink) => {
+        await forEachDataBlock(data, PREDICT_BLOCK_ROWS, async (block) => sink(await predictWithModel(model, block, flags.model)));
+      });
+      ctx.out(`wrote ${rows} predictions to ${flags.out}`);
     });
 }
