@@ -8,10 +8,11 @@ import { InputError } from '../util/errors.js';
 import { fileSignature, type OutputTarget } from '../util/outputs.js';
 import { sortedDistinct } from '../data/values.js';
 import { alignColumns } from '../models/logits.js';
-import { rowOf, type RawData } from '../data/types.js';
+import { rowOf, type LabelledRows, type RawData } from '../data/types.js';
 import { dataFormatOf, isColumnarFormat } from '../data/formats.js';
-import { addReadOptions, labelColumnFor, loadDataFlag, type ReadFlags } from './dataInput.js';
-import { loadModelOrPredictions, predictWithModel, type Predictions } from './predictions.js';
+import { addReadOptions, forEachDataBlock, labelColumnFor, loadDataFlag, type DataFlags, type ReadFlags } from './dataInput.js';
+import { loadModelOrPredictions, PREDICT_BLOCK_ROWS, predictWithModel, type Predictions } from './predictions.js';
+import type { Classifier } from '../models/classifier.js';
 import { parseInteger, parseNumber } from './options.js';
 import { flipMatrix, flippedExamples } from '../metrics/flipDetail.js';
 import { describeExample, exampleThumbnail } from '../data/describe.js';
@@ -26,7 +27,7 @@ import { LIBRARY_VERSION } from '../version.js';
  * lacks (an update that added classes), in their order; without class lists (prediction
  * files without probabilities), the sorted labels and predictions.
  */
-function unionClasses(raw: RawData, a: Predictions, b: Predictions): string[] {
+function unionClasses(raw: LabelledRows, a: Predictions, b: Predictions): string[] {
   if (!a.classNames && !b.classNames) return sortedDistinct([...raw.labels, ...a.predicted, ...b.predicted]);
   const first = a.classNames ?? b.classNames!;
   const second = a.classNames && b.classNames ? b.classNames : [];
@@ -39,7 +40,7 @@ function unionClasses(raw: RawData, a: Predictions, b: Predictions): string[] {
  * examples count as the other side's errors. Probabilities are re-indexed to the union (0
  * for a class a model lacks), logits likewise (the row's smallest logit).
  */
-export function toIndices(raw: RawData, a: Predictions, b: Predictions) {
+export function toIndices(raw: LabelledRows, a: Predictions, b: Predictions) {
   const classNames = unionClasses(raw, a, b);
   const index = new Map(classNames.map((c, k) => [c, k] as const));
   // `row(i)`: where row i is in its file (a predictions CSV has a header line: row i is line i + 2; a Parquet file has rows)
@@ -98,10 +99,11 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
   const label = labelColumnFor(flags.label, modelSpec);
   // two prediction files: no --label means a column named like a label, not one guessed by position; the labels alone will do
   const predictionsOnly = !oldIn.model && !newIn.model;
-  const raw = await loadDataFlag({ ...flags, data: flags.data, label, labelByName: predictionsOnly, labelsOnly: predictionsOnly });
-  if (slicing) checkSliceColumns(slicing, raw, flags.data);
-  const a = oldIn.model ? await predictWithModel(oldIn.model, raw, flags.old) : oldIn.predictions!;
-  const b = newIn.model ? await predictWithModel(newIn.model, raw, flags.new) : newIn.predictions!;
+  const dataFlags: DataFlags = { ...flags, data: flags.data, label, labelByName: predictionsOnly, labelsOnly: predictionsOnly };
+  // slices and regions read the data's columns: the table is loaded whole; otherwise a CSV is read a block at a time
+  const sliceRaw = slicing ? await loadDataFlag(dataFlags) : undefined;
+  if (slicing) checkSliceColumns(slicing, sliceRaw!, flags.data);
+  const { rows: raw, a, b, flipped } = await predictBoth(dataFlags, sliceRaw, [oldIn, newIn], [flags.old, flags.new]);
   for (const p of [a, b]) {
     if (p.predicted.length !== raw.labels.length) {
       throw new InputError(p.source, `has ${p.predicted.length} predictions but ${flags.data} has ${raw.labels.length} rows`);
@@ -121,11 +123,10 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
     classNames,
   };
   const report = compareModels(input, { resamples: flags.resamples, level: flags.level, seed: flags.seed });
-  const bySlice = slicing ? sliceDetail(slicing, raw, input, flags) : undefined;
+  const bySlice = slicing ? sliceDetail(slicing, sliceRaw!, input, flags) : undefined;
   const flips = flippedExamples(input).map((e): ReviewedFlip => ({
     ...e,
-    features: describeExample(raw, e.index),
-    thumbnail: exampleThumbnail(raw, e.index),
+    ...flipped.get(e.index)!,
     ...(bySlice ? bySlice.keysOf(e.index) : {}),
   }));
   return {
@@ -136,12 +137,65 @@ export async function comparisonFromFlags(flags: ComparisonFlags, engine?: { bac
     report,
     flipMatrix: flipMatrix(predOld, predNew, classNames.length),
     flippedExamples: flips,
-    imageShape: raw.kind === 'image' ? [raw.shape[0], raw.shape[1]] : undefined,
+    imageShape: raw.imageShape,
     libraryVersion: LIBRARY_VERSION,
     engine: engine ? { backend: engine.backend, threads: engine.threads } : null,
     createdAt: new Date().toISOString(),
     ...(bySlice ? { slices: bySlice.slices, regions: bySlice.regions } : {}),
   };
+}
+
+/** One side of a comparison as loaded: a model to run on the data, or a predictions file. */
+type Side = { model?: Classifier; predictions?: Predictions };
+
+/**
+ * Both sides' predictions on the data, its labels, and the description of every example the
+ * two sides predict differently (what the report shows of a flip). The data is `whole` when
+ * given, else read a block at a time (forEachDataBlock: a CSV is streamed), each block
+ * predicted and let go: what stays is per row — the labels, lines and the predictions.
+ */
+async function predictBoth(data: DataFlags, whole: RawData | undefined, sides: [Side, Side], flags: [string, string]) {
+  const parts: [Predictions[], Predictions[]] = [[], []];
+  const flipped = new Map<number, Pick<ReviewedFlip, 'features' | 'thumbnail'>>();
+  const rows: LabelledRows & { imageShape?: [number, number] } = { kind: 'tabular', source: data.data, labels: [] };
+  const origins: number[] = [];
+  const take = async (block: RawData) => {
+    const offset = rows.labels.length;
+    const a = sides[0].model ? await predictWithModel(sides[0].model, block, flags[0]) : undefined;
+    const b = sides[1].model ? await predictWithModel(sides[1].model, block, flags[1]) : undefined;
+    const predicted = (p: Predictions | undefined, side: Side, i: number) => (p ? p.predicted[i] : side.predictions!.predicted[offset + i]);
+    for (let i = 0; i < block.labels.length; i++) {
+      if (predicted(a, sides[0], i) !== predicted(b, sides[1], i)) flipped.set(offset + i, { features: describeExample(block, i), thumbnail: exampleThumbnail(block, i) });
+      rows.labels.push(block.labels[i]);
+    }
+    if (block.origins) for (const o of block.origins) origins.push(o);
+    Object.assign(rows, { kind: block.kind, source: block.source, originUnit: block.originUnit });
+    if (block.kind === 'image') rows.imageShape = [block.shape[0], block.shape[1]];
+    if (a) parts[0].push(a);
+    if (b) parts[1].push(b);
+  };
+  if (whole) await take(whole);
+  else await forEachDataBlock(data, PREDICT_BLOCK_ROWS, take);
+  if (origins.length === rows.labels.length) rows.origins = origins;
+  const [a, b] = sides.map((side, s) => side.predictions ?? concatPredictions(parts[s], flags[s]));
+  return { rows, a, b, flipped };
+}
+
+/** The predictions of consecutive blocks of rows as one. */
+function concatPredictions(parts: Predictions[], source: string): Predictions {
+  const joined = (key: 'probs' | 'logits') => {
+    if (parts.some((p) => !p[key])) return undefined;
+    const out = new Float32Array(parts.reduce((n, p) => n + p[key]!.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[key]!, at);
+      at += p[key]!.length;
+    }
+    return out;
+  };
+  const predicted: string[] = [];
+  for (const p of parts) for (const c of p.predicted) predicted.push(c);
+  return { source, predicted, classNames: parts[0]?.classNames, probs: joined('probs'), logits: joined('logits') };
 }
 
 /** The comparison by slice and the region search of a request, and a function giving an example's slices and regions (for --flips). */

@@ -12,8 +12,15 @@ export type { RawOrigins, RawTabular };
 export type RawData = RawTabular | RawImages | RawText;
 
 
+/** The labels of a data file and where each is in it (what a comparison keeps of the data it reads a block at a time). */
+export interface LabelledRows extends RawOrigins {
+  kind: RawData['kind'];
+  source: string;
+  labels: string[];
+}
+
 /** Where example `i` of `raw` is in its file: "line 9" (CSV, JSONL), "row 9" (Parquet, Arrow), "example 9" (IDX), else "data row i+1". */
-export function rowOf(raw: RawData, i: number): string {
+export function rowOf(raw: LabelledRows, i: number): string {
   const o = raw.origins?.[i];
   if (o === undefined) return `data row ${i + 1}`;
   return raw.kind === 'image' ? `example ${o}` : raw.originUnit === 'row' ? `row ${o}` : `line ${o}`;

@@ -1,7 +1,8 @@
 /**
- * `predict` on a CSV larger than one block (PREDICT_BLOCK_ROWS) reads, predicts and writes it a
- * block at a time: the file it writes (CSV or Parquet) holds the predictions of the whole table
- * made at once, row for row.
+ * `predict`, `compare` and `gate` on a CSV larger than one block (PREDICT_BLOCK_ROWS) read and
+ * predict it a block at a time: predict's file (CSV or Parquet) holds the predictions of the
+ * whole table made at once, row for row; compare's numbers and flips are those of the whole
+ * table (compare with --slice-by reads the table whole).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,16 +17,24 @@ import { PREDICT_BLOCK_ROWS, predictWithModel, readPredictionsFile } from '../..
 
 const { dir, file } = scratchDir('distillery-predict-blocks-');
 
-test('predict streams a CSV of more than one block: the same predictions as the whole table at once, in CSV and Parquet', async () => {
-  const lines = gunzipSync(readFileSync(LETTER_CSV_PATH)).toString('utf8').trim().split('\n');
-  const train = file('train.csv', lines.slice(0, 3001).join('\n') + '\n');
-  const repeats = Math.ceil((PREDICT_BLOCK_ROWS * 1.3) / (lines.length - 1));
-  const big = file('big.csv', [lines[0], ...Array.from({ length: repeats }, () => lines.slice(1)).flat()].join('\n') + '\n');
-  const rows = repeats * (lines.length - 1);
-  assert.ok(rows > PREDICT_BLOCK_ROWS);
-  const model = `${dir}/model`;
-  const t = await runCliHere(['-q', 'train', '--data', train, '--label', 'lettr', '--hidden', '32', '--epochs', '2', '--out', model]);
+const lines = gunzipSync(readFileSync(LETTER_CSV_PATH)).toString('utf8').trim().split('\n');
+const repeats = Math.ceil((PREDICT_BLOCK_ROWS * 1.3) / (lines.length - 1));
+const rows = repeats * (lines.length - 1);
+const big = file('big.csv', [lines[0], ...Array.from({ length: repeats }, () => lines.slice(1)).flat()].join('\n') + '\n');
+
+/** A small model trained on 3,000 letter rows (two seeds: an old and a new version), once per seed. */
+const models = new Map<number, Promise<string>>();
+const trained = (seed: number) => models.get(seed) ?? models.set(seed, train(seed)).get(seed)!;
+async function train(seed: number): Promise<string> {
+  const model = `${dir}/model-${seed}`;
+  const t = await runCliHere(['-q', 'train', '--data', file('train.csv', lines.slice(0, 3001).join('\n') + '\n'), '--label', 'lettr', '--hidden', '32', '--epochs', '2', '--seed', String(seed), '--out', model, '--force']);
   assert.equal(t.code, 0, t.stderr);
+  return model;
+}
+
+test('predict streams a CSV of more than one block: the same predictions as the whole table at once, in CSV and Parquet', async () => {
+  assert.ok(rows > PREDICT_BLOCK_ROWS);
+  const model = await trained(1);
 
   // the table at once, through the library
   const whole = await predictWithModel(await loadClassifier(model), await loadCsv(big, { labelColumn: 'lettr' }), model);
@@ -47,4 +56,32 @@ test('predict streams a CSV of more than one block: the same predictions as the 
     assert.equal(differ, 0, `${out}: ${differ} predictions differ`);
     assert.ok(worst <= 1e-6, `${out}: probabilities differ by up to ${worst}`);
   }
+});
+
+test('compare and gate read a CSV of more than one block: the numbers and flips of the table read whole', async () => {
+  const [v1, v2] = [await trained(1), await trained(2)];
+  const json = (name: string) => JSON.parse(readFileSync(`${dir}/${name}`, 'utf8'));
+  const common = ['-q', 'compare', '--old', v1, '--new', v2, '--data', big, '--resamples', '20', '--force'];
+  const streamed = await runCliHere([...common, '--json', `${dir}/streamed.json`, '--flips', `${dir}/streamed.jsonl`]);
+  assert.equal(streamed.code, 0, streamed.stderr);
+  const whole = await runCliHere([...common, '--json', `${dir}/whole.json`, '--flips', `${dir}/whole.jsonl`, '--slice-by', 'lettr']);
+  assert.equal(whole.code, 0, whole.stderr);
+  const [s, w] = [json('streamed.json'), json('whole.json')];
+  // the same rows predicted in other batches: logits can differ in the last float32 bit, so the
+  // means of probabilities agree to 1e-9 (relative) and everything counted is identical
+  assert.equal(s.n, rows);
+  const close = (a: unknown, b: unknown, at: string): void => {
+    if (typeof a === 'number' && typeof b === 'number') assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a)), `${at}: ${a} vs ${b}`);
+    else if (a && typeof a === 'object') for (const k of Object.keys(a)) close((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`);
+    else assert.equal(a, b, at);
+  };
+  close(s.metrics, w.metrics, 'metrics');
+  assert.deepEqual(s.metrics.churn, w.metrics.churn);
+  assert.deepEqual(s.metrics.nfr, w.metrics.nfr);
+  const flips = (name: string) => readFileSync(`${dir}/${name}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const [fs, fw] = [flips('streamed.jsonl'), flips('whole.jsonl')];
+  assert.ok(fs.length > 100, `${fs.length} flips`);
+  assert.deepEqual(fs.map((f) => [f.index, f.features, f.old, f.new]), fw.map((f) => [f.index, f.features, f.old, f.new]));
+  const gate = await runCliHere(['-q', 'gate', '--old', v1, '--new', v2, '--data', big, '--resamples', '20', '--max-nfr', '1']);
+  assert.equal(gate.code, 0, gate.stderr);
 });
