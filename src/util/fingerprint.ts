@@ -26,8 +26,11 @@ async function fileFingerprint(file: string): Promise<Fingerprint> {
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** The files under `dir` (following links, each directory once), as sorted '/'-separated relative names. */
-async function filesUnder(dir: string): Promise<string[]> {
+/**
+ * The files under `dir` (following links, each directory once; none under `skip`), as sorted
+ * '/'-separated relative names.
+ */
+async function filesUnder(dir: string, skip: ReadonlySet<string>): Promise<string[]> {
   const seen = new Set<string>();
   const found: string[] = [];
   const walk = async (rel: string): Promise<void> => {
@@ -36,6 +39,7 @@ async function filesUnder(dir: string): Promise<string[]> {
     seen.add(real);
     for (const name of await fs.readdir(path.join(dir, rel))) {
       const child = rel ? `${rel}/${name}` : name;
+      if (skip.has(path.resolve(dir, child))) continue;
       const stat = await fs.stat(path.join(dir, child));
       if (stat.isDirectory()) await walk(child);
       else if (stat.isFile()) found.push(child);
@@ -46,10 +50,11 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * The fingerprint of the file or directory at `p`, or undefined when there is none. Any other
- * failure to read it is an environment error naming `p`.
+ * The fingerprint of the file or directory at `p`, or undefined when there is none; a directory
+ * leaves out the paths of `skip` (what the command itself writes there). Any other failure to
+ * read it is an environment error naming `p`.
  */
-export async function fingerprintPath(p: string): Promise<Fingerprint | undefined> {
+export async function fingerprintPath(p: string, skip: readonly string[] = []): Promise<Fingerprint | undefined> {
   try {
     const stat = await fs.stat(p).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
@@ -59,7 +64,7 @@ export async function fingerprintPath(p: string): Promise<Fingerprint | undefine
     if (!stat.isDirectory()) return await fileFingerprint(p);
     const hash = createHash('sha256');
     let bytes = 0;
-    const files = await filesUnder(p);
+    const files = await filesUnder(p, new Set(skip.map((s) => path.resolve(s))));
     for (const rel of files) {
       const f = await fileFingerprint(path.join(p, rel));
       hash.update(`${rel}\0${f.sha256}\0`);

@@ -129,13 +129,13 @@ interface SavedInput extends RunInput {
   fingerprint: Fingerprint | null;
 }
 
-/** The fingerprint of each input (a path given twice is read once). */
-async function fingerprintInputs(inputs: readonly RunInput[]): Promise<SavedInput[]> {
+/** The fingerprint of each input (a path given twice is read once), leaving out the partial directory `dir`. */
+async function fingerprintInputs(inputs: readonly RunInput[], dir: string): Promise<SavedInput[]> {
   const byPath = new Map<string, Fingerprint | undefined>();
   const saved: SavedInput[] = [];
   for (const i of inputs) {
     const abs = path.resolve(i.path);
-    if (!byPath.has(abs)) byPath.set(abs, await fingerprintPath(i.path));
+    if (!byPath.has(abs)) byPath.set(abs, await fingerprintPath(i.path, [dir]));
     saved.push({ name: i.name, path: i.path, fingerprint: byPath.get(abs) ?? null });
   }
   return saved;
@@ -197,7 +197,7 @@ export async function openPartialRun(out: string, flag: string, settings: Record
       }
       const read = await readJsonFile<SavedInput[]>(path.join(dir, INPUTS));
       if (!read) throw new InputError('--resume', `the interrupted run for ${out} was started by a version of Distillery that did not record what its input files held, so a resume cannot tell whether they changed; start over with --force instead of --resume`);
-      const changed = inputChanges(read, await fingerprintInputs(inputs));
+      const changed = inputChanges(read, await fingerprintInputs(inputs, dir));
       if (changed.length > 0) {
         const what = changed.length === 1 ? 'an input of the interrupted run' : `${changed.length} inputs of the interrupted run`;
         throw new InputError('--resume', `${what} for ${out} changed since it started: ${changed.join('; ')}; a resume would train on both versions, start over with --force instead of --resume`);
@@ -210,7 +210,7 @@ export async function openPartialRun(out: string, flag: string, settings: Record
     }
     // made whole under a temporary name and renamed into place (replacing what was there): a kill at
     // any instant leaves a run with its owner and settings, or none (and temporaries cleaned above)
-    const read = await fingerprintInputs(inputs);
+    const read = await fingerprintInputs(inputs, dir);
     await fs.mkdir(path.dirname(dir), { recursive: true });
     await writeDirAtomic(dir, async (tmp) => {
       await fs.writeFile(path.join(tmp, OWNER), JSON.stringify({ pid: process.pid }));

@@ -162,6 +162,13 @@ test('a resume is refused when a file or directory the run read has other conten
   rmSync(join(partialDirOf(out), 'inputs.json'));
   assert.match(await refusal(), /did not record what its input files held.*--force/);
   await (await openPartialRun(out, '--out', settings, { force: true })).remove();
+
+  // an output inside an input directory: the run's own checkpoints there are not an input's change
+  const inside = join(model, 'v2');
+  const run = await openPartialRun(inside, '--out', settings, {}, { inputs });
+  await run.nextStore().save(Buffer.from('checkpoint'));
+  assert.equal((await openPartialRun(inside, '--out', settings, { resume: true }, { inputs })).resumed, true);
+  await run.remove();
 });
 
 test('the inputs of a data flag are its files: none for a built-in dataset, both of an IDX pair', () => {
