@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { terminal } from './io.js';
 import { checkOutput, type OutputTarget } from '../util/outputs.js';
-import { openPartialRun, type PartialRun, type ResumeFlags } from '../util/partialRun.js';
+import { openPartialRun, type PartialRun, type PartialRunOptions, type ResumeFlags, type RunInput } from '../util/partialRun.js';
+import { dataSpecFiles } from '../data/builtin.js';
+import { optionKey } from './options.js';
 import { onInterrupt } from '../util/interrupt.js';
 
 export interface OutputFlags extends ResumeFlags {
@@ -32,20 +34,42 @@ function resumeCommandLine(): string {
   return ['distillery', ...args.map(quote), '--resume'].join(' ');
 }
 
+/** How an input flag's value is read: a data spec (`--data`: files, or a built-in dataset: none) or a file or directory. */
+export type InputKind = 'data' | 'path';
+
+/** The files a value of kind `kind` reads, named `name` (a flag, or a config key) for a refused resume. */
+export function inputFiles(name: string, value: string | undefined, kind: InputKind): RunInput[] {
+  if (value === undefined) return [];
+  return (kind === 'data' ? dataSpecFiles(value) : [value]).map((p) => ({ name, path: p }));
+}
+
+/**
+ * The files and directories a command reads through its flags: `declared` gives each input
+ * flag and how its value is read; the flags not given read nothing.
+ */
+export function flagInputs(flags: object, declared: Readonly<Record<string, InputKind>>): RunInput[] {
+  const values = flags as Record<string, unknown>;
+  return Object.entries(declared).flatMap(([flag, kind]) => {
+    const v = values[optionKey(flag)];
+    return inputFiles(flag, typeof v === 'string' ? v : undefined, kind);
+  });
+}
+
 /**
  * Runs a resumable command's work with its temporary output (util/partialRun.ts): opened
- * (or continued with --resume), removed when the work is done, and removed on failure
- * unless it holds an earlier attempt's checkpoints. Ctrl-C stops at once with one line
- * saying how to resume; the epoch checkpoints stay.
+ * (or continued with --resume: the same settings, and `inputs` of the same content),
+ * removed when the work is done, and removed on failure unless it holds an earlier
+ * attempt's checkpoints. Ctrl-C stops at once with one line saying how to resume; the
+ * epoch checkpoints stay.
  */
 export async function runResumable<T>(
-  out: { path: string; flag: string; /** the config file whose keys the settings' nested values are (named when a resume is refused) */ configFile?: string },
+  out: { path: string; flag: string } & PartialRunOptions,
   settings: Record<string, unknown>,
   flags: OutputFlags,
   log: (line: string) => void,
   work: (partial: PartialRun) => Promise<T>,
 ): Promise<T> {
-  const partial = await openPartialRun(out.path, out.flag, settings, flags, out.configFile);
+  const partial = await openPartialRun(out.path, out.flag, settings, flags, out);
   if (partial.resumed) log(`resuming the interrupted run from ${partial.dir}`);
   const stop = onInterrupt(() => {
     terminal.err(`distillery: interrupted; the checkpoints are kept, continue with: ${resumeCommandLine()}\n`);

@@ -66,6 +66,18 @@ export async function loadBuiltin(name: string, split: 'train' | 'test' = 'train
   return dataset.loadTest(opts);
 }
 
+/** A data spec that names a built-in dataset (`letter`, `fashion-mnist:test`): its name and split; else undefined. */
+function builtinSpec(spec: string): { name: string; split: 'train' | 'test' } | undefined {
+  const [name, split] = spec.split(':');
+  return name in builtinDatasets && (split === undefined || split === 'train' || split === 'test') ? { name, split: split ?? 'train' } : undefined;
+}
+
+/** The files a data spec of {@link loadData} reads: none for a built-in dataset, both of an IDX pair, else the file. */
+export function dataSpecFiles(spec: string): string[] {
+  if (builtinSpec(spec)) return [];
+  return dataFormatOf(spec) === 'idx' ? spec.split(',') : [spec];
+}
+
 /** Options of {@link loadData}: those of the loader that the spec picks, plus `limit`. */
 export interface LoadDataOptions extends CsvOptions, JsonlOptions, LimitOptions {
   /** IDX pairs: name of each label byte value. */
@@ -84,10 +96,8 @@ export interface LoadDataOptions extends CsvOptions, JsonlOptions, LimitOptions 
  */
 export async function loadData(spec: string, opts: LoadDataOptions = {}): Promise<RawData> {
   const limit = checkLimit(opts.limit, spec);
-  const [name, split] = spec.split(':');
-  if (name in builtinDatasets && (split === undefined || split === 'train' || split === 'test')) {
-    return loadBuiltin(name, split ?? 'train', { limit });
-  }
+  const builtin = builtinSpec(spec);
+  if (builtin) return loadBuiltin(builtin.name, builtin.split, { limit });
   const format = dataFormatOf(spec);
   switch (format) {
     case 'parquet':

@@ -1,7 +1,7 @@
 /**
  * The temporary output of a resumable command: `.<out>.partial/` next to its output path,
- * holding who owns it (pid), the settings it was started with, and the checkpoints of its
- * units of work (training runs, experiment trials). A killed command leaves it behind;
+ * holding who owns it (pid), the settings it was started with, the fingerprints of the
+ * files it read (a resume must read the same content), and the checkpoints of its units of work (training runs, experiment trials). A killed command leaves it behind;
  * the same command with `--resume` continues from it; a finished one removes it. Any
  * command can use it: `train`, `update` and `run` do (numbered training-run stores,
  * finished-trial files), and a command added later (ensemble, transfer, codistill) takes a
@@ -11,10 +11,12 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from './errors.js';
 import { withEnvironmentErrors } from './fsErrors.js';
+import { describeFingerprint, fingerprintPath, type Fingerprint } from './fingerprint.js';
 import { cleanStaleTemporaries, processAlive, writeDirAtomic, writeFileAtomic } from './outputs.js';
 
 const OWNER = 'owner.json';
 const SETTINGS = 'settings.json';
+const INPUTS = 'inputs.json';
 
 export interface ResumeFlags {
   resume?: boolean;
@@ -114,12 +116,66 @@ export function describeChange({ path: p, was, now }: SettingChange, configFile?
 const SHOWN_CHANGES = 5;
 
 /**
- * Opens the partial directory of `out` for a command started with `settings` (what must be
- * the same for a resume to continue the same run): with `resume`, the one a killed run
- * left (same settings required); otherwise a fresh one. An interrupted run is never
- * discarded silently: without --resume it is refused unless --force starts over.
+ * A file or directory a command reads, as the user gave it: `name` is the flag (`--data`) or
+ * config key (`exp.yaml: data`) that gave `path`.
  */
-export async function openPartialRun(out: string, flag: string, settings: Record<string, unknown>, flags: ResumeFlags, configFile?: string): Promise<PartialRun> {
+export interface RunInput {
+  name: string;
+  path: string;
+}
+
+/** An input with what it held when the run started (null: nothing was there). */
+interface SavedInput extends RunInput {
+  fingerprint: Fingerprint | null;
+}
+
+/** The fingerprint of each input (a path given twice is read once), leaving out the partial directory `dir`. */
+async function fingerprintInputs(inputs: readonly RunInput[], dir: string): Promise<SavedInput[]> {
+  const byPath = new Map<string, Fingerprint | undefined>();
+  const saved: SavedInput[] = [];
+  for (const i of inputs) {
+    const abs = path.resolve(i.path);
+    if (!byPath.has(abs)) byPath.set(abs, await fingerprintPath(i.path, [dir]));
+    saved.push({ name: i.name, path: i.path, fingerprint: byPath.get(abs) ?? null });
+  }
+  return saved;
+}
+
+/** The inputs whose content differs from what the interrupted run read, each as one clause. */
+function inputChanges(saved: readonly SavedInput[], now: readonly SavedInput[]): string[] {
+  const key = (i: RunInput) => `${i.name}\0${i.path}`;
+  const was = new Map(saved.map((i) => [key(i), i]));
+  const is = new Map(now.map((i) => [key(i), i]));
+  return [...new Set([...was.keys(), ...is.keys()])].flatMap((k) => {
+    const [a, b] = [was.get(k), is.get(k)];
+    const { name, path: p } = (a ?? b)!;
+    const fa = a?.fingerprint ?? undefined;
+    const fb = b?.fingerprint ?? undefined;
+    if (!a) return [`${p} (${name}) was not read by it`];
+    if (!b) return [`${p} (${name}) is not read now`];
+    if (fa && !fb) return [`${p} (${name}) is gone`];
+    if (!fa && fb) return [`${p} (${name}) was not there and is now`];
+    if (fa && fb && fa.sha256 !== fb.sha256) return [`${p} (${name}) has changed (${describeFingerprint(fa)} then, ${describeFingerprint(fb)} now)`];
+    return [];
+  });
+}
+
+/** Where a run is kept and what it reads, besides its settings. */
+export interface PartialRunOptions {
+  /** The config file whose keys the settings' nested values are (named when a resume is refused). */
+  configFile?: string;
+  /** Every file or directory the command reads: a resume is refused when one of them changed. */
+  inputs?: readonly RunInput[];
+}
+
+/**
+ * Opens the partial directory of `out` for a command started with `settings` (what must be
+ * the same for a resume to continue the same run) reading `inputs`: with `resume`, the one a
+ * killed run left (same settings, and inputs of the same content, required); otherwise a
+ * fresh one, which records the inputs' fingerprints. An interrupted run is never discarded
+ * silently: without --resume it is refused unless --force starts over.
+ */
+export async function openPartialRun(out: string, flag: string, settings: Record<string, unknown>, flags: ResumeFlags, { configFile, inputs = [] }: PartialRunOptions = {}): Promise<PartialRun> {
   const dir = partialDirOf(out);
   const where = `${flag} ${out}`;
   return withEnvironmentErrors(dir, 'cannot be used for the temporary output', async () => {
@@ -139,6 +195,13 @@ export async function openPartialRun(out: string, flag: string, settings: Record
         const shown = changes.slice(0, SHOWN_CHANGES).map((c) => describeChange(c, configFile)).join('; ') + (changes.length > SHOWN_CHANGES ? `; and ${changes.length - SHOWN_CHANGES} more` : '');
         throw new InputError('--resume', `the interrupted run for ${out} was started with different settings (${shown}); run the same command again, or start over with --force instead of --resume`);
       }
+      const read = await readJsonFile<SavedInput[]>(path.join(dir, INPUTS));
+      if (!read) throw new InputError('--resume', `the interrupted run for ${out} was started by a version of Distillery that did not record what its input files held, so a resume cannot tell whether they changed; start over with --force instead of --resume`);
+      const changed = inputChanges(read, await fingerprintInputs(inputs, dir));
+      if (changed.length > 0) {
+        const what = changed.length === 1 ? 'an input of the interrupted run' : `${changed.length} inputs of the interrupted run`;
+        throw new InputError('--resume', `${what} for ${out} changed since it started: ${changed.join('; ')}; a resume would train on both versions, start over with --force instead of --resume`);
+      }
       await writeFileAtomic(path.join(dir, OWNER), JSON.stringify({ pid: process.pid }));
       return new PartialRun(dir, true);
     }
@@ -147,10 +210,12 @@ export async function openPartialRun(out: string, flag: string, settings: Record
     }
     // made whole under a temporary name and renamed into place (replacing what was there): a kill at
     // any instant leaves a run with its owner and settings, or none (and temporaries cleaned above)
+    const read = await fingerprintInputs(inputs, dir);
     await fs.mkdir(path.dirname(dir), { recursive: true });
     await writeDirAtomic(dir, async (tmp) => {
       await fs.writeFile(path.join(tmp, OWNER), JSON.stringify({ pid: process.pid }));
       await fs.writeFile(path.join(tmp, SETTINGS), JSON.stringify(settings));
+      await fs.writeFile(path.join(tmp, INPUTS), JSON.stringify(read));
     });
     return new PartialRun(dir, false);
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { cleanStaleTemporaries, writeOutputs } from '../../src/util/outputs.js';
 import { EnvironmentError, environmentError } from '../../src/util/fsErrors.js';
 import { openPartialRun, partialDirOf } from '../../src/util/partialRun.js';
+import { inputFiles } from '../../src/cli/outputOptions.js';
 import { packState, unpackState } from '../../src/util/statePack.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distillery-outputs-'));
@@ -114,13 +115,69 @@ test('a refused resume names each changed flag with its old value (not given: it
   const out = join(dir, 'changed');
   const first = await openPartialRun(out, '--out', { command: 'train', epochs: 5, batchSize: 32, cfg: { model: { kind: 'mlp', hidden: [8] }, seeds: [1] } }, {});
   await first.nextStore().save(Buffer.from('checkpoint'));
-  const err = await openPartialRun(out, '--out', { command: 'train', epochs: 5, batchSize: 64, lr: 0.01, cfg: { model: { kind: 'mlp', hidden: [12] }, seeds: [1] } }, { resume: true }, 'exp.yaml').then(
+  const err = await openPartialRun(out, '--out', { command: 'train', epochs: 5, batchSize: 64, lr: 0.01, cfg: { model: { kind: 'mlp', hidden: [12] }, seeds: [1] } }, { resume: true }, { configFile: 'exp.yaml' }).then(
     () => assert.fail('resumed with changed settings'),
     (e: Error) => e.message,
   );
   assert.match(err, /different settings \(--batch-size: 32 → 64; exp\.yaml: model\.hidden: \[8\] → \[12\]; --lr: not given → 0\.01\)/);
   assert.ok(err.length < 300, `one short line: ${err}`);
   await (await openPartialRun(out, '--out', {}, { force: true })).remove();
+});
+
+test('a resume is refused when a file or directory the run read has other content or is gone, naming it and its flag; the same bytes resume', async () => {
+  const out = join(dir, 'inputs-out');
+  const data = join(dir, 'inputs.csv.gz');
+  const model = join(dir, 'inputs-model');
+  mkdirSync(join(model, 'sub'), { recursive: true });
+  writeFileSync(data, Buffer.from([0x1f, 0x8b, 1, 2, 3]));
+  writeFileSync(join(model, 'weights.bin'), 'w1');
+  writeFileSync(join(model, 'sub', 'a.json'), '{}');
+  const inputs = [{ name: '--data', path: data }, { name: '--base', path: model }, { name: 'exp.yaml: testData', path: join(dir, 'absent.csv') }];
+  const settings = { command: 'update' };
+  const first = await openPartialRun(out, '--out', settings, {}, { inputs });
+  await first.nextStore().save(Buffer.from('checkpoint'));
+  const resume = () => openPartialRun(out, '--out', settings, { resume: true }, { inputs });
+  const refusal = () => resume().then(() => assert.fail('resumed with changed inputs'), (e: Error) => e.message);
+
+  // the same bytes written again (a new mtime) and the same files: it resumes
+  writeFileSync(data, Buffer.from([0x1f, 0x8b, 1, 2, 3]));
+  assert.equal((await resume()).resumed, true);
+  // a gzip'd file by its bytes; a directory by any file under it (a renamed one too)
+  writeFileSync(data, Buffer.from([0x1f, 0x8b, 1, 2, 4]));
+  assert.match(await refusal(), new RegExp(`^--resume: an input of the interrupted run for .*: ${data} \\(--data\\) has changed \\(5 bytes, sha256 \\w+ then, 5 bytes, sha256 \\w+ now\\); .*--force`));
+  writeFileSync(data, Buffer.from([0x1f, 0x8b, 1, 2, 3]));
+  renameSync(join(model, 'sub', 'a.json'), join(model, 'sub', 'b.json'));
+  assert.match(await refusal(), new RegExp(`: ${model} \\(--base\\) has changed \\(4 bytes in 2 files, `));
+  renameSync(join(model, 'sub', 'b.json'), join(model, 'sub', 'a.json'));
+  assert.equal((await resume()).resumed, true);
+  // two inputs at once: both named; one gone; one that was absent and is there now
+  rmSync(data);
+  writeFileSync(join(dir, 'absent.csv'), 'x');
+  const both = await refusal();
+  assert.match(both, /^--resume: 2 inputs of the interrupted run for /);
+  assert.ok(both.includes(`${data} (--data) is gone`), both);
+  assert.ok(both.includes(`${join(dir, 'absent.csv')} (exp.yaml: testData) was not there and is now`), both);
+  assert.equal(both.split('\n').length, 1);
+  // a run recorded without its inputs' content (an older version) is not resumed blind
+  rmSync(join(partialDirOf(out), 'inputs.json'));
+  assert.match(await refusal(), /did not record what its input files held.*--force/);
+  await (await openPartialRun(out, '--out', settings, { force: true })).remove();
+
+  // an output inside an input directory: the run's own checkpoints there are not an input's change
+  const inside = join(model, 'v2');
+  const run = await openPartialRun(inside, '--out', settings, {}, { inputs });
+  await run.nextStore().save(Buffer.from('checkpoint'));
+  assert.equal((await openPartialRun(inside, '--out', settings, { resume: true }, { inputs })).resumed, true);
+  await run.remove();
+});
+
+test('the inputs of a data flag are its files: none for a built-in dataset, both of an IDX pair', () => {
+  assert.deepEqual(inputFiles('--data', 'letter', 'data'), []);
+  assert.deepEqual(inputFiles('--data', 'fashion-mnist:test', 'data'), []);
+  assert.deepEqual(inputFiles('--data', 'img.idx,lab.idx', 'data'), [{ name: '--data', path: 'img.idx' }, { name: '--data', path: 'lab.idx' }]);
+  assert.deepEqual(inputFiles('--data', 'd.csv.gz', 'data'), [{ name: '--data', path: 'd.csv.gz' }]);
+  assert.deepEqual(inputFiles('--base', 'letter', 'path'), [{ name: '--base', path: 'letter' }]);
+  assert.deepEqual(inputFiles('--data', undefined, 'data'), []);
 });
 
 test('state files round-trip numbers and typed arrays exactly', () => {

@@ -15,7 +15,7 @@ import { renderCodistillHtml } from '../../report/html/codistillHtml.js';
 import { HTML_REPORT_FILE } from '../../report/html/page.js';
 import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
+import { addOutputOptions, checkOutputs, flagInputs, inputFiles, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { loadDataFlag } from '../dataInput.js';
 import { architectureFromFlags, type ModelFlags } from '../modelOptions.js';
 import { optionKey, parseInteger, parseNumberList } from '../options.js';
@@ -117,7 +117,9 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
     const architecture = config.model && !flags.model && !flags.hidden && !flags.modelConfig ? config.model : await architectureFromFlags(flags, prepareRunData(raw, config).spec);
     await checkOutputs([codistillRunOutput(flags.out)], flags);
     const settings = resumeSettings('codistill', { ...flags, store: flags.store ? redactUrl(flags.store) : undefined });
-    await runResumable({ path: flags.out, flag: '--out' }, settings, flags, ctx.log, async (partial) => {
+    // the files it reads: the flags', and the data its --config names
+    const inputs = [...flagInputs(flags, { '--data': 'data', '--config': 'path', '--model-config': 'path' }), ...(flags.data ? [] : inputFiles(`${flags.config}: data`, config.data, 'data'))];
+    await runResumable({ path: flags.out, flag: '--out', inputs }, settings, flags, ctx.log, async (partial) => {
       // The run ID is kept in the temporary output, so a resumed launch joins the same run.
       const kept = partial.resumed ? await partial.readJson<{ runId: string }>('codistill-run.json') : undefined;
       const runId = kept?.runId ?? flags.run ?? newRunId();

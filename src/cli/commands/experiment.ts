@@ -12,7 +12,7 @@ import { renderExperimentText, runOutput, writeExperimentRun } from '../../repor
 import type { TrialOutcome } from '../../experiments/updateExperiment.js';
 import { deserialize, serialize } from 'node:v8';
 import { InputError } from '../../util/errors.js';
-import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
+import { addOutputOptions, checkOutputs, inputFiles, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { parseInteger, parseNumberList } from '../options.js';
 import { availableParallelism } from 'node:os';
@@ -42,7 +42,10 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
   const jobs = Math.min(flags.jobs ?? availableParallelism(), cfg.seeds.length);
   ctx.log(`${cfg.name}: ${cfg.seeds.length} seed(s) × ${cfg.methods.length} method(s) on ${cfg.data}; engine ${ctx.engine.backend}; ${jobs} trial(s) at a time`);
   // Resumes at the trial level: each finished trial is kept in the temporary output (trial-<seed>.v8).
-  const result = await runResumable({ path: out, flag: '--out', configFile: flags.config ?? DEMO_CONFIG_PATH }, resumeSettings('run', { cfg }), flags, ctx.log, async (partial) => {
+  const configFile = flags.config ?? DEMO_CONFIG_PATH;
+  // the files it reads: the config (its `model:` file is in cfg, as the architecture it holds) and the data it names
+  const inputs = [...inputFiles('--config', flags.config, 'path'), ...inputFiles(`${configFile}: data`, cfg.data, 'data'), ...inputFiles(`${configFile}: testData`, cfg.testData, 'data')];
+  const result = await runResumable({ path: out, flag: '--out', configFile, inputs }, resumeSettings('run', { cfg }), flags, ctx.log, async (partial) => {
     const trialFile = (seed: number) => `trial-${seed}.v8`;
     const finishedTrials: TrialOutcome[] = [];
     for (const seed of cfg.seeds) {
