@@ -8,8 +8,11 @@
  * For each size, a deterministic synthetic table (seeded; written to a temporary directory that is
  * removed at exit, never committed): N rows × 30 numeric columns f1…f30 (different means and scales),
  * one categorical column `cat` of 20 categories, and a 10-class label `label` that depends on them.
- * CSV always; Parquet when python3 can import pyarrow (it writes the Parquet file from the CSV), else
- * the Parquet rows are skipped with the reason. 10 million rows: `--sizes 200000,1000000,10000000`.
+ * CSV always; Parquet written from the CSV by python3's pyarrow when it can import it, else by DuckDB
+ * (@duckdb/node-api, the package Distillery reads Parquet with). pandas reads Parquet only through
+ * pyarrow or fastparquet: without them (Debian bookworm has neither) the pandas side of a Parquet row
+ * reads the same table from the CSV, and the row says so. 10 million rows:
+ * `--sizes 200000,1000000,10000000`.
  *
  * Each side is a separate process, run alternately (Distillery, pandas, Distillery, pandas, …
  * `--repeat` times each); the median of each is reported:
@@ -111,10 +114,23 @@ function writeTable(path: string, rows: number): void {
   closeSync(fd);
 }
 
-/** Why Parquet rows cannot run here, or undefined when python3 can write Parquet (pyarrow). */
-function parquetUnavailable(python: string): string | undefined {
-  const r = spawnSync(python, ['-c', 'import pyarrow, pyarrow.parquet'], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : `no Parquet writer: ${python} cannot import pyarrow (Debian bookworm has no python3-pyarrow package)`;
+/** Whether python3 can import pyarrow (pandas' Parquet reader and a Parquet writer). */
+function hasPyarrow(python: string): boolean {
+  return spawnSync(python, ['-c', 'import pyarrow, pyarrow.parquet'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Writes the CSV as Parquet: with pyarrow when python3 has it, else with DuckDB. */
+async function writeParquet(csv: string, file: string, python: string, pyarrow: boolean): Promise<void> {
+  if (pyarrow) {
+    const w = spawnSync(python, ['-c', 'import sys, pyarrow.csv as c, pyarrow.parquet as p; p.write_table(c.read_csv(sys.argv[1]), sys.argv[2])', csv, file], { encoding: 'utf8' });
+    if (w.status !== 0) throw new Error(`writing ${file} failed: ${w.stderr}`);
+    return;
+  }
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const conn = await (await DuckDBInstance.create(':memory:')).connect();
+  const quoted = (p: string) => `'${p.replace(/'/g, "''")}'`;
+  await conn.run(`COPY (SELECT * FROM read_csv(${quoted(csv)}, header = true)) TO ${quoted(file)} (FORMAT parquet)`);
+  conn.closeSync();
 }
 
 interface ChildResult { seconds: number; loadSeconds: number; preprocessSeconds: number; rows: number; width: number; classes: number; maxRss: number; wall: number; unsupported?: string }
@@ -123,7 +139,8 @@ interface Row {
   rows: number;
   format: 'csv' | 'parquet';
   fileBytes?: number;
-  skipped?: string;
+  /** The pandas side read the CSV: pandas has no Parquet reader here (no pyarrow). */
+  pandasFromCsv?: boolean;
   distillery?: { runs: ChildResult[]; seconds: number; maxRss: number } | { unsupported: string };
   pandas?: { runs: ChildResult[]; seconds: number; maxRss: number };
   /** pandas seconds / Distillery seconds (≥ 1: Distillery is at least as fast). */
@@ -146,11 +163,11 @@ async function main(): Promise<void> {
   const { repeat, python, outFile, work, timed } = sideBySideRun(root, 'data');
   const pandasCheck = spawnSync(python, ['-c', 'import pandas, sklearn'], { encoding: 'utf8' });
   if (pandasCheck.status !== 0) throw new Error(`${python} cannot import pandas and scikit-learn: apt-get install python3-pandas python3-sklearn`);
-  const noParquet = formats.includes('parquet') ? parquetUnavailable(python) : undefined;
-  if (noParquet) console.error(`parquet: skipped — ${noParquet}`);
+  const pyarrow = formats.includes('parquet') && hasPyarrow(python);
+  if (formats.includes('parquet') && !pyarrow) console.error('parquet: written by DuckDB; pandas cannot read Parquet here (no pyarrow): its side reads the CSV');
 
   const rows: Row[] = [];
-  const trains: { rows: number; seconds: number; maxRss: number }[] = [];
+  const trains: { rows: number; seconds: number; maxRss: number; compare?: { seconds: number; maxRss: number } }[] = [];
   let tag = 0;
   for (const n of sizes) {
     const csv = join(work, `table-${n}.csv`);
@@ -158,16 +175,13 @@ async function main(): Promise<void> {
     writeTable(csv, n);
     console.error(`${n} rows: wrote ${mb(statSync(csv).size)} MB of CSV in ${((performance.now() - g0) / 1000).toFixed(1)} s`);
     for (const format of formats) {
-      if (format === 'parquet' && noParquet) {
-        rows.push({ rows: n, format, skipped: noParquet });
-        continue;
-      }
       let file = csv;
       if (format === 'parquet') {
         file = join(work, `table-${n}.parquet`);
-        const w = spawnSync(python, ['-c', 'import sys, pyarrow.csv as c, pyarrow.parquet as p; p.write_table(c.read_csv(sys.argv[1]), sys.argv[2])', csv, file], { encoding: 'utf8' });
-        if (w.status !== 0) throw new Error(`writing ${file} failed: ${w.stderr}`);
+        await writeParquet(csv, file, python, pyarrow);
       }
+      const pandasFile = format === 'parquet' && !pyarrow ? csv : file;
+      const pandasFormat = pandasFile === csv ? 'csv' : format;
       const d: ChildResult[] = [];
       const p: ChildResult[] = [];
       let unsupported: string | undefined;
@@ -180,13 +194,13 @@ async function main(): Promise<void> {
             console.error(`${n} ${format}: Distillery: not supported yet (${out.unsupported})`);
           } else d.push({ ...out, maxRss: proc.maxRss, wall: proc.wall });
         }
-        const proc = await timed([python, join(root, 'bench/data_pandas.py'), '--file', file, '--format', format], `p${tag++}`);
+        const proc = await timed([python, join(root, 'bench/data_pandas.py'), '--file', pandasFile, '--format', pandasFormat], `p${tag++}`);
         p.push({ ...(JSON.parse(proc.stdout.trim().split('\n').pop()!) as ChildResult), maxRss: proc.maxRss, wall: proc.wall });
         const last = d.at(-1);
         console.error(`${n} ${format} #${i + 1}: Distillery ${last && !unsupported ? `${last.seconds.toFixed(2)} s, ${gb(last.maxRss)} GB` : 'not supported yet'}; pandas ${p[i].seconds.toFixed(2)} s, ${gb(p[i].maxRss)} GB`);
       }
       const pandas = { runs: p, seconds: median(p.map((r) => r.seconds)), maxRss: Math.max(...p.map((r) => r.maxRss)) };
-      const row: Row = { rows: n, format, fileBytes: statSync(file).size, pandas };
+      const row: Row = { rows: n, format, fileBytes: statSync(file).size, pandas, ...(pandasFile !== file ? { pandasFromCsv: true } : {}) };
       if (unsupported) row.distillery = { unsupported };
       else {
         const distillery = { runs: d, seconds: median(d.map((r) => r.seconds)), maxRss: Math.max(...d.map((r) => r.maxRss)) };
@@ -198,9 +212,11 @@ async function main(): Promise<void> {
     if (withTrain) {
       const out = join(work, `model-${n}`);
       const proc = await timed([process.execPath, join(root, 'bin/distillery.js'), 'train', '--data', csv, '--epochs', '1', '--out', out, '-q'], `t${tag++}`);
-      rmSync(out, { recursive: true, force: true });
-      trains.push({ rows: n, seconds: proc.wall, maxRss: proc.maxRss });
       console.error(`${n}: distillery train --epochs 1: ${proc.wall.toFixed(1)} s, ${gb(proc.maxRss)} GB peak`);
+      const cmp = await timed([process.execPath, join(root, 'bin/distillery.js'), 'compare', '--old', out, '--new', out, '--data', csv, '--resamples', '100', '-q', '--json', join(work, 'compare.json'), '--force'], `c${tag++}`);
+      console.error(`${n}: distillery compare: ${cmp.wall.toFixed(1)} s, ${gb(cmp.maxRss)} GB peak`);
+      rmSync(out, { recursive: true, force: true });
+      trains.push({ rows: n, seconds: proc.wall, maxRss: proc.maxRss, compare: { seconds: cmp.wall, maxRss: cmp.maxRss } });
     }
     rmSync(csv, { force: true });
     rmSync(join(work, `table-${n}.parquet`), { force: true });
@@ -219,25 +235,21 @@ function pythonVersions(python: string): string {
 }
 
 /** The bench's Markdown table, and the 10M/1M time ratios when both sizes ran. */
-function markdownTable(rows: Row[], trains: { rows: number; seconds: number; maxRss: number }[]): string {
+function markdownTable(rows: Row[], trains: { rows: number; seconds: number; maxRss: number; compare?: { seconds: number; maxRss: number } }[]): string {
   const lines = [
-    '| rows | format | file | Distillery load + preprocess | pandas + scikit-learn | ratio pandas / Distillery | `train --epochs 1` |',
-    '|---:|---|---:|---|---|---:|---|',
+    '| rows | format | file | Distillery load + preprocess | pandas + scikit-learn | ratio pandas / Distillery | `train --epochs 1` | `compare` |',
+    '|---:|---|---:|---|---|---:|---|---|',
   ];
   for (const r of rows) {
     const train = trains.find((t) => t.rows === r.rows);
-    const trainCell = r.format === 'csv' && train ? `${train.seconds.toFixed(1)} s, ${gb(train.maxRss)} GB` : '';
-    if (r.skipped) {
-      lines.push(`| ${r.rows.toLocaleString('en')} | ${r.format} | — | skipped: ${r.skipped} | | | |`);
-      continue;
-    }
+    const trainCell = r.format === 'csv' && train ? `${train.seconds.toFixed(1)} s, ${gb(train.maxRss)} GB | ${train.compare ? `${train.compare.seconds.toFixed(1)} s, ${gb(train.compare.maxRss)} GB` : ''}` : ' |';
     const d = r.distillery!;
     const dCell = 'unsupported' in d ? 'not supported yet' : `${d.seconds.toFixed(2)} s, ${gb(d.maxRss)} GB`;
-    lines.push(`| ${r.rows.toLocaleString('en')} | ${r.format} | ${mb(r.fileBytes!)} MB | ${dCell} | ${r.pandas!.seconds.toFixed(2)} s, ${gb(r.pandas!.maxRss)} GB | ${r.ratio === undefined ? '—' : r.ratio.toFixed(2)} | ${trainCell} |`);
+    lines.push(`| ${r.rows.toLocaleString('en')} | ${r.format} | ${mb(r.fileBytes!)} MB | ${dCell} | ${r.pandas!.seconds.toFixed(2)} s, ${gb(r.pandas!.maxRss)} GB${r.pandasFromCsv ? ' (from the CSV: no pyarrow)' : ''} | ${r.ratio === undefined ? '—' : r.ratio.toFixed(2)} | ${trainCell} |`);
   }
   const scaling: string[] = [];
   for (const format of ['csv', 'parquet'] as const) {
-    const at = (n: number) => rows.find((r) => r.rows === n && r.format === format && !r.skipped);
+    const at = (n: number) => rows.find((r) => r.rows === n && r.format === format);
     const big = at(10_000_000);
     const one = at(1_000_000);
     if (!big || !one) continue;
