@@ -12,6 +12,7 @@ import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { Argument, type Command, Option } from 'commander';
 import { InputError } from '../util/errors.js';
+import { checkOptional } from '../util/optional.js';
 import { checkOutput, type OutputTarget } from '../util/outputs.js';
 import { parseRedisUrl, probeRedis } from '../util/redis.js';
 import { builtinDatasets } from '../data/builtin.js';
@@ -165,8 +166,11 @@ async function checkPath(kind: PathKind, flag: string, value: string): Promise<v
       if (!(await statOf(location.directory))) await checkOutput(outputTarget('output-dir', flag, location.directory), false);
       return;
     }
-    case 'queue':
+    case 'queue': {
       parseRedisUrl(value, flag);
-      return probeRedis(value, flag, `the Redis job queue (${flag} redis://…)`);
+      const feature = `the Redis job queue (${flag} redis://…)`;
+      checkOptional(['bullmq', 'ioredis'], feature);
+      return probeRedis(value, flag, feature);
+    }
   }
 }
