@@ -110,18 +110,18 @@ function outputTarget(kind: 'output-file' | 'output-dir', flag: string, value: s
   return { path: value, flag, type, what: type === 'dir' ? 'directory' : 'output', isOurs: async () => true };
 }
 
-async function statOf(p: string): Promise<Stats | undefined> {
+async function statOf(flag: string, p: string): Promise<Stats | undefined> {
   try {
     return await fs.stat(p);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new InputError(p, `cannot be inspected (${(e as Error).message.split('\n')[0]})`);
+    throw new InputError(`${flag} ${p}`, `cannot be inspected (${(e as Error).message.split('\n')[0]})`);
   }
 }
 
 async function checkInputFile(flag: string, p: string, missing = 'file not found'): Promise<void> {
-  const st = await statOf(p);
+  const st = await statOf(flag, p);
   if (!st) throw new InputError(`${flag} ${p}`, missing);
   if (st.isDirectory()) throw new InputError(`${flag} ${p}`, 'is a directory, not a file');
 }
@@ -134,7 +134,7 @@ async function checkPath(kind: PathKind, flag: string, value: string): Promise<v
       if (name in builtinDatasets && (split === undefined || split === 'train' || split === 'test')) return;
       const missing = `file not found and not a built-in dataset (built-ins: ${Object.keys(builtinDatasets).join(', ')})`;
       const parts = value.split(',');
-      if (parts.length === 2 && !(await statOf(value))) {
+      if (parts.length === 2 && !(await statOf(flag, value))) {
         for (const part of parts) await checkInputFile(flag, part, 'file not found (an IDX pair is "images-file,labels-file")');
         return;
       }
@@ -143,19 +143,19 @@ async function checkPath(kind: PathKind, flag: string, value: string): Promise<v
     case 'input-file':
       return checkInputFile(flag, value);
     case 'input-dir': {
-      const st = await statOf(value);
+      const st = await statOf(flag, value);
       if (!st) throw new InputError(where, 'directory not found');
       if (!st.isDirectory()) throw new InputError(where, 'is a file, not a directory');
       return;
     }
     case 'model': {
-      const st = await statOf(value);
+      const st = await statOf(flag, value);
       if (!st) throw new InputError(where, 'model directory not found (nor an .onnx file)');
       if (!st.isDirectory() && !isOnnxPath(value)) throw new InputError(where, 'is a file, not a model directory (nor an .onnx file)');
       return;
     }
     case 'file-or-dir':
-      if (!(await statOf(value))) throw new InputError(where, 'not found (neither a file nor a directory)');
+      if (!(await statOf(flag, value))) throw new InputError(where, 'not found (neither a file nor a directory)');
       return;
     case 'output-file':
     case 'output-dir':
@@ -163,7 +163,7 @@ async function checkPath(kind: PathKind, flag: string, value: string): Promise<v
     case 'store': {
       const location = await storeLocation(value, flag);
       if ('redis' in location) return probeRedis(location.redis, flag, `the Redis checkpoint store (${flag} redis://…)`);
-      if (!(await statOf(location.directory))) await checkOutput(outputTarget('output-dir', flag, location.directory), false);
+      if (!(await statOf(flag, location.directory))) await checkOutput(outputTarget('output-dir', flag, location.directory), false);
       return;
     }
     case 'queue': {
