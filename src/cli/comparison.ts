@@ -21,6 +21,7 @@ import { assignSlices, compareBySlice, type SliceInput } from '../metrics/slices
 import { confirmedRegionsByExample, findRegressedRegions } from '../metrics/regions.js';
 import { checkSliceColumns, columnTable, naming, type SliceRequest } from './sliceOptions.js';
 import { LIBRARY_VERSION } from '../version.js';
+import { PATH_KINDS, pathOption } from './pathOptions.js';
 
 /**
  * The class space of a comparison: the old side's classes, then the new side's that the old
@@ -218,11 +219,11 @@ function sliceDetail(request: SliceRequest, raw: RawData, input: SliceInput, fla
 /** The options of the comparison that `compare` and `gate` share (compare checks --old/--new itself, as --chain replaces them). */
 export function addComparisonOptions(cmd: Command, { pairOptional = false } = {}): Command {
   addReadOptions(cmd);
-  const pair = (flags: string, help: string) => (pairOptional ? cmd.option(flags, help) : cmd.requiredOption(flags, help));
+  const pair = (flags: string, help: string) => cmd.addOption(pathOption(flags, help, PATH_KINDS.fileOrDir, { required: !pairOptional }));
   pair('--old <dir|csv|onnx>', 'old (deployed) model directory or .onnx file, or a predictions file (CSV, Parquet or Arrow) from `distillery predict`');
   pair('--new <dir|csv|onnx>', 'new model directory or .onnx file, or a predictions file (CSV, Parquet or Arrow)');
   return cmd
-    .requiredOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions file)')
+    .addOption(pathOption('--data <file|name>', 'labelled evaluation data (rows in the same order as any predictions file)', PATH_KINDS.data, { required: true }))
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the model\'s, else label/class/target/y, else the last column)')
     .option('--resamples <n>', 'bootstrap resamples', parseInteger('resamples', 10), 1000)
     .option('--level <x>', 'confidence level', parseNumber('level', 0.5, 0.999), 0.95)

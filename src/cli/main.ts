@@ -6,6 +6,7 @@ import { environmentError } from '../util/fsErrors.js';
 import { LIBRARY_VERSION } from '../version.js';
 import type { GlobalFlags } from './context.js';
 import { parseInteger } from './options.js';
+import { checkPathFlags } from './pathOptions.js';
 import { trainCommand } from './commands/train.js';
 import { updateCommand } from './commands/update.js';
 import { compareCommand } from './commands/compare.js';
@@ -36,6 +37,8 @@ export function buildProgram(): Command {
     program.addCommand(make(globals));
   }
   program.addCommand(reportCommand());
+  // Every file, directory and URL a command is given is checked before it does any work.
+  program.hook('preAction', (_program, command) => checkPathFlags(command));
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

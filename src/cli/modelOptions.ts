@@ -1,3 +1,4 @@
+import type { Option } from 'commander';
 import type { ModelConfig } from '../models/config.js';
 import type { PreprocessingSpec } from '../data/types.js';
 import { InputError } from '../util/errors.js';
@@ -7,12 +8,15 @@ import type { FitOptions } from '../data/preprocess.js';
 import { readYamlFile } from '../util/yamlFile.js';
 import { loadArchitecture } from '../models/io.js';
 import type { TrainedModel } from '../models/types.js';
+import { PATH_KINDS, pathOption } from './pathOptions.js';
 
 /** `--new-model`: the new model's (and its reference ensemble's) architecture instead of the base model's. */
-export const newModelOption = [
-  '--new-model <path>',
-  "architecture of the new model and of any reference ensemble trained here (default: the base model's own, freshly initialised): a tfjs model.json (its topology; weights unused), a model directory, or an architecture file ({kind: mlp, hidden: [128]})",
-] as const;
+export const newModelOption = (): Option =>
+  pathOption(
+    '--new-model <path>',
+    "architecture of the new model and of any reference ensemble trained here (default: the base model's own, freshly initialised): a tfjs model.json (its topology; weights unused), a model directory, or an architecture file ({kind: mlp, hidden: [128]})",
+    PATH_KINDS.fileOrDir,
+  );
 
 /** The architecture an update trains: --new-model's, else the base model's own (never another one). */
 export async function updateArchitecture(flags: { newModel?: string }, base: TrainedModel): Promise<ModelConfig> {

@@ -11,8 +11,8 @@ import { createContext, type GlobalFlags } from './context.js';
 const RESULT_JSON = 'reproducibility.json';
 
 /** The output directory (reproducibility.json): Distillery's when the file says so. */
-function reproducibilityOutput(dir: string): OutputTarget {
-  return { path: dir, type: 'dir', what: 'reproducibility directory', flag: '--out', isOurs: metadataFileSignature(RESULT_JSON, /^\{\s*"format": "distillery-reproducibility"/) };
+export function reproducibilityOutput(dir: string, flag = '--out'): OutputTarget {
+  return { path: dir, type: 'dir', what: 'reproducibility directory', flag, isOurs: metadataFileSignature(RESULT_JSON, /^\{\s*"format": "distillery-reproducibility"/) };
 }
 
 

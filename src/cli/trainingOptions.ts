@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_TRAINING } from '../methods/fit.js';
 import { parseInteger, parseNumber } from './options.js';
 import type { InputKind } from './outputOptions.js';
+import { PATH_KINDS, pathOption } from './pathOptions.js';
 
 /** The files the flags of {@link addTrainingOptions} read (a resume checks that they did not change). */
 export const TRAINING_INPUTS = { '--validation-data': 'data' } as const satisfies Record<string, InputKind>;
@@ -17,6 +18,6 @@ export function addTrainingOptions(cmd: Command): Command {
     .addOption(new Option('--monitor <metric>', `early stopping watches validation loss or accuracy (default ${DEFAULT_TRAINING.monitor})`).choices(['loss', 'accuracy']))
     .option('--validation <size>', 'validation examples held out of the training file: a count, or a fraction in (0,1) (default 0.1)', parseNumber('validation', 0))
     .option('--no-stratify', 'draw the --validation hold-out at random instead of stratified by class (by default each class gives its share, and keeps at least one example in training)')
-    .option('--validation-data <file|name>', 'labelled validation rows instead of a hold-out of --data (read like --data): early stopping and a churn budget are measured on rows no model trained on')
+    .addOption(pathOption('--validation-data <file|name>', 'labelled validation rows instead of a hold-out of --data (read like --data): early stopping and a churn budget are measured on rows no model trained on', PATH_KINDS.data))
     .option('--seed <n>', 'random seed: the same seed and data give the same model', parseInteger('seed'), 1);
 }

@@ -11,10 +11,8 @@
  * server is away (no offline queue), so training never blocks on Redis: the worker's
  * StoreGuard retries with backoff. The client is ioredis (also BullMQ's client).
  */
-import type * as IORedis from 'ioredis';
 import type { Redis } from 'ioredis';
-import { InputError } from '../util/errors.js';
-import { importOptional } from '../util/optional.js';
+import { connectRedis } from '../util/redis.js';
 import { sha256 } from './checkpoint.js';
 import { redactUrl, type CodistillStore, type Publication, type RunInfo, type StoredCheckpoint } from './store.js';
 
@@ -33,29 +31,13 @@ export class RedisStore implements CodistillStore {
     this.displayUrl = redactUrl(url);
   }
 
-  /** Connects (5 s at most) or throws an InputError naming `flag` and the masked address. */
+  /** Connects (5 s at most) or throws an InputError naming `flag` and the masked address (util/redis.ts). */
   static async connect(url: string, flag = '--store', timeoutMs = 5000): Promise<RedisStore> {
-    const { Redis } = await importOptional<typeof IORedis>('ioredis', `the Redis checkpoint store (${flag} redis://…)`);
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: timeoutMs,
-      commandTimeout: 10_000,
-      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 2000),
+    const redis = await connectRedis(url, flag, {
+      feature: `the Redis checkpoint store (${flag} redis://…)`,
+      timeoutMs,
+      options: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 10_000 },
     });
-    let lastError: Error | undefined;
-    redis.on('error', (e: Error) => {
-      lastError = e; // reported by the callers' own failures; without a listener ioredis prints every reconnect error
-    });
-    try {
-      await redis.connect();
-      await redis.ping();
-    } catch (e) {
-      redis.disconnect();
-      const why = String((lastError ?? (e as Error))?.message ?? e).split('\n')[0];
-      throw new InputError(flag, `cannot reach Redis at ${redactUrl(url)}: ${why}`);
-    }
     return new RedisStore(redis, url);
   }
 

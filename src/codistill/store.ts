@@ -65,13 +65,5 @@ export interface CodistillStore {
   close(): Promise<void>;
 }
 
-/** A URL with its password (and user) masked: what may appear in logs and files. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
+/** A URL with its password masked (one definition: util/redis.ts). */
+export { redactUrl } from '../util/redis.js';

@@ -16,6 +16,7 @@ import type { Job } from 'bullmq';
 import type * as IORedis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { DistilleryError, InputError } from '../util/errors.js';
+import { connectRedis } from '../util/redis.js';
 import { checkOptional, importOptional } from '../util/optional.js';
 import { redactUrl } from '../codistill/store.js';
 import { memoTable, TASKS, type TaskContext, type TaskKind } from './tasks.js';
@@ -31,7 +32,6 @@ interface JobData {
   index: number;
 }
 
-/** An ioredis connection as BullMQ needs it (blocking commands: no per-request retry limit). */
 /** BullMQ and ioredis (optional peer dependencies), or one line saying to install them. */
 async function queuePackages(flag: string): Promise<{ bullmq: typeof BullMQ; Redis: typeof IORedis.Redis }> {
   const feature = `the Redis job queue (${flag} redis://…)`;
@@ -41,19 +41,22 @@ async function queuePackages(flag: string): Promise<{ bullmq: typeof BullMQ; Red
   return { bullmq, Redis };
 }
 
+/** A connection for BullMQ (blocking commands: no per-request retry limit), or an InputError naming `flag` (util/redis.ts). */
 async function connect(url: string, flag: string): Promise<Redis> {
-  const { Redis } = await queuePackages(flag);
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 5000, retryStrategy: (t) => Math.min(200 * t, 2000) });
-  let last: Error | undefined;
-  redis.on('error', (e: Error) => void (last = e));
+  await queuePackages(flag);
+  return connectRedis(url, flag, { feature: `the Redis job queue (${flag} redis://…)`, options: { maxRetriesPerRequest: null, retryStrategy: (t) => Math.min(200 * t, 2000) } });
+}
+
+/** A connection to a Redis that may hold the queue: refused (and closed) unless it persists jobs or `allowVolatile`. */
+async function connectPersistent(opts: QueueOptions, flag: string, log: (line: string) => void): Promise<Redis> {
+  const connection = await connect(opts.url, flag);
   try {
-    await redis.connect();
-    await redis.ping();
+    await checkPersistence(connection, opts.url, flag, !!opts.allowVolatile, log);
   } catch (e) {
-    redis.disconnect();
-    throw new InputError(flag, `cannot reach Redis at ${redactUrl(url)}: ${String((last ?? (e as Error)).message).split('\n')[0]}`);
+    connection.disconnect(); // a refusal ends the command: no connection may keep the process alive
+    throw e;
   }
-  return redis;
+  return connection;
 }
 
 /** Refuses (exit 2) a Redis without append-only persistence, unless `allowVolatile`, then warns. */
@@ -77,12 +80,11 @@ export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts
   const flag = opts.flag ?? '--queue';
   const log = opts.log ?? (() => {});
   const { Queue, QueueEvents } = (await queuePackages(flag)).bullmq;
-  const connection = await connect(opts.url, flag);
+  const connection = await connectPersistent(opts, flag, log);
   const eventsConnection = connection.duplicate();
   const queue = new Queue<JobData>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection });
   try {
-    await checkPersistence(connection, opts.url, flag, !!opts.allowVolatile, log);
     await events.waitUntilReady();
     const batch = randomBytes(4).toString('hex');
     const jobs = await queue.addBulk(
@@ -128,8 +130,7 @@ export async function serveQueue(opts: ServeOptions): Promise<number> {
   const flag = opts.flag ?? '--queue';
   const log = opts.log ?? (() => {});
   const { Worker } = (await queuePackages(flag)).bullmq;
-  const connection = await connect(opts.url, flag);
-  await checkPersistence(connection, opts.url, flag, !!opts.allowVolatile, log);
+  const connection = await connectPersistent(opts, flag, log);
   const memo = memoTable();
   const lockMs = (opts.lockSeconds ?? 30) * 1000;
   let served = 0;
@@ -159,6 +160,12 @@ export async function serveQueue(opts: ServeOptions): Promise<number> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    worker.waitUntilReady().catch(reject);
+    worker.waitUntilReady().catch(async (e) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await worker.close().catch(() => {});
+      connection.disconnect();
+      reject(e);
+    });
   });
 }

@@ -30,10 +30,14 @@ test('every --help shows each default once: per method of a shared flag, and nev
 
 test('a flag that does not apply is an error naming it, never ignored', async () => {
   const { runCliHere } = await import('../helpers/cliInProcess.js');
+  const { scratchDir } = await import('../helpers/scratch.js');
+  // paths that exist, so that the up-front checks of --base and --model-config pass (src/cli/pathOptions.ts)
+  const { dir: b, file } = scratchDir('distillery-help-');
+  const modelConfig = file('x.yaml', 'kind: mlp\n');
   const cases: Array<[string[], RegExp]> = [
-    [['update', '--base', 'b', '--data', 'letter', '--out', '/tmp/never', '--method', 'plain', '--lambda', '0.3'], /^distillery: --lambda: does not apply to --method plain\n$/],
-    [['update', '--base', 'b', '--data', 'letter', '--out', '/tmp/never', '--method', 'plain', '--jobs', '2'], /^distillery: --jobs: does not apply to --method plain \(it has no teacher\)\n$/],
-    [['train', '--data', 'letter', '--out', '/tmp/never', '--model-config', 'x.yaml', '--hidden', '8'], /^distillery: --hidden: does not apply with --model-config \(the file gives the whole architecture\)\n$/],
+    [['update', '--base', b, '--data', 'letter', '--out', '/tmp/never', '--method', 'plain', '--lambda', '0.3'], /^distillery: --lambda: does not apply to --method plain\n$/],
+    [['update', '--base', b, '--data', 'letter', '--out', '/tmp/never', '--method', 'plain', '--jobs', '2'], /^distillery: --jobs: does not apply to --method plain \(it has no teacher\)\n$/],
+    [['train', '--data', 'letter', '--out', '/tmp/never', '--model-config', modelConfig, '--hidden', '8'], /^distillery: --hidden: does not apply with --model-config \(the file gives the whole architecture\)\n$/],
     [['train', '--data', 'letter', '--out', '/tmp/never', '--patience', '0', '--monitor', 'accuracy'], /^distillery: --monitor: does not apply with --patience 0 \(early stopping is off\)\n$/],
     [['train', '--data', 'letter', '--out', '/tmp/never', '--no-header'], /^distillery: --no-header: applies to CSV\/TSV files only, not the built-in dataset letter\n$/],
   ];

@@ -144,8 +144,10 @@ test('a team\'s own conv net (plain tfjs + distillery-input.json) is updated wit
   r = runCli(['update', '--base', teamDir, ...train, '--method', 'distill', '--new-model', path.join(mlpDir, MODEL_JSON), '--out', v3]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((await loadModel(v3)).model.layers.map((l) => l.getClassName()), ['Flatten', 'Dense', 'Dense']);
-  // flag conflicts are found before anything is trained
-  r = runCli(['update', '--base', teamDir, ...train, '--method', 'elodi', '--reference-predictions', 'p.csv', '--members', '2', '--out', path.join(dir, 'never')]);
+  // flag conflicts are found before anything is trained (the predictions file exists: a missing one is refused first)
+  const logged = path.join(dir, 'p.csv');
+  writeFileSync(logged, 'p:0\n1\n');
+  r = runCli(['update', '--base', teamDir, ...train, '--method', 'elodi', '--reference-predictions', logged, '--members', '2', '--out', path.join(dir, 'never')]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--reference-predictions: is the teacher: leave out --members/);
   assert.ok(!existsSync(path.join(dir, 'never')));

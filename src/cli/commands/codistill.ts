@@ -19,6 +19,7 @@ import { addOutputOptions, checkOutputs, flagInputs, inputFiles, resumeSettings,
 import { loadDataFlag } from '../dataInput.js';
 import { architectureFromFlags, type ModelFlags } from '../modelOptions.js';
 import { optionKey, parseInteger, parseNumberList } from '../options.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 type ParamFlags = Partial<Record<CodistillParam, number>>;
 
@@ -92,17 +93,17 @@ function workerDisplay(log: (line: string) => void, quiet: boolean): { onEvent: 
 export function codistillCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('codistill')
     .description('codistillation (Anil et al. 2018): n copies of one model, each a worker process on its own shard, distilling from the peers\' published checkpoints; writes each worker\'s model, the deliverable (best on validation), the ensemble\'s accuracy and time-to-accuracy curves')
-    .option('--data <file|name>', 'training data: a CSV, Parquet or Arrow/Feather file, JSONL, or a built-in dataset (letter, fashion-mnist)')
+    .addOption(pathOption('--data <file|name>', 'training data: a CSV, Parquet or Arrow/Feather file, JSONL, or a built-in dataset (letter, fashion-mnist)', PATH_KINDS.data))
     .option('--label <column>', 'label column of a CSV')
-    .option('--config <file>', 'the run as YAML (fields: data, labelColumn, model and the flags below in camelCase); flags override it')
-    .requiredOption('--out <dir>', `run directory: worker-<i>/, deliverable/, ${RUN_JSON}`)
-    .option('--store <url>', 'checkpoint store: a directory (default: inside the temporary output .<out>.partial/, removed when the run is done) or redis://[user:pass@]host:port/db, rediss://… for TLS')
+    .addOption(pathOption('--config <file>', 'the run as YAML (fields: data, labelColumn, model and the flags below in camelCase); flags override it', PATH_KINDS.inputFile))
+    .addOption(pathOption('--out <dir>', `run directory: worker-<i>/, deliverable/, ${RUN_JSON}`, PATH_KINDS.outputDir, { required: true, output: codistillRunOutput }))
+    .addOption(pathOption('--store <url>', 'checkpoint store: a directory (default: inside the temporary output .<out>.partial/, removed when the run is done) or redis://[user:pass@]host:port/db, rediss://… for TLS', PATH_KINDS.store))
     .option('--run <id>', 'run ID (default: generated)')
     .option('--lockstep', "at each reload wait for the peers' checkpoints of the same round: a run is a function of its seeds, faults or not (default: newest checkpoints, asynchronous as in the paper)")
     .option('--external-workers <seconds>', 'start no workers here: describe the run in the store, then wait up to this long for workers started elsewhere with codistill-worker', parseInteger('external-workers', 1))
     .addOption(new Option('--model <kind>', 'architecture family').choices(['mlp', 'cnn', 'transformer']))
     .option('--hidden <widths>', 'hidden layer widths, comma-separated', parseNumberList('hidden', 1))
-    .option('--model-config <file>', 'full architecture as YAML/JSON');
+    .addOption(pathOption('--model-config <file>', 'full architecture as YAML/JSON', PATH_KINDS.inputFile));
   addParamOptions(cmd);
   addOutputOptions(cmd, { resumable: true });
   cmd.addHelpText('after', '\nA killed launcher is continued with the same command and --resume: each worker resumes from its last checkpoint.\n\nExample:\n  distillery codistill --data letter --workers 2 --steps 2000 --out runs/codistill\n  distillery codistill --data letter --store redis://127.0.0.1:6379/0 --out runs/codistill\n');
@@ -168,11 +169,11 @@ interface WorkerFlags {
 export function codistillWorkerCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('codistill-worker')
     .description('one codistillation worker of a run described in a store (on this or any machine that reaches the store and has the data)')
-    .option('--store <url>', `the run's checkpoint store: redis://… / rediss://… or a shared directory (or env ${STORE_ENV})`)
+    .addOption(pathOption('--store <url>', `the run's checkpoint store: redis://… / rediss://… or a shared directory (or env ${STORE_ENV})`, PATH_KINDS.store))
     .requiredOption('--run <id>', 'run ID (as printed by `distillery codistill`)')
     .requiredOption('--worker <i>', 'this worker\'s index, 0-based', parseInteger('worker', 0, 63))
     .requiredOption('--of <n>', 'number of workers in the run', parseInteger('of', 2, 64))
-    .requiredOption('--data <file|name>', "this machine's copy of the run's data")
+    .addOption(pathOption('--data <file|name>', "this machine's copy of the run's data", PATH_KINDS.data, { required: true }))
     .option('--label <column>', 'label column of a CSV')
     .addOption(new Option('--events <format>', 'progress as JSON lines on stdout (for a launcher) or log lines on stderr').choices(['json', 'log']).default('log'))
     .option('--store-timeout <seconds>', 'how long the final publication waits for an unreachable store', parseInteger('store-timeout', 1), 120);

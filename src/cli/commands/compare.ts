@@ -12,6 +12,7 @@ import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 import { addComparisonOptions, comparisonFromFlags, jsonOutput, type ComparisonFlags } from '../comparison.js';
 import { addSliceOptions, sliceRequestFromFlags, type SliceFlags } from '../sliceOptions.js';
 import { renderSlices } from '../../report/sliceTables.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 export interface CompareFlags extends ComparisonFlags, OutputFlags, SliceFlags {
   json?: string;
@@ -33,11 +34,11 @@ export function compareCommand(globals: () => GlobalFlags): Command {
     new Command('compare').description('compare an old and a new model (or two prediction files) on labelled data: accuracy, churn, NFR/PFR, PD with bootstrap CIs'),
     { pairOptional: true },
   )
-    .option('--chain <models...>', 'a release history instead of --old/--new: pairwise churn and NFR between these versions, oldest first')
-    .option('--json <file>', 'also write the full report as JSON')
-    .option('--markdown <file>', 'also write the report as Markdown')
-    .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. cmp.json → cmp.html)')
-    .option('--flips <file>', 'also write every flipped example as JSON Lines (for review or labelling)')
+    .addOption(pathOption('--chain <models...>', 'a release history instead of --old/--new: pairwise churn and NFR between these versions, oldest first', PATH_KINDS.fileOrDir))
+    .addOption(pathOption('--json <file>', 'also write the full report as JSON', PATH_KINDS.outputFile))
+    .addOption(pathOption('--markdown <file>', 'also write the report as Markdown', PATH_KINDS.outputFile, { output: markdownOutput }))
+    .addOption(pathOption('--html <file>', 'also write the HTML report (default: next to --json, e.g. cmp.json → cmp.html)', PATH_KINDS.outputFile, { output: htmlOutput }))
+    .addOption(pathOption('--flips <file>', 'also write every flipped example as JSON Lines (for review or labelling)', PATH_KINDS.outputFile, { output: flipsOutput }))
     .option('--top-classes <n>', 'classes shown in the per-class flip table', parseInteger('top-classes', 1), 10);
   addSliceOptions(cmd);
   addOutputOptions(cmd, { resumable: false });

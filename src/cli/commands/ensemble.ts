@@ -13,6 +13,7 @@ import { inheritOnnxInterface } from '../../models/metadata.js';
 import { addTrainingOptions } from '../trainingOptions.js';
 import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 interface EnsembleFlags extends TrainingFlags, UpdateDataFlags, OutputFlags {
   members: number;
@@ -24,13 +25,13 @@ interface EnsembleFlags extends TrainingFlags, UpdateDataFlags, OutputFlags {
 export function ensembleCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('ensemble')
     .description("train a reference ensemble for ELODI: m models of the base model's architecture with different seeds on the update's training data, saved for later updates")
-    .requiredOption('--base <dir>', 'the deployed model the update starts from (gives the architecture, preprocessing and classes)')
-    .requiredOption('--data <file|name>', 'the update\'s training data (use the same --data, --validation, --no-stratify and --seed as the update)')
+    .addOption(pathOption('--base <dir>', 'the deployed model the update starts from (gives the architecture, preprocessing and classes)', PATH_KINDS.model, { required: true }))
+    .addOption(pathOption('--data <file|name>', 'the update\'s training data (use the same --data, --validation, --no-stratify and --seed as the update)', PATH_KINDS.data, { required: true }))
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: the base model\'s)')
     .option(...membersOption)
     .option(...jobsOption)
-    .option(...newModelOption)
-    .requiredOption('--out <dir>', 'ensemble directory to write (member-1/ … and ensemble.json; replaced atomically)');
+    .addOption(newModelOption())
+    .addOption(pathOption('--out <dir>', 'ensemble directory to write (member-1/ … and ensemble.json; replaced atomically)', PATH_KINDS.outputDir, { required: true, output: ensembleOutput }));
   addReadOptions(cmd);
   addTrainingOptions(cmd);
   addOutputOptions(cmd, { resumable: false });

@@ -16,6 +16,7 @@ import { addOutputOptions, checkOutputs, inputFiles, resumeSettings, runResumabl
 import { createContext, type GlobalFlags } from '../context.js';
 import { parseInteger, parseNumberList } from '../options.js';
 import { availableParallelism } from 'node:os';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 /** The config behind `distillery demo` (and `npm start`). */
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../../configs/letter-update.yaml', import.meta.url));
@@ -69,10 +70,10 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
 function addExperimentOptions(cmd: Command): Command {
   addOutputOptions(cmd, { resumable: true });
   return cmd
-    .option('--out <dir>', 'run directory for results.json, report.md, the plot and the resolved config (default runs/<name>-<time>)')
+    .addOption(pathOption('--out <dir>', 'run directory for results.json, report.md, the plot and the resolved config (default runs/<name>-<time>)', PATH_KINDS.outputDir))
     .option('--seeds <list>', 'override the seeds, e.g. 1,2,3,4,5', parseNumberList('seeds'))
     .option('--jobs <n>', 'trials (seeds) run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
-    .option('--queue <url>', 'run the trials as jobs on a Redis queue (redis://[user:pass@]host:port/db) served by `distillery worker --queue` on any machines')
+    .addOption(pathOption('--queue <url>', 'run the trials as jobs on a Redis queue (redis://[user:pass@]host:port/db) served by `distillery worker --queue` on any machines', PATH_KINDS.queue))
     .option('--allow-volatile-queue', 'accept a Redis without append-only persistence (a restart loses queued jobs)')
     .addHelpText('after', '\nA killed or interrupted run keeps its finished trials: run the same command with --resume (and the same --out) to finish it.\n');
 }
@@ -80,7 +81,7 @@ function addExperimentOptions(cmd: Command): Command {
 export function runCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('run')
     .description(`run an experiment (kind ${EXPERIMENT_KINDS.join(', ')}) from a declarative YAML/JSON config (see docs/experiment-config.md)`)
-    .requiredOption('--config <file>', 'experiment config (YAML or JSON)');
+    .addOption(pathOption('--config <file>', 'experiment config (YAML or JSON)', PATH_KINDS.inputFile, { required: true }));
   addExperimentOptions(cmd);
   return cmd.action(async (flags: ExperimentFlags) => {
     const cfg = await loadAnyExperimentConfig(flags.config!);

@@ -12,6 +12,7 @@ import { fileSignature, writeFileAtomic, type OutputTarget } from '../../util/ou
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { parseInteger } from '../options.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 interface ExportFlags extends OutputFlags {
   model: string;
@@ -55,10 +56,10 @@ async function loadExported(flags: ExportFlags): Promise<{ trained: TrainedModel
 export function exportCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('export')
     .description('write a trained network (mlp, cnn, layers, or an ensemble directory) as an ONNX file for onnxruntime and other runtimes')
-    .requiredOption('--model <dir>', 'model directory from train or update, or an ensemble directory (exported as one graph averaging its members)')
+    .addOption(pathOption('--model <dir>', 'model directory from train or update, or an ensemble directory (exported as one graph averaging its members)', PATH_KINDS.model, { required: true }))
     .addOption(new Option('--format <format>', 'output format').choices(['onnx']).default('onnx'))
     .option('--member <n>', 'export member n (1-based) of an ensemble directory instead of the whole ensemble', parseInteger('member', 1))
-    .requiredOption('--out <file>', 'file to write, e.g. v2.onnx (written atomically; an existing file is replaced only if Distillery exported it)');
+    .addOption(pathOption('--out <file>', 'file to write, e.g. v2.onnx (written atomically; an existing file is replaced only if Distillery exported it)', PATH_KINDS.outputFile, { required: true, output: onnxOutput }));
   addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText(
     'after',

@@ -11,6 +11,7 @@ import { optionKey, parseNumber } from '../options.js';
 import { addComparisonOptions, comparisonFromFlags, jsonOutput, type ComparisonFlags } from '../comparison.js';
 import { renderComparisonHtml } from '../../report/html/comparisonHtml.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 const GATE_FORMAT = 'distillery-gate';
 
@@ -88,12 +89,12 @@ export function gateCommand(globals: () => GlobalFlags): Command {
       'release gate for CI: compare the deployed and the new model on labelled data and exit 3 (blocked) if the new one breaks the limits, 0 if it passes',
     ),
   )
-    .option('--policy <file>', `YAML/JSON file of limits (${GATE_LIMIT_NAMES.join(', ')}, decideOn); flags override it`)
+    .addOption(pathOption('--policy <file>', `YAML/JSON file of limits (${GATE_LIMIT_NAMES.join(', ')}, decideOn); flags override it`, PATH_KINDS.inputFile))
     .addOption(
       new Option('--decide-on <what>', 'check point estimates, or the unfavourable end of each bootstrap interval (default: estimate)').choices(['estimate', 'bound']),
     )
-    .option('--json <file>', 'also write the verdict and the full comparison as JSON')
-    .option('--html <file>', 'also write the HTML report (default: next to --json, e.g. gate.json → gate.html)');
+    .addOption(pathOption('--json <file>', 'also write the verdict and the full comparison as JSON', PATH_KINDS.outputFile, { output: (file, flag) => jsonOutput(file, flag, GATE_FORMAT) }))
+    .addOption(pathOption('--html <file>', 'also write the HTML report (default: next to --json, e.g. gate.json → gate.html)', PATH_KINDS.outputFile, { output: htmlOutput }));
   addSliceOptions(cmd);
   addOutputOptions(cmd, { resumable: false });
   for (const l of GATE_LIMITS) {

@@ -4,6 +4,7 @@ import { createContext, type GlobalFlags } from '../context.js';
 import { addReadOptions, forEachDataBlock, labelColumnFor, type ReadFlags } from '../dataInput.js';
 import { checkPredictionsWriter, PREDICT_BLOCK_ROWS, predictionsOutput, predictWithModel, writePredictionsBy } from '../predictions.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 interface PredictFlags extends OutputFlags, ReadFlags {
   model: string;
@@ -15,10 +16,10 @@ interface PredictFlags extends OutputFlags, ReadFlags {
 export function predictCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('predict')
     .description('run a saved model on data and write a predictions CSV or Parquet file (prediction + one probability column per class)')
-    .requiredOption('--model <dir>', 'model directory (a network, a decision tree from `distillery transfer`, or an ensemble directory: the mean of its members)')
-    .requiredOption('--data <file|name>', 'data to predict (a label column is optional)')
+    .addOption(pathOption('--model <dir>', 'model directory (a network, a decision tree from `distillery transfer`, or an ensemble directory: the mean of its members)', PATH_KINDS.model, { required: true }))
+    .addOption(pathOption('--data <file|name>', 'data to predict (a label column is optional)', PATH_KINDS.data, { required: true }))
     .option('--label <column>', 'label column to ignore (default: the model\'s label column)')
-    .requiredOption('--out <file>', 'predictions file to write: CSV, or Parquet when it ends in .parquet (written atomically; an existing file is replaced only if it is a predictions file)');
+    .addOption(pathOption('--out <file>', 'predictions file to write: CSV, or Parquet when it ends in .parquet (written atomically; an existing file is replaced only if it is a predictions file)', PATH_KINDS.outputFile, { required: true, output: predictionsOutput }));
   addReadOptions(cmd);
   return addOutputOptions(cmd, { resumable: false })
     .action(async (flags: PredictFlags) => {

@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
 import { terminal } from '../io.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
+import { PATH_KINDS, pathArgument, pathOption } from '../pathOptions.js';
 
 interface ReportFlags extends OutputFlags {
   out?: string;
@@ -79,8 +80,8 @@ async function renderFor(target: string): Promise<{ html: string; out: string }>
 export function reportCommand(): Command {
   const cmd = new Command('report')
     .description('write the HTML report (one self-contained file) of a run directory, or of a JSON report from compare or gate')
-    .argument('<run-dir|json>', 'a run directory (demo, run, transfer, codistill) or a JSON file from `compare --json` / `gate --json`')
-    .option('--out <file>', 'HTML file to write (default: report.html in the run directory; cmp.json → cmp.html)');
+    .addArgument(pathArgument('<run-dir|json>', 'a run directory (demo, run, transfer, codistill) or a JSON file from `compare --json` / `gate --json`', PATH_KINDS.fileOrDir))
+    .addOption(pathOption('--out <file>', 'HTML file to write (default: report.html in the run directory; cmp.json → cmp.html)', PATH_KINDS.outputFile, { output: htmlOutput }));
   addOutputOptions(cmd, { resumable: false });
   cmd.addHelpText('after', '\nExamples:\n  distillery report runs/letter-update-2026-01-01T00-00-00\n  distillery report cmp.json --out review.html\n');
   return cmd.action(async (target: string, flags: ReportFlags) => {

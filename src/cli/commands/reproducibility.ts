@@ -3,7 +3,8 @@ import { loadReproducibilityConfig, parseReproducibilityConfig } from '../../exp
 import { addOutputOptions, type OutputFlags } from '../outputOptions.js';
 import type { GlobalFlags } from '../context.js';
 import { parseInteger } from '../options.js';
-import { runReproducibilityAndReport } from '../reproducibilityRun.js';
+import { reproducibilityOutput, runReproducibilityAndReport } from '../reproducibilityRun.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 interface Flags extends OutputFlags {
   config?: string;
@@ -15,10 +16,10 @@ interface Flags extends OutputFlags {
 export function reproducibilityCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('reproducibility')
     .description('train a recipe k times with different seeds (plain, codistilled, ensemble of two) and report churn and prediction difference between the retrains, with intervals')
-    .option('--config <file>', 'recipe as YAML (data, testSize, trainSize, model, training, codistill, recipes, runs; see docs/codistillation.md)')
+    .addOption(pathOption('--config <file>', 'recipe as YAML (data, testSize, trainSize, model, training, codistill, recipes, runs; see docs/codistillation.md)', PATH_KINDS.inputFile))
     .option('--runs <k>', 'retrains per recipe, paired 0–1, 2–3, … (default 10)', parseInteger('runs', 2, 200))
     .option('--jobs <n>', 'retrains run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
-    .option('--out <dir>', 'directory for reproducibility.json (default runs/<name>-<time>)');
+    .addOption(pathOption('--out <dir>', 'directory for reproducibility.json (default runs/<name>-<time>)', PATH_KINDS.outputDir, { output: reproducibilityOutput }));
   addOutputOptions(cmd, { resumable: false });
   return cmd.action(async (flags: Flags) => {
       const cfg = flags.config ? await loadReproducibilityConfig(flags.config) : parseReproducibilityConfig({});

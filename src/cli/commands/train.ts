@@ -14,6 +14,7 @@ import { parseNumberList, trainingFromFlags, type TrainingFlags } from '../optio
 import { addTrainingOptions, TRAINING_INPUTS } from '../trainingOptions.js';
 import { classesFromFlags, parseClassList } from '../classOptions.js';
 import { addColumnOptions, columnFitOptions, type ColumnFlags } from '../columnOptions.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 interface TrainFlags extends TrainingFlags, OutputFlags, ReadFlags, ColumnFlags {
   data: string;
@@ -40,14 +41,14 @@ const DEFAULT_TRAIN_VALIDATION = 0.1;
 export function trainCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('train')
     .description('train a base model on a labelled dataset and save it (tfjs LayersModel + distillery.json)')
-    .requiredOption('--data <file|name>', 'training data: a CSV/TSV (a header row, or --no-header), a Parquet or Arrow/Feather file, JSONL text, or a built-in dataset (letter, fashion-mnist)')
+    .addOption(pathOption('--data <file|name>', 'training data: a CSV/TSV (a header row, or --no-header), a Parquet or Arrow/Feather file, JSONL text, or a built-in dataset (letter, fashion-mnist)', PATH_KINDS.data, { required: true }))
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: label/class/target/y, else the last column)')
     .option('--classes <list>', 'every class the model predicts, comma-separated, in this order: classes with no training example yet are allowed (default: the classes of --data, sorted)', parseClassList('--classes'))
-    .option('--classes-from <file>', 'like --classes, one class per line of a text file')
-    .requiredOption('--out <dir>', 'directory to write the model to (written atomically; an existing one is replaced only if Distillery wrote it)')
+    .addOption(pathOption('--classes-from <file>', 'like --classes, one class per line of a text file', PATH_KINDS.inputFile))
+    .addOption(pathOption('--out <dir>', 'directory to write the model to (written atomically; an existing one is replaced only if Distillery wrote it)', PATH_KINDS.outputDir, { required: true, output: modelOutput }))
     .addOption(new Option('--model <kind>', 'architecture family (default: mlp for tables, cnn for images, mlp over TF-IDF word n-grams for text; transformer: token ids)').choices(['mlp', 'cnn', 'transformer']))
     .option('--hidden <widths>', 'hidden layer widths, comma-separated (mlp; dense layers for cnn), e.g. 128,128', parseNumberList('hidden', 1))
-    .option('--model-config <file>', 'full architecture as YAML/JSON, e.g. {kind: mlp, hidden: [256, 128], dropout: 0.1}');
+    .addOption(pathOption('--model-config <file>', 'full architecture as YAML/JSON, e.g. {kind: mlp, hidden: [256, 128], dropout: 0.1}', PATH_KINDS.inputFile));
   addReadOptions(cmd);
   addColumnOptions(cmd);
   addTrainingOptions(cmd);

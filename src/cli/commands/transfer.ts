@@ -11,6 +11,7 @@ import { InputError } from '../../util/errors.js';
 import type { GlobalFlags } from '../context.js';
 import { runTransferAndReport } from '../transferRun.js';
 import { parseInteger, parseNumber, parseNumberList } from '../options.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 interface TransferFlags {
   teacher: string;
@@ -74,12 +75,12 @@ export function transferCommand(globals: () => GlobalFlags): Command {
   const t = TRANSFER_TRAINING;
   const cmd = new Command('transfer')
     .description('train a simple model from a complex one: no transfer, 1-hop transfer, and a chain of intermediate models chosen on validation data, side by side over seeds')
-    .requiredOption('--teacher <dir>', 'the complex model (a model directory from `distillery train`)')
-    .requiredOption('--data <file|name>', "training data (the teacher's columns and classes); validation (and test) rows are held out of it")
+    .addOption(pathOption('--teacher <dir>', 'the complex model (a model directory from `distillery train`)', PATH_KINDS.model, { required: true }))
+    .addOption(pathOption('--data <file|name>', "training data (the teacher's columns and classes); validation (and test) rows are held out of it", PATH_KINDS.data, { required: true }))
     .option('--label <column>', "label column of a CSV/TSV, by name or number from 1 (default: the teacher's)")
     .requiredOption('--student <arch>', `the simple model: ${STUDENT_SYNTAX}`)
-    .requiredOption('--out <dir>', 'run directory: results.json, report.md, summary.txt, config.yaml and every model (seed-<s>/student-*, intermediates/)')
-    .option('--test <file|name>', 'separate labelled test data (default: hold out --test-size of --data)')
+    .addOption(pathOption('--out <dir>', 'run directory: results.json, report.md, summary.txt, config.yaml and every model (seed-<s>/student-*, intermediates/)', PATH_KINDS.outputDir, { required: true }))
+    .addOption(pathOption('--test <file|name>', 'separate labelled test data (default: hold out --test-size of --data)', PATH_KINDS.data))
     .option('--test-size <size>', 'test rows held out of --data when no --test: a count or a fraction in (0,1)', parseNumber('test-size', 0), 0.2)
     .option('--validation <size>', 'validation rows per seed (choosing methods and the chain): a count or a fraction in (0,1) of what is left', parseNumber('validation', 0), 0.2)
     .option('--candidate <arch>', 'an intermediate model, mlp:<widths> (repeat the flag for several; default: an automatic ladder)', (v: string, prev: string[] = []) => [...prev, v])

@@ -20,6 +20,7 @@ import { readLoggedScores } from '../loggedScores.js';
 import { alignColumns } from '../../models/logits.js';
 import { jobsOption, membersOption, trainEnsembleFor } from '../ensembleOptions.js';
 import { newModelOption, updateArchitecture } from '../modelOptions.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 /** Exit code of an update whose churn budget no λ met (the lowest-churn model is still saved). */
 export const BUDGET_NOT_MET_EXIT = 4;
@@ -56,19 +57,19 @@ function rowsOf(scores: Float32Array, rows: Int32Array, K: number): Float32Array
 export function updateCommand(globals: () => GlobalFlags): Command {
   const cmd = new Command('update')
     .description('train the new model from a deployed base model and new training data, with a churn-reduction method')
-    .requiredOption('--base <dir>', 'the deployed model directory (from `distillery train` or an earlier update)')
-    .requiredOption('--data <file|name>', "training data of the new model (the base model's columns; classes the base model lacks are added: the new model predicts the union)")
+    .addOption(pathOption('--base <dir>', 'the deployed model directory (from `distillery train` or an earlier update)', PATH_KINDS.model, { required: true }))
+    .addOption(pathOption('--data <file|name>', "training data of the new model (the base model's columns; classes the base model lacks are added: the new model predicts the union)", PATH_KINDS.data, { required: true }))
     .option('--label <column>', 'label column of a CSV/TSV, by name or number from 1 (default: as for train)')
-    .requiredOption('--out <dir>', 'directory to write the new model to (written atomically; an existing one is replaced only if Distillery wrote it)');
+    .addOption(pathOption('--out <dir>', 'directory to write the new model to (written atomically; an existing one is replaced only if Distillery wrote it)', PATH_KINDS.outputDir, { required: true }));
   addMethodOptions(cmd, 'distill');
   cmd
-    .option('--reference <dir>', 'teacher for the method instead of the base model: an ensemble directory from `distillery ensemble` (elodi and ensemble read one; without it they train one)')
-    .option('--reference-predictions <file>', "teacher given as logged predictions of a model Distillery cannot run: logits or probabilities per row of --data (.csv with p:<class> or z:<class> columns, .jsonl, .npy; see docs/onnx.md)")
+    .addOption(pathOption('--reference <dir>', 'teacher for the method instead of the base model: an ensemble directory from `distillery ensemble` (elodi and ensemble read one; without it they train one)', PATH_KINDS.inputDir))
+    .addOption(pathOption('--reference-predictions <file>', "teacher given as logged predictions of a model Distillery cannot run: logits or probabilities per row of --data (.csv with p:<class> or z:<class> columns, .jsonl, .npy; see docs/onnx.md)", PATH_KINDS.inputFile))
     .option(...membersOption)
-    .option(...newModelOption)
-    .option('--save-reference <dir>', 'keep the ensemble trained for this update as an ensemble directory, for later updates')
-    .option('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here")
-    .option('--old-data <file|name>', "the old model's training data, for --retrain-old")
+    .addOption(newModelOption())
+    .addOption(pathOption('--save-reference <dir>', 'keep the ensemble trained for this update as an ensemble directory, for later updates', PATH_KINDS.outputDir, { output: ensembleOutput }))
+    .addOption(pathOption('--retrain-old <dir>', "elodi only: also retrain the old model toward its own ensemble on --old-data (ELODI's variant where the deployed model can be retrained) and write it here", PATH_KINDS.outputDir, { output: modelOutput }))
+    .addOption(pathOption('--old-data <file|name>', "the old model's training data, for --retrain-old", PATH_KINDS.data))
     .option(...jobsOption);
   addReadOptions(cmd);
   addTrainingOptions(cmd);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createContext, type GlobalFlags } from '../context.js';
 import { parseInteger } from '../options.js';
 import { logProgress } from '../../train/progress.js';
+import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 interface WorkerFlags {
   queue: string;
@@ -13,7 +14,7 @@ interface WorkerFlags {
 export function workerCommand(globals: () => GlobalFlags): Command {
   return new Command('worker')
     .description('take experiment jobs (trials) from a Redis queue filled by `distillery run --queue`, one at a time, until interrupted')
-    .requiredOption('--queue <url>', 'the queue\'s Redis: redis://[user:pass@]host:port/db or rediss://…')
+    .addOption(pathOption('--queue <url>', 'the queue\'s Redis: redis://[user:pass@]host:port/db or rediss://…', PATH_KINDS.queue, { required: true }))
     .option('--lock-seconds <s>', 'a job whose worker stops renewing its lock this long is handed to another worker', parseInteger('lock-seconds', 1, 3600), 30)
     .option('--max-jobs <n>', 'exit after this many jobs', parseInteger('max-jobs', 1))
     .option('--allow-volatile-queue', 'accept a Redis without append-only persistence (a restart loses queued jobs)')
