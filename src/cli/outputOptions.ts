@@ -3,7 +3,6 @@ import { terminal } from './io.js';
 import { checkOutput, type OutputTarget } from '../util/outputs.js';
 import { openPartialRun, type PartialRun, type PartialRunOptions, type ResumeFlags, type RunInput } from '../util/partialRun.js';
 import { dataSpecFiles } from '../data/builtin.js';
-import { optionKey } from './options.js';
 import { onInterrupt } from '../util/interrupt.js';
 
 export interface OutputFlags extends ResumeFlags {
@@ -41,18 +40,6 @@ export type InputKind = 'data' | 'path';
 export function inputFiles(name: string, value: string | undefined, kind: InputKind): RunInput[] {
   if (value === undefined) return [];
   return (kind === 'data' ? dataSpecFiles(value) : [value]).map((p) => ({ name, path: p }));
-}
-
-/**
- * The files and directories a command reads through its flags: `declared` gives each input
- * flag and how its value is read; the flags not given read nothing.
- */
-export function flagInputs(flags: object, declared: Readonly<Record<string, InputKind>>): RunInput[] {
-  const values = flags as Record<string, unknown>;
-  return Object.entries(declared).flatMap(([flag, kind]) => {
-    const v = values[optionKey(flag)];
-    return inputFiles(flag, typeof v === 'string' ? v : undefined, kind);
-  });
 }
 
 /**

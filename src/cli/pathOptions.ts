@@ -18,6 +18,8 @@ import { parseRedisUrl, probeRedis } from '../util/redis.js';
 import { builtinDatasets } from '../data/builtin.js';
 import { isOnnxPath } from '../models/onnxFormat.js';
 import { storeLocation } from '../codistill/openStore.js';
+import { inputFiles } from './outputOptions.js';
+import type { RunInput } from '../util/partialRun.js';
 
 /** What a path or URL flag names. */
 export const PATH_KINDS = {
@@ -68,6 +70,23 @@ export function pathArgument(name: string, description: string, kind: PathKind):
   const argument = new Argument(name, description);
   kinds.set(argument, kind);
   return argument;
+}
+
+/** The kinds whose values a command reads (a resume checks that their content did not change). */
+const INPUT_KINDS: ReadonlySet<PathKind> = new Set([PATH_KINDS.data, PATH_KINDS.inputFile, PATH_KINDS.inputDir, PATH_KINDS.model, PATH_KINDS.fileOrDir]);
+
+/**
+ * The files and directories `cmd` reads through its declared path options, as given in
+ * `flags` (each named by its flag; a data spec's files, none for a built-in dataset).
+ */
+export function commandInputs(cmd: Command, flags: object): RunInput[] {
+  const values = flags as Record<string, unknown>;
+  return cmd.options.flatMap((option) => {
+    const kind = kinds.get(option);
+    const value = values[option.attributeName()];
+    if (kind === undefined || !INPUT_KINDS.has(kind) || typeof value !== 'string') return [];
+    return inputFiles(option.long!, value, kind === PATH_KINDS.data ? 'data' : 'path');
+  });
 }
 
 /** The kind `option` or `argument` was declared with, if it names a path or URL. */

@@ -1,11 +1,8 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_TRAINING } from '../methods/fit.js';
 import { parseInteger, parseNumber } from './options.js';
-import type { InputKind } from './outputOptions.js';
 import { PATH_KINDS, pathOption } from './pathOptions.js';
 
-/** The files the flags of {@link addTrainingOptions} read (a resume checks that they did not change). */
-export const TRAINING_INPUTS = { '--validation-data': 'data' } as const satisfies Record<string, InputKind>;
 
 /** Adds the optimisation flags every training command shares. */
 export function addTrainingOptions(cmd: Command): Command {

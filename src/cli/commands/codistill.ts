@@ -15,11 +15,11 @@ import { renderCodistillHtml } from '../../report/html/codistillHtml.js';
 import { HTML_REPORT_FILE } from '../../report/html/page.js';
 import { InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
-import { addOutputOptions, checkOutputs, flagInputs, inputFiles, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
+import { addOutputOptions, checkOutputs, inputFiles, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { loadDataFlag } from '../dataInput.js';
 import { architectureFromFlags, type ModelFlags } from '../modelOptions.js';
 import { optionKey, parseInteger, parseNumberList } from '../options.js';
-import { PATH_KINDS, pathOption } from '../pathOptions.js';
+import { commandInputs, PATH_KINDS, pathOption } from '../pathOptions.js';
 
 type ParamFlags = Partial<Record<CodistillParam, number>>;
 
@@ -119,7 +119,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
     await checkOutputs([codistillRunOutput(flags.out)], flags);
     const settings = resumeSettings('codistill', { ...flags, store: flags.store ? redactUrl(flags.store) : undefined });
     // the files it reads: the flags', and the data its --config names
-    const inputs = [...flagInputs(flags, { '--data': 'data', '--config': 'path', '--model-config': 'path' }), ...(flags.data ? [] : inputFiles(`${flags.config}: data`, config.data, 'data'))];
+    const inputs = [...commandInputs(cmd, flags), ...(flags.data ? [] : inputFiles(`${flags.config}: data`, config.data, 'data'))];
     await runResumable({ path: flags.out, flag: '--out', inputs }, settings, flags, ctx.log, async (partial) => {
       // The run ID is kept in the temporary output, so a resumed launch joins the same run.
       const kept = partial.resumed ? await partial.readJson<{ runId: string }>('codistill-run.json') : undefined;

@@ -9,12 +9,12 @@ import { formatRate } from '../../report/table.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { addReadOptions, checkValidationClasses, loadDataFlag, splitTrainValidation, type ReadFlags } from '../dataInput.js';
 import { architectureFromFlags, configuredArchitecture, preprocessingOptionsFor } from '../modelOptions.js';
-import { addOutputOptions, checkOutputs, flagInputs, resumeSettings, runResumable, type InputKind, type OutputFlags } from '../outputOptions.js';
+import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { parseNumberList, trainingFromFlags, type TrainingFlags } from '../options.js';
-import { addTrainingOptions, TRAINING_INPUTS } from '../trainingOptions.js';
+import { addTrainingOptions } from '../trainingOptions.js';
 import { classesFromFlags, parseClassList } from '../classOptions.js';
 import { addColumnOptions, columnFitOptions, type ColumnFlags } from '../columnOptions.js';
-import { PATH_KINDS, pathOption } from '../pathOptions.js';
+import { commandInputs, PATH_KINDS, pathOption } from '../pathOptions.js';
 
 interface TrainFlags extends TrainingFlags, OutputFlags, ReadFlags, ColumnFlags {
   data: string;
@@ -31,9 +31,6 @@ interface TrainFlags extends TrainingFlags, OutputFlags, ReadFlags, ColumnFlags 
   classes?: string[];
   classesFrom?: string;
 }
-
-/** The files `train` reads, by flag (a resume checks that they did not change). */
-const TRAIN_INPUTS = { '--data': 'data', '--classes-from': 'path', '--model-config': 'path', ...TRAINING_INPUTS } as const satisfies Record<string, InputKind>;
 
 /** Default validation hold-out of `train` (a fraction of --data). */
 const DEFAULT_TRAIN_VALIDATION = 0.1;
@@ -60,7 +57,7 @@ export function trainCommand(globals: () => GlobalFlags): Command {
     const { spec, train, validation } = await trainingData(flags, ctx.warn);
     const architecture = await architectureFromFlags(flags, spec);
     ctx.log(`training ${architecture.kind} on ${train.labels.length} examples (${spec.classNames.length} classes), validating on ${validation.labels.length}`);
-    await runResumable({ path: flags.out, flag: '--out', inputs: flagInputs(flags, TRAIN_INPUTS) }, resumeSettings('train', flags), flags, ctx.log, async (partial) => {
+    await runResumable({ path: flags.out, flag: '--out', inputs: commandInputs(cmd, flags) }, resumeSettings('train', flags), flags, ctx.log, async (partial) => {
       const { trained, result } = await fitModel({
         architecture,
         preprocessing: spec,

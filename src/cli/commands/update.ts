@@ -12,15 +12,15 @@ import { DistilleryError, InputError } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { trainingFromFlags, type TrainingFlags } from '../options.js';
 import { addMethodOptions, methodFromFlags } from '../methodOptions.js';
-import { addTrainingOptions, TRAINING_INPUTS } from '../trainingOptions.js';
-import { addOutputOptions, checkOutputs, flagInputs, resumeSettings, runResumable, type InputKind, type OutputFlags } from '../outputOptions.js';
+import { addTrainingOptions } from '../trainingOptions.js';
+import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { addReadOptions } from '../dataInput.js';
 import { loadUpdateData, type UpdateDataFlags } from '../updateData.js';
 import { readLoggedScores } from '../loggedScores.js';
 import { alignColumns } from '../../models/logits.js';
 import { jobsOption, membersOption, trainEnsembleFor } from '../ensembleOptions.js';
 import { newModelOption, updateArchitecture } from '../modelOptions.js';
-import { PATH_KINDS, pathOption } from '../pathOptions.js';
+import { commandInputs, PATH_KINDS, pathOption } from '../pathOptions.js';
 
 /** Exit code of an update whose churn budget no λ met (the lowest-churn model is still saved). */
 export const BUDGET_NOT_MET_EXIT = 4;
@@ -41,11 +41,6 @@ interface UpdateFlags extends TrainingFlags, UpdateDataFlags, OutputFlags, Recor
   jobs?: number;
   seed: number;
 }
-
-/** The files and directories `update` reads, by flag (a resume checks that they did not change). */
-const UPDATE_INPUTS = {
-  '--base': 'path', '--data': 'data', '--reference': 'path', '--reference-predictions': 'path', '--new-model': 'path', '--old-data': 'data', ...TRAINING_INPUTS,
-} as const satisfies Record<string, InputKind>;
 
 /** The rows `rows` of a [n, K] score matrix (the training rows of the logged predictions). */
 function rowsOf(scores: Float32Array, rows: Int32Array, K: number): Float32Array {
@@ -152,7 +147,7 @@ export function updateCommand(globals: () => GlobalFlags): Command {
       : undefined;
     ctx.log(`${describeMethod(method)}: ${trainRaw.labels.length} training examples, ${validation.labels.length} validation`);
     // the base model is one of the inputs: a resume checks its content (a retrained one is refused naming --base)
-    const outcome = await runResumable({ path: flags.out, flag: '--out', inputs: flagInputs(flags, UPDATE_INPUTS) }, resumeSettings('update', flags), flags, ctx.log, async (partial) => {
+    const outcome = await runResumable({ path: flags.out, flag: '--out', inputs: commandInputs(cmd, flags) }, resumeSettings('update', flags), flags, ctx.log, async (partial) => {
       const outcome = await trainUpdate({
         base, train, validation, preprocessing, method, architecture, training, seed: flags.seed, progress: ctx.progress, log: ctx.log,
         reference: referenceSpec(logged),
