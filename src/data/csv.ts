@@ -3,6 +3,7 @@ import { lazy } from '../util/lazy.js';
 const csvParse = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
 import type { RawTabular } from './types.js';
 import { InputError } from '../util/errors.js';
+import { stat } from 'node:fs/promises';
 import { readInputChunks, readInputText } from './read.js';
 import { isNumberLiteral } from './values.js';
 import { makeTabular, type TabularFields } from './columns.js';
@@ -50,7 +51,18 @@ const CANDIDATE_DELIMITERS = [',', ';', '\t'];
  */
 export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<RawTabularWithHints> {
   const reader = new CsvTableReader(path, opts);
-  return readAll(reader, path, opts.onProgress, undefined, () => reader.finish());
+  // the columns' room for the whole file, estimated from its size and its first chunk's rows (a
+  // gzip file's size underestimates it: the columns then grow as they fill, as without an estimate)
+  const size = await stat(path).then((s) => s.size, () => 0);
+  let bytes = 0;
+  let reserved = false;
+  const reserve = async (chunkBytes: number) => {
+    bytes += chunkBytes;
+    if (reserved || reader.rowsRead < 1000 || size <= bytes) return;
+    reserved = true;
+    reader.reserve(Math.ceil((reader.rowsRead / bytes) * size * 1.02) + 1024);
+  };
+  return readAll(reader, path, opts.onProgress, reserve, () => reader.finish());
 }
 
 /**
@@ -79,7 +91,7 @@ export async function readCsvBlocks(path: string, opts: CsvOptions & { blockRows
  * Streams the file's bytes into `reader` (calling `afterChunk` after each chunk), then `end`; a
  * quoting error, found at any point, gets csv-parse's words.
  */
-async function readAll<T>(reader: CsvTableReader, path: string, onProgress: CsvOptions['onProgress'], afterChunk: (() => Promise<void>) | undefined, end: () => T): Promise<T> {
+async function readAll<T>(reader: CsvTableReader, path: string, onProgress: CsvOptions['onProgress'], afterChunk: ((chunkBytes: number) => Promise<void>) | undefined, end: () => T): Promise<T> {
   let fileBytes = 0;
   try {
     await readInputChunks(
@@ -87,7 +99,7 @@ async function readAll<T>(reader: CsvTableReader, path: string, onProgress: CsvO
       async (chunk) => {
         reader.push(chunk);
         onProgress?.(fileBytes, reader.rowsRead);
-        await afterChunk?.();
+        await afterChunk?.(chunk.length);
       },
       onProgress && ((bytes) => (fileBytes = bytes)),
     );
@@ -165,6 +177,11 @@ class CsvTableReader {
   /** Data rows read since the last block was taken (readCsvBlocks). */
   get blockRows(): number {
     return this.origins.length;
+  }
+
+  /** Makes room for `rows` data rows in every column (loadCsv: an estimate from the file's size). */
+  reserve(rows: number): void {
+    for (const b of this.builders) b.reserve(rows);
   }
 
   /** Line of the record being read (for messages). */
