@@ -10,7 +10,7 @@ import { redactUrl } from '../../codistill/store.js';
 import { runCodistillWorker } from '../../codistill/worker.js';
 import { prepareRunData } from '../../codistill/data.js';
 import { formatRate } from '../../report/table.js';
-import { renderCodistillReport } from '../../report/codistillReport.js';
+import { distilled, renderCodistillReport } from '../../report/codistillReport.js';
 import { renderCodistillHtml } from '../../report/html/codistillHtml.js';
 import { HTML_REPORT_FILE } from '../../report/html/page.js';
 import { InputError } from '../../util/errors.js';
@@ -138,12 +138,13 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
         display.stop();
         const lines = [
           `run ${result.runId}: ${result.workers.length} workers, ${config.steps} steps each, ${result.wallSeconds.toFixed(1)} s`,
-          ...result.workers.map((w) => `  worker ${w.worker}: validation accuracy ${formatRate(w.valAccuracy)} (${w.shardRows} rows, ${w.trainingSeconds.toFixed(1)} s training${w.restarts ? `, ${w.restarts} restart(s)` : ''}${w.silentPeers.length ? `, silent peers ${w.silentPeers.join(',')}` : ''})`),
+          ...result.workers.map((w) => `  worker ${w.worker}: validation accuracy ${formatRate(w.valAccuracy)} (${w.shardRows} rows, ${w.trainingSeconds.toFixed(1)} s training${w.restarts ? `, ${w.restarts} restart(s)` : ''}, distilled ${distilled(w, result)} steps after burn-in${w.silentPeers.length ? `, silent peers ${w.silentPeers.join(',')}` : ''})`),
           `  deliverable: worker ${result.deliverable.worker} (${formatRate(result.deliverable.valAccuracy)}) → ${result.deliverable.modelDir}`,
           `  ensemble of ${result.ensemble.members} (paragon): ${formatRate(result.ensemble.valAccuracy)}; workers disagree on ${formatRate(result.meanPairwiseDisagreement)} of validation rows`,
           `results: ${path.join(flags.out, RUN_JSON)}, report ${path.join(flags.out, 'report.md')} and ${path.join(flags.out, HTML_REPORT_FILE)}`,
         ];
         ctx.out(lines.join('\n'));
+        for (const w of result.warnings) ctx.warn(w);
       } finally {
         display.stop();
         await store.close();
@@ -190,7 +191,7 @@ export function codistillWorkerCommand(globals: () => GlobalFlags): Command {
           else if (!g.quiet) log(`worker ${p.worker}: step ${p.step}/${p.steps} loss=${p.loss.toFixed(4)} val_acc=${formatRate(p.valAccuracy)} peers=${p.peers.join(',') || '-'}`);
         },
       });
-      if (flags.events !== 'json') ctx.out(`worker ${summary.worker} of run ${flags.run} (${redactUrl(url)}): ${summary.steps} steps, validation accuracy ${formatRate(summary.valAccuracy)}`);
+      if (flags.events !== 'json') ctx.out(`worker ${summary.worker} of run ${flags.run} (${redactUrl(url)}): ${summary.steps} steps (${summary.progress.distilledSteps} distilling from peers), validation accuracy ${formatRate(summary.valAccuracy)}`);
     } finally {
       await store.close();
     }
