@@ -79,6 +79,8 @@ test('distillery codistill: two worker processes codistil through a directory st
 
 test('codistill bad input: one line naming the flag, exit 2', async () => {
   const out = join(dir, 'bad');
+  const codistillYaml = join(dir, 'batch.yaml');
+  writeFileSync(codistillYaml, 'batchSize: 512\n');
   const cases: [string[], RegExp][] = [
     [['--workers', '1'], /--workers: .*(>=|at least|too small).*2/i],
     [['--sync-every', '0'], /--sync-every: /],
@@ -86,6 +88,10 @@ test('codistill bad input: one line naming the flag, exit 2', async () => {
     [['--workers', '40', '--batch-size', '512'], /--batch-size: 40 workers get shards of \d+ training rows, fewer than a batch of 512/],
     [['--store', 'redis://user:hunter2@127.0.0.1:1/0'], /--store: cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0/],
     [['--resume'], /--resume: there is no interrupted run to resume for /],
+    // a value the data cannot meet names the flag, or the --config file's key that set it (#27 item 11)
+    [['--validation', '30000'], /^distillery: --validation: 30000 exceeds the 20000 examples of the data\n$/],
+    [['--config', codistillYaml, '--workers', '40'], new RegExp(`^distillery: ${codistillYaml}: batchSize: 40 workers get shards of \\d+ training rows, fewer than a batch of 512`)],
+    [['--config', codistillYaml, '--workers', '40', '--batch-size', '600'], /^distillery: --batch-size: 40 workers get shards of \d+ training rows, fewer than a batch of 600/],
   ];
   for (const [args, message] of cases) {
     const r = await runCliHere(['codistill', '--data', 'letter', ...tiny, '--out', out, ...args]);

@@ -13,7 +13,7 @@ import { formatRate } from '../../report/table.js';
 import { distilled, renderCodistillReport } from '../../report/codistillReport.js';
 import { renderCodistillHtml } from '../../report/html/codistillHtml.js';
 import { HTML_REPORT_FILE } from '../../report/html/page.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, withParamNames } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { addOutputOptions, checkOutputs, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { loadDataFlag } from '../dataInput.js';
@@ -41,6 +41,16 @@ function paramsFromFlags(flags: Record<string, unknown>): ParamFlags {
     if (typeof v === 'number') given[name as CodistillParam] = v;
   }
   return given;
+}
+
+/** A run parameter's config key as the user gave it: its flag, else its key in --config, else (a default) its flag. */
+function runKeyAsGiven(flags: CodistillFlags): (key: string) => string | undefined {
+  const given = paramsFromFlags(flags as unknown as Record<string, unknown>);
+  return (key) => {
+    if (!(key in CODISTILL_PARAMS)) return undefined;
+    const flag = CODISTILL_PARAMS[key as CodistillParam].flag;
+    return key in given || !flags.config ? flag : `${flags.config}: ${key}`;
+  };
 }
 
 function addParamOptions(cmd: Command): Command {
@@ -106,7 +116,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
   addParamOptions(cmd);
   addOutputOptions(cmd, { resumable: true });
   cmd.addHelpText('after', '\nA killed launcher is continued with the same command and --resume: each worker resumes from its last checkpoint.\n\nExample:\n  distillery codistill --data letter --workers 2 --steps 2000 --out runs/codistill\n  distillery codistill --data letter --store redis://127.0.0.1:6379/0 --out runs/codistill\n');
-  return cmd.action(async (flags: CodistillFlags) => {
+  return cmd.action((flags: CodistillFlags) => withParamNames('config', runKeyAsGiven(flags), 'user', async () => {
     const g = globals();
     const ctx = await createContext(g);
     const config = await resolveCodistillConfig(flags.config, paramsFromFlags(flags as unknown as Record<string, unknown>), flags.lockstep);
@@ -150,7 +160,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
         await store.close();
       }
     });
-  });
+  }));
 }
 
 interface WorkerFlags {
