@@ -4,6 +4,7 @@ import { lazy } from './lazy.js';
 const yaml = lazy<typeof import('yaml')>('yaml');
 import type { z } from 'zod';
 import { InputError, ParamError, param } from './errors.js';
+import { readProblem } from './fsErrors.js';
 
 type Issue = z.core.$ZodIssue & { errors?: Issue[][]; keys?: string[]; values?: unknown[]; options?: unknown[] };
 type PathKey = PropertyKey;
@@ -168,7 +169,7 @@ export async function readYamlFile<S extends z.ZodType>(path: string, schema: S,
     text = await readFile(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new InputError(path, err?.code === 'ENOENT' ? 'file not found' : `cannot be read (${err?.message})`);
+    throw new InputError(path, readProblem(err));
   }
   let value: unknown;
   try {
