@@ -13,7 +13,7 @@ import type { RawData } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import { DistilleryError, InputError, ParamError, param } from '../util/errors.js';
 import { architectureHash } from './checkpoint.js';
-import { CODISTILL_PARAMS, type CodistillConfig } from './config.js';
+import type { CodistillConfig } from './config.js';
 import { prepareRunData, type RunData } from './data.js';
 import { launchWorkers, type LauncherEvent } from './launcher.js';
 import { collectResults, type CodistillResult } from './results.js';
