@@ -90,7 +90,7 @@ export { distill, trainReferenceEnsemble, parseExperimentConfig, loadExperimentC
 export { renderComparison, renderTextTable, renderMarkdownTable, renderExperimentText, renderExperimentMarkdown, writeExperimentRun } from './report/index.js';
 
 // errors and utilities
-export { DistilleryError, InputError } from './util/errors.js';
+export { DistilleryError, InputError, ParamError, renameParams, withParamNames } from './util/errors.js';
 export { MissingPackageError, type OptionalPackage } from './util/optional.js';
 export { Rng, type RngState } from './util/rng.js';
 export { LIBRARY_VERSION } from './version.js';

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { PreprocessingSpec, RawData } from '../data/types.js';
 import type { CsvOptions } from '../data/csv.js';
 import { rawSize, rowOf, splitRaw } from '../data/types.js';
-import { InputError } from '../util/errors.js';
+import { InputError, withParamNamesSync } from '../util/errors.js';
 import { builtinDatasets, loadData } from '../data/builtin.js';
 import { readCsvBlocks } from '../data/csv.js';
 import { dataFormatOf } from '../data/formats.js';
@@ -106,7 +106,9 @@ export async function splitTrainValidation(
   defaultSize: number,
   opts: { release?: boolean } = {},
 ): Promise<{ train: RawData; validation: RawData; trainRows: Int32Array }> {
-  if (flags.validationData === undefined) return holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed, { stratify: flags.stratify, release: opts.release });
+  if (flags.validationData === undefined) {
+    return withParamNamesSync('library', { validationSize: '--validation' }, 'user', () => holdOutValidation(raw, flags.validation ?? defaultSize, flags.seed, { stratify: flags.stratify, release: opts.release }));
+  }
   if (flags.validation !== undefined) throw new InputError('--validation', 'give either --validation (a hold-out of --data) or --validation-data, not both');
   if (flags.stratify === false) throw new InputError('--no-stratify', 'applies to the hold-out of --data (--validation), not to --validation-data');
   const label = raw.kind === 'tabular' ? raw.labelColumn : flags.label;

@@ -36,10 +36,14 @@ export interface WorkerProgress {
   seconds: number;
   /** Times the worker was restarted from a checkpoint. */
   restarts: number;
-  /** Peers reported for publishing nothing within the timeout. */
+  /** Peers reported for publishing nothing within the timeout, or nothing before this worker finished. */
   silentPeers: number[];
   /** Checkpoints of peers refused (checksum, run ID, architecture), with the reason. */
   refused: string[];
+  /** Steps trained with the peers' term (after burn-in, with at least one peer's checkpoint loaded). */
+  distilledSteps: number;
+  /** The versions (steps) of each peer's checkpoints this worker loaded and distilled from, by peer. */
+  peerVersions: Record<number, number[]>;
 }
 
 export interface CheckpointContent {

@@ -3,6 +3,7 @@ import { applyPreprocessing, fitPreprocessing } from '../data/preprocess.js';
 import { trainValidationSplit } from '../data/split.js';
 import { rawSize, subsetRaw, type Dataset, type PreprocessingSpec, type RawData } from '../data/types.js';
 import type { CodistillConfig } from './config.js';
+import { withParamNamesSync } from '../util/errors.js';
 
 export interface RunData {
   spec: PreprocessingSpec;
@@ -16,9 +17,10 @@ export interface RunData {
  * The run's training and validation sets from the raw data: a validation hold-out drawn with
  * the run's seed and stratified by class, preprocessing fitted on the training rows (or the run's, for a worker), so
  * the launcher and every worker, on any machine, derive the same rows from the same data.
+ * Errors name the run's config keys (`validation`).
  */
 export function prepareRunData(raw: RawData, cfg: Pick<CodistillConfig, 'validation' | 'seed'>, spec?: PreprocessingSpec): RunData {
-  const split = trainValidationSplit(rawSize(raw), cfg.validation, cfg.seed, { labels: raw.labels });
+  const split = withParamNamesSync('library', { validationSize: 'validation' }, 'config', () => trainValidationSplit(rawSize(raw), cfg.validation, cfg.seed, { labels: raw.labels }));
   const trainRaw = subsetRaw(raw, split.train);
   const fitted = spec ?? fitPreprocessing(trainRaw);
   const train = applyPreprocessing(fitted, trainRaw);

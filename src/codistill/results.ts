@@ -21,7 +21,7 @@ import { burnInSteps, type CodistillConfig } from './config.js';
 import type { RunData } from './data.js';
 import { shardRows } from './shards.js';
 import type { CodistillStore, RunInfo } from './store.js';
-import { workerSeed } from './worker.js';
+import { distillationWarning, workerSeed } from './worker.js';
 import { StoreGuard } from './storeGuard.js';
 
 export const RUN_JSON = 'codistill.json';
@@ -42,6 +42,10 @@ export interface WorkerResult {
   curve: CurvePoint[];
   silentPeers: number[];
   refusedCheckpoints: string[];
+  /** Steps trained with the peers' term, of the `steps - burnInSteps` after burn-in. */
+  distilledSteps: number;
+  /** The versions (steps) of each peer's checkpoints the worker distilled from, by peer. */
+  peerVersions: Record<number, number[]>;
   modelDir: string;
 }
 
@@ -57,6 +61,8 @@ export interface CodistillResult {
   workers: WorkerResult[];
   deliverable: { worker: number; valAccuracy: number; modelDir: string };
   ensemble: { members: number; valAccuracy: number };
+  /** What the user must know before taking the run for a codistillation: workers that (hardly) distilled. */
+  warnings: string[];
   /** Share of validation rows on which two workers' predictions differ, averaged over pairs. */
   meanPairwiseDisagreement: number;
   /** Wall-clock seconds of the whole run (launch to results). */
@@ -115,6 +121,8 @@ export async function collectResults(
       curve: content.progress.curve,
       silentPeers: content.progress.silentPeers,
       refusedCheckpoints: content.progress.refused,
+      distilledSteps: content.progress.distilledSteps,
+      peerVersions: content.progress.peerVersions,
       modelDir,
     });
     model.dispose();
@@ -148,6 +156,10 @@ export async function collectResults(
     workers,
     deliverable: { worker: best.worker, valAccuracy: best.valAccuracy, modelDir: deliverableDir },
     ensemble: { members: workers.length, valAccuracy: accuracy(argmaxRows(probSum, K), data.validation.labels) },
+    warnings: workers.flatMap((w) => {
+      const warning = w.distilledSteps === undefined ? undefined : distillationWarning(w.distilledSteps, cfg); // undefined: a checkpoint of an older version
+      return warning ? [`worker ${w.worker} ${warning}${w.silentPeers.length ? ` (silent peers: ${w.silentPeers.join(', ')})` : ''}`] : [];
+    }),
     meanPairwiseDisagreement: disagreement / pairs,
     wallSeconds: extra.wallSeconds,
     engine: engineInfo()?.backend,

@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import { writeDirAtomic } from '../util/outputs.js';
 import type { RawData } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
-import { DistilleryError, InputError } from '../util/errors.js';
+import { DistilleryError, InputError, ParamError, param } from '../util/errors.js';
 import { architectureHash } from './checkpoint.js';
-import { CODISTILL_PARAMS, type CodistillConfig } from './config.js';
+import type { CodistillConfig } from './config.js';
 import { prepareRunData, type RunData } from './data.js';
 import { launchWorkers, type LauncherEvent } from './launcher.js';
 import { collectResults, type CodistillResult } from './results.js';
@@ -83,11 +83,11 @@ export function newRunId(): string {
   return `codistill-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Checks that do not need the workers: every shard holds at least one batch. */
+/** Checks that do not need the workers: every shard holds at least one batch (errors name the config's keys). */
 export function checkShards(cfg: CodistillConfig, trainRows: number): void {
   const min = smallestShard(trainRows, cfg.workers);
   if (min < cfg.batchSize) {
-    throw new InputError(CODISTILL_PARAMS.batchSize.flag, `${cfg.workers} workers get shards of ${min} training rows, fewer than a batch of ${cfg.batchSize} (use fewer workers or a smaller batch)`);
+    throw new ParamError([param('batchSize')], [`${cfg.workers} workers get shards of ${min} training rows, fewer than a batch of ${cfg.batchSize} (use fewer workers or a smaller batch)`], 'config');
   }
 }
 

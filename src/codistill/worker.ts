@@ -21,7 +21,7 @@ import { evaluate, trainModel } from '../train/trainer.js';
 import type { TrainingSnapshot } from '../train/checkpoint.js';
 import { InputError } from '../util/errors.js';
 import { CheckpointRejected, decodeCheckpoint, encodeCheckpoint, modelWeights, setModelWeights, type WorkerProgress } from './checkpoint.js';
-import { burnInSteps } from './config.js';
+import { burnInSteps, type CodistillConfig } from './config.js';
 import { prepareRunData } from './data.js';
 import { shardRows } from './shards.js';
 import type { CodistillStore, RunInfo } from './store.js';
@@ -55,6 +55,25 @@ export interface WorkerSummary {
   shardRows: number;
   valAccuracy: number;
   progress: WorkerProgress;
+}
+
+/**
+ * Below this share of its steps after burn-in trained with a peer's term, a worker is reported as
+ * having hardly codistilled (its peers' checkpoints came late or never: a peer started after it
+ * finished, a store the peers do not share).
+ */
+export const MIN_DISTILLED_SHARE = 0.5;
+
+/**
+ * The warning for a worker that trained with the peers' term for none or few of its steps after
+ * burn-in, or undefined. Nothing to warn of when there are no such steps or the term weighs 0.
+ */
+export function distillationWarning(distilledSteps: number, cfg: CodistillConfig): string | undefined {
+  const after = cfg.steps - burnInSteps(cfg);
+  if (after <= 0 || cfg.weight === 0 || distilledSteps >= MIN_DISTILLED_SHARE * after) return undefined;
+  return distilledSteps === 0
+    ? `distilled from no peer: none of its ${after} steps after burn-in had a peer's checkpoint (it trained alone)`
+    : `distilled from its peers for ${distilledSteps} of its ${after} steps after burn-in only`;
 }
 
 /** The seed of worker i's initial weights and batch order (independent copies). */
@@ -92,7 +111,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
   const storeTimeoutMs = opts.storeTimeoutMs ?? 120_000;
 
   const model = await buildNetwork(info.architecture, shard.featureShape, K, seed);
-  const progress: WorkerProgress = { curve: [], seconds: 0, restarts: 0, silentPeers: [], refused: [] };
+  const progress: WorkerProgress = { curve: [], seconds: 0, restarts: 0, silentPeers: [], refused: [], distilledSteps: 0, peerVersions: {} };
   let resume: TrainingSnapshot | undefined;
   const own = await guard.persist('read own checkpoint', () => store.latest(runId, i), storeTimeoutMs);
   if (own) {
@@ -124,7 +143,9 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
   let step = resume?.steps ?? 0;
   let lastReload: number | undefined;
   let distillFrom: number | undefined; // wall time when distillation began (peer timeout)
-  const objective = phasedObjective(crossEntropyObjective(), codistillationObjective(cfg.weight), () => step < B || peers.peerIds.length === 0);
+  /** Whether the step being taken has the peers' term: after burn-in, with a peer loaded. */
+  const distilling = () => step >= B && peers.peerIds.length > 0;
+  const objective = phasedObjective(crossEntropyObjective(), codistillationObjective(cfg.weight), () => !distilling());
   const sessionStart = Date.now();
   const secondsBefore = progress.seconds;
   const seconds = () => secondsBefore + (Date.now() - sessionStart) / 1000;
@@ -138,6 +159,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
       if (!m) peerModels.set(j, (m = await buildNetwork(info.architecture, shard.featureShape, K, workerSeed(cfg.seed, j))));
       setModelWeights(m, content.weights);
       peers.setPeer(j, m);
+      (progress.peerVersions[j] ??= []).push(stored.version);
     } catch (e) {
       if (!(e instanceof CheckpointRejected)) throw e;
       const line = `worker ${j} v${stored.version}: ${e.message}`;
@@ -145,10 +167,10 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
       log(`worker ${i}: refused checkpoint of ${line}; keeping the copy it had`);
     }
   };
-  const markSilent = (j: number, why: string) => {
+  const markSilent = (j: number, why: string, training = true) => {
     silent.add(j);
     progress.silentPeers = [...silent].sort((a, b) => a - b);
-    log(`worker ${i}: peer ${j} ${why}; training without waiting for it`);
+    log(`worker ${i}: peer ${j} ${why}${training ? '; training without waiting for it' : ''}`);
   };
 
   /** Lockstep: the peers' checkpoints of round `version`, waiting for each (up to the peer timeout). */
@@ -230,6 +252,7 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
         if (!cfg.lockstep) await reloadPeers();
         else if (round >= R) await reloadRound(round);
       }
+      if (distilling()) progress.distilledSteps++;
     },
     onBatchEnd: async (s, loss, state) => {
       lastLoss = loss;
@@ -254,6 +277,15 @@ export async function runCodistillWorker(opts: WorkerOptions): Promise<WorkerSum
     callbacks: [codistillation],
     resumeFrom: resume,
   });
+  // A peer never heard from after burn-in is silent however short the run (the peer timeout
+  // may not have passed), and a worker that distilled for few of its steps says so.
+  if (B < cfg.steps) {
+    for (let j = 0; j < n; j++) {
+      if (j !== i && !loadedVersion.has(j) && !silent.has(j)) markSilent(j, 'published no checkpoint before this worker finished', false);
+    }
+    const warning = distillationWarning(progress.distilledSteps, cfg);
+    if (warning) log(`worker ${i}: warning: ${warning}`);
+  }
   await checkpoint(finalState!, true);
   const last = pending!;
   await guard.persist(`publish final checkpoint`, () => store.publish(runId, i, { version: last.version, step: last.step, final: true }, last.bytes), storeTimeoutMs);

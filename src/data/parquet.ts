@@ -8,6 +8,7 @@
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import type * as DuckDB from '@duckdb/node-api';
 import { InputError } from '../util/errors.js';
+import { readProblem } from '../util/fsErrors.js';
 import { importOptional } from '../util/optional.js';
 import { isoDateFromMillis, isoFromMillis, type OpenedTable, type TableColumn } from './columnTable.js';
 
@@ -102,7 +103,7 @@ export async function checkParquetFile(path: string): Promise<void> {
     size = s.size;
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot be read (${(e as Error).message})`);
+    throw new InputError(path, readProblem(e));
   }
   const fh = await open(path, 'r');
   try {

@@ -3,6 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../util/errors.js';
+import { readProblem } from '../util/fsErrors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
@@ -67,20 +68,8 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
-function describeReadError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'file not found';
-    case 'EISDIR':
-      return 'is a directory, not a file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'cannot be read (permission denied)';
-    default:
-      return `cannot be read (${(err as Error).message})`;
-  }
-}
+/** What is wrong with a file that could not be read (fsErrors.ts: one table of causes). */
+const describeReadError = readProblem;
 
 /** Chunk size of a streamed read. */
 const CHUNK_BYTES = 1 << 20;

@@ -8,7 +8,7 @@
  * gives about size × its share, and a class keeps at least one example in the larger part.
  * The update scenario (the paper's protocol, methods.md §1) stays a plain random draw.
  */
-import { InputError } from '../util/errors.js';
+import { InputError, ParamError, param, paramText } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 
 /** A count of examples, or a fraction of all n examples when strictly between 0 and 1. */
@@ -50,6 +50,21 @@ const SCENARIO_PARTS = ['test', 'initial', 'validation', 'newBatch'] as const;
  * need more than n examples. The same n, sizes and seed always give the same split.
  */
 export function splitUpdateScenario(n: number, opts: UpdateScenarioOptions): UpdateScenario {
+  const counts = scenarioCounts(n, opts);
+  const [test, initial, validation, newBatch] = takeConsecutive(new Rng(opts.seed).permutation(n), SCENARIO_PARTS.map((part) => counts[part]));
+  return { initial, validation, newBatch, test };
+}
+
+/**
+ * Checks that the update scenario's parts fit n examples, as splitUpdateScenario would (for any
+ * seed), without drawing them: errors name the parts (library parameters `initial`, …).
+ */
+export function checkUpdateScenario(n: number, opts: Omit<UpdateScenarioOptions, 'seed'>): void {
+  scenarioCounts(n, opts);
+}
+
+/** The size of each part of the scenario ('rest' resolved). */
+function scenarioCounts(n: number, opts: Omit<UpdateScenarioOptions, 'seed'>): Record<(typeof SCENARIO_PARTS)[number], number> {
   const source = opts.source ?? 'split';
   requireExampleCount(n, source);
   const requested = {
@@ -59,18 +74,17 @@ export function splitUpdateScenario(n: number, opts: UpdateScenarioOptions): Upd
     newBatch: opts.newBatch ?? 1000,
   };
   const restParts = SCENARIO_PARTS.filter((part) => requested[part] === 'rest');
-  if (restParts.length > 1) throw new InputError(source, `only one part can be 'rest', not ${restParts.join(' and ')}`);
+  if (restParts.length > 1) throw new ParamError([source], [`only one part can be 'rest', not `, ...restParts.flatMap((part, i) => [i ? ' and ' : '', param(part)])]);
   const counts = Object.fromEntries(
-    SCENARIO_PARTS.map((part) => [part, requested[part] === 'rest' ? 0 : resolveSize(requested[part] as number, n, part, source)]),
+    SCENARIO_PARTS.map((part) => [part, requested[part] === 'rest' ? 0 : resolveSize(requested[part] as number, n, part)]),
   ) as Record<(typeof SCENARIO_PARTS)[number], number>;
   const used = SCENARIO_PARTS.reduce((sum, part) => sum + counts[part], 0);
   if (used > n) {
-    const parts = SCENARIO_PARTS.filter((part) => counts[part] > 0).map((part) => `${part} ${counts[part]}`);
-    throw new InputError(source, `the split needs ${used} examples (${parts.join(' + ')}) but the data has only ${n}`);
+    const parts = SCENARIO_PARTS.filter((part) => counts[part] > 0).flatMap((part, i) => paramText`${i ? ' + ' : ''}${param(part)} ${counts[part]}`);
+    throw new ParamError([source], [...paramText`the split needs ${used} examples (`, ...parts, `) but the data has only ${n}`]);
   }
   if (restParts.length === 1) counts[restParts[0]] = n - used;
-  const [test, initial, validation, newBatch] = takeConsecutive(new Rng(opts.seed).permutation(n), SCENARIO_PARTS.map((part) => counts[part]));
-  return { initial, validation, newBatch, test };
+  return counts;
 }
 
 /** How {@link trainValidationSplit} and {@link trainTestSplit} draw the held-out part. */
@@ -90,7 +104,7 @@ export interface HoldOutOptions {
 
 /** Splits 0..n-1 into a test set of `testSize` (count or fraction) and the rest for training; stratified by class when given the labels. */
 export function trainTestSplit(n: number, testSize: SplitSize, seed: number, opts: HoldOutOptions = {}): { train: Int32Array; test: Int32Array } {
-  const [test, train] = splitOff(n, testSize, seed, 'test size', opts);
+  const [test, train] = splitOff(n, testSize, seed, 'testSize', opts);
   return { train, test };
 }
 
@@ -106,15 +120,15 @@ export function trainValidationSplit(
   seed: number,
   opts: HoldOutOptions = {},
 ): { train: Int32Array; validation: Int32Array } {
-  const [validation, train] = splitOff(n, validationSize, seed, 'validation size', opts);
+  const [validation, train] = splitOff(n, validationSize, seed, 'validationSize', opts);
   return { train, validation };
 }
 
-/** Draws `size` examples of n (the first part) and returns them with the rest, both in permutation order. */
+/** Draws `size` examples of n (the first part) and returns them with the rest, both in permutation order; errors name the size's parameter. */
 function splitOff(n: number, size: SplitSize, seed: number, name: string, opts: HoldOutOptions): [Int32Array, Int32Array] {
   requireExampleCount(n, 'split');
-  const count = resolveSize(size, n, name, 'split');
-  if (count > n) throw new InputError('split', `${name} ${count} exceeds the ${n} examples of the data`);
+  const count = resolveSize(size, n, name);
+  if (count > n) throw new ParamError([param(name)], [`${count} exceeds the ${n} examples of the data`]);
   const order = new Rng(seed).permutation(n);
   if (opts.labels === undefined || opts.stratify === false) return takeConsecutive(order, [count, n - count]) as [Int32Array, Int32Array];
   if (opts.labels.length !== n) throw new Error(`split: ${opts.labels.length} labels for ${n} examples`);
@@ -206,11 +220,11 @@ export function classQuotas(sizes: readonly number[], count: number): Int32Array
   return quota;
 }
 
-/** A size as a count: fractions in (0, 1) are taken of n and rounded; counts must be integers ≥ 0. */
-function resolveSize(size: number, n: number, name: string, source: string): number {
+/** A size as a count: fractions in (0, 1) are taken of n and rounded; counts must be integers ≥ 0. Errors name the parameter `name`. */
+function resolveSize(size: number, n: number, name: string): number {
   if (size > 0 && size < 1) return Math.round(size * n);
   if (!Number.isInteger(size) || size < 0) {
-    throw new InputError(source, `${name} must be a count (integer ≥ 0) or a fraction in (0, 1), got ${size}`);
+    throw new ParamError([param(name)], [`must be a count (integer ≥ 0) or a fraction in (0, 1), got ${size}`]);
   }
   return size;
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { engineInfo } from '../engine/index.js';
 import type { UpdateExperimentConfig } from './config.js';
-import { assembleResult, prepareData, runUpdateExperiment, seedsToRun, type ExperimentHooks, type TrialOutcome, type UpdateExperimentResult } from './updateExperiment.js';
+import { assembleResult, checkUpdateSplit, prepareData, runUpdateExperiment, seedsToRun, type ExperimentHooks, type TrialOutcome, type UpdateExperimentResult } from './updateExperiment.js';
 import { runTasks } from './workerPool.js';
 import type { TransferExperimentConfig } from './transferConfig.js';
 import { assembleTransferResult, prepareTransferData, runTransferExperiment, type TransferExperimentResult } from './transferExperiment.js';
@@ -32,6 +32,7 @@ export async function runUpdateExperimentParallel(
   if (opts.queue) {
     const started = Date.now();
     const data = await prepareData(cfg);
+    checkUpdateSplit(cfg, data);
     const { runTasksOnQueue } = await import('./queue.js'); // BullMQ loads only when a queue is used
     const outcomes = await runTasksOnQueue(trials, { log: hooks.log, onDone, ...opts.queue });
     return assembleResult(cfg, data, [...(hooks.finishedTrials ?? []), ...outcomes], started);
@@ -40,7 +41,8 @@ export async function runUpdateExperimentParallel(
   const engine = engineInfo();
   if (jobs === 1 || !engine) return runUpdateExperiment(cfg, hooks);
   const started = Date.now();
-  const data = await prepareData(cfg); // validates the data up front, in this thread
+  const data = await prepareData(cfg); // validates the data and the split up front, in this thread
+  checkUpdateSplit(cfg, data);
   const outcomes = await runTasks(
     trials,
     { jobs, engine, progressEvery: opts.progressEvery, log: hooks.log, onDone: (i, outcome) => onDone(i, outcome as TrialOutcome) },

@@ -28,6 +28,7 @@ import { shardRows } from '../codistill/shards.js';
 import { codistillTogether } from '../train/codistillTogether.js';
 import type { MeanCI } from '../metrics/bootstrap.js';
 import { parseWith, readYamlFile } from '../util/yamlFile.js';
+import { withParamNamesSync } from '../util/errors.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 export const REPRODUCIBILITY_RECIPES = ['plain', 'codistill', 'ensemble'] as const;
@@ -131,7 +132,10 @@ export interface ReproducibilityData {
 
 export async function prepareReproducibilityData(cfg: ReproducibilityConfig): Promise<ReproducibilityData> {
   const raw = await loadData(cfg.data, { labelColumn: cfg.labelColumn });
-  const split = splitUpdateScenario(rawSize(raw), { seed: cfg.splitSeed, test: cfg.testSize, initial: cfg.trainSize, validation: 0, newBatch: 0, source: cfg.data });
+  // the study's test and training rows are the scenario's test and initial parts: errors name the config's keys
+  const split = withParamNamesSync('library', { test: 'testSize', initial: 'trainSize' }, 'config', () =>
+    splitUpdateScenario(rawSize(raw), { seed: cfg.splitSeed, test: cfg.testSize, initial: cfg.trainSize, validation: 0, newBatch: 0, source: cfg.data }),
+  );
   const spec = fitPreprocessing(subsetRaw(raw, split.initial));
   return { train: applyPreprocessing(spec, subsetRaw(raw, split.initial)), test: applyPreprocessing(spec, subsetRaw(raw, split.test)) };
 }

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine, type EngineChoice } from '../engine/index.js';
 import { logProgress } from '../train/progress.js';
-import { DistilleryError } from '../util/errors.js';
+import { DistilleryError, ParamError } from '../util/errors.js';
 import { memoTable, TASKS, type TaskKind } from './tasks.js';
 
 export type ToWorker = { type: 'task'; index: number; kind: TaskKind; input: unknown } | { type: 'exit' };
@@ -14,13 +14,20 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'log'; line: string }
   | { type: 'done'; index: number; output: unknown }
-  | { type: 'error'; message: string; exitCode: number | null };
+  | { type: 'error'; message: string; exitCode: number | null; param?: Pick<ParamError, 'sourceText' | 'problemText' | 'names'> };
 
 const port = parentPort!;
 const { backend, threads, progressEvery } = workerData as { backend: EngineChoice; threads: number; progressEvery: number };
 const send = (m: FromWorker) => port.postMessage(m);
 const log = (line: string) => send({ type: 'log', line });
-const fail = (e: unknown) => send({ type: 'error', message: (e as Error).message, exitCode: e instanceof DistilleryError ? e.exitCode : null });
+const fail = (e: unknown) =>
+  send({
+    type: 'error',
+    message: (e as Error).message,
+    exitCode: e instanceof DistilleryError ? e.exitCode : null,
+    // the parameters it names, so that the parent can still name them as the user typed them
+    ...(e instanceof ParamError ? { param: { sourceText: e.sourceText, problemText: e.problemText, names: e.names } } : {}),
+  });
 const memo = memoTable();
 
 try {

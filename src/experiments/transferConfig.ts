@@ -10,7 +10,7 @@ import { HOP_METHODS } from '../methods/transfer/hop.js';
 import { studentConfigSchema, type StudentConfig } from '../methods/transfer/students.js';
 import { modelConfigSchema } from '../models/configSchema.js';
 import type { MlpConfig } from '../models/config.js';
-import { parseWith } from '../util/yamlFile.js';
+import { parseConfigValue, parseWith } from '../util/yamlFile.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -89,9 +89,12 @@ export const transferExperimentSchema = z
 export type TransferExperimentConfig = z.infer<typeof transferExperimentSchema>;
 export type { StudentConfig };
 
-/** Validates a transfer config object; errors name the offending field. */
-export function parseTransferConfig(value: unknown, source = 'transfer config'): TransferExperimentConfig {
-  return parseWith(transferExperimentSchema, value ?? {}, source);
+/**
+ * Validates a transfer config object; errors name the offending field, after `source` when
+ * given, else as a ParamError of config keys (for a command that built the config from its flags).
+ */
+export function parseTransferConfig(value: unknown, source?: string): TransferExperimentConfig {
+  return source === undefined ? parseConfigValue(transferExperimentSchema, value ?? {}) : parseWith(transferExperimentSchema, value ?? {}, source);
 }
 
 /** The grid with 'plain' first (the fallback that keeps a transfer from being worse than none on validation). */

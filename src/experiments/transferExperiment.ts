@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import type { Dataset, PreprocessingSpec, RawData } from '../data/types.js';
 import { rawSize, subsetRaw } from '../data/types.js';
 import { applyPreprocessing, fitPreprocessing } from '../data/preprocess.js';
-import { splitUpdateScenario } from '../data/split.js';
+import { checkUpdateScenario, splitUpdateScenario } from '../data/split.js';
 import type { TrainedModel } from '../models/types.js';
+import type { MlpConfig } from '../models/config.js';
 import { loadModel } from '../models/io.js';
 import { disposeClassifier, networkClassifier, saveClassifier, type LocalClassifier as Classifier } from '../models/classifier.js';
 import { fitModel } from '../methods/fit.js';
@@ -21,7 +22,7 @@ import { autoCandidates, complexity, describeArchitecture } from '../methods/tra
 import { meanCI, type MeanCI } from '../metrics/bootstrap.js';
 import { engineInfo } from '../engine/index.js';
 import { LIBRARY_VERSION } from '../version.js';
-import { InputError } from '../util/errors.js';
+import { InputError, ParamError, param, withParamNamesSync } from '../util/errors.js';
 import { hopGrid, type TransferExperimentConfig } from './transferConfig.js';
 import { prepareData, textOptionsFor, type ExperimentHooks, type PreparedData } from './updateExperiment.js';
 
@@ -77,43 +78,58 @@ export interface TransferExperimentResult {
   teacherTestAccuracy: MeanCI;
 }
 
-/** Where checkTransferSetup's errors point (config fields, or the CLI's flags). */
-export interface SetupSources {
-  student: string;
-  probeLayers: string;
-}
-
 /**
  * Checks a transfer before any training: the student has fewer parameters than the teacher,
- * and every probe layer a ProfWeight entry names exists in the teacher.
+ * and every probe layer a ProfWeight entry names exists in the teacher. Errors name the
+ * config's keys (ParamError): `student`, `methods.<i>.layers`.
  */
-export function checkTransferSetup(cfg: Pick<TransferExperimentConfig, 'student' | 'methods'>, teacher: TrainedModel, sources: SetupSources = { student: 'student', probeLayers: 'methods' }): { teacherParams: number; studentParams: number } {
+export function checkTransferSetup(cfg: Pick<TransferExperimentConfig, 'student' | 'methods'>, teacher: TrainedModel): { teacherParams: number; studentParams: number } {
   const K = teacher.meta.classNames.length;
   const teacherParams = teacher.model.countParams();
   const studentParams = complexity(cfg.student, teacher.meta.inputShape, K);
   const teacherName = describeArchitecture(teacher.meta.architecture);
   if (studentParams >= teacherParams) {
-    throw new InputError(sources.student, `${describeArchitecture(cfg.student)} has ${studentParams} parameters, not fewer than the teacher's (${teacherName}, ${teacherParams}); the student must be the simpler model`);
+    throw new ParamError([param('student')], [`${describeArchitecture(cfg.student)} has ${studentParams} parameters, not fewer than the teacher's (${teacherName}, ${teacherParams}); the student must be the simpler model`], 'config');
   }
-  for (const m of cfg.methods) {
-    if (m.method !== 'profweight' || !m.layers) continue;
+  cfg.methods.forEach((m, i) => {
+    if (m.method !== 'profweight' || !m.layers) return;
     try {
       chooseProbeLayers(teacher.model, m);
     } catch (e) {
-      throw new InputError(sources.probeLayers, (e as Error).message.replace(/^probe layers: /, ''));
+      throw new ParamError([param(`methods.${i}.layers`)], [(e as Error).message.replace(/^probe layers: /, '')], 'config');
     }
-  }
+  });
   return { teacherParams, studentParams };
 }
 
-/** Loads the data (and a saved teacher), checking that the teacher's classes match the data's and the set-up (checkTransferSetup). */
-export async function prepareTransferData(cfg: TransferExperimentConfig, sources?: SetupSources): Promise<TransferData> {
+/** The candidates of a trial, each with its complexity; each must lie between the student and the teacher (errors name `candidates.<i>`). */
+function checkedCandidates(configs: MlpConfig[], inputShape: number[], K: number, studentParams: number, teacherParams: number): { config: MlpConfig; complexity: number }[] {
+  return configs.map((config, i) => {
+    const params = complexity(config, inputShape, K);
+    if (!(params > studentParams && params < teacherParams)) {
+      throw new ParamError([param(`candidates.${i}`)], [`${describeArchitecture(config)} has ${params} parameters, not between the student's (${studentParams}) and the teacher's (${teacherParams})`], 'config');
+    }
+    return { config, complexity: params };
+  });
+}
+
+/** The config keys of a transfer's split, by the names splitUpdateScenario gives its parts. */
+const SPLIT_KEYS = { initial: 'split.train', validation: 'split.validation' };
+
+/**
+ * Loads the data (and a saved teacher), checking that the split fits the data, that the
+ * teacher's classes match the data's, the set-up (checkTransferSetup) and the given candidates.
+ * Errors about the config's values name its keys (ParamError).
+ */
+export async function prepareTransferData(cfg: TransferExperimentConfig): Promise<TransferData> {
   const data = await prepareData(cfg);
+  withParamNamesSync('library', SPLIT_KEYS, 'config', () => checkUpdateScenario(rawSize(data.pool), { initial: cfg.split.train, validation: cfg.split.validation, newBatch: 0, source: data.pool.source }));
   if (!('path' in cfg.teacher)) return data;
   const teacher = await loadModel(cfg.teacher.path);
   try {
     for (const raw of [data.pool, data.test]) checkClasses(teacher, raw, cfg.teacher.path);
-    checkTransferSetup(cfg, teacher, sources);
+    const { teacherParams, studentParams } = checkTransferSetup(cfg, teacher);
+    if (cfg.candidates !== 'auto') checkedCandidates(cfg.candidates, teacher.meta.inputShape, teacher.meta.classNames.length, studentParams, teacherParams);
   } catch (e) {
     teacher.model.dispose();
     throw e;
@@ -147,7 +163,9 @@ export interface TransferTrialRows {
 
 /** The rows of trial `seed`: what every model of the trial trains, stops early and is tested on. */
 export function transferTrialRows(cfg: TransferExperimentConfig, seed: number, data: TransferData): TransferTrialRows {
-  const split = splitUpdateScenario(rawSize(data.pool), { seed, initial: cfg.split.train, validation: cfg.split.validation, newBatch: 0, source: data.pool.source });
+  const split = withParamNamesSync('library', SPLIT_KEYS, 'config', () =>
+    splitUpdateScenario(rawSize(data.pool), { seed, initial: cfg.split.train, validation: cfg.split.validation, newBatch: 0, source: data.pool.source }),
+  );
   const trainRaw = subsetRaw(data.pool, split.initial);
   const preprocessing = preprocessingFor(cfg, data, trainRaw);
   return {
@@ -190,13 +208,7 @@ export async function runTransferTrial(cfg: TransferExperimentConfig, seed: numb
   const teacherName = describeArchitecture(teacher.meta.architecture);
   const studentName = describeArchitecture(cfg.student);
   const candidateConfigs = cfg.candidates === 'auto' ? autoCandidates(teacherParams, studentParams, train.featureShape, K, cfg.rungs) : cfg.candidates;
-  const candidates = candidateConfigs.map((config, i) => {
-    const params = complexity(config, train.featureShape, K);
-    if (!(params > studentParams && params < teacherParams)) {
-      throw new InputError(`candidates[${i}]`, `${describeArchitecture(config)} has ${params} parameters, not between the student's (${studentParams}) and the teacher's (${teacherParams})`);
-    }
-    return { config, complexity: params };
-  });
+  const candidates = checkedCandidates(candidateConfigs, train.featureShape, K, studentParams, teacherParams);
   const teacherTest = classifierAccuracy(teacherModel, test);
   const teacherValidation = classifierAccuracy(teacherModel, validation);
   log(`teacher ${teacherName} (${teacherParams} parameters): test accuracy ${(100 * teacherTest).toFixed(2)}%; student ${studentName} (${studentParams}); candidates ${candidates.map((c) => describeArchitecture(c.config)).join(', ') || 'none'}`);

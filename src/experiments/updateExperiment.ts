@@ -2,7 +2,7 @@ import type { Dataset, PreprocessingSpec, RawData } from '../data/types.js';
 import { subsetRaw, concatDatasets, rawSize } from '../data/types.js';
 import { loadData } from '../data/builtin.js';
 import { applyPreprocessing, fitPreprocessing } from '../data/preprocess.js';
-import { splitUpdateScenario, trainTestSplit } from '../data/split.js';
+import { checkUpdateScenario, splitUpdateScenario, trainTestSplit, type UpdateScenario } from '../data/split.js';
 import { argmaxRows, softmax } from '../models/logits.js';
 import { predictLogits } from '../models/predict.js';
 import type { TrainedModel } from '../models/types.js';
@@ -24,6 +24,7 @@ import type { ProgressSink } from '../train/progress.js';
 import { engineInfo } from '../engine/index.js';
 import { LIBRARY_VERSION } from '../version.js';
 import { resolveEntry, type ReferenceConfig, type UpdateExperimentConfig } from './config.js';
+import { withParamNamesSync } from '../util/errors.js';
 
 /** One method in one trial (seed), measured on the test set against that trial's base model. */
 export interface TrialMethodResult {
@@ -97,12 +98,25 @@ export interface PreparedData {
   test: RawData;
 }
 
-/** Loads the data and draws the fixed test hold-out. */
+/** Loads the data and draws the fixed test hold-out; errors name the config's keys. */
 export async function prepareData(cfg: Pick<UpdateExperimentConfig, 'data' | 'labelColumn' | 'testData' | 'testSize' | 'splitSeed'>): Promise<PreparedData> {
   const all = await loadData(cfg.data, { labelColumn: cfg.labelColumn });
   if (cfg.testData) return { pool: all, test: await loadData(cfg.testData, { labelColumn: cfg.labelColumn }) };
-  const { train, test } = trainTestSplit(rawSize(all), cfg.testSize, cfg.splitSeed);
+  const { train, test } = withParamNamesSync('library', { testSize: 'testSize' }, 'config', () => trainTestSplit(rawSize(all), cfg.testSize, cfg.splitSeed));
   return { pool: subsetRaw(all, train), test: subsetRaw(all, test) };
+}
+
+/** The config keys of an update experiment's split, by the names splitUpdateScenario gives its parts. */
+const SPLIT_KEYS = { initial: 'split.initial', validation: 'split.validation', newBatch: 'split.newBatch' };
+
+/** Trial `seed`'s parts of the pool (methods.md §1); errors name the config's keys. */
+function updateSplit(cfg: Pick<UpdateExperimentConfig, 'split'>, pool: RawData, seed: number): UpdateScenario {
+  return withParamNamesSync('library', SPLIT_KEYS, 'config', () => splitUpdateScenario(rawSize(pool), { ...cfg.split, seed, source: pool.source }));
+}
+
+/** Checks, before any trial, that the split fits the pool (as every trial's would: the sizes do not depend on the seed). */
+export function checkUpdateSplit(cfg: Pick<UpdateExperimentConfig, 'split'>, data: PreparedData): void {
+  withParamNamesSync('library', SPLIT_KEYS, 'config', () => checkUpdateScenario(rawSize(data.pool), { ...cfg.split, source: data.pool.source }));
 }
 
 function testPredictions(model: TrainedModel, test: Dataset): { pred: Int32Array; probs: Float32Array } {
@@ -130,7 +144,7 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
   const log = hooks.log ?? (() => {});
   const { pool, test: testRaw } = data;
   const methods = cfg.methods.map(resolveEntry);
-  const split = splitUpdateScenario(rawSize(pool), { ...cfg.split, seed, source: pool.source });
+  const split = updateSplit(cfg, pool, seed);
   const initialRaw = subsetRaw(pool, split.initial);
   const spec: PreprocessingSpec = fitPreprocessing(initialRaw, textOptionsFor(cfg.model));
   const classNames = spec.classNames;
@@ -261,6 +275,7 @@ export function assembleResult(cfg: UpdateExperimentConfig, data: PreparedData, 
 export async function runUpdateExperiment(cfg: UpdateExperimentConfig, hooks: ExperimentHooks = {}): Promise<UpdateExperimentResult> {
   const started = Date.now();
   const data = await prepareData(cfg);
+  checkUpdateSplit(cfg, data);
   hooks.log?.(`data: ${data.pool.source}, ${rawSize(data.pool)} training-pool examples, ${rawSize(data.test)} test examples`);
   const outcomes: TrialOutcome[] = [...(hooks.finishedTrials ?? [])];
   for (const seed of seedsToRun(cfg, hooks)) {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineInfo } from '../engine/index.js';
-import { DistilleryError } from '../util/errors.js';
+import { DistilleryError, ParamError } from '../util/errors.js';
 import type { FromWorker, ToWorker } from './taskWorker.js';
 import type { TaskInput, TaskKind, TaskOutput } from './tasks.js';
 
@@ -69,7 +69,7 @@ export async function runTasks<K extends TaskKind>(tasks: Task<K>[], opts: PoolO
                   finishing.push(kept);
                 }
               }
-              else reject(m.exitCode === null ? new Error(m.message) : new DistilleryError(m.message, m.exitCode));
+              else reject(m.param ? new ParamError(m.param.sourceText, m.param.problemText, m.param.names) : m.exitCode === null ? new Error(m.message) : new DistilleryError(m.message, m.exitCode));
             });
             worker.on('error', reject);
             worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`experiment worker exited with code ${code}`))));

@@ -117,14 +117,45 @@ export const SLICE_LIMIT_NAMES: readonly GateLimitName[] = LIMITS.filter((l) => 
  */
 export function checkGatePolicy(policy: GatePolicy, name: (field: GateLimitName | 'slices' | 'minSliceSize') => string = (f) => f): void {
   if (!GATE_LIMIT_NAMES.some((k) => policy[k] !== undefined)) throw new InputError('policy', `the release gate needs at least one limit (${GATE_LIMIT_NAMES.join(', ')})`);
-  const { minAccuracyGain: gain, maxChurn: churn } = policy;
-  if (gain !== undefined && churn !== undefined && gain > churn) {
-    throw new InputError(name('minAccuracyGain'), `${gain} is more than ${name('maxChurn')} ${churn}: the accuracy gain (PFR − NFR) never exceeds churn, so no release could pass`);
+  const contradiction = contradictoryLimits(policy);
+  if (contradiction) {
+    const [field, other] = [name(contradiction.field), name(contradiction.by)];
+    // the other limit without the place both come from (a policy file), once is enough
+    const at = field.lastIndexOf(': ');
+    const place = at < 0 ? '' : field.slice(0, at + 2);
+    const shown = place && other.startsWith(place) ? other.slice(place.length) : other;
+    throw new InputError(field, `${policy[contradiction.field]} contradicts ${shown} ${policy[contradiction.by]}: ${contradiction.why}; no pair of models could pass both, so the limits must change`);
   }
   const hasSlices = (policy.slices?.length ?? 0) > 0;
   const sliceLimit = SLICE_LIMIT_NAMES.find((k) => policy[k] !== undefined && LIMITS.find((l) => l.limitName === k)!.scope === 'slices');
   if (sliceLimit && !hasSlices) throw new InputError(name(sliceLimit), `is a limit per slice: give the slicings (${name('slices')})`);
   if (policy.minSliceSize !== undefined && !hasSlices) throw new InputError(name('minSliceSize'), `applies to slices: give the slicings (${name('slices')})`);
+}
+
+/**
+ * Two limits of the whole data that no pair of models could meet together, on any data — the
+ * policy is contradictory (exit 2), not a release these models fail (exit 3). Only the maxima
+ * bound what the minimum accuracy gain can reach:
+ * - gain = PFR − NFR ≤ PFR ≤ churn, so a minimum gain above the maximum churn is unreachable
+ *   (maxChurn 0 means identical predictions: gain exactly 0, so any minimum gain > 0);
+ * - a prediction difference of 0 means identical probabilities on every row, hence identical
+ *   predictions (each is the most probable class), churn 0 and gain 0.
+ * The other limits are independent: any other combination is met by some pair of models on some
+ * data (a minimum accuracy by models that are right; maxima by models that agree), so a gate
+ * that blocks it blocks these models. The same holds for interval ends (`decideOn: bound`): the
+ * bounds come from the same resamples, where gain ≤ churn in each. Returns the minimum and the
+ * limit it contradicts, with why.
+ */
+export function contradictoryLimits(policy: GatePolicy): { field: GateLimitName; by: GateLimitName; why: string } | undefined {
+  const gain = policy.minAccuracyGain;
+  if (gain === undefined) return undefined;
+  if (policy.maxChurn !== undefined && gain > policy.maxChurn) {
+    return { field: 'minAccuracyGain', by: 'maxChurn', why: `the accuracy gain (PFR − NFR) never exceeds churn${policy.maxChurn === 0 ? ' (churn 0: identical predictions, a gain of exactly 0)' : ''}` };
+  }
+  if (policy.maxPredictionDifference === 0 && gain > 0) {
+    return { field: 'minAccuracyGain', by: 'maxPredictionDifference', why: 'a prediction difference of 0 means identical probabilities, so identical predictions and a gain of exactly 0' };
+  }
+  return undefined;
 }
 
 const ref = (spec: string, s: SliceStats): GateSliceRef => ({ spec, label: s.label, n: s.n });

@@ -16,6 +16,7 @@ import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { TrainedModel } from './types.js';
 import { loadModel, saveModel } from './io.js';
 import { InputError } from '../util/errors.js';
+import { readProblem } from '../util/fsErrors.js';
 import { metadataFileSignature, writeDirAtomic, type OutputTarget } from '../util/outputs.js';
 import { LIBRARY_VERSION } from '../version.js';
 
@@ -127,7 +128,7 @@ export async function loadEnsemble(dir: string): Promise<Ensemble> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e: any) {
-    throw new InputError(dir, e?.code === 'ENOENT' ? `is not an ensemble directory (no ${ENSEMBLE_JSON}; make one with \`distillery ensemble\`)` : `cannot be read: ${e?.message}`);
+    throw new InputError(dir, e?.code === 'ENOENT' ? `is not an ensemble directory (no ${ENSEMBLE_JSON}; make one with \`distillery ensemble\`)` : readProblem(e));
   }
   let json: unknown;
   try {

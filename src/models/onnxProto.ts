@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as OnnxProtoModule from 'onnx-proto';
 import type { PreprocessingSpec } from '../data/types.js';
+import { featureShapeOf } from '../data/preprocess.js';
 import { InputError } from '../util/errors.js';
 import { requireOptional } from '../util/optional.js';
 import { ONNX_LAYOUT_KEY, ONNX_OUTPUT_KEY, ONNX_PREPROCESSING_KEY, type OnnxMetadata } from './onnxFormat.js';
@@ -91,6 +92,17 @@ function inputLayout(spec: PreprocessingSpec, graphShape: number[], declared: st
   if (declared !== undefined && declared !== 'nchw' && declared !== 'nhwc') throw new InputError(file, `its "${ONNX_LAYOUT_KEY}" metadata must be "nchw" or "nhwc", got "${declared}"`);
   if (spec.kind !== 'image') {
     if (declared === 'nchw') throw new InputError(file, `its "${ONNX_LAYOUT_KEY}" metadata is "nchw" but its preprocessing is ${spec.kind}, not images`);
+    // the model's own two halves must agree: data prepared as its metadata says must fit its graph
+    let made: number[];
+    try {
+      made = featureShapeOf(spec);
+    } catch {
+      throw new InputError(file, `its "${ONNX_PREPROCESSING_KEY}" metadata is malformed`);
+    }
+    if (made.join(', ') !== graphShape.join(', ')) {
+      const what = spec.kind === 'tabular' ? `${made[0]} inputs (${spec.columns.length} column${spec.columns.length === 1 ? '' : 's'}: ${spec.columns.slice(0, 10).map((c) => c.name).join(', ')}${spec.columns.length > 10 ? ', …' : ''})` : `inputs of shape [${made.join(', ')}]`;
+      throw new InputError(file, `its graph input "${inputName}" is [batch, ${graphShape.join(', ')}] but its "${ONNX_PREPROCESSING_KEY}" metadata makes ${what}: the model's metadata and graph disagree`);
+    }
     return { inputShape: graphShape, layout: 'nhwc' };
   }
   const [h, w, c] = spec.shape;

@@ -3,6 +3,11 @@ import type { CodistillResult } from '../codistill/results.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
+/** Steps trained with the peers' term of those after burn-in ("n/a" in results written before they were counted). */
+export function distilled(w: CodistillResult['workers'][number], r: Pick<CodistillResult, 'burnInSteps'>): string {
+  return w.distilledSteps === undefined ? 'n/a' : `${w.distilledSteps} of ${Math.max(0, w.steps - r.burnInSteps)}`;
+}
+
 export function renderCodistillReport(r: CodistillResult): string {
   const c = r.config;
   const lines = [
@@ -10,9 +15,10 @@ export function renderCodistillReport(r: CodistillResult): string {
     '',
     `${r.workers.length} workers × ${c.steps} steps (batch ${c.batchSize}, lr ${c.learningRate}), burn-in ${r.burnInSteps} steps, R = ${c.syncEvery}, w = ${c.weight}, overlap ${c.overlap}; data ${r.data.name} (${r.data.trainRows} training rows, ${r.data.validationRows} validation); store ${r.store}; ${r.wallSeconds.toFixed(1)} s.`,
     '',
-    '| worker | shard rows | validation accuracy | training s | restarts | silent peers | refused checkpoints |',
-    '|---|---|---|---|---|---|---|',
-    ...r.workers.map((w) => `| ${w.worker} | ${w.shardRows} | ${pct(w.valAccuracy)} | ${w.trainingSeconds.toFixed(1)} | ${w.restarts} | ${w.silentPeers.join(', ') || '—'} | ${w.refusedCheckpoints.length} |`),
+    ...(r.warnings ?? []).flatMap((w) => [`**Warning:** ${w}.`, '']),
+    '| worker | shard rows | validation accuracy | training s | restarts | distilled steps | silent peers | refused checkpoints |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.workers.map((w) => `| ${w.worker} | ${w.shardRows} | ${pct(w.valAccuracy)} | ${w.trainingSeconds.toFixed(1)} | ${w.restarts} | ${distilled(w, r)} | ${w.silentPeers.join(', ') || '—'} | ${w.refusedCheckpoints.length} |`),
     '',
     `Deliverable (best on validation): worker ${r.deliverable.worker}, ${pct(r.deliverable.valAccuracy)} (\`${r.deliverable.modelDir}\`). Ensemble of the ${r.ensemble.members} workers (paragon): ${pct(r.ensemble.valAccuracy)}. The workers disagree on ${pct(r.meanPairwiseDisagreement)} of validation rows (mean over pairs).`,
     '',

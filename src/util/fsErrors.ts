@@ -1,3 +1,5 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { DistilleryError } from './errors.js';
 
 /**
@@ -47,19 +49,59 @@ export function fsErrorCode(e: unknown): string | undefined {
 
 /**
  * `e` as an EnvironmentError naming `path` (the user's path, not a temporary one) and what
- * was being done, when it is an fs error; otherwise `e` unchanged.
+ * was being done, when it is an fs error (or an EnvironmentError about one of `temporaries`,
+ * paths the user never named); otherwise `e` unchanged.
  */
-export function environmentError(e: unknown, path: string, action: string): unknown {
+export function environmentError(e: unknown, path: string, action: string, temporaries: readonly string[] = []): unknown {
+  if (e instanceof EnvironmentError && temporaries.includes(e.path)) return new EnvironmentError(path, action, e.code);
   if (e instanceof DistilleryError) return e;
   const code = fsErrorCode(e);
   return code ? new EnvironmentError(path, action, code) : e;
 }
 
-/** Runs `f`, turning an fs error into an EnvironmentError naming `path`. */
-export async function withEnvironmentErrors<T>(path: string, action: string, f: () => Promise<T>): Promise<T> {
+/** Runs `f`, turning an fs error (or an EnvironmentError about one of `temporaries`) into an EnvironmentError naming `path`. */
+export async function withEnvironmentErrors<T>(path: string, action: string, f: () => Promise<T>, temporaries: readonly string[] = []): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    throw environmentError(e, path, action);
+    throw environmentError(e, path, action, temporaries);
   }
+}
+
+/** The cause of an fs error in words: the table's, else the error's own first line. */
+export function fsCause(e: unknown): string {
+  const code = fsErrorCode(e);
+  return code ? CAUSES[code] : String((e as Error | undefined)?.message ?? e).split('\n')[0];
+}
+
+/** What is wrong with a file that could not be read, for an InputError naming it: `file not found`, `cannot be read (permission denied)`, … */
+export function readProblem(e: unknown): string {
+  const code = fsErrorCode(e);
+  if (code === 'ENOENT') return 'file not found';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  return `cannot be read (${fsCause(e)})`;
+}
+
+type Mkdir = (dir: string, opts?: { recursive?: boolean }) => Promise<unknown>;
+
+/**
+ * `mkdir -p dir`, failing with the real cause. Node's recursive mkdir reports ENOENT when it
+ * cannot create a missing directory for a reason it does not expect (a read-only file system:
+ * EROFS; it then stats the path, which does not exist); the first missing ancestor is then made
+ * alone, which fails with the cause. `mkdir` is fs.promises.mkdir (replaceable for tests).
+ */
+export async function makeDirectory(dir: string, mkdir: Mkdir = fs.mkdir): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    if (fsErrorCode(e) !== 'ENOENT') throw e;
+    let missing = path.resolve(dir);
+    for (let up = path.dirname(missing); up !== missing && !(await isDirectory(up)); up = path.dirname(missing)) missing = up;
+    await mkdir(missing); // fails with the real cause
+    await mkdir(dir, { recursive: true }); // it did not fail: made since, try again
+  }
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return fs.stat(p).then((st) => st.isDirectory(), () => false);
 }

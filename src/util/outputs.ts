@@ -17,7 +17,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from './errors.js';
-import { environmentError, withEnvironmentErrors } from './fsErrors.js';
+import { environmentError, makeDirectory, withEnvironmentErrors } from './fsErrors.js';
 import { critical } from './interrupt.js';
 
 /** A path a command will write, and how to tell that what is there now is Distillery's. */
@@ -139,7 +139,7 @@ export async function writeOutputs(outputs: OutputWrite[]): Promise<void> {
   try {
     for (const o of outputs) {
       const abs = path.resolve(o.path);
-      await withEnvironmentErrors(o.path, 'cannot be created', () => fs.mkdir(path.dirname(abs), { recursive: true }));
+      await withEnvironmentErrors(o.path, 'cannot be created', () => makeDirectory(path.dirname(abs)));
       const s = { path: o.path, abs, tmp: temporarySibling(abs) };
       staged.push(s);
       await withEnvironmentErrors(o.path, 'cannot be written', async () => {

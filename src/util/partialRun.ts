@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from './errors.js';
-import { withEnvironmentErrors } from './fsErrors.js';
+import { makeDirectory, withEnvironmentErrors } from './fsErrors.js';
 import { describeFingerprint, fingerprintPath, type Fingerprint } from './fingerprint.js';
 import { cleanStaleTemporaries, processAlive, writeDirAtomic, writeFileAtomic } from './outputs.js';
 
@@ -178,7 +178,7 @@ export interface PartialRunOptions {
 export async function openPartialRun(out: string, flag: string, settings: Record<string, unknown>, flags: ResumeFlags, { configFile, inputs = [] }: PartialRunOptions = {}): Promise<PartialRun> {
   const dir = partialDirOf(out);
   const where = `${flag} ${out}`;
-  return withEnvironmentErrors(dir, 'cannot be used for the temporary output', async () => {
+  return withEnvironmentErrors(out, 'cannot be used for the temporary output', async () => { // the user's path, not the temporary one
     // what a process killed while it created or replaced the directory left behind
     await cleanStaleTemporaries(dir);
     const owner = await readJsonFile<{ pid: number }>(path.join(dir, OWNER));
@@ -211,14 +211,14 @@ export async function openPartialRun(out: string, flag: string, settings: Record
     // made whole under a temporary name and renamed into place (replacing what was there): a kill at
     // any instant leaves a run with its owner and settings, or none (and temporaries cleaned above)
     const read = await fingerprintInputs(inputs, dir);
-    await fs.mkdir(path.dirname(dir), { recursive: true });
+    await makeDirectory(path.dirname(dir));
     await writeDirAtomic(dir, async (tmp) => {
       await fs.writeFile(path.join(tmp, OWNER), JSON.stringify({ pid: process.pid }));
       await fs.writeFile(path.join(tmp, SETTINGS), JSON.stringify(settings));
       await fs.writeFile(path.join(tmp, INPUTS), JSON.stringify(read));
     });
     return new PartialRun(dir, false);
-  });
+  }, [dir]);
 }
 
 async function readJsonFile<T>(file: string): Promise<T | undefined> {

@@ -3,7 +3,8 @@ import { lazy } from './lazy.js';
 
 const yaml = lazy<typeof import('yaml')>('yaml');
 import type { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError, ParamError, param } from './errors.js';
+import { readProblem } from './fsErrors.js';
 
 type Issue = z.core.$ZodIssue & { errors?: Issue[][]; keys?: string[]; values?: unknown[]; options?: unknown[] };
 type PathKey = PropertyKey;
@@ -110,28 +111,45 @@ function objectsAt(schema: unknown, path: readonly PathKey[], value: unknown): S
 
 /** The first problem zod found, as "field.path: message" (or "(top level): …"), with the near name of a misspelt key or value. */
 export function describeZodError(error: z.ZodError, schema?: z.ZodType, value?: unknown): string {
+  const { key, problem } = zodProblem(error, schema, value);
+  return `${key ?? '(top level)'}: ${problem}`;
+}
+
+/** The first problem zod found: the key path it is at (undefined: the top level) and what is wrong. */
+function zodProblem(error: z.ZodError, schema?: z.ZodType, value?: unknown): { key?: string; problem: string } {
   // a misspelt key explains the rest (a required key then missing), so it comes first
   const first = (error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]) as Issue;
   const issue = bestIssue(first, value);
-  const where = issue.path.length ? issue.path.join('.') : '(top level)';
+  const key = issue.path.length ? issue.path.join('.') : undefined;
   if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
     const known = [...new Set((schema ? objectsAt(schema, issue.path, value) : []).flatMap((d) => Object.keys(d.shape ?? {})))];
     const parts = issue.keys.map((k) => {
       const near = nearName(k, known);
       return `"${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
     });
-    return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${parts.join(', ')}${known.length ? `; known keys: ${known.join(', ')}` : ''}`;
+    return { key, problem: `unknown key${issue.keys.length > 1 ? 's' : ''} ${parts.join(', ')}${known.length ? `; known keys: ${known.join(', ')}` : ''}` };
   }
   const allowed = (issue.values ?? issue.options)?.map(String);
   if ((issue.code === 'invalid_value' || issue.code === 'invalid_union') && allowed?.length) {
     const given = valueAt(value, issue.path);
     const near = typeof given === 'string' ? nearName(given, allowed) : undefined;
-    return `${where}: ${JSON.stringify(given)} is not one of ${allowed.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`;
+    return { key, problem: `${JSON.stringify(given)} is not one of ${allowed.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}` };
   }
   if (issue.code === 'invalid_type' && issue.path.length && valueAt(value, issue.path) === undefined) {
-    return `${where}: missing (expected ${(issue as { expected?: string }).expected ?? 'a value'})`;
+    return { key, problem: `missing (expected ${(issue as { expected?: string }).expected ?? 'a value'})` };
   }
-  return `${where}: ${issue.message}`;
+  return { key, problem: issue.message };
+}
+
+/**
+ * Validates a config that a command built from its flags: a ParamError naming the config key
+ * otherwise, which the command renames to the flag the value came from.
+ */
+export function parseConfigValue<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const { key, problem } = zodProblem(parsed.error, schema, value);
+  throw new ParamError([key === undefined ? '(top level)' : param(key)], [problem], 'config');
 }
 
 /** Validates `value` with `schema`; an InputError naming `source` and the field otherwise. */
@@ -151,7 +169,7 @@ export async function readYamlFile<S extends z.ZodType>(path: string, schema: S,
     text = await readFile(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new InputError(path, err?.code === 'ENOENT' ? 'file not found' : `cannot be read (${err?.message})`);
+    throw new InputError(path, readProblem(err));
   }
   let value: unknown;
   try {

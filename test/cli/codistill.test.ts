@@ -3,13 +3,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, runCliHere } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI_ENTRY, runCli, runCliHere } from '../helpers/cli.js';
 import { loadModel } from '../../src/models/io.js';
 import { predictLogits, argmaxRows } from '../../src/models/predict.js';
 import { loadLetter } from '../../src/data/builtin.js';
 import { prepareRunData } from '../../src/codistill/data.js';
 import { initEngine } from '../../src/engine/index.js';
 import type { CodistillResult } from '../../src/codistill/results.js';
+import type { CliResult } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distillery-codistill-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -38,9 +40,16 @@ test('distillery codistill: two worker processes codistil through a directory st
     assert.deepEqual(w.curve.map((p) => p.step), [40, 80, 120, 160]);
     assert.ok(w.curve.every((p, i) => i === 0 || p.seconds >= w.curve[i - 1].seconds));
     assert.ok(w.valAccuracy > 0.4, `worker ${w.worker}: ${w.valAccuracy}`);
-    // After burn-in each worker distilled from its peer's published checkpoints.
+    // After burn-in each worker distilled from its peer's published checkpoints: every step after
+    // step 64, from the peer's checkpoints of rounds 40 (reloaded at 64), 80 and 120.
     assert.match(r.stderr, new RegExp(`worker ${w.worker}: step 160/160 .*peers=${1 - w.worker}\\b`));
+    assert.equal(w.distilledSteps, 96);
+    assert.deepEqual(w.peerVersions, { [1 - w.worker]: [40, 80, 120] });
+    assert.deepEqual(w.silentPeers, []);
   }
+  assert.deepEqual(result.warnings, []);
+  assert.doesNotMatch(r.stderr, /warning:/);
+  assert.match(r.stdout, /worker 0: .*distilled 96 of 96 steps after burn-in/);
   const report = readFileSync(join(out, 'report.md'), 'utf8');
   assert.match(report, /## Time to accuracy/);
   assert.match(report, /^\| 160 \| [\d.]+, \d+\.\d+% \| [\d.]+, \d+\.\d+% \|$/m);
@@ -70,6 +79,8 @@ test('distillery codistill: two worker processes codistil through a directory st
 
 test('codistill bad input: one line naming the flag, exit 2', async () => {
   const out = join(dir, 'bad');
+  const codistillYaml = join(dir, 'batch.yaml');
+  writeFileSync(codistillYaml, 'batchSize: 512\n');
   const cases: [string[], RegExp][] = [
     [['--workers', '1'], /--workers: .*(>=|at least|too small).*2/i],
     [['--sync-every', '0'], /--sync-every: /],
@@ -77,6 +88,10 @@ test('codistill bad input: one line naming the flag, exit 2', async () => {
     [['--workers', '40', '--batch-size', '512'], /--batch-size: 40 workers get shards of \d+ training rows, fewer than a batch of 512/],
     [['--store', 'redis://user:hunter2@127.0.0.1:1/0'], /--store: cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1\/0/],
     [['--resume'], /--resume: there is no interrupted run to resume for /],
+    // a value the data cannot meet names the flag, or the --config file's key that set it (#27 item 11)
+    [['--validation', '30000'], /^distillery: --validation: 30000 exceeds the 20000 examples of the data\n$/],
+    [['--config', codistillYaml, '--workers', '40'], new RegExp(`^distillery: ${codistillYaml}: batchSize: 40 workers get shards of \\d+ training rows, fewer than a batch of 512`)],
+    [['--config', codistillYaml, '--workers', '40', '--batch-size', '600'], /^distillery: --batch-size: 40 workers get shards of \d+ training rows, fewer than a batch of 600/],
   ];
   for (const [args, message] of cases) {
     const r = await runCliHere(['codistill', '--data', 'letter', ...tiny, '--out', out, ...args]);
@@ -109,4 +124,62 @@ test('codistill-worker refuses a run its store does not hold, or a wrong worker 
   const again = await runCliHere(['codistill-worker', '--store', store, '--run', runId, '--worker', '1', '--of', '2', '--data', 'letter']);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /finished already \(step 160\)/);
+});
+
+/** The CLI in a child process in `cwd`; `onLine` sees each stderr line as it arrives; killed after `timeoutMs`. */
+function start(args: string[], cwd: string, onLine: (line: string) => void = () => {}, timeoutMs = 240_000) {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, stderr, partial] = ['', '', ''];
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    const got = (partial + d).split('\n');
+    partial = got.pop()!;
+    for (const l of got) onLine(l);
+  });
+  return new Promise<CliResult>((resolve) => child.on('exit', (code) => (clearTimeout(timer), resolve({ code: code ?? -1, stdout, stderr }))));
+}
+
+test('codistill --external-workers: a worker that finished before its peer published distilled for no step, and the run says so', async () => {
+  // Two "machines", each its own working directory, sharing the store; worker 1 runs to the end
+  // before worker 0 starts (asynchronous: it never waits for a peer), so it never loads a peer's
+  // checkpoint, while worker 0 distils from worker 1's final one.
+  const [launcherDir, hostA, hostB] = ['launcher', 'host-a', 'host-b'].map((h) => {
+    const d = join(dir, `external-${h}`);
+    mkdirSync(d);
+    return d;
+  });
+  const shared = join(dir, 'external-store');
+  const runId = 'external-1';
+  const worker = (i: number, cwd: string) => start(['--threads', '1', 'codistill-worker', '--store', shared, '--run', runId, '--worker', String(i), '--of', '2', '--data', 'letter'], cwd);
+  let workers: Promise<CliResult[]> | undefined;
+  const launcher = start(['codistill', '--external-workers', '200', '--run', runId, '--data', 'letter', ...tiny, '--seed', '3', '--store', shared, '--out', 'run'], launcherDir, (line) => {
+    if (line.startsWith('start worker 1:')) workers = (async () => [await worker(1, hostB), await worker(0, hostA)])();
+  });
+  const l = await launcher;
+  const [w1, w0] = (await workers) ?? [];
+  assert.equal(l.code, 0, l.stderr);
+  assert.equal(w1?.code, 0, w1?.stderr);
+  assert.equal(w0?.code, 0, w0?.stderr);
+  assert.match(w1.stderr, /worker 1: step 160\/160 .*peers=-/);
+  assert.match(w1.stderr, /worker 1: peer 0 published no checkpoint before this worker finished\n/);
+  assert.match(w1.stderr, /worker 1: warning: distilled from no peer: none of its 96 steps after burn-in/);
+  assert.match(w1.stdout, /160 steps \(0 distilling from peers\)/);
+  assert.match(w0.stdout, /160 steps \(96 distilling from peers\)/);
+  const result = JSON.parse(readFileSync(join(launcherDir, 'run', 'codistill.json'), 'utf8')) as CodistillResult;
+  const [r0, r1] = result.workers;
+  assert.equal(r1.distilledSteps, 0);
+  assert.deepEqual(r1.peerVersions, {});
+  assert.deepEqual(r1.silentPeers, [0]);
+  assert.equal(r0.distilledSteps, 96);
+  assert.deepEqual(r0.peerVersions, { 1: [160] });
+  assert.deepEqual(r0.silentPeers, []);
+  assert.equal(result.warnings.length, 1);
+  assert.match(result.warnings[0], /^worker 1 distilled from no peer: none of its 96 steps after burn-in .*\(silent peers: 0\)$/);
+  // the summary (stderr, as a warning), report.md and report.html say it too
+  assert.match(l.stdout, /worker 1: .*distilled 0 of 96 steps after burn-in, silent peers 0\)/);
+  assert.match(l.stderr, /^warning: worker 1 distilled from no peer/m);
+  assert.match(readFileSync(join(launcherDir, 'run', 'report.md'), 'utf8'), /^\*\*Warning:\*\* worker 1 distilled from no peer.*\n[^]*^\| 1 \| 9500 \| [\d.]+% \| [\d.]+ \| 0 \| 0 of 96 \| 0 \| 0 \|$/m);
+  assert.match(readFileSync(join(launcherDir, 'run', 'report.html'), 'utf8'), /class="banner bad"[^>]*>Warning: worker 1 distilled from no peer/);
 });

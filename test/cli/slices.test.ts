@@ -15,6 +15,7 @@ import { runCli } from '../helpers/cli.js';
 import { runCliHere } from '../helpers/cliInProcess.js';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
 import { parseCsvText } from '../../src/data/csv.js';
+import { GATE_BLOCKED_EXIT } from '../../src/cli/commands/gate.js';
 import { applyPreprocessing, fitPreprocessing } from '../../src/data/preprocess.js';
 import { initEngine } from '../../src/engine/index.js';
 import { fitModel } from '../../src/methods/fit.js';
@@ -174,7 +175,16 @@ test('bad input: an unknown slice column, bins < 2, a slice spec on prediction f
   await expectBadInput(['-q', 'compare', '--chain', oldCsv, newCsv, '--data', testCsv, '--label', 'lettr', '--slice-by', 'region'], /--slice-by: does not apply to --chain/);
   // gate: contradictory or impossible limits
   const gate = ['-q', 'gate', ...preds, '--data', testCsv];
-  await expectBadInput([...gate, '--min-accuracy-gain', '0.1', '--max-churn', '0.05', '--json', out], /^distillery: --min-accuracy-gain: 0\.1 is more than --max-churn 0\.05: the accuracy gain \(PFR − NFR\) never exceeds churn, so no release could pass$/, out);
+  await expectBadInput([...gate, '--min-accuracy-gain', '0.1', '--max-churn', '0.05', '--json', out], /^distillery: --min-accuracy-gain: 0\.1 contradicts --max-churn 0\.05: the accuracy gain \(PFR − NFR\) never exceeds churn; no pair of models could pass both, so the limits must change$/, out);
+  // #27 item 12: churn 0 or a prediction difference of 0 means a gain of exactly 0 — contradictory (exit 2)…
+  await expectBadInput([...gate, '--max-churn', '0', '--min-accuracy-gain', '0.01', '--json', out], /^distillery: --min-accuracy-gain: 0\.01 contradicts --max-churn 0: .*a gain of exactly 0\); no pair of models could pass both/, out);
+  const zeroPolicy = join(dir, 'zero-churn.yaml');
+  writeFileSync(zeroPolicy, 'maxChurn: 0\n');
+  await expectBadInput([...gate, '--policy', zeroPolicy, '--min-accuracy-gain', '0.01', '--decide-on', 'bound'], new RegExp(`^distillery: --min-accuracy-gain: 0\\.01 contradicts ${zeroPolicy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: maxChurn 0: `));
+  // …while limits that identical models meet are a policy these models break: blocked, exit 3
+  const blocked = await runCliHere([...gate, '--max-churn', '0', '--min-accuracy-gain', '0']);
+  assert.equal(blocked.code, GATE_BLOCKED_EXIT, blocked.stderr);
+  assert.match(blocked.stdout + blocked.stderr, /BLOCKED: churn \d+\.\d+% > 0\.00%/);
   await expectBadInput([...gate, '--max-slice-nfr', '0.1'], /--max-slice-nfr: is a limit per slice: give the slicings \(--slice-by\)/);
   await expectBadInput([...gate, '--max-slice-nfr', '0.1', '--slice-by', 'region', '--min-slice-size', '5000', '--json', out], /--min-slice-size: no slice of "region" has 5000 examples \(the largest has \d+\): no slice limit could be checked/, out);
   const policy = join(dir, 'bad-policy.yaml');

@@ -74,6 +74,11 @@ test('transfer: bad input gets one line naming the flag or file, exit 2, and no 
   bad(['--student', 'logreg', '--cap', '0'], /--cap: must be a positive number/);
   bad(['--student', 'logreg', '--cap', '-2'], /--cap: must be a positive number/);
   bad(['--student', 'forest'], /--student: "forest" is not a student/);
+  // a value the library or the experiment refuses is named as the user typed it (#27 item 9)
+  bad(['--student', 'logreg', '--candidate', 'mlp:32', '--candidate', 'mlp:512'], /^distillery: --candidate mlp:512: mlp 512 has \d+ parameters, not between the student's \(\d+\) and the teacher's \(\d+\)\n$/);
+  bad(['--student', 'logreg', '--candidate', 'mlp:x'], /^distillery: --candidate mlp:x: "mlp:x" is not an intermediate model/);
+  bad(['--student', 'logreg', '--test-size', '5000'], /^distillery: --test-size: 5000 exceeds the 1200 examples of the data\n$/);
+  bad(['--student', 'logreg', '--validation', '5000'], /^distillery: .*train\.csv: the split needs 5000 examples \(--validation 5000\) but the data has only 960\n$/);
   const unknown = write('unknown.csv', [...lines.slice(1, 200), lines[200].replace(/^"?[A-Z]"?,/, '"Ω",')]);
   const r = runCli(['transfer', '--teacher', teacher, '--data', unknown, '--student', 'logreg', '--out', out]);
   assert.equal(r.code, 2);
@@ -81,4 +86,14 @@ test('transfer: bad input gets one line naming the flag or file, exit 2, and no 
   const missing = runCli(['transfer', '--teacher', join(dir, 'nope'), '--data', trainCsv, '--student', 'logreg', '--out', out]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope: model directory not found/);
+});
+
+test('transfer as a YAML experiment: a candidate the teacher cannot hold is named by the config file and its key (#27 item 9)', () => {
+  const config = join(dir, 'candidates.yaml');
+  writeFileSync(config, `kind: transfer\ndata: ${trainCsv}\nlabelColumn: lettr\ntestSize: 200\nsplit: { train: rest, validation: 200 }\nteacher: { path: ${teacher} }\nstudent: logreg\ncandidates: [mlp:32, mlp:2048]\nseeds: [1]\n`);
+  const out = join(dir, 'never-yaml');
+  const r = runCli(['run', '--config', config, '--out', out, '-q']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, new RegExp(`^distillery: ${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: candidates\\.1: mlp 2048 has \\d+ parameters, not between the student's \\(\\d+\\) and the teacher's \\(\\d+\\)\\n$`));
+  assert.ok(!existsSync(out));
 });

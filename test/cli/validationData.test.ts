@@ -41,3 +41,11 @@ test('--validation-data: train and update validate on a separate file; a churn b
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.csv: file not found/);
 });
+
+test('--validation larger than the data: train names the flag, not the library parameter (#27 item 11)', async () => {
+  const base = join(dir, 'base-hold-out');
+  const r1 = await runCliHere(['train', '--data', oldCsv, '--label', 'lettr', '--validation', '900', '--out', base, ...quick]);
+  assert.equal(r1.code, 2, r1.stderr);
+  assert.equal(r1.stderr, 'distillery: --validation: 900 exceeds the 600 examples of the data\n');
+  assert.ok(!existsSync(base));
+});

@@ -23,7 +23,7 @@ function content(step: number, model = buildModel(arch, [16], 3, 1)): Checkpoint
       optimizer: { iterations: step, slots: [{ name: 'm', shape: [2, 2], values: new Float32Array([1, 2, 3, 4]) }], accBeta: [0.5, 0.25] },
       batchOrder: new Rng(3).state(), dropout: [], callbacks: {}, inEpoch: { rows: 64, lossSum: 12.5, correct: 7 },
     },
-    progress: { curve: [{ step, seconds: 1.5, valAccuracy: 0.5 }], seconds: 1.5, restarts: 0, silentPeers: [], refused: [] },
+    progress: { curve: [{ step, seconds: 1.5, valAccuracy: 0.5 }], seconds: 1.5, restarts: 0, silentPeers: [], refused: [], distilledSteps: 0, peerVersions: {} },
   };
 }
 const expect = { runId: 'run-a', worker: 1, architectureHash: hash };

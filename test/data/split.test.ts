@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { splitUpdateScenario, trainTestSplit, trainValidationSplit } from '../../src/data/split.js';
+import { checkUpdateScenario, splitUpdateScenario, trainTestSplit, trainValidationSplit } from '../../src/data/split.js';
+import { inConfigFile, ParamError, withParamNamesSync } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { isInputError } from './fixtures.js';
 
@@ -56,11 +57,28 @@ test('update scenario: sizes beyond the data or malformed are InputErrors', () =
     isInputError('split', /needs 2100 examples \(initial 1000 \+ validation 100 \+ newBatch 1000\) but the data has only 2000/),
   );
   assert.throws(() => splitUpdateScenario(2000, { seed: 1, test: 2500, source: 'letter' }), isInputError('letter', /but the data has only 2000/));
-  assert.throws(() => splitUpdateScenario(2000, { seed: 1, initial: -5 }), isInputError('split', /initial must be a count/));
-  assert.throws(() => splitUpdateScenario(2000, { seed: 1, initial: 1.5 }), isInputError('split', /initial must be a count/));
+  assert.throws(() => splitUpdateScenario(2000, { seed: 1, initial: -5 }), isInputError('initial', /must be a count/));
+  assert.throws(() => splitUpdateScenario(2000, { seed: 1, initial: 1.5 }), isInputError('initial', /must be a count/));
   assert.throws(
     () => splitUpdateScenario(2000, { seed: 1, initial: 'rest', newBatch: 'rest' }),
-    isInputError('split', /only one part can be 'rest'/),
+    isInputError('split', /only one part can be 'rest', not initial and newBatch/),
+  );
+  // the check alone: the same errors for any seed, nothing drawn
+  assert.throws(() => checkUpdateScenario(2000, {}), isInputError('split', /needs 2100 examples/));
+  assert.doesNotThrow(() => checkUpdateScenario(2100, {}));
+});
+
+test('split errors name the library parameters, and a caller renames them to what the user typed (#27 item 11)', () => {
+  // each names its parameter as the library function calls it
+  for (const [fn, name] of [[() => trainTestSplit(10, 11, 1), 'testSize'], [() => trainValidationSplit(10, 11, 1), 'validationSize']] as const) {
+    assert.throws(fn, (e) => e instanceof ParamError && e.names === 'library' && e.message === `${name}: 11 exceeds the 10 examples of the data`);
+  }
+  // renamed by the caller that knows where the values came from: a config's keys, then its file
+  const fromConfig = () => withParamNamesSync('library', { test: 'testSize', initial: 'trainSize' }, 'config', () => splitUpdateScenario(2000, { seed: 1, test: 1500, initial: 1000, validation: 0, newBatch: 0, source: 'letter' }));
+  assert.throws(fromConfig, (e) => e instanceof ParamError && e.names === 'config' && e.message === 'letter: the split needs 2500 examples (testSize 1500 + trainSize 1000) but the data has only 2000');
+  return inConfigFile('exp.yaml', async () => fromConfig()).then(
+    () => assert.fail('no error'),
+    (e) => assert.equal((e as Error).message, 'exp.yaml: letter: the split needs 2500 examples (testSize 1500 + trainSize 1000) but the data has only 2000'),
   );
 });
 
@@ -75,7 +93,7 @@ test('trainTestSplit and trainValidationSplit: complementary, deterministic', ()
   const v = trainValidationSplit(1000, 100, 9);
   assert.equal(v.validation.length, 100);
   assert.equal(assertDisjoint(1000, v.train, v.validation), 1000);
-  assert.throws(() => trainTestSplit(10, 11, 1), isInputError('split', /test size 11 exceeds the 10 examples/));
+  assert.throws(() => trainTestSplit(10, 11, 1), isInputError('testSize', /11 exceeds the 10 examples/));
 });
 
 /** How many of `indices` fall in each class of `labels`. */
@@ -156,7 +174,7 @@ test('stratified hold-out: a hold-out larger than the rule allows still has the 
   assert.equal(validation.length, 4);
   assert.equal(train.length, 1);
   assert.equal(assertDisjoint(5, train, validation), 5);
-  assert.throws(() => trainValidationSplit(5, 6, 1, { labels }), isInputError('split', /validation size 6 exceeds the 5 examples/));
+  assert.throws(() => trainValidationSplit(5, 6, 1, { labels }), isInputError('validationSize', /6 exceeds the 5 examples/));
 });
 
 test('stratified hold-out: deterministic for a seed; string and integer labels of the same classes split alike', () => {

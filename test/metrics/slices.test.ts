@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assignSlices, compareBySlice, parseSliceSpec, quantileCuts, sliceSpecText, splitSliceList, type SliceInput, type SliceStats } from '../../src/metrics/slices.js';
 import { compareModels } from '../../src/metrics/compare.js';
-import { evaluateGate, renderGate } from '../../src/metrics/gate.js';
+import { contradictoryLimits, evaluateGate, renderGate } from '../../src/metrics/gate.js';
 import { InputError } from '../../src/util/errors.js';
 import { i32, randomPredictions } from './helpers.js';
 
@@ -192,7 +192,20 @@ test("gate per slice decides on the estimate or the interval's upper end; maxRel
 test('contradictory or impossible limits are bad input, not a blocked release', () => {
   const { report, slices, bySlice } = gateScenario();
   const throwsInput = (fn: () => unknown, source: string, problem: RegExp) => assert.throws(fn, (e: unknown) => e instanceof InputError && e.source === source && problem.test(e.message), `${source}: ${problem}`);
-  throwsInput(() => evaluateGate(report, { minAccuracyGain: 0.05, maxChurn: 0.02 }), 'minAccuracyGain', /more than maxChurn 0\.02: the accuracy gain \(PFR − NFR\) never exceeds churn/);
+  throwsInput(() => evaluateGate(report, { minAccuracyGain: 0.05, maxChurn: 0.02 }), 'minAccuracyGain', /0\.05 contradicts maxChurn 0\.02: the accuracy gain \(PFR − NFR\) never exceeds churn; no pair of models could pass both/);
+  // #27 item 12: maxChurn 0 means identical predictions, a gain of exactly 0; so does a prediction difference of 0
+  throwsInput(() => evaluateGate(report, { minAccuracyGain: 0.01, maxChurn: 0 }), 'minAccuracyGain', /0\.01 contradicts maxChurn 0: .*identical predictions, a gain of exactly 0\)/);
+  throwsInput(() => evaluateGate(report, { minAccuracyGain: 0.01, maxPredictionDifference: 0 }), 'minAccuracyGain', /0\.01 contradicts maxPredictionDifference 0: .*identical probabilities/);
+  for (const decideOn of ['estimate', 'bound'] as const) {
+    throwsInput(() => evaluateGate(report, { minAccuracyGain: 0.01, maxChurn: 0, decideOn }), 'minAccuracyGain', /contradicts maxChurn 0/);
+  }
+  // limits some pair of models meets (identical models: churn 0, gain 0; a gain equal to the churn:
+  // every change a fix) are a policy: these models fail it, a blocked release, not bad input
+  for (const policy of [{ minAccuracyGain: 0, maxChurn: 0 }, { minAccuracyGain: 0, maxPredictionDifference: 0, maxNfr: 0 }, { minAccuracyGain: 0.02, maxChurn: 0.02 }, { minAccuracyGain: -0.01, maxChurn: 0 }, { minAccuracy: 0.99, maxChurn: 0 }]) {
+    assert.equal(contradictoryLimits(policy), undefined, JSON.stringify(policy));
+    const verdict = evaluateGate({ ...report, metrics: { ...report.metrics, predictionDifference: report.metrics.churn } }, policy);
+    assert.equal(verdict.passed, false, JSON.stringify(policy));
+  }
   throwsInput(() => evaluateGate(report, { maxSliceNfr: 0.1 }, slices), 'maxSliceNfr', /is a limit per slice: give the slicings \(slices\)/);
   throwsInput(() => evaluateGate(report, { maxNfr: 0.1, minSliceSize: 10 }), 'minSliceSize', /applies to slices/);
   throwsInput(() => evaluateGate(report, { maxSliceNfr: 0.1, slices: [parseSliceSpec('region')], minSliceSize: 2000 }, bySlice(2000)), 'minSliceSize', /no slice of "region" has 2000 examples \(the largest has 940\)/);

@@ -128,6 +128,18 @@ test('compare, predict and update take .onnx models; bad ONNX files get one clea
     const missing = await runCliHere(['-q', 'predict', '--model', noMeta, '--data', hold, '--out', join(dir, 'q.csv')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no-meta\.onnx: has no "distillery\.preprocessing" metadata/);
+    // a graph that takes 16 inputs whose metadata declares 3 columns: the model disagrees with
+    // itself, whatever the data (which has those 3 columns) — the model file is named (#27 item 7)
+    const narrow = editedOnnx(dir, 'narrow.onnx', V1, (m) => {
+      const entry = m.metadataProps.find((p) => p.key === 'distillery.preprocessing')!;
+      const spec = JSON.parse(entry.value!);
+      entry.value = JSON.stringify({ ...spec, columns: spec.columns.slice(0, 3) });
+    });
+    for (const args of [['predict', '--model', narrow, '--data', hold, '--out', join(dir, 'r.csv')], ['compare', '--old', narrow, '--new', V2, '--data', hold], ['update', '--base', narrow, '--data', train, '--out', join(dir, 'v3')]]) {
+      const r = await runCliHere(['-q', ...args]);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, /^distillery: .*narrow\.onnx: its graph input "[^"]+" is \[batch, 16\] but its "distillery\.preprocessing" metadata makes 3 inputs \(3 columns: x\.box, y\.box, width\): the model's metadata and graph disagree\n$/, args[0]);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

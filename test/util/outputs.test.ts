@@ -5,7 +5,7 @@ import { promises as fsp, existsSync, mkdirSync, mkdtempSync, readFileSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanStaleTemporaries, writeOutputs } from '../../src/util/outputs.js';
-import { EnvironmentError, environmentError } from '../../src/util/fsErrors.js';
+import { EnvironmentError, environmentError, makeDirectory, readProblem } from '../../src/util/fsErrors.js';
 import { openPartialRun, partialDirOf } from '../../src/util/partialRun.js';
 import { inputFiles } from '../../src/cli/outputOptions.js';
 import { packState, unpackState } from '../../src/util/statePack.js';
@@ -30,6 +30,41 @@ test('fs errors become one line naming the user\'s path and the cause', async ()
   const rofs = Object.assign(new Error("EROFS: read-only file system, mkdir '/mnt/x/.m.tmp-1-1'"), { code: 'EROFS', path: '/mnt/x/.m.tmp-1-1' });
   assert.equal((environmentError(rofs, '/mnt/x/m', 'cannot be written') as Error).message, '/mnt/x/m: cannot be written (read-only file system)');
   assert.equal(environmentError(new Error('a bug'), 'x', 'y') instanceof EnvironmentError, false, 'other errors stay what they are');
+});
+
+test('a directory that cannot be made reports the real cause: Node\'s recursive mkdir says ENOENT for EROFS (#27 item 15)', async () => {
+  // Node's mkdir -p, on a read-only file system, stats the missing directory after EROFS and
+  // rejects with the stat's ENOENT: the mkdir below mimics it (EROFS needs a read-only mount)
+  const ro = join(dir, 'read-only');
+  mkdirSync(ro);
+  const made: string[] = [];
+  const readOnly = async (p: string, opts?: { recursive?: boolean }) => {
+    made.push(`${p}${opts?.recursive ? ' -p' : ''}`);
+    if (opts?.recursive) throw Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${p}'`), { code: 'ENOENT', syscall: 'mkdir', path: p });
+    throw Object.assign(new Error(`EROFS: read-only file system, mkdir '${p}'`), { code: 'EROFS', syscall: 'mkdir', path: p });
+  };
+  const target = join(ro, 'runs', 'v2', 'model');
+  const e = await makeDirectory(target, readOnly).then(() => undefined, (x) => x);
+  assert.equal((e as NodeJS.ErrnoException).code, 'EROFS');
+  assert.deepEqual(made, [`${target} -p`, join(ro, 'runs')], 'the first missing ancestor is made alone');
+  assert.equal((environmentError(e, 'runs/v2/model', 'cannot be used for the temporary output') as Error).message, 'runs/v2/model: cannot be used for the temporary output (read-only file system)');
+  // an error about a temporary path (the partial directory) is reported with the user's path
+  const aboutTemporary = new EnvironmentError(join(ro, '.model.partial'), 'cannot be written', 'EROFS');
+  assert.equal((environmentError(aboutTemporary, 'model', 'cannot be used for the temporary output', [join(ro, '.model.partial')]) as Error).message, 'model: cannot be used for the temporary output (read-only file system)');
+  assert.equal(environmentError(aboutTemporary, 'model', 'x'), aboutTemporary, 'other paths\' errors stay');
+  // a real mkdir -p through an existing file fails with its own cause; one that can be made is made
+  writeFileSync(join(dir, 'plain-file'), 'x');
+  const notDir = await makeDirectory(join(dir, 'plain-file', 'a', 'b')).then(() => undefined, (x) => x);
+  assert.equal((environmentError(notDir, 'p', 'cannot be created') as Error).message, 'p: cannot be created (a component of the path is not a directory)');
+  await makeDirectory(join(dir, 'made', 'a', 'b'));
+  assert.ok(existsSync(join(dir, 'made', 'a', 'b')));
+  // every errno of the table reads as its cause, when writing and when reading
+  const causes: [string, string][] = [['EROFS', 'read-only file system'], ['EACCES', 'permission denied'], ['EPERM', 'operation not permitted'], ['ENOSPC', 'no space left on device'], ['EDQUOT', 'disk quota exceeded'], ['ENOENT', 'no such file or directory'], ['EISDIR', 'is a directory'], ['ENOTDIR', 'a component of the path is not a directory']];
+  for (const [code, cause] of causes) {
+    const err = Object.assign(new Error(`${code}: something, open 'x'`), { code });
+    assert.equal((environmentError(err, 'out', 'cannot be written') as Error).message, `out: cannot be written (${cause})`);
+    assert.equal(readProblem(err), code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${cause})`);
+  }
 });
 
 test('writeOutputs writes all outputs or none, and keeps the old ones when it fails', async () => {

@@ -10,10 +10,10 @@ import { redactUrl } from '../../codistill/store.js';
 import { runCodistillWorker } from '../../codistill/worker.js';
 import { prepareRunData } from '../../codistill/data.js';
 import { formatRate } from '../../report/table.js';
-import { renderCodistillReport } from '../../report/codistillReport.js';
+import { distilled, renderCodistillReport } from '../../report/codistillReport.js';
 import { renderCodistillHtml } from '../../report/html/codistillHtml.js';
 import { HTML_REPORT_FILE } from '../../report/html/page.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, withParamNames } from '../../util/errors.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { addOutputOptions, checkOutputs, inputFiles, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { loadDataFlag } from '../dataInput.js';
@@ -42,6 +42,16 @@ function paramsFromFlags(flags: Record<string, unknown>): ParamFlags {
     if (typeof v === 'number') given[name as CodistillParam] = v;
   }
   return given;
+}
+
+/** A run parameter's config key as the user gave it: its flag, else its key in --config, else (a default) its flag. */
+function runKeyAsGiven(flags: CodistillFlags): (key: string) => string | undefined {
+  const given = paramsFromFlags(flags as unknown as Record<string, unknown>);
+  return (key) => {
+    if (!(key in CODISTILL_PARAMS)) return undefined;
+    const flag = CODISTILL_PARAMS[key as CodistillParam].flag;
+    return key in given || !flags.config ? flag : `${flags.config}: ${key}`;
+  };
 }
 
 function addParamOptions(cmd: Command): Command {
@@ -107,7 +117,7 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
   addParamOptions(cmd);
   addOutputOptions(cmd, { resumable: true });
   cmd.addHelpText('after', '\nA killed launcher is continued with the same command and --resume: each worker resumes from its last checkpoint.\n\nExample:\n  distillery codistill --data letter --workers 2 --steps 2000 --out runs/codistill\n  distillery codistill --data letter --store redis://127.0.0.1:6379/0 --out runs/codistill\n');
-  return cmd.action(async (flags: CodistillFlags) => {
+  return cmd.action((flags: CodistillFlags) => withParamNames('config', runKeyAsGiven(flags), 'user', async () => {
     const g = globals();
     const ctx = await createContext(g);
     const config = await resolveCodistillConfig(flags.config, paramsFromFlags(flags as unknown as Record<string, unknown>), flags.lockstep);
@@ -141,18 +151,19 @@ export function codistillCommand(globals: () => GlobalFlags): Command {
         display.stop();
         const lines = [
           `run ${result.runId}: ${result.workers.length} workers, ${config.steps} steps each, ${result.wallSeconds.toFixed(1)} s`,
-          ...result.workers.map((w) => `  worker ${w.worker}: validation accuracy ${formatRate(w.valAccuracy)} (${w.shardRows} rows, ${w.trainingSeconds.toFixed(1)} s training${w.restarts ? `, ${w.restarts} restart(s)` : ''}${w.silentPeers.length ? `, silent peers ${w.silentPeers.join(',')}` : ''})`),
+          ...result.workers.map((w) => `  worker ${w.worker}: validation accuracy ${formatRate(w.valAccuracy)} (${w.shardRows} rows, ${w.trainingSeconds.toFixed(1)} s training${w.restarts ? `, ${w.restarts} restart(s)` : ''}, distilled ${distilled(w, result)} steps after burn-in${w.silentPeers.length ? `, silent peers ${w.silentPeers.join(',')}` : ''})`),
           `  deliverable: worker ${result.deliverable.worker} (${formatRate(result.deliverable.valAccuracy)}) → ${result.deliverable.modelDir}`,
           `  ensemble of ${result.ensemble.members} (paragon): ${formatRate(result.ensemble.valAccuracy)}; workers disagree on ${formatRate(result.meanPairwiseDisagreement)} of validation rows`,
           `results: ${path.join(flags.out, RUN_JSON)}, report ${path.join(flags.out, 'report.md')} and ${path.join(flags.out, HTML_REPORT_FILE)}`,
         ];
         ctx.out(lines.join('\n'));
+        for (const w of result.warnings) ctx.warn(w);
       } finally {
         display.stop();
         await store.close();
       }
     });
-  });
+  }));
 }
 
 interface WorkerFlags {
@@ -193,7 +204,7 @@ export function codistillWorkerCommand(globals: () => GlobalFlags): Command {
           else if (!g.quiet) log(`worker ${p.worker}: step ${p.step}/${p.steps} loss=${p.loss.toFixed(4)} val_acc=${formatRate(p.valAccuracy)} peers=${p.peers.join(',') || '-'}`);
         },
       });
-      if (flags.events !== 'json') ctx.out(`worker ${summary.worker} of run ${flags.run} (${redactUrl(url)}): ${summary.steps} steps, validation accuracy ${formatRate(summary.valAccuracy)}`);
+      if (flags.events !== 'json') ctx.out(`worker ${summary.worker} of run ${flags.run} (${redactUrl(url)}): ${summary.steps} steps (${summary.progress.distilledSteps} distilling from peers), validation accuracy ${formatRate(summary.valAccuracy)}`);
     } finally {
       await store.close();
     }

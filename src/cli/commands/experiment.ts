@@ -11,7 +11,7 @@ import { runUpdateExperimentParallel } from '../../experiments/parallel.js';
 import { renderExperimentText, runOutput, writeExperimentRun } from '../../report/experimentReport.js';
 import type { TrialOutcome } from '../../experiments/updateExperiment.js';
 import { deserialize, serialize } from 'node:v8';
-import { InputError } from '../../util/errors.js';
+import { InputError, inConfigFile } from '../../util/errors.js';
 import { addOutputOptions, checkOutputs, inputFiles, resumeSettings, runResumable, type OutputFlags } from '../outputOptions.js';
 import { createContext, type GlobalFlags } from '../context.js';
 import { parseInteger, parseNumberList } from '../options.js';
@@ -83,7 +83,8 @@ export function runCommand(globals: () => GlobalFlags): Command {
     .description(`run an experiment (kind ${EXPERIMENT_KINDS.join(', ')}) from a declarative YAML/JSON config (see docs/experiment-config.md)`)
     .addOption(pathOption('--config <file>', 'experiment config (YAML or JSON)', PATH_KINDS.inputFile, { required: true }));
   addExperimentOptions(cmd);
-  return cmd.action(async (flags: ExperimentFlags) => {
+  // errors about the config's values name its keys: reported against the file
+  return cmd.action((flags: ExperimentFlags) => inConfigFile(flags.config!, async () => {
     const cfg = await loadAnyExperimentConfig(flags.config!);
     if (cfg.kind === 'transfer') {
       if (flags.queue) throw new InputError('--queue', 'transfer experiments run on this machine only (their trials are not queued yet); drop --queue');
@@ -95,7 +96,7 @@ export function runCommand(globals: () => GlobalFlags): Command {
       return runReproducibilityAndReport(cfg, flags.out, flags, globals(), flags.jobs);
     }
     await runAndReport(cfg, flags, globals());
-  });
+  }));
 }
 
 const yaml = lazy<typeof import('yaml')>('yaml');
@@ -116,8 +117,8 @@ export function demoCommand(globals: () => GlobalFlags): Command {
     const labels = demoMethodLabels();
     return `\nThe update methods (${labels.length}, from configs/letter-update.yaml): ${labels.join(', ')}.\nThe experiment is configs/letter-update.yaml; copy it and use \`distillery run --config\` to change it.\n`;
   });
-  return cmd.action(async (flags: ExperimentFlags) => {
+  return cmd.action((flags: ExperimentFlags) => inConfigFile(DEMO_CONFIG_PATH, async () => {
     const cfg = await loadExperimentConfig(DEMO_CONFIG_PATH);
     await runAndReport(cfg, flags, globals());
-  });
+  }));
 }

@@ -3,6 +3,7 @@ import { loadReproducibilityConfig, parseReproducibilityConfig } from '../../exp
 import { addOutputOptions, type OutputFlags } from '../outputOptions.js';
 import type { GlobalFlags } from '../context.js';
 import { parseInteger } from '../options.js';
+import { inConfigFile } from '../../util/errors.js';
 import { reproducibilityOutput, runReproducibilityAndReport } from '../reproducibilityRun.js';
 import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
@@ -24,6 +25,7 @@ export function reproducibilityCommand(globals: () => GlobalFlags): Command {
   return cmd.action(async (flags: Flags) => {
       const cfg = flags.config ? await loadReproducibilityConfig(flags.config) : parseReproducibilityConfig({});
       if (flags.runs) cfg.runs = flags.runs;
-      await runReproducibilityAndReport(cfg, flags.out, flags, globals(), flags.jobs);
+      // errors about the config's values name its keys: reported against the file (or, with none, as the keys of the defaults)
+      await (flags.config ? inConfigFile(flags.config, () => runReproducibilityAndReport(cfg, flags.out, flags, globals(), flags.jobs)) : runReproducibilityAndReport(cfg, flags.out, flags, globals(), flags.jobs));
     });
 }

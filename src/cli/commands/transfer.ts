@@ -7,7 +7,7 @@ import { parseStudent, STUDENT_SYNTAX } from '../../methods/transfer/students.js
 import { methodNamed, resolveMethod, type UpdateMethodSpec } from '../../methods/registry.js';
 import { loadModel } from '../../models/io.js';
 import { labelColumnFor } from '../dataInput.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, withParamNames, withParamNamesSync } from '../../util/errors.js';
 import type { GlobalFlags } from '../context.js';
 import { runTransferAndReport } from '../transferRun.js';
 import { parseInteger, parseNumber, parseNumberList } from '../options.js';
@@ -37,6 +37,36 @@ interface TransferFlags {
   lr?: number;
   patience?: number;
   monitor?: 'loss' | 'accuracy';
+}
+
+/** The flag behind each key of the config the command builds (errors of the config's values name its keys). */
+const FLAG_OF_KEY: Record<string, string> = {
+  data: '--data',
+  labelColumn: '--label',
+  testData: '--test',
+  testSize: '--test-size',
+  'split.validation': '--validation',
+  'teacher.path': '--teacher',
+  student: '--student',
+  rungs: '--rungs',
+  methods: '--methods',
+  search: '--search',
+  seeds: '--seeds',
+  'training.epochs': '--epochs',
+  'training.batchSize': '--batch-size',
+  'training.learningRate': '--lr',
+  'training.patience': '--patience',
+  'training.monitor': '--monitor',
+};
+
+/** A config key (`candidates.2`, `methods.4.layers`, …) as the user typed it: its flag, and for a repeated flag its value. */
+function flagOfKey(flags: TransferFlags): (key: string) => string | undefined {
+  return (key) => {
+    const candidate = /^candidates\.(\d+)/.exec(key);
+    if (candidate) return `--candidate ${flags.candidate?.[Number(candidate[1])] ?? ''}`.trimEnd();
+    if (/^methods\.\d+\.layers$/.test(key) && flags.probeLayers !== undefined) return '--probe-layers';
+    return FLAG_OF_KEY[key] ?? FLAG_OF_KEY[key.replace(/\.\d+(\..*)?$/, '')];
+  };
 }
 
 /** `name[:key=value[:key=value]]` → a method spec of the hop grid; errors name `--methods`. */
@@ -110,8 +140,8 @@ export function transferCommand(globals: () => GlobalFlags): Command {
     const teacher = await loadModel(flags.teacher);
     const labelColumn = labelColumnFor(flags.label, teacher.meta.preprocessing);
     teacher.model.dispose();
-    const cfg = parseTransferConfig(
-      {
+    const cfg = withParamNamesSync('config', flagOfKey(flags), 'user', () =>
+      parseTransferConfig({
         kind: 'transfer',
         name: `transfer-${path.basename(flags.out)}`.replace(/[^A-Za-z0-9._-]/g, '-'),
         data: flags.data,
@@ -133,13 +163,14 @@ export function transferCommand(globals: () => GlobalFlags): Command {
           ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
           ...(flags.monitor ? { monitor: flags.monitor } : {}),
         },
-      },
-      'transfer',
+      }),
     );
-    // Fail fast on the teacher, classes, student and probe layers, naming the flags.
-    const data = await prepareTransferData(cfg, { student: '--student', probeLayers: '--probe-layers' });
-    data.teacher?.model.dispose();
-    await runTransferAndReport(cfg, flags.out, globals(), flags.jobs);
+    // Fail fast on the split, teacher, classes, student, candidates and probe layers, naming the flags.
+    await withParamNames('config', flagOfKey(flags), 'user', async () => {
+      const data = await prepareTransferData(cfg);
+      data.teacher?.model.dispose();
+      await runTransferAndReport(cfg, flags.out, globals(), flags.jobs);
+    });
   });
 }
 

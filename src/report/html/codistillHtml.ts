@@ -10,6 +10,7 @@ import { lazy } from '../../util/lazy.js';
 const toYaml = (value: unknown): string => lazy<typeof import('yaml')>('yaml')().stringify(value);
 import type { CodistillResult } from '../../codistill/results.js';
 import { renderVegaLiteSvg } from '../plot.js';
+import { distilled } from '../codistillReport.js';
 import { formatRate } from '../table.js';
 import { h, htmlTable, inlineSvg, keyValues, pre, renderPage, type Section } from './page.js';
 
@@ -76,9 +77,9 @@ export async function renderCodistillHtml(r: CodistillResult): Promise<string> {
       title: 'Workers',
       intro: `The deliverable is the worker best on validation; the ensemble of all ${r.ensemble.members} workers is the paragon (${r.ensemble.members}× inference). The workers disagree on ${formatRate(r.meanPairwiseDisagreement)} of validation rows (mean over pairs).`,
       body: htmlTable({
-        headers: ['worker', 'shard rows', 'validation accuracy', 'training s', 'restarts', 'silent peers', 'refused checkpoints'],
-        rows: r.workers.map((w) => [`worker ${w.worker}${w.worker === r.deliverable.worker ? ' (deliverable)' : ''}`, String(w.shardRows), formatRate(w.valAccuracy), w.trainingSeconds.toFixed(1), String(w.restarts), w.silentPeers.join(', ') || '—', String(w.refusedCheckpoints.length)]),
-        align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+        headers: ['worker', 'shard rows', 'validation accuracy', 'training s', 'restarts', 'distilled steps', 'silent peers', 'refused checkpoints'],
+        rows: r.workers.map((w) => [`worker ${w.worker}${w.worker === r.deliverable.worker ? ' (deliverable)' : ''}`, String(w.shardRows), formatRate(w.valAccuracy), w.trainingSeconds.toFixed(1), String(w.restarts), distilled(w, r), w.silentPeers.join(', ') || '—', String(w.refusedCheckpoints.length)]),
+        align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       }),
     },
     {
@@ -97,6 +98,7 @@ export async function renderCodistillHtml(r: CodistillResult): Promise<string> {
     title: `Codistillation run ${r.runId}`,
     kind: 'Codistillation (Anil et al. 2018)',
     meta: [`${r.data.name} · ${r.workers.length} workers · ${r.wallSeconds.toFixed(0)} s`],
+    ...(r.warnings?.length ? { banner: { text: `Warning: ${r.warnings.join('; ')}.`, tone: 'bad' as const } } : {}),
     cards: [
       { label: 'deliverable', value: formatRate(r.deliverable.valAccuracy), detail: `worker ${r.deliverable.worker}, validation` },
       { label: `ensemble of ${r.ensemble.members}`, value: formatRate(r.ensemble.valAccuracy), detail: `paragon, ${r.ensemble.members}× inference` },
