@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { CLI_ENTRY, runCli, runCliHere } from '../helpers/cli.js';
+import { runCli, runCliHere, startCli } from '../helpers/cli.js';
 import { loadModel } from '../../src/models/io.js';
 import { predictLogits, argmaxRows } from '../../src/models/predict.js';
 import { loadLetter } from '../../src/data/builtin.js';
@@ -126,20 +125,6 @@ test('codistill-worker refuses a run its store does not hold, or a wrong worker 
   assert.match(again.stderr, /finished already \(step 160\)/);
 });
 
-/** The CLI in a child process in `cwd`; `onLine` sees each stderr line as it arrives; killed after `timeoutMs`. */
-function start(args: string[], cwd: string, onLine: (line: string) => void = () => {}, timeoutMs = 240_000) {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let [stdout, stderr, partial] = ['', '', ''];
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    const got = (partial + d).split('\n');
-    partial = got.pop()!;
-    for (const l of got) onLine(l);
-  });
-  return new Promise<CliResult>((resolve) => child.on('exit', (code) => (clearTimeout(timer), resolve({ code: code ?? -1, stdout, stderr }))));
-}
 
 test('codistill --external-workers: a worker that finished before its peer published distilled for no step, and the run says so', async () => {
   // Two "machines", each its own working directory, sharing the store; worker 1 runs to the end
@@ -152,11 +137,11 @@ test('codistill --external-workers: a worker that finished before its peer publi
   });
   const shared = join(dir, 'external-store');
   const runId = 'external-1';
-  const worker = (i: number, cwd: string) => start(['--threads', '1', 'codistill-worker', '--store', shared, '--run', runId, '--worker', String(i), '--of', '2', '--data', 'letter'], cwd);
+  const worker = (i: number, cwd: string) => startCli(['--threads', '1', 'codistill-worker', '--store', shared, '--run', runId, '--worker', String(i), '--of', '2', '--data', 'letter'], cwd).done;
   let workers: Promise<CliResult[]> | undefined;
-  const launcher = start(['codistill', '--external-workers', '200', '--run', runId, '--data', 'letter', ...tiny, '--seed', '3', '--store', shared, '--out', 'run'], launcherDir, (line) => {
+  const launcher = startCli(['codistill', '--external-workers', '200', '--run', runId, '--data', 'letter', ...tiny, '--seed', '3', '--store', shared, '--out', 'run'], launcherDir, (line) => {
     if (line.startsWith('start worker 1:')) workers = (async () => [await worker(1, hostB), await worker(0, hostA)])();
-  });
+  }).done;
   const l = await launcher;
   const [w1, w0] = (await workers) ?? [];
   assert.equal(l.code, 0, l.stderr);

@@ -12,7 +12,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argument, Command, Option } from 'commander';
@@ -21,7 +20,7 @@ import { argumentLabel, pathKindOf, type PathKind } from '../../src/cli/pathOpti
 import { openStore } from '../../src/codistill/openStore.js';
 import { runCliHere } from '../helpers/cliInProcess.js';
 import { CLI_ENTRY } from '../helpers/cli.js';
-import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const { dir } = scratchDir('distillery-path-flags-');
@@ -31,18 +30,6 @@ const aDir = join(dir, 'a-dir');
 mkdirSync(aDir);
 const missing = join(dir, 'no-such-file.csv');
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** A 127.0.0.1 port nothing listens on (taken, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Bad values for each kind of path flag: every kind must have some (a new kind fails the sweep until it gets them). */
 function badValues(unreachablePort: number): Record<PathKind, string[]> {

@@ -8,13 +8,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { CLI_ENTRY, runCliHere } from '../helpers/cli.js';
+import { runCliHere, startCli, type RunningCli } from '../helpers/cli.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { LETTER_CSV_PATH, loadData } from '../../src/data/builtin.js';
 import { initEngine } from '../../src/engine/index.js';
@@ -49,28 +48,6 @@ const params = { hidden: '32', steps: 300, syncEvery: R, lr: 0.01, validation: 5
 const flags = ['--lockstep', '--hidden', params.hidden, '--steps', String(params.steps), '--sync-every', String(R), '--lr', String(params.lr), '--validation', String(params.validation), '--seed', String(params.seed)];
 const readResult = (out: string) => JSON.parse(readFileSync(join(out, 'codistill.json'), 'utf8')) as CodistillResult;
 
-interface Running {
-  kill(): void;
-  done: Promise<{ code: number | null; stderr: string; stdout: string }>;
-}
-
-/** The CLI in a child process in `cwd`, each stderr line handed to `onLine` as it arrives; killed after `timeoutMs`. */
-function start(args: string[], cwd: string, onLine: (line: string) => void = () => {}, timeoutMs = 120_000): Running {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  let partial = '';
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    const got = (partial + d).split('\n');
-    partial = got.pop()!;
-    for (const l of got) onLine(l);
-  });
-  const done = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => child.on('exit', (code) => (clearTimeout(timer), resolve({ code, stderr, stdout }))));
-  return { kill: () => child.kill('SIGKILL'), done };
-}
 
 /** The same run without faults, in this process: launcher and both workers through a directory store (the CLI's MLP for letter: dropout 0.2). */
 async function unfaultedRun(): Promise<CodistillResult> {
@@ -93,7 +70,7 @@ async function unfaultedRun(): Promise<CodistillResult> {
 test('workers on separate machines through Redis: SIGKILLed worker restarted by hand, Redis restarted mid-run; the run ends as the unfaulted one', async () => {
   const runId = 'multi-host-1';
   const workerArgs = (i: number) => ['--threads', '1', 'codistill-worker', '--store', redis.url, '--run', runId, '--worker', String(i), '--of', '2', '--data', 'letters.csv'];
-  const workers: Running[] = [];
+  const workers: RunningCli[] = [];
   let killedAt = 0;
   let resumedAt = -1;
   let redisRestart: Promise<void> | undefined;
@@ -110,9 +87,9 @@ test('workers on separate machines through Redis: SIGKILLed worker restarted by 
     // Once the restarted worker trains again, take Redis away for a second under both workers.
     if (step && resumedAt >= 0 && Number(step[1]) > resumedAt && !redisRestart) redisRestart = redis.restart(1000);
   };
-  const launcher = start(['codistill', '--external-workers', '100', '--run', runId, '--data', 'letters.csv', ...flags, '--store', redis.url, '--out', 'run'], hosts[0], (line) => {
+  const launcher = startCli(['codistill', '--external-workers', '100', '--run', runId, '--data', 'letters.csv', ...flags, '--store', redis.url, '--out', 'run'], hosts[0], (line) => {
     if (line.startsWith('start worker 1:')) {
-      workers.push(start(workerArgs(0), hosts[1]), start(workerArgs(1), hosts[2], onWorker1));
+      workers.push(startCli(workerArgs(0), hosts[1]), startCli(workerArgs(1), hosts[2], onWorker1));
       workersStarted();
     }
   });
@@ -120,7 +97,7 @@ test('workers on separate machines through Redis: SIGKILLed worker restarted by 
   await Promise.race([started, launcher.done]);
   const killed = await workers[1]?.done;
   assert.ok(killedAt > 0, `worker 1 was killed (${killed?.stderr})`);
-  const restarted = start(workerArgs(1), hosts[2], onWorker1); // by hand, on its machine
+  const restarted = startCli(workerArgs(1), hosts[2], onWorker1); // by hand, on its machine
   const done = await Promise.all([launcher.done, workers[0].done, restarted.done]);
   if (process.env.DEBUG_FAULTS) writeFileSync(process.env.DEBUG_FAULTS, [...done.map((d) => d.stderr), killed?.stderr].join('\n----\n'));
   await redisRestart;

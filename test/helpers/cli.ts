@@ -3,7 +3,7 @@
  * on dist/ (which `npm test` compiles from the sources first: scripts/run-tests.mjs), as a user
  * runs it and without a TypeScript loader's start-up in every process.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The CLI's entry point: spawn `process.execPath` with `[CLI_ENTRY, ...args]`. */
@@ -24,6 +24,28 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliRes
     timeout: 300_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A CLI child process started in `cwd`: `kill()` ends it; `done` gives its exit code (-1: killed) and output. */
+export interface RunningCli {
+  kill(): void;
+  done: Promise<CliResult>;
+}
+
+/** Starts the CLI in a child process in `cwd`, each stderr line handed to `onLine` as it arrives; killed after `timeoutMs`. */
+export function startCli(args: string[], cwd: string, onLine: (line: string) => void = () => {}, timeoutMs = 240_000): RunningCli {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, stderr, partial] = ['', '', ''];
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    const got = (partial + d).split('\n');
+    partial = got.pop()!;
+    for (const l of got) onLine(l);
+  });
+  const done = new Promise<CliResult>((resolve) => child.on('exit', (code) => (clearTimeout(timer), resolve({ code: code ?? -1, stdout, stderr }))));
+  return { kill: () => child.kill('SIGKILL'), done };
 }
 
 /**

@@ -19,7 +19,8 @@ export interface RedisServer {
   restart(downMs?: number): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A 127.0.0.1 port nothing listens on now (taken, then released). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
