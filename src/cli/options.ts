@@ -1,6 +1,6 @@
 import { InputError } from '../util/errors.js';
 import type { TrainingConfig } from '../methods/fit.js';
-import { DEFAULT_TRAINING } from '../methods/fit.js';
+import { DEFAULT_TRAINING, TRAINING_PARAMS, type TrainingParam } from '../train/trainingParams.js';
 
 /** commander's key of a flag: "--max-churn" or "max-churn" → "maxChurn". */
 export function optionKey(flag: string): string {
@@ -41,14 +41,11 @@ export interface TrainingFlags {
   monitor?: 'loss' | 'accuracy';
 }
 
+/** The training parameters the flags give (TRAINING_PARAMS: each flag's key), the declared default for those not given. */
 export function trainingFromFlags(flags: TrainingFlags): TrainingConfig {
   if (flags.patience === 0 && flags.monitor !== undefined) throw new InputError('--monitor', 'does not apply with --patience 0 (early stopping is off)');
-  return {
-    epochs: flags.epochs ?? DEFAULT_TRAINING.epochs,
-    batchSize: flags.batchSize ?? DEFAULT_TRAINING.batchSize,
-    optimizer: flags.optimizer ?? DEFAULT_TRAINING.optimizer,
-    learningRate: flags.lr ?? DEFAULT_TRAINING.learningRate,
-    patience: flags.patience ?? DEFAULT_TRAINING.patience,
-    monitor: flags.monitor ?? DEFAULT_TRAINING.monitor,
-  };
+  const given = flags as Record<string, unknown>;
+  return Object.fromEntries(
+    (Object.keys(TRAINING_PARAMS) as TrainingParam[]).map((name) => [name, given[optionKey(TRAINING_PARAMS[name].flag.split(' ')[0])] ?? DEFAULT_TRAINING[name]]),
+  ) as unknown as TrainingConfig;
 }

@@ -1,18 +1,39 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_TRAINING } from '../methods/fit.js';
+import type { z } from 'zod';
+import { DEFAULT_TRAINING, TRAINING_PARAMS, type TrainingParam } from '../train/trainingParams.js';
+import { InputError } from '../util/errors.js';
+import { describeZodError } from '../util/yamlFile.js';
 import { parseInteger, parseNumber } from './options.js';
 import { PATH_KINDS, pathOption } from './pathOptions.js';
 
+/**
+ * The flag of training parameter `name` (TRAINING_PARAMS): a choice among its values, or a
+ * number parsed and checked against its declared range (errors name the flag); the help says
+ * `help` (default: the declared one) and the default `shown` (default: the declared one).
+ */
+export function trainingOption(name: TrainingParam, help: string = TRAINING_PARAMS[name].help, shown: unknown = DEFAULT_TRAINING[name]): Option {
+  const p = TRAINING_PARAMS[name];
+  const option = new Option(p.flag, `${help} (default ${shown})`);
+  const schema = p.schema as z.ZodType;
+  if ('options' in schema) return option.choices((schema as z.ZodEnum).options as string[]);
+  const number = schema as z.ZodNumber;
+  const flag = p.flag.split(' ')[0];
+  const bound = (x: number | null, none: number) => (x === null || Math.abs(x) >= Number.MAX_SAFE_INTEGER ? none : x);
+  const parse = (number.isInt ? parseInteger : parseNumber)(flag.slice(2), bound(number.minValue, -Infinity), bound(number.maxValue, Infinity));
+  return option.argParser((value: string) => {
+    const x = parse(value);
+    const checked = number.safeParse(x);
+    if (checked.success) return x;
+    // what the range parse lets through is an exclusive bound (a learning rate > 0)
+    if (number.minValue !== null && x <= number.minValue) throw new InputError(flag, `${x} must be greater than ${number.minValue}`);
+    throw new InputError(flag, `${x}: ${describeZodError(checked.error).replace(/^\(top level\): /, '')}`);
+  });
+}
 
 /** Adds the optimisation flags every training command shares. */
 export function addTrainingOptions(cmd: Command): Command {
+  for (const name of Object.keys(TRAINING_PARAMS) as TrainingParam[]) cmd.addOption(trainingOption(name));
   return cmd
-    .option('--epochs <n>', `maximum passes over the training data (default ${DEFAULT_TRAINING.epochs})`, parseInteger('epochs', 1))
-    .option('--batch-size <n>', `minibatch size (default ${DEFAULT_TRAINING.batchSize})`, parseInteger('batch-size', 1))
-    .option('--lr <x>', `learning rate (default ${DEFAULT_TRAINING.learningRate})`, parseNumber('lr', 1e-8, 10))
-    .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULT_TRAINING.optimizer})`).choices(['adam', 'sgd']))
-    .option('--patience <n>', `early-stopping patience in epochs without validation improvement, 0 = off (default ${DEFAULT_TRAINING.patience})`, parseInteger('patience', 0))
-    .addOption(new Option('--monitor <metric>', `early stopping watches validation loss or accuracy (default ${DEFAULT_TRAINING.monitor})`).choices(['loss', 'accuracy']))
     .option('--validation <size>', 'validation examples held out of the training file: a count, or a fraction in (0,1) (default 0.1)', parseNumber('validation', 0))
     .option('--no-stratify', 'draw the --validation hold-out at random instead of stratified by class (by default each class gives its share, and keeps at least one example in training)')
     .addOption(pathOption('--validation-data <file|name>', 'labelled validation rows instead of a hold-out of --data (read like --data): early stopping and a churn budget are measured on rows no model trained on', PATH_KINDS.data))

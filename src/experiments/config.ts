@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { loadArchitecture } from '../models/io.js';
-import { DEFAULT_TRAINING } from '../methods/fit.js';
+import { trainingConfigSchema } from '../train/trainingParams.js';
 import { methodEntrySchema, methodNamed, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
 import { DEFAULT_ENSEMBLE_MEMBERS, MAX_ENSEMBLE_MEMBERS } from '../methods/ensemble.js';
 import { checkRetrainOldMethod } from '../methods/retrainOld.js';
@@ -74,17 +74,7 @@ export const updateExperimentSchema = z
       .strict()
       .default({ initial: 1000, validation: 100, newBatch: 1000 }),
     model: modelConfigSchema.default(DEFAULT_MLP),
-    training: z
-      .object({
-        epochs: positiveInt.default(DEFAULT_TRAINING.epochs),
-        batchSize: positiveInt.default(DEFAULT_TRAINING.batchSize),
-        optimizer: z.enum(['adam', 'sgd']).default(DEFAULT_TRAINING.optimizer),
-        learningRate: z.number().positive().default(DEFAULT_TRAINING.learningRate),
-        patience: z.number().int().min(0).default(DEFAULT_TRAINING.patience),
-        monitor: z.enum(['loss', 'accuracy']).default(DEFAULT_TRAINING.monitor),
-      })
-      .strict()
-      .default(DEFAULT_TRAINING),
+    training: trainingConfigSchema,
     /** One trial per seed: a fresh split, base model and update for every method. */
     seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
     methods: z.array(methodEntry).min(1).default(['plain', { method: 'distill', lambda: 0.5 }]),

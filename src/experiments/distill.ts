@@ -24,7 +24,7 @@ import { fromLayersModel, type ModelInput } from '../models/ownModel.js';
 import { layersArchitecture, topologyInputShape } from '../models/layersNetwork.js';
 import { predictLogits } from '../models/predict.js';
 import { argmaxRows, softmax } from '../models/logits.js';
-import { DEFAULT_TRAINING } from '../methods/fit.js';
+import { DEFAULT_TRAINING } from '../train/trainingParams.js';
 import { trainUpdate, type UpdateOutcome } from '../methods/update.js';
 import type { ReferenceSpec } from '../methods/referenceSpec.js';
 import type { MethodName, UpdateMethodInput } from '../methods/registry.js';

@@ -4,7 +4,7 @@
  * intermediate models, the per-hop method grid and the chain search, over seeds.
  */
 import { z } from 'zod';
-import { DEFAULT_TRAINING } from '../methods/fit.js';
+import { trainingSchema } from '../train/trainingParams.js';
 import { methodEntrySchema, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
 import { HOP_METHODS } from '../methods/transfer/hop.js';
 import { studentConfigSchema, type StudentConfig } from '../methods/transfer/students.js';
@@ -46,18 +46,9 @@ const mlpCandidateSchema = z.union([
   z.object({ kind: z.literal('mlp'), hidden: z.array(positiveInt).min(1), activation: z.enum(['relu', 'tanh', 'gelu']).optional(), dropout: z.number().min(0).lt(1).optional() }).strict(),
 ]) as unknown as z.ZodType<MlpConfig, unknown>;
 
-const trainingSchema = z
-  .object({
-    epochs: positiveInt.default(60),
-    batchSize: positiveInt.default(64),
-    optimizer: z.enum(['adam', 'sgd']).default(DEFAULT_TRAINING.optimizer),
-    learningRate: z.number().positive().default(3e-3),
-    patience: z.number().int().min(0).default(10),
-    monitor: z.enum(['loss', 'accuracy']).default('accuracy'),
-  })
-  .strict();
 /** Training settings of every model of a transfer when none are given (the tuning in docs/multihop.md). */
-export const TRANSFER_TRAINING = trainingSchema.parse({});
+const transferTrainingSchema = trainingSchema({ epochs: 60, batchSize: 64, learningRate: 3e-3, patience: 10, monitor: 'accuracy' });
+export const TRANSFER_TRAINING = transferTrainingSchema.parse({});
 
 export const transferExperimentSchema = z
   .object({
@@ -72,7 +63,7 @@ export const transferExperimentSchema = z
     /** Per seed, drawn from what the test hold-out leaves: the training and validation rows of every model. */
     split: z.object({ train: z.union([z.number().positive(), z.literal('rest')]).default(4000), validation: z.number().positive().default(1000) }).strict().default({ train: 4000, validation: 1000 }),
     /** A saved model directory (`path`), or an architecture trained per seed on that seed's training rows. */
-    teacher: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ model: modelConfigSchema, training: trainingSchema.optional() }).strict()]),
+    teacher: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ model: modelConfigSchema, training: transferTrainingSchema.optional() }).strict()]),
     student: studentConfigSchema,
     /** Intermediate models: `auto` (a width/depth ladder of `rungs` MLPs) or a list (mlp:<widths> or {kind: mlp, hidden}). */
     candidates: z.union([z.literal('auto'), z.array(mlpCandidateSchema).max(16)]).default('auto'),
@@ -80,7 +71,7 @@ export const transferExperimentSchema = z
     /** The methods tried on every hop; 'plain' is put first when missing (the no-transfer fallback). */
     methods: z.array(hopMethodSchema).min(1).default(DEFAULT_HOP_GRID),
     search: z.enum(['greedy', 'exhaustive']).default('greedy'),
-    training: trainingSchema.default(TRANSFER_TRAINING),
+    training: transferTrainingSchema.default(TRANSFER_TRAINING),
     seeds: z.array(z.number().int()).min(1).default(DEFAULT_TRANSFER_SEEDS),
     level: z.number().gt(0).lt(1).default(0.95),
   })

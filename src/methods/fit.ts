@@ -16,18 +16,10 @@ import type { ReferenceProvider } from '../train/reference.js';
 import type { TrainingCallback } from '../train/callbacks.js';
 import { checkpointCallback, loadSnapshot, type CheckpointStore } from '../train/checkpoint.js';
 import type { ProgressSink } from '../train/progress.js';
+import { DEFAULT_TRAINING } from '../train/trainingParams.js';
 
 export type { TrainingConfig } from '../models/recipe.js';
 
-/** Defaults of the CLI and of experiment configs (those of the main job, configs/letter-update.yaml). */
-export const DEFAULT_TRAINING: Required<TrainingConfig> = {
-  epochs: 150,
-  batchSize: 32,
-  optimizer: 'adam',
-  learningRate: 1e-3,
-  patience: 20,
-  monitor: 'loss',
-};
 
 /** The recipe fields a caller names; the rest (objective, training, data sizes) fitModel records itself. */
 export type RecipeFields = Pick<ModelRecipe, 'method'> & Partial<Omit<ModelRecipe, 'objective' | 'objectiveParams' | 'training' | 'trainExamples' | 'validationExamples' | 'exampleWeights' | 'maxSteps'>>;

@@ -20,6 +20,7 @@ import { createOptimizer, optimizerState, restoreOptimizerState } from '../engin
 import { warnIfSlowDefaultEngine } from '../engine/index.js';
 import { SeededDropout, applyWithoutDropout } from '../models/layers.js';
 import type { TrainingSnapshot } from './checkpoint.js';
+import { DEFAULT_TRAINING } from './trainingParams.js';
 
 export type { EpochRecord } from './callbacks.js';
 
@@ -141,8 +142,7 @@ function checkTrainInputs(model: LayersModel, train: Dataset, opts: TrainOptions
  */
 function makeOptimizer(opts: TrainOptions): tf.Optimizer {
   const kind = opts.optimizer ?? 'adam';
-  if (kind === 'adam') return createOptimizer({ kind: 'adam', learningRate: opts.learningRate ?? 1e-3 });
-  return createOptimizer({ kind: 'sgd', learningRate: opts.learningRate ?? 0.01 });
+  return createOptimizer({ kind, learningRate: opts.learningRate ?? DEFAULT_TRAINING.learningRate });
 }
 
 /** The run's callbacks: early stopping first (it restores weights at the end), then the caller's, then progress. */
@@ -173,8 +173,8 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
   const n = numExamples(train);
   const d = exampleSize(train);
   const K = train.classNames.length;
-  const batchSize = Math.min(opts.batchSize ?? 64, n);
-  const epochs = opts.epochs ?? 100;
+  const batchSize = Math.min(opts.batchSize ?? DEFAULT_TRAINING.batchSize, n);
+  const epochs = opts.epochs ?? DEFAULT_TRAINING.epochs;
   const maxSteps = opts.maxSteps ?? Infinity;
   let rng = new Rng(opts.seed).fork('batch-order');
   const callbacks = callbacksFor(opts);

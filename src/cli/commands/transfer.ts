@@ -12,6 +12,7 @@ import type { GlobalFlags } from '../context.js';
 import { runTransferAndReport } from '../transferRun.js';
 import { parseInteger, parseNumber, parseNumberList } from '../options.js';
 import { PATH_KINDS, pathOption } from '../pathOptions.js';
+import { trainingOption } from '../trainingOptions.js';
 
 interface TransferFlags {
   teacher: string;
@@ -123,11 +124,11 @@ export function transferCommand(globals: () => GlobalFlags): Command {
     .addOption(new Option('--search <kind>', 'chain search: greedy adds a candidate only when it raises the student\'s validation accuracy; exhaustive tries every subset (at most 8 candidates)').choices(['greedy', 'exhaustive']).default('greedy'))
     .option('--seeds <list>', `one run per seed (validation split, initialisations); CIs over them (default ${DEFAULT_TRANSFER_SEEDS.join(',')})`, parseNumberList('seeds'))
     .option('--jobs <n>', 'seeds run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
-    .option('--epochs <n>', `maximum passes of every model's training (default ${t.epochs})`, parseInteger('epochs', 1))
-    .option('--batch-size <n>', `minibatch size (default ${t.batchSize})`, parseInteger('batch-size', 1))
-    .option('--lr <x>', `Adam learning rate (default ${t.learningRate})`, parseNumber('lr', 1e-8, 10))
-    .option('--patience <n>', `early stopping: epochs without validation improvement, 0 = off (default ${t.patience})`, parseInteger('patience', 0))
-    .addOption(new Option('--monitor <metric>', `early stopping watches validation loss or accuracy (default ${t.monitor})`).choices(['loss', 'accuracy']));
+    .addOption(trainingOption('epochs', "maximum passes of every model's training", t.epochs))
+    .addOption(trainingOption('batchSize', undefined, t.batchSize))
+    .addOption(trainingOption('learningRate', 'Adam learning rate', t.learningRate))
+    .addOption(trainingOption('patience', undefined, t.patience))
+    .addOption(trainingOption('monitor', undefined, t.monitor));
   cmd.addHelpText(
     'after',
     `\nMethods per hop (the hop's teacher is the previous model of the chain):\n${HOP_METHODS.map((m) => `  ${m.padEnd(12)} ${methodNamed(m).description}`).join('\n')}\n` +
