@@ -56,15 +56,20 @@ function dataOptions(flags: DataFlags): CsvOptions {
   return { ...readOptions(flags), labelColumn: flags.label, labelOptional: flags.labelOptional, labelByName: flags.labelByName, dropColumns: flags.dropColumns, labelsOnly: flags.labelsOnly };
 }
 
-/** Loads `--data` (a file or a built-in dataset name) with the optional `--label` column. */
-export async function loadDataFlag(flags: DataFlags): Promise<RawData> {
+/** Reads `--data` with `read`, its read flags checked first and its progress shown (readProgress.ts). */
+async function readDataFlag<T>(flags: DataFlags, read: (onProgress: ((bytes: number, rows: number) => void) | undefined) => Promise<T>): Promise<T> {
   checkReadFlags(flags, flags.data);
   const progress = readProgressFor(flags.data);
   try {
-    return await loadData(flags.data, { ...dataOptions(flags), labelField: flags.label, onProgress: progress?.update });
+    return await read(progress?.update);
   } finally {
     progress?.stop();
   }
+}
+
+/** Loads `--data` (a file or a built-in dataset name) with the optional `--label` column. */
+export function loadDataFlag(flags: DataFlags): Promise<RawData> {
+  return readDataFlag(flags, (onProgress) => loadData(flags.data, { ...dataOptions(flags), labelField: flags.label, onProgress }));
 }
 
 /**
@@ -79,13 +84,7 @@ export async function forEachDataBlock(flags: DataFlags, blockRows: number, onBl
     await onBlock(raw);
     return rawSize(raw);
   }
-  checkReadFlags(flags, flags.data);
-  const progress = readProgressFor(flags.data);
-  try {
-    return await readCsvBlocks(flags.data, { ...dataOptions(flags), onProgress: progress?.update, blockRows }, onBlock);
-  } finally {
-    progress?.stop();
-  }
+  return readDataFlag(flags, (onProgress) => readCsvBlocks(flags.data, { ...dataOptions(flags), onProgress, blockRows }, onBlock));
 }
 
 /** Loads `--validation-data`: rows to validate on instead of a hold-out of --data, read like --data. */

@@ -294,7 +294,7 @@ class CsvTableReader {
       }
       this.featureIndices = featureIndices;
       this.asText = new Set(this.unlabeled ? [] : (opts.categorical ?? []));
-      this.builders = featureIndices.map((j) => new ColumnBuilder(this.asText.has(header[j])));
+      this.builders = this.emptyColumns();
     } catch (err) {
       this.deferred = err as Error;
     }
@@ -309,10 +309,15 @@ class CsvTableReader {
   /** The rows since the last block as a table; the next block starts empty (readCsvBlocks). */
   takeBlock(): RawTabularWithHints {
     const block = this.table();
-    this.builders = this.builders.map((_, j) => new ColumnBuilder(this.asText.has(this.header![this.featureIndices[j]])));
+    this.builders = this.emptyColumns();
     this.labels = new LabelBuilder();
     this.origins = [];
     return block;
+  }
+
+  /** A builder per feature column, empty (a column the user made categorical is text from the start). */
+  private emptyColumns(): ColumnBuilder[] {
+    return this.featureIndices.map((j) => new ColumnBuilder(this.asText.has(this.header![j])));
   }
 
   /** The file is read: its last block, if it has rows (the checks of an empty file are loadCsv's). */

@@ -11,19 +11,10 @@ import { loadCsv, parseCsvText } from '../../src/data/csv.js';
 import { cellText, columnTexts, isColumnar, tabularColumns } from '../../src/data/columns.js';
 import { fitPreprocessing } from '../../src/data/preprocess.js';
 import { isInputError, makeTempDir, writeFixture } from './fixtures.js';
+import { rng } from '../helpers/random.js';
 
 const dir = makeTempDir();
 
-/** A small seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** csv-parse's reading of `text` with the options the reader always used. */
 function reference(text: string, delimiter = ',') {
