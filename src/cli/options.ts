@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import type { TrainingConfig } from '../methods/fit.js';
 import { DEFAULT_TRAINING, TRAINING_PARAMS, type TrainingParam } from '../train/trainingParams.js';
@@ -31,21 +32,18 @@ export function parseNumberList(name: string, min = -Infinity, max = Infinity) {
   return (value: string): number[] => value.split(',').map((v) => parseNumber(name, min, max)(v.trim()));
 }
 
-/** Options shared by every command that trains. */
-export interface TrainingFlags {
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  optimizer?: 'adam' | 'sgd';
-  patience?: number;
-  monitor?: 'loss' | 'accuracy';
-}
+/** commander's key of a flag declared as `--name-of-it <value>`: nameOfIt. */
+type FlagKey<F> = F extends `--${infer N} ${string}` ? CamelCase<N> : F extends `--${infer N}` ? CamelCase<N> : never;
+type CamelCase<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<CamelCase<B>>}` : S;
 
-/** The training parameters the flags give (TRAINING_PARAMS: each flag's key), the declared default for those not given. */
-export function trainingFromFlags(flags: TrainingFlags): TrainingConfig {
+/** The training flags of every command that trains, derived from TRAINING_PARAMS (each flag's key and value type). */
+export type TrainingFlags = { [K in TrainingParam as FlagKey<(typeof TRAINING_PARAMS)[K]['flag']>]?: z.output<(typeof TRAINING_PARAMS)[K]['schema']> };
+
+/** The training parameters the flags give (TRAINING_PARAMS: each flag's key), `defaults` (the declared ones unless a command has its own) for those not given. */
+export function trainingFromFlags(flags: TrainingFlags, defaults: TrainingConfig = DEFAULT_TRAINING): TrainingConfig {
   if (flags.patience === 0 && flags.monitor !== undefined) throw new InputError('--monitor', 'does not apply with --patience 0 (early stopping is off)');
   const given = flags as Record<string, unknown>;
   return Object.fromEntries(
-    (Object.keys(TRAINING_PARAMS) as TrainingParam[]).map((name) => [name, given[optionKey(TRAINING_PARAMS[name].flag.split(' ')[0])] ?? DEFAULT_TRAINING[name]]),
+    (Object.keys(TRAINING_PARAMS) as TrainingParam[]).map((name) => [name, given[optionKey(TRAINING_PARAMS[name].flag.split(' ')[0])] ?? defaults[name]]),
   ) as unknown as TrainingConfig;
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { DEFAULT_TRAINING, TRAINING_PARAMS, type TrainingParam } from '../train/trainingParams.js';
+import type { TrainingConfig } from '../models/recipe.js';
 import { InputError } from '../util/errors.js';
 import { describeZodError } from '../util/yamlFile.js';
 import { parseInteger, parseNumber } from './options.js';
@@ -30,10 +31,23 @@ export function trainingOption(name: TrainingParam, help: string = TRAINING_PARA
   });
 }
 
-/** Adds the optimisation flags every training command shares. */
+/**
+ * Adds a flag for every training parameter: help and default shown are the declared ones, or a
+ * command's own (`defaults`: an experiment kind's tuning; `help`: what a parameter means there).
+ */
+export function addTrainingParamOptions(cmd: Command, defaults: Partial<TrainingConfig> = {}, help: Partial<Record<TrainingParam, string>> = {}): Command {
+  for (const name of Object.keys(TRAINING_PARAMS) as TrainingParam[]) cmd.addOption(trainingOption(name, help[name], defaults[name] ?? DEFAULT_TRAINING[name]));
+  return cmd;
+}
+
+/** The flag of each training parameter by its config key (`training.learningRate` → `--lr`), for errors that name a config key. */
+export const TRAINING_FLAG_OF_KEY: Record<string, string> = Object.fromEntries(
+  (Object.keys(TRAINING_PARAMS) as TrainingParam[]).map((name) => [`training.${name}`, TRAINING_PARAMS[name].flag.split(' ')[0]]),
+);
+
+/** Adds the optimisation flags every training command shares, with the hold-out and seed flags of a command that trains on one file. */
 export function addTrainingOptions(cmd: Command): Command {
-  for (const name of Object.keys(TRAINING_PARAMS) as TrainingParam[]) cmd.addOption(trainingOption(name));
-  return cmd
+  return addTrainingParamOptions(cmd)
     .option('--validation <size>', 'validation examples held out of the training file: a count, or a fraction in (0,1) (default 0.1)', parseNumber('validation', 0))
     .option('--no-stratify', 'draw the --validation hold-out at random instead of stratified by class (by default each class gives its share, and keeps at least one example in training)')
     .addOption(pathOption('--validation-data <file|name>', 'labelled validation rows instead of a hold-out of --data (read like --data): early stopping and a churn budget are measured on rows no model trained on', PATH_KINDS.data))

@@ -5,8 +5,7 @@
  */
 import { z } from 'zod';
 import { trainingSchema } from '../train/trainingParams.js';
-import { methodEntrySchema, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
-import { HOP_METHODS } from '../methods/transfer/hop.js';
+import { HOP_METHODS, methodEntrySchema, resolveMethod, type MethodName, type UpdateMethodSpec } from '../methods/registry.js';
 import { studentConfigSchema, type StudentConfig } from '../methods/transfer/students.js';
 import { modelConfigSchema } from '../models/configSchema.js';
 import type { MlpConfig } from '../models/config.js';

@@ -178,7 +178,7 @@ export async function runTrial(cfg: UpdateExperimentConfig, seed: number, data: 
   const resolved = new Map<string, Promise<ResolvedReference | undefined>>();
   const referenceFor = async (method: UpdateMethodSpec, ref: ReferenceConfig): Promise<ResolvedReference | undefined> => {
     if (methodNamed(method.method).reference === 'none') return undefined;
-    const refSpec: ReferenceSpec = ref.kind === 'base' ? { kind: 'base' } : { kind: 'ensemble', members: ref.members };
+    const refSpec: ReferenceSpec = ref; // a config's reference is a spec (referenceConfigSchema's kinds are ReferenceSpec's)
     const key = JSON.stringify(refSpec);
     let source = resolved.get(key);
     if (!source) {

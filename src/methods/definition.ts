@@ -80,6 +80,11 @@ export interface MethodDefinition<N extends string = string, S extends z.ZodObje
   flags: Partial<Record<keyof z.output<S> & string, MethodFlag>>;
   /** Where its reference logits come from by default, or 'none' for a method without a teacher. */
   reference: ReferenceKind | 'none';
+  /**
+   * Usable as one hop of a transfer chain (`distillery transfer`, `kind: transfer`): it trains a
+   * student, possibly of another family, from a single teacher model (the chain's previous model).
+   */
+  transferHop?: boolean;
   /** A short label for reports, e.g. "distill λ=0.5". */
   label(params: z.output<S>): string;
   /** The per-example objective, for a method that is one objective… */

@@ -8,6 +8,6 @@ export * from './fit.js';
 export * from './update.js';
 export * as recipes from './recipes/index.js';
 export * from './exampleWeights.js';
-export { trainHop, tuneHop, classifierAccuracy, HOP_METHODS, type HopRequest, type TunedHop, type HopTrial } from './transfer/hop.js';
+export { trainHop, tuneHop, classifierAccuracy, type HopRequest, type TunedHop, type HopTrial } from './transfer/hop.js';
 export { searchChain, chainModelSeed, type ChainSearchRequest, type ChainSearchResult, type ChainRecord, type HopRecord, type SearchDecision } from './transfer/chain.js';
 export { parseStudent, describeArchitecture, complexity, autoCandidates, studentConfigSchema, STUDENT_SYNTAX, type StudentConfig } from './transfer/students.js';

@@ -23,6 +23,9 @@ export const METHODS: readonly MethodDefinition[] = (Object.values(recipes) as M
 
 export const METHOD_NAMES = METHODS.map((m) => m.name) as MethodName[];
 
+/** Methods usable as one hop of a transfer chain (their definitions' `transferHop`). */
+export const HOP_METHODS = METHODS.filter((m) => m.transferHop).map((m) => m.name) as MethodName[];
+
 /** Methods whose every parameter has a default: these may be written as a bare name. */
 export const BARE_METHOD_NAMES = METHODS.filter((m) => m.params.safeParse({}).success).map((m) => m.name) as MethodName[];
 

@@ -8,15 +8,15 @@
 import { z } from 'zod';
 import type { TrainingConfig } from '../models/recipe.js';
 
-interface Param<S extends z.ZodType> {
+interface Param<S extends z.ZodType, F extends string = string> {
   /** The CLI flag (commander's `--name <value>`: its key is the camelCase name). */
-  flag: string;
+  flag: F;
   /** What the flag's help says, before its default. */
   help: string;
   schema: S;
   default: z.output<S>;
 }
-const param = <S extends z.ZodType>(p: Param<S>) => p;
+const param = <S extends z.ZodType, const F extends string>(p: Param<S, F>) => p;
 
 export const TRAINING_PARAMS = {
   epochs: param({ flag: '--epochs <n>', help: 'maximum passes over the training data', schema: z.number().int().min(1), default: 150 }),

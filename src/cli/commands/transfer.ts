@@ -2,19 +2,18 @@ import { Command, Option } from 'commander';
 import * as path from 'node:path';
 import { DEFAULT_HOP_GRID, DEFAULT_TRANSFER_SEEDS, parseTransferConfig, TRANSFER_TRAINING } from '../../experiments/transferConfig.js';
 import { prepareTransferData } from '../../experiments/transferExperiment.js';
-import { HOP_METHODS } from '../../methods/transfer/hop.js';
 import { parseStudent, STUDENT_SYNTAX } from '../../methods/transfer/students.js';
-import { methodNamed, resolveMethod, type UpdateMethodSpec } from '../../methods/registry.js';
+import { HOP_METHODS, methodNamed, resolveMethod, type UpdateMethodSpec } from '../../methods/registry.js';
 import { loadModel } from '../../models/io.js';
 import { labelColumnFor } from '../dataInput.js';
 import { InputError, withParamNames, withParamNamesSync } from '../../util/errors.js';
 import type { GlobalFlags } from '../context.js';
 import { runTransferAndReport } from '../transferRun.js';
-import { parseInteger, parseNumber, parseNumberList } from '../options.js';
+import { parseInteger, parseNumber, parseNumberList, trainingFromFlags, type TrainingFlags } from '../options.js';
 import { PATH_KINDS, pathOption } from '../pathOptions.js';
-import { trainingOption } from '../trainingOptions.js';
+import { addTrainingParamOptions, TRAINING_FLAG_OF_KEY } from '../trainingOptions.js';
 
-interface TransferFlags {
+interface TransferFlags extends TrainingFlags {
   teacher: string;
   data: string;
   label?: string;
@@ -33,11 +32,6 @@ interface TransferFlags {
   search: 'greedy' | 'exhaustive';
   seeds?: number[];
   jobs?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  patience?: number;
-  monitor?: 'loss' | 'accuracy';
 }
 
 /** The flag behind each key of the config the command builds (errors of the config's values name its keys). */
@@ -53,11 +47,7 @@ const FLAG_OF_KEY: Record<string, string> = {
   methods: '--methods',
   search: '--search',
   seeds: '--seeds',
-  'training.epochs': '--epochs',
-  'training.batchSize': '--batch-size',
-  'training.learningRate': '--lr',
-  'training.patience': '--patience',
-  'training.monitor': '--monitor',
+  ...TRAINING_FLAG_OF_KEY,
 };
 
 /** A config key (`candidates.2`, `methods.4.layers`, …) as the user typed it: its flag, and for a repeated flag its value. */
@@ -103,7 +93,6 @@ function gridFromFlags(flags: TransferFlags): UpdateMethodSpec[] {
 }
 
 export function transferCommand(globals: () => GlobalFlags): Command {
-  const t = TRANSFER_TRAINING;
   const cmd = new Command('transfer')
     .description('train a simple model from a complex one: no transfer, 1-hop transfer, and a chain of intermediate models chosen on validation data, side by side over seeds')
     .addOption(pathOption('--teacher <dir>', 'the complex model (a model directory from `distillery train`)', PATH_KINDS.model, { required: true }))
@@ -123,12 +112,8 @@ export function transferCommand(globals: () => GlobalFlags): Command {
     .option('--probe-top <n>', 'ProfWeight: number of topmost layers probed when --probe-layers is not given (default 2)', parseInteger('probe-top', 1, 64))
     .addOption(new Option('--search <kind>', 'chain search: greedy adds a candidate only when it raises the student\'s validation accuracy; exhaustive tries every subset (at most 8 candidates)').choices(['greedy', 'exhaustive']).default('greedy'))
     .option('--seeds <list>', `one run per seed (validation split, initialisations); CIs over them (default ${DEFAULT_TRANSFER_SEEDS.join(',')})`, parseNumberList('seeds'))
-    .option('--jobs <n>', 'seeds run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
-    .addOption(trainingOption('epochs', "maximum passes of every model's training", t.epochs))
-    .addOption(trainingOption('batchSize', undefined, t.batchSize))
-    .addOption(trainingOption('learningRate', 'Adam learning rate', t.learningRate))
-    .addOption(trainingOption('patience', undefined, t.patience))
-    .addOption(trainingOption('monitor', undefined, t.monitor));
+    .option('--jobs <n>', 'seeds run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64));
+  addTrainingParamOptions(cmd, TRANSFER_TRAINING, { epochs: "maximum passes of every model's training" });
   cmd.addHelpText(
     'after',
     `\nMethods per hop (the hop's teacher is the previous model of the chain):\n${HOP_METHODS.map((m) => `  ${m.padEnd(12)} ${methodNamed(m).description}`).join('\n')}\n` +
@@ -156,14 +141,7 @@ export function transferCommand(globals: () => GlobalFlags): Command {
         methods: grid,
         search: flags.search,
         ...(flags.seeds ? { seeds: flags.seeds.map((s) => Math.round(s)) } : {}),
-        training: {
-          ...TRANSFER_TRAINING,
-          ...(flags.epochs ? { epochs: flags.epochs } : {}),
-          ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
-          ...(flags.lr ? { learningRate: flags.lr } : {}),
-          ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
-          ...(flags.monitor ? { monitor: flags.monitor } : {}),
-        },
+        training: trainingFromFlags(flags, TRANSFER_TRAINING),
       }),
     );
     // Fail fast on the split, teacher, classes, student, candidates and probe layers, naming the flags.

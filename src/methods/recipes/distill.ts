@@ -10,6 +10,7 @@ export const distill = defineMethod({
   params: z.object({ lambda: unitInterval.default(0.5) }).strict(),
   flags: { lambda: { flag: '--lambda', help: "weight of the base model's soft labels in [0,1]" } },
   reference: 'base',
+  transferHop: true,
   label: (p) => `distill λ=${p.lambda}`,
   objective: (p) => distillationObjective(p.lambda),
 });

@@ -13,6 +13,7 @@ export const kd = defineMethod({
     temperature: { flag: '--temperature', help: 'softmax temperature T > 0' },
   },
   reference: 'base',
+  transferHop: true,
   label: (p) => `kd α=${p.alpha} T=${p.temperature}`,
   objective: (p) => knowledgeDistillationObjective(p.alpha, p.temperature),
 });

@@ -9,6 +9,7 @@ export const plain = defineMethod({
   params: z.object({}).strict(),
   flags: {},
   reference: 'none',
+  transferHop: true,
   label: () => 'plain retrain',
   objective: () => crossEntropyObjective(),
 });

@@ -26,6 +26,7 @@ export const profweight = defineMethod({
     probeEpochs: { flag: '--probe-epochs', help: 'training passes of each linear probe' },
   },
   reference: 'base',
+  transferHop: true,
   label: (p) => `profweight ${p.layers ? `layers=${p.layers.join('+')}` : `top=${p.top}`} floor=${p.floor}`,
   async train(ctx, p) {
     const { weights } = await profWeightWeights(ctx.base, ctx.train, { ...p, seed: ctx.seed });

@@ -16,6 +16,7 @@ export const sratio = defineMethod({
   params: z.object({ cap: z.number().positive().max(1e6).default(5) }).strict(),
   flags: { cap: { flag: '--cap', help: 'largest example weight, > 0' } },
   reference: 'base',
+  transferHop: true,
   label: (p) => `sratio cap=${p.cap}`,
   async train(ctx, p) {
     const K = ctx.train.classNames.length;

@@ -15,9 +15,6 @@ import { trainUpdate } from '../update.js';
 import type { StudentConfig } from './students.js';
 import { trainTreeHop } from './treeHop.js';
 
-/** The registered methods a hop may use (one-hop transfers, and no transfer). */
-export const HOP_METHODS = ['plain', 'kd', 'distill', 'profweight', 'sratio'] as const;
-
 export interface HopRequest {
   teacher: TrainedModel;
   student: StudentConfig;
