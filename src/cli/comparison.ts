@@ -3,7 +3,7 @@
  * data, read from the flags, aligned on one class space and compared.
  */
 import { Command } from 'commander';
-import { compareModels, type ComparisonReport } from '../metrics/compare.js';
+import { compareModels } from '../metrics/compare.js';
 import { InputError } from '../util/errors.js';
 import { fileSignature, type OutputTarget } from '../util/outputs.js';
 import { sortedDistinct } from '../data/values.js';
@@ -81,11 +81,6 @@ export interface ComparisonFlags extends ReadFlags {
   resamples: number;
   level: number;
   seed: number;
-}
-
-/** Loads both sides and the labelled data, predicts where needed, and compares. */
-export async function compareFromFlags(flags: ComparisonFlags): Promise<ComparisonReport> {
-  return (await comparisonFromFlags(flags)).report;
 }
 
 /**

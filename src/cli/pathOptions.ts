@@ -9,7 +9,6 @@
  * its kind, so a new flag is covered by being declared with {@link pathOption}.
  */
 import { promises as fs, type Stats } from 'node:fs';
-import * as path from 'node:path';
 import { Argument, type Command, Option } from 'commander';
 import { InputError } from '../util/errors.js';
 import { checkOptional } from '../util/optional.js';

@@ -9,7 +9,7 @@ import type { RawData } from '../data/types.js';
 import { columnTexts, tabularColumns } from '../data/columns.js';
 import { InputError } from '../util/errors.js';
 import { nearName } from '../util/yamlFile.js';
-import { DEFAULT_MIN_SLICE_SIZE, parseSliceSpec, sliceSpecText, splitSliceList, SLICE_SYNTAX, type ColumnTable, type SliceSpec } from '../metrics/slices.js';
+import { DEFAULT_MIN_SLICE_SIZE, parseSliceSpec, splitSliceList, SLICE_SYNTAX, type ColumnTable, type SliceSpec } from '../metrics/slices.js';
 import { REGION_DEFAULTS } from '../metrics/regions.js';
 import { parseInteger } from './options.js';
 
@@ -110,9 +110,4 @@ export function sliceRequestFromFlags(flags: SliceFlags): SliceRequest | undefin
     minSizeSource: '--min-slice-size',
     regions: flags.findRegions ? { use: flags.findRegions === true ? undefined : flags.findRegions } : undefined,
   };
-}
-
-/** The canonical texts of the slicings (for messages). */
-export function sliceTexts(specs: SliceSpec[]): string[] {
-  return specs.map(sliceSpecText);
 }

@@ -9,7 +9,6 @@ import type { CompareInput } from './compare.js';
 
 /** How an example's prediction changed: old right → new wrong, old wrong → new right, or wrong → another wrong. */
 export type FlipKind = 'negative' | 'positive' | 'wrong-to-wrong';
-export const FLIP_KINDS: readonly FlipKind[] = ['negative', 'positive', 'wrong-to-wrong'];
 
 /** One example whose top-1 prediction changed. Class fields are class indices. */
 export interface FlippedExample {

@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Dataset, PreprocessingSpec } from '../data/types.js';
+import type { Dataset } from '../data/types.js';
 import type { ModelMetadata, TrainedModel } from './types.js';
 import type { ReferenceRecord } from './recipe.js';
 import { loadModel, METADATA_JSON, saveModel } from './io.js';
@@ -48,11 +48,6 @@ export type LocalClassifier = { kind: 'network'; trained: TrainedModel } | { kin
 export type Classifier = LocalClassifier | { kind: 'onnx'; trained: OnnxModel };
 
 export const networkClassifier = (trained: TrainedModel): LocalClassifier => ({ kind: 'network', trained });
-
-/** Class names, input shape and preprocessing, whatever the kind. */
-export function classifierMeta(c: Classifier): { classNames: string[]; inputShape: number[]; preprocessing: PreprocessingSpec; id?: string; seed: number } {
-  return c.trained.meta;
-}
 
 /** Scores [n, K] for the rows of `ds` (logits of a network, log leaf probabilities of a tree). */
 export function classifierLogits(c: LocalClassifier, ds: Pick<Dataset, 'features' | 'featureShape'>): Float32Array {

@@ -6,9 +6,8 @@ const ELODI_DEFAULTS: LdiDefaults = { alpha: 0.3, xi: 0, oneSided: false, centre
 
 /**
  * Defaults: the paper's two-sided LDI with ξ = 0, but α = 0.3, on logits centred per example
- * and with z_new from a dropout-free pass: the paper's α = 0.8 on the raw training-pass logits
- * lost 3–4 points and doubled negative flips on this project's dropout MLPs, this setting is
- * as accurate as the ensemble with fewer negative flips (docs/elodi.md has the search).
+ * and with z_new from a dropout-free pass, chosen on validation data over the paper's α = 0.8
+ * on raw training-pass logits (docs/elodi.md has the search and its numbers).
  *
  * ELODI (Zhao et al. 2022): LDI toward a homogeneous ensemble of m models of the new
  * architecture trained with different seeds on the new data (its averaged logits, cached):

@@ -4,8 +4,8 @@ import { FOCAL_DIVERGENCES, FOCAL_FILTERS, focalDistillationObjective } from '..
 
 /**
  * Defaults: the paper's α = 1, β = 5 with the logit-MSE divergence at λ = 0.1, on centred
- * logits from a dropout-free pass (the same treatment as LDI's) — FD-KL at the paper's T = 100,
- * λ = 1 lost 7 points of accuracy here, raw FD-LM 2 points (docs/elodi.md).
+ * logits from a dropout-free pass (the same treatment as LDI's), chosen over FD-KL at the
+ * paper's T = 100, λ = 1 and over raw FD-LM (docs/elodi.md has the search and its numbers).
  *
  * Focal distillation (positive-congruent training, Yan et al. CVPR 2021), the ELODI paper's
  * baseline: CE(y, z) + λ·(α + β·1[focus(x)])·D(z_old, z), focus = the old model was right.
