@@ -1,5 +1,5 @@
 import { initEngine, type EngineChoice, type EngineInfo } from '../engine/index.js';
-import { terminal } from './io.js';
+import { terminal } from './terminal.js';
 import { defaultProgress, type ProgressSink, silentProgress } from '../train/progress.js';
 import { showReadProgress } from './readProgress.js';
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
-import { terminal } from './io.js';
+import { terminal } from './terminal.js';
 import { DistilleryError } from '../util/errors.js';
 import { environmentError } from '../util/fsErrors.js';
 import { LIBRARY_VERSION } from '../version.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { terminal } from './io.js';
+import { terminal } from './terminal.js';
 import { checkOutput, type OutputTarget } from '../util/outputs.js';
 import { openPartialRun, type PartialRun, type PartialRunOptions, type ResumeFlags, type RunInput } from '../util/partialRun.js';
 import { dataSpecFiles } from '../data/builtin.js';

@@ -114,7 +114,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './src/cli/main.js';
-import { terminal } from './src/cli/io.js';
+import { terminal } from './src/cli/terminal.js';
 import { parseExperimentConfig } from './src/experiments/config.js';
 import { checkReferenceSpec, resolveReference } from './src/methods/referenceSpec.js';
 import { ReferenceCache } from './src/methods/references.js';

@@ -5,7 +5,7 @@
  * signals or process exit matter.
  */
 import { main } from '../../src/cli/main.js';
-import { terminal } from '../../src/cli/io.js';
+import { terminal } from '../../src/cli/terminal.js';
 import type { CliResult } from './cli.js';
 
 export async function runCliHere(args: string[]): Promise<CliResult> {

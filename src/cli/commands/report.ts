@@ -13,7 +13,7 @@ import { HTML_REPORT_FILE } from '../../report/html/page.js';
 import { InputError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/outputs.js';
 import { addOutputOptions, checkOutputs, type OutputFlags } from '../outputOptions.js';
-import { terminal } from '../io.js';
+import { terminal } from '../terminal.js';
 import { htmlOutput, htmlPathFor } from '../htmlReport.js';
 import { PATH_KINDS, pathArgument, pathOption } from '../pathOptions.js';
 
