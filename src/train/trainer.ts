@@ -16,6 +16,7 @@ import { InputError } from '../util/errors.js';
 import { yieldToSignals } from '../util/interrupt.js';
 import { predictLogits } from '../models/predict.js';
 import { argmaxRows } from '../models/logits.js';
+import { countCorrect, scoresAccuracy } from '../models/agreement.js';
 import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
 import { warnIfSlowDefaultEngine } from '../engine/index.js';
 import { SeededDropout, applyWithoutDropout } from '../models/layers.js';
@@ -78,24 +79,19 @@ export interface TrainResult {
 export function evaluate(model: LayersModel, ds: Dataset): { loss: number; accuracy: number } {
   const K = ds.classNames.length;
   const logits = predictLogits(model, ds.features, ds.featureShape);
-  return tf.tidy(() => {
+  const loss = tf.tidy(() => {
     const z = tf.tensor2d(logits, [numExamples(ds), K]);
     const y = tf.tensor1d(ds.labels, 'int32');
-    const loss = tf.mean(softTargetCrossEntropy(tf.cast(tf.oneHot(y, K), 'float32') as tf.Tensor2D, z)).dataSync()[0];
-    const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(z, -1), y), 'float32')).dataSync()[0];
-    return { loss, accuracy };
+    return tf.mean(softTargetCrossEntropy(tf.cast(tf.oneHot(y, K), 'float32') as tf.Tensor2D, z)).dataSync()[0];
   });
+  // float32 like the loss beside it: what tf.mean of the hits gives on the native, wasm and TensorFlow engines
+  return { loss, accuracy: Math.fround(scoresAccuracy(logits, ds.labels, K)) };
 }
 
 /** The named terms of a composite objective that count (weight ≠ 0); undefined for one that is a single term (its loss says it all). */
 function objectiveTerms(objective: Objective): readonly WeightedTerm[] | undefined {
   const active = (objective as Partial<CompositeObjective>).terms?.filter(([w]) => w !== 0);
   return active?.length ? active : undefined;
-}
-
-/** Rows of `logits` [b, K] predicted as their label (argmaxRows: tf.argMax's tie rule). */
-function countHits(logits: Float32Array, labels: Int32Array, K: number): number {
-  return argmaxRows(logits, K).reduce((hits, p, i) => hits + (p === labels[i] ? 1 : 0), 0);
 }
 
 /** Example weights must be finite, non-negative and not all zero (a zero total weight trains nothing). */
@@ -281,7 +277,7 @@ export async function trainModel(model: LayersModel, train: Dataset, opts: Train
             true,
             state.variables as tf.Variable[],
           );
-          const result = { loss: cost!.dataSync()[0], hits: countHits(logitsOut!.dataSync() as Float32Array, yBuf, K) };
+          const result = { loss: cost!.dataSync()[0], hits: countCorrect(argmaxRows(logitsOut!.dataSync() as Float32Array, K), yBuf.subarray(0, b)) };
           if (terms) {
             const termReference = reference ?? (terms.some(([, t]) => t.needsReference) ? opts.reference!.rows(idx) : undefined);
             const ctx = { logits: logitsOut!, labels, oneHot, reference: termReference, inferenceLogits: inferenceOut };
