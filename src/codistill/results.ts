@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { buildNetwork } from '../models/build.js';
 import { saveModel } from '../models/io.js';
 import { argmaxRows, softmax } from '../models/logits.js';
+import { accuracy } from '../models/agreement.js';
 import { predictLogits } from '../models/predict.js';
 import type { TrainedModel } from '../models/types.js';
 import { engineInfo } from '../engine/index.js';
@@ -69,12 +70,6 @@ export interface CodistillResult {
   wallSeconds: number;
   engine?: string;
   createdAt: string;
-}
-
-function accuracy(pred: Int32Array, labels: Int32Array): number {
-  let c = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) c++;
-  return c / pred.length;
 }
 
 /**
@@ -141,6 +136,7 @@ export async function collectResults(
   for (let a = 0; a < preds.length; a++) {
     for (let b = a + 1; b < preds.length; b++) {
       pairs++;
+      // churn, as 1 − the share of rows on which the pair agrees (churn's changed/n may differ in the last bit)
       disagreement += 1 - accuracy(preds[a], preds[b]);
     }
   }

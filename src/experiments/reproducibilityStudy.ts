@@ -5,25 +5,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { argmaxRows } from '../models/logits.js';
+import { churn, scoresAccuracy } from '../models/agreement.js';
 import { meanCI } from '../metrics/bootstrap.js';
 import { predictionDifference } from '../metrics/predictionDifference.js';
 import { engineInfo } from '../engine/index.js';
 import { runTasks } from './workerPool.js';
 import { prepareReproducibilityData, retrainTestProbs, type PairMetrics, type RecipeSummary, type ReproducibilityConfig, type ReproducibilityResult } from './reproducibility.js';
-
-function churnOf(a: Float32Array, b: Float32Array, K: number): number {
-  const pa = argmaxRows(a, K), pb = argmaxRows(b, K);
-  let d = 0;
-  for (let i = 0; i < pa.length; i++) if (pa[i] !== pb[i]) d++;
-  return d / pa.length;
-}
-
-function accuracyOf(probs: Float32Array, labels: Int32Array, K: number): number {
-  const pred = argmaxRows(probs, K);
-  let c = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) c++;
-  return c / pred.length;
-}
 
 export interface ReproducibilityHooks {
   log?: (line: string) => void;
@@ -61,9 +48,9 @@ export async function runReproducibility(cfg: ReproducibilityConfig, hooks: Repr
       const b = probs[r * 2 * pairCount + 2 * k + 1];
       const pair = {
         runs: [2 * k, 2 * k + 1] as [number, number],
-        churn: churnOf(a, b, K),
+        churn: churn(argmaxRows(a, K), argmaxRows(b, K)),
         predictionDifference: predictionDifference(a, b, K),
-        accuracy: (accuracyOf(a, test.labels, K) + accuracyOf(b, test.labels, K)) / 2,
+        accuracy: (scoresAccuracy(a, test.labels, K) + scoresAccuracy(b, test.labels, K)) / 2,
       };
       log(`${recipe}: retrains ${2 * k} and ${2 * k + 1}: churn ${(pair.churn * 100).toFixed(2)}%, PD ${(pair.predictionDifference * 100).toFixed(2)}%`);
       return pair;

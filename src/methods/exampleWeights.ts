@@ -16,7 +16,8 @@ import type { TrainedModel } from '../models/types.js';
 import { buildModel } from '../models/build.js';
 import { layerActivations, probeableLayers } from '../models/probes.js';
 import { predictLogits } from '../models/predict.js';
-import { softmax, argmaxRows } from '../models/logits.js';
+import { softmax } from '../models/logits.js';
+import { scoresAccuracy } from '../models/agreement.js';
 import { crossEntropyObjective } from '../objectives/objectives.js';
 import { trainModel } from '../train/trainer.js';
 import { InputError } from '../util/errors.js';
@@ -80,14 +81,9 @@ export async function profWeightWeights(teacher: TrainedModel, train: Dataset, o
       const probeData: Dataset = { features: values, featureShape: [width], labels: train.labels, classNames: train.classNames, source: `probe ${layer}` };
       await trainModel(probe, probeData, { objective: crossEntropyObjective(), epochs: opts.probeEpochs, batchSize: 128, learningRate: 0.01, seed: opts.seed });
       const probs = softmax(predictLogits(probe, values, [width]), K);
-      const pred = argmaxRows(probs, K);
-      let correct = 0;
-      for (let i = 0; i < n; i++) {
-        sum[i] += probs[i * K + train.labels[i]];
-        if (pred[i] === train.labels[i]) correct++;
-      }
+      for (let i = 0; i < n; i++) sum[i] += probs[i * K + train.labels[i]];
       const [kernel, bias] = probe.getLayer('logits').getWeights().map((t) => t.dataSync() as Float32Array);
-      probes.push({ layer, width, accuracy: correct / n, kernel: kernel.slice(), bias: bias.slice() });
+      probes.push({ layer, width, accuracy: scoresAccuracy(probs, train.labels, K), kernel: kernel.slice(), bias: bias.slice() });
     } finally {
       probe.dispose();
     }

@@ -8,6 +8,10 @@
  * confidence interval is computed by the same code as its point estimate.
  */
 import { InputError } from '../util/errors.js';
+import { checkSameLength } from '../models/agreement.js';
+
+// churn and the length check are counted below methods/ (models/agreement.ts), for everyone
+export { checkSameLength, churn } from '../models/agreement.js';
 
 /** What happened to one example between the old and the new model. */
 export const Outcome = {
@@ -94,20 +98,6 @@ export interface ClassFlips {
   churned: number;
 }
 
-/** Throws InputError('predictions', …) unless all arrays are non-empty and of equal length. */
-export function checkSameLength(arrays: Record<string, ArrayLike<unknown>>, source = 'predictions'): number {
-  const entries = Object.entries(arrays);
-  const n = entries[0][1].length;
-  for (const [name, a] of entries) {
-    if (a.length !== n) {
-      const sizes = entries.map(([k, v]) => `${k}=${v.length}`).join(', ');
-      throw new InputError(source, `lengths differ (${sizes})`);
-    }
-    if (a.length === 0) throw new InputError(source, `${name} is empty`);
-  }
-  return n;
-}
-
 /** Classifies each example into an {@link Outcome}. */
 export function flipOutcomes(labels: Int32Array, predOld: Int32Array, predNew: Int32Array): Uint8Array {
   const n = checkSameLength({ labels, predOld, predNew });
@@ -185,14 +175,6 @@ export function correctMask(labels: Int32Array, preds: Int32Array): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = labels[i] === preds[i] ? 1 : 0;
   return out;
-}
-
-/** Churn: fraction of examples on which two models' top-1 predictions differ (no labels needed). */
-export function churn(predA: Int32Array, predB: Int32Array): number {
-  const n = checkSameLength({ predA, predB });
-  let changed = 0;
-  for (let i = 0; i < n; i++) if (predA[i] !== predB[i]) changed++;
-  return changed / n;
 }
 
 /** Throws InputError(source, …) unless every value is an integer class index in [0, numClasses). */

@@ -20,6 +20,7 @@ export {
 export { saveModel, loadModel, loadPlainModel, loadArchitecture, MODEL_JSON, WEIGHTS_BIN, METADATA_JSON } from './io.js';
 export { predictLogits, logitsToProbs, checkCompatible, outputWidth } from './predict.js';
 export { softmax, argmaxRows } from './logits.js';
+export { accuracy, countCorrect, scoresAccuracy } from './agreement.js';
 export * from './probes.js';
 export { fitTree, treeProbabilities, treeLogits, oneHotTargets, leafCount, type CartTree, type TreeConfig, type TreeNode } from './tree.js';
 export { saveClassifier, loadClassifier, classifierLogits, disposeClassifier, networkClassifier, scoreClassifier, TREE_JSON, type Classifier, type LocalClassifier, type TrainedTree, type TreeMetadata } from './classifier.js';

@@ -16,6 +16,7 @@ import { InputError } from '../util/errors.js';
 import { yieldToSignals } from '../util/interrupt.js';
 import { predictLogits } from '../models/predict.js';
 import { argmaxRows } from '../models/logits.js';
+import { countCorrect, scoresAccuracy } from '../models/agreement.js';
 import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
 import { warnIfSlowDefaultEngine } from '../engine/index.js';
 import { SeededDropout, applyWithoutDropout } from '../models/layers.js';
@@ -78,24 +79,19 @@ export interface TrainResult {
 export function evaluate(model: LayersModel, ds: Dataset): { loss: number; accuracy: number } {
   const K = ds.classNames.length;
   const logits = predictLogits(model, ds.features, ds.featureShape);
-  return tf.tidy(() => {
+  const loss = tf.tidy(() => {
     const z = tf.tensor2d(logits, [numExamples(ds), K]);
     const y = tf.tensor1d(ds.labels, 'int32');
-    const loss = tf.mean(softTargetCrossEntropy(tf.cast(tf.oneHot(y, K), 'float32') as tf.Tensor2D, z)).dataSync()[0];
-    const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(z, -1), y), 'float32')).dataSync()[0];
-    return { loss, accuracy };
+    return tf.mean(softTargetCrossEntropy(tf.cast(tf.oneHot(y, K), 'float32') as tf.Tensor2D, z)).dataSync()[0];
   });
+  // float32 like the loss beside it: what tf.mean of the hits gives on the native, wasm and TensorFlow engines
+  return { loss, accuracy: Math.fround(scoresAccuracy(logits, ds.labels, K)) };
 }
 
 /** The named terms of a composite objective that count (weight ≠ 0); undefined for one that is a single term (its loss says it all). */
 function objectiveTerms(objective: Objective): readonly WeightedTerm[] | undefined {
   const active = (objective as Partial<CompositeObjective>).terms?.filter(([w]) => w !== 0);
   return active?.length ? active : undefined;
-}
-
-/** Rows of `logits` [b, K] predicted as their label (argmaxRows: tf.argMax's tie rule). */
-function countHits(logits: Float32Array, labels: Int32Array, K: number): number {
-  return argmaxRows(logits, K).reduce((hits, p, i) => hits + (p === labels[i] ? 1 : 0), 0);
 }
 
 /** Example weights must be finite, non-negative and not all zero (a zero total weight trains nothing). */
@@ -154,6 +150,51 @@ function callbacksFor(opts: TrainOptions): TrainingCallback[] {
   ];
 }
 
+/**
+ * Minibatch training of `model` on `train` with a per-example objective. Reference logits
+ * and example weights plug in through the options, everything else through callbacks; the
+ * loop itself does not change.
+ */
+export async function trainModel(model: LayersModel, train: Dataset, opts: TrainOptions): Promise<TrainResult> {
+  checkTrainInputs(model, train, opts);
+  warnIfSlowDefaultEngine();
+  const run = new TrainingRun(model, train, opts);
+  const { state, callbacks, history } = run;
+  const batch = new Batch(train, run.batchSize, opts.exampleWeights, SoftTargetTable.for(opts.objective, train, opts.reference));
+  const terms = new TermLog();
+  const signals = new SignalCheck();
+  try {
+    await dispatch(callbacks, 'onTrainBegin', state);
+    let resumed = opts.resumeFrom ? await run.restore(opts.resumeFrom) : undefined;
+    for (let epoch = run.firstEpoch; epoch <= run.epochs && (resumed || run.mayStep()); epoch++) {
+      await dispatch(callbacks, 'onEpochBegin', epoch, state);
+      // A run resumed mid-epoch redraws that epoch's permutation and skips the rows it took.
+      const { order, skip } = run.beginEpoch(resumed);
+      resumed = undefined;
+      for (let start = skip; start < run.n && run.mayStep(); start += run.batchSize) {
+        batch.fill(order.subarray(start, Math.min(start + run.batchSize, run.n)));
+        await dispatch(callbacks, 'onBatchBegin', state.steps, state);
+        const step = trainStep(run, batch, terms);
+        run.countStep(batch.rows, step);
+        await dispatch(callbacks, 'onBatchEnd', state.steps, step.loss, state);
+        if (signals.due()) await signals.letIn();
+      }
+      const sums = run.endEpoch();
+      if (sums.rows === 0) break; // a callback stopped training before this epoch's first step
+      const record = epochRecord(epoch, sums, terms, model, opts.validation);
+      history.push(record);
+      await dispatch(callbacks, 'onEpochEnd', record, state);
+    }
+  } finally {
+    run.optimizer.dispose();
+  }
+  await dispatch(callbacks, 'onTrainEnd', state);
+  return { epochsRun: history.length, steps: state.steps, bestEpoch: state.restoredEpoch ?? history.length, stoppedEarly: state.stopTraining, history };
+}
+
+/** An epoch's running sums: the rows taken so far, their summed loss and their hits (saved by a snapshot taken mid-epoch). */
+type EpochSums = NonNullable<TrainingSnapshot['inEpoch']>;
+
 /** Puts a snapshot's weights into `model`, checking that they fit its layout. */
 function restoreWeights(model: LayersModel, r: TrainingSnapshot): void {
   const weights = model.weights;
@@ -163,176 +204,295 @@ function restoreWeights(model: LayersModel, r: TrainingSnapshot): void {
 }
 
 /**
- * Minibatch training of `model` on `train` with a per-example objective. Reference logits
- * and example weights plug in through the options, everything else through callbacks; the
- * loop itself does not change.
+ * What a run carries from step to step, and what a snapshot saves and a resume restores: the
+ * model's weights, the optimizer, the batch-order stream, the dropout layers' mask streams, the
+ * callbacks' state, the history, the step count and the epoch in progress.
  */
-export async function trainModel(model: LayersModel, train: Dataset, opts: TrainOptions): Promise<TrainResult> {
-  checkTrainInputs(model, train, opts);
-  warnIfSlowDefaultEngine();
-  const n = numExamples(train);
-  const d = exampleSize(train);
-  const K = train.classNames.length;
-  const batchSize = Math.min(opts.batchSize ?? DEFAULT_TRAINING.batchSize, n);
-  const epochs = opts.epochs ?? DEFAULT_TRAINING.epochs;
-  const maxSteps = opts.maxSteps ?? Infinity;
-  let rng = new Rng(opts.seed).fork('batch-order');
-  const callbacks = callbacksFor(opts);
-  const history: EpochRecord[] = [];
-  const dropoutLayers = model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
-  const optimizer = makeOptimizer(opts);
-  // The epoch in progress, for a snapshot taken mid-epoch: the batch-order stream before its
-  // permutation was drawn, the rows taken, and its running loss and hit sums.
-  let inEpoch: { orderFrom: RngState; rows: number; lossSum: number; correct: number } | undefined;
-  const state: TrainingState = {
-    model,
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    epochs,
-    steps: 0,
-    history,
-    stopTraining: false,
-    snapshot: async (): Promise<TrainingSnapshot> => ({
+class TrainingRun {
+  readonly n: number;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly maxSteps: number;
+  readonly callbacks: TrainingCallback[];
+  readonly history: EpochRecord[] = [];
+  readonly optimizer: tf.Optimizer;
+  readonly state: TrainingState;
+  /** First epoch to run: 1, or the one after a restored snapshot's. */
+  firstEpoch = 1;
+  /** The batch-order stream: one permutation of the rows per epoch. */
+  private order: Rng;
+  private readonly dropoutLayers: SeededDropout[];
+  /** The epoch in progress, for a snapshot taken mid-epoch: the batch-order stream before its permutation was drawn, and its sums. */
+  private inEpoch: ({ orderFrom: RngState } & EpochSums) | undefined;
+
+  constructor(
+    readonly model: LayersModel,
+    readonly train: Dataset,
+    readonly opts: TrainOptions,
+  ) {
+    this.n = numExamples(train);
+    this.batchSize = Math.min(opts.batchSize ?? DEFAULT_TRAINING.batchSize, this.n);
+    this.epochs = opts.epochs ?? DEFAULT_TRAINING.epochs;
+    this.maxSteps = opts.maxSteps ?? Infinity;
+    this.order = new Rng(opts.seed).fork('batch-order');
+    this.callbacks = callbacksFor(opts);
+    this.dropoutLayers = model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
+    this.optimizer = makeOptimizer(opts);
+    this.state = {
+      model,
+      variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+      epochs: this.epochs,
+      steps: 0,
+      history: this.history,
+      stopTraining: false,
+      snapshot: () => this.snapshot(),
+    };
+  }
+
+  /** Whether another step may be taken: the step budget is not spent and no callback stopped training. */
+  mayStep(): boolean {
+    return this.state.steps < this.maxSteps && !this.state.stopTraining;
+  }
+
+  /** Everything needed to continue the run exactly from here (`state.snapshot()`). */
+  private async snapshot(): Promise<TrainingSnapshot> {
+    const { model, history, state } = this;
+    return {
       format: 'distillery-training-snapshot',
       epoch: history.length,
       steps: state.steps,
       stopTraining: state.stopTraining,
       history: history.map((r) => ({ ...r })),
       weights: model.weights.map((w) => ({ shape: w.shape.map(Number), values: Float32Array.from(w.read().dataSync() as Float32Array) })),
-      optimizer: await optimizerState(optimizer),
-      batchOrder: inEpoch ? inEpoch.orderFrom : rng.state(),
-      ...(inEpoch && inEpoch.rows > 0 ? { inEpoch: { rows: inEpoch.rows, lossSum: inEpoch.lossSum, correct: inEpoch.correct } } : {}),
-      dropout: dropoutLayers.map((l) => l.maskState()),
-      callbacks: Object.fromEntries(callbacks.filter((c) => c.name && c.saveState).map((c) => [c.name!, c.saveState!()])),
-    }),
-  };
-  // `steps` is read-only to callbacks; the trainer advances it.
-  const advance = () => ((state as { steps: number }).steps += 1);
-  const xBuf = new Float32Array(batchSize * d);
-  const yBuf = new Int32Array(batchSize);
-  const wBuf = new Float32Array(batchSize);
-  const oneHotBuf = new Float32Array(batchSize * K);
-  const targetTable = SoftTargetTable.for(opts.objective, train, opts.reference);
-  // the objective's named terms, logged per epoch when asked: each term's weighted row sum and rows
-  const termSums = new Map<string, { weight: number; sum: number; rows: number }>();
-  const targetBuf = new Float32Array(targetTable ? batchSize * K : 0);
-
-  let firstEpoch = 1;
-  let resumedInEpoch: TrainingSnapshot['inEpoch'];
-  let lastYield = Date.now();
-  try {
-    await dispatch(callbacks, 'onTrainBegin', state);
-    if (opts.resumeFrom) {
-      const r = opts.resumeFrom;
-      restoreWeights(model, r);
-      await restoreOptimizerState(optimizer, r.optimizer);
-      rng = rng.restore(r.batchOrder);
-      dropoutLayers.forEach((l, i) => l.restoreMaskState(r.dropout[i]));
-      for (const c of callbacks) if (c.name && c.loadState && r.callbacks[c.name] !== undefined) c.loadState(r.callbacks[c.name]);
-      history.push(...r.history);
-      (state as { steps: number }).steps = r.steps;
-      state.stopTraining = r.stopTraining;
-      firstEpoch = r.epoch + 1;
-      resumedInEpoch = r.inEpoch;
-    }
-    for (let epoch = firstEpoch; epoch <= epochs && (resumedInEpoch || (state.steps < maxSteps && !state.stopTraining)); epoch++) {
-      await dispatch(callbacks, 'onEpochBegin', epoch, state);
-      const orderFrom = rng.state();
-      const order = rng.permutation(n);
-      // A run resumed mid-epoch redraws that epoch's permutation and skips the rows it took.
-      const skip = resumedInEpoch ?? { rows: 0, lossSum: 0, correct: 0 };
-      resumedInEpoch = undefined;
-      let lossSum = skip.lossSum;
-      let correct = skip.correct;
-      let seen = skip.rows;
-      inEpoch = { orderFrom, rows: seen, lossSum, correct };
-      for (let start = skip.rows; start < n && state.steps < maxSteps && !state.stopTraining; start += batchSize) {
-        const idx = order.subarray(start, Math.min(start + batchSize, n));
-        const b = idx.length;
-        for (let i = 0; i < b; i++) {
-          xBuf.set(train.features.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
-          yBuf[i] = train.labels[idx[i]];
-          oneHotBuf.fill(0, i * K, (i + 1) * K);
-          oneHotBuf[i * K + yBuf[i]] = 1;
-          if (opts.exampleWeights) wBuf[i] = opts.exampleWeights[idx[i]];
-        }
-        await dispatch(callbacks, 'onBatchBegin', state.steps, state);
-        const stepStats = tf.tidy(() => {
-          const x = tf.tensor(xBuf.subarray(0, b * d), [b, ...train.featureShape]);
-          const labels = tf.tensor1d(yBuf.subarray(0, b), 'int32');
-          // one-hot rows built with the batch (not OneHot + Cast kernels: per-op dispatch dominates small steps)
-          const oneHot = tf.tensor2d(oneHotBuf.subarray(0, b * K), [b, K]);
-          // soft targets from the table (computed once per row) where the objective has them, else inside the loss
-          const targets = targetTable ? tf.tensor2d(targetTable.gather(idx, targetBuf), [b, K]) : undefined;
-          const reference = opts.objective.needsReference && !targets ? opts.reference!.rows(idx) : undefined;
-          const weights = opts.exampleWeights ? tf.tensor1d(wBuf.subarray(0, b)) : undefined;
-          let logitsOut: tf.Tensor2D | undefined;
-          let inferenceOut: tf.Tensor2D | undefined;
-          // read each step: a phased objective's terms change with its phase
-          const terms = opts.logTerms ? objectiveTerms(opts.objective) : undefined;
-          const cost = optimizer.minimize(
-            () => {
-              const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-              logitsOut = tf.keep(logits);
-              const inferenceLogits = opts.objective.needsInferenceLogits ? (applyWithoutDropout(model, x) as tf.Tensor2D) : undefined;
-              if (terms && inferenceLogits) inferenceOut = tf.keep(inferenceLogits);
-              const perExample = targets ? softTargetCrossEntropy(targets, logits) : opts.objective.perExampleLoss({ logits, labels, oneHot, reference, inferenceLogits });
-              return (weights ? tf.mean(tf.mul(perExample, weights)) : tf.mean(perExample)) as tf.Scalar;
-            },
-            true,
-            state.variables as tf.Variable[],
-          );
-          const result = { loss: cost!.dataSync()[0], hits: countHits(logitsOut!.dataSync() as Float32Array, yBuf, K) };
-          if (terms) {
-            const termReference = reference ?? (terms.some(([, t]) => t.needsReference) ? opts.reference!.rows(idx) : undefined);
-            const ctx = { logits: logitsOut!, labels, oneHot, reference: termReference, inferenceLogits: inferenceOut };
-            const means = terms.map(([, t]) => {
-              const loss = t.perExampleLoss(ctx);
-              return weights ? tf.mean(tf.mul(loss, weights)) : tf.mean(loss);
-            });
-            const values = tf.stack(means).dataSync();
-            terms.forEach(([w, t], j) => {
-              const acc = termSums.get(t.name) ?? { weight: w, sum: 0, rows: 0 };
-              termSums.set(t.name, { weight: w, sum: acc.sum + values[j] * b, rows: acc.rows + b });
-            });
-            inferenceOut?.dispose();
-          }
-          logitsOut!.dispose();
-          return result;
-        });
-        if (!Number.isFinite(stepStats.loss)) {
-          throw new InputError(train.source, `training diverged: loss is ${stepStats.loss} at step ${state.steps + 1} (lower the learning rate, or check the features for extreme values)`);
-        }
-        lossSum += stepStats.loss * b;
-        correct += stepStats.hits;
-        seen += b;
-        inEpoch = { orderFrom, rows: seen, lossSum, correct };
-        advance();
-        await dispatch(callbacks, 'onBatchEnd', state.steps, stepStats.loss, state);
-        // a step's work is synchronous: let signal handlers (Ctrl-C) run now and then, whatever the caller
-        if (Date.now() - lastYield >= SIGNAL_CHECK_MS) {
-          await yieldToSignals();
-          lastYield = Date.now();
-        }
-      }
-      inEpoch = undefined;
-      if (seen === 0) break; // a callback stopped training before this epoch's first step
-      const record: EpochRecord = { epoch, loss: lossSum / seen, trainAccuracy: correct / seen };
-      if (termSums.size) {
-        // the mean of each term over the rows it was computed on (a run resumed mid-epoch: from the resumed rows on)
-        record.terms = Object.fromEntries([...termSums].map(([name, t]) => [name, { weight: t.weight, value: t.sum / t.rows }]));
-        termSums.clear();
-      }
-      if (opts.validation) {
-        const v = evaluate(model, opts.validation);
-        record.valLoss = v.loss;
-        record.valAccuracy = v.accuracy;
-      }
-      history.push(record);
-      await dispatch(callbacks, 'onEpochEnd', record, state);
-    }
-  } finally {
-    optimizer.dispose();
+      optimizer: await optimizerState(this.optimizer),
+      batchOrder: this.inEpoch ? this.inEpoch.orderFrom : this.order.state(),
+      ...(this.inEpoch && this.inEpoch.rows > 0 ? { inEpoch: { rows: this.inEpoch.rows, lossSum: this.inEpoch.lossSum, correct: this.inEpoch.correct } } : {}),
+      dropout: this.dropoutLayers.map((l) => l.maskState()),
+      callbacks: Object.fromEntries(this.callbacks.filter((c) => c.name && c.saveState).map((c) => [c.name!, c.saveState!()])),
+    };
   }
-  await dispatch(callbacks, 'onTrainEnd', state);
-  return { epochsRun: history.length, steps: state.steps, bestEpoch: state.restoredEpoch ?? history.length, stoppedEarly: state.stopTraining, history };
+
+  /** Resume: puts back what `snapshot()` saved; returns the sums of the epoch it was taken in, when taken mid-epoch. */
+  async restore(r: TrainingSnapshot): Promise<EpochSums | undefined> {
+    restoreWeights(this.model, r);
+    await restoreOptimizerState(this.optimizer, r.optimizer);
+    this.order = this.order.restore(r.batchOrder);
+    this.dropoutLayers.forEach((l, i) => l.restoreMaskState(r.dropout[i]));
+    for (const c of this.callbacks) if (c.name && c.loadState && r.callbacks[c.name] !== undefined) c.loadState(r.callbacks[c.name]);
+    this.history.push(...r.history);
+    this.setSteps(r.steps);
+    this.state.stopTraining = r.stopTraining;
+    this.firstEpoch = r.epoch + 1;
+    return r.inEpoch;
+  }
+
+  /** Draws the epoch's permutation of the rows; its sums start from `resumed` (a run resumed mid-epoch), whose rows are skipped. */
+  beginEpoch(resumed: EpochSums | undefined): { order: Int32Array; skip: number } {
+    const orderFrom = this.order.state();
+    const order = this.order.permutation(this.n);
+    const { rows, lossSum, correct } = resumed ?? { rows: 0, lossSum: 0, correct: 0 };
+    this.inEpoch = { orderFrom, rows, lossSum, correct };
+    return { order, skip: rows };
+  }
+
+  /** Adds a step over `rows` rows to the epoch's sums, and counts it. */
+  countStep(rows: number, step: StepStats): void {
+    const e = this.inEpoch!;
+    this.inEpoch = { orderFrom: e.orderFrom, rows: e.rows + rows, lossSum: e.lossSum + step.loss * rows, correct: e.correct + step.hits };
+    this.setSteps(this.state.steps + 1);
+  }
+
+  /** The epoch's sums, at its end (no epoch is in progress after). */
+  endEpoch(): EpochSums {
+    const { rows, lossSum, correct } = this.inEpoch!;
+    this.inEpoch = undefined;
+    return { rows, lossSum, correct };
+  }
+
+  /** `steps` is read-only to callbacks; the trainer advances it. */
+  private setSteps(steps: number): void {
+    (this.state as { steps: number }).steps = steps;
+  }
+}
+
+/** A batch's tensors, made inside the step's tidy. */
+interface BatchTensors {
+  x: tf.Tensor;
+  labels: tf.Tensor1D;
+  oneHot: tf.Tensor2D;
+  /** Soft targets from the table (computed once per row), where the objective has them. */
+  targets?: tf.Tensor2D;
+  weights?: tf.Tensor1D;
+}
+
+/**
+ * Batch filling: host buffers, reused every step, that a batch of training rows is copied into
+ * (features, labels, one-hot labels, example weights, soft targets), and the tensors made from them.
+ */
+class Batch {
+  /** The training rows of the batch, in batch order. */
+  idx: Int32Array = new Int32Array(0);
+  private readonly d: number;
+  private readonly K: number;
+  private readonly x: Float32Array;
+  private readonly y: Int32Array;
+  private readonly w: Float32Array;
+  private readonly oneHot: Float32Array;
+  private readonly targets: Float32Array;
+
+  constructor(
+    private readonly train: Dataset,
+    size: number,
+    private readonly exampleWeights: Float32Array | undefined,
+    private readonly targetTable: SoftTargetTable | undefined,
+  ) {
+    this.d = exampleSize(train);
+    this.K = train.classNames.length;
+    this.x = new Float32Array(size * this.d);
+    this.y = new Int32Array(size);
+    this.w = new Float32Array(size);
+    this.oneHot = new Float32Array(size * this.K);
+    this.targets = new Float32Array(targetTable ? size * this.K : 0);
+  }
+
+  get rows(): number {
+    return this.idx.length;
+  }
+
+  /** The labels of the batch's rows. */
+  get labels(): Int32Array {
+    return this.y.subarray(0, this.rows);
+  }
+
+  /** Copies training rows `idx` into the buffers. */
+  fill(idx: Int32Array): void {
+    const { train, d, K } = this;
+    this.idx = idx;
+    for (let i = 0; i < idx.length; i++) {
+      this.x.set(train.features.subarray(idx[i] * d, (idx[i] + 1) * d), i * d);
+      this.y[i] = train.labels[idx[i]];
+      this.oneHot.fill(0, i * K, (i + 1) * K);
+      this.oneHot[i * K + this.y[i]] = 1;
+      if (this.exampleWeights) this.w[i] = this.exampleWeights[idx[i]];
+    }
+  }
+
+  /** The batch's tensors; call inside a tidy. Soft targets are gathered now, after the callbacks of the batch's begin (a refreshed reference). */
+  tensors(): BatchTensors {
+    const { rows: b, d, K } = this;
+    const x = tf.tensor(this.x.subarray(0, b * d), [b, ...this.train.featureShape]);
+    const labels = tf.tensor1d(this.y.subarray(0, b), 'int32');
+    // one-hot rows built with the batch (not OneHot + Cast kernels: per-op dispatch dominates small steps)
+    const oneHot = tf.tensor2d(this.oneHot.subarray(0, b * K), [b, K]);
+    const targets = this.targetTable ? tf.tensor2d(this.targetTable.gather(this.idx, this.targets), [b, K]) : undefined;
+    const weights = this.exampleWeights ? tf.tensor1d(this.w.subarray(0, b)) : undefined;
+    return { x, labels, oneHot, targets, weights };
+  }
+}
+
+/** What a step measured: the batch's mean loss (as minimised) and its hits (rows whose training-pass logits predict their label). */
+interface StepStats {
+  loss: number;
+  hits: number;
+}
+
+/** The mean of per-example values, example-weighted when `weights` are given: mean(w_i · v_i). */
+function exampleMean(perExample: tf.Tensor1D, weights: tf.Tensor1D | undefined): tf.Scalar {
+  return (weights ? tf.mean(tf.mul(perExample, weights)) : tf.mean(perExample)) as tf.Scalar;
+}
+
+/**
+ * The step: forward pass in training mode (and, for an objective that asks, one without
+ * dropout), the objective's mean over the batch, backward pass and update of the trainable
+ * variables. With `logTerms`, each named term of the objective is then measured on the same
+ * logits, outside the gradient, into `terms`.
+ */
+function trainStep(run: TrainingRun, batch: Batch, terms: TermLog): StepStats {
+  const { model, opts, optimizer } = run;
+  const objective = opts.objective;
+  const K = run.train.classNames.length;
+  const stats = tf.tidy(() => {
+    const { x, labels, oneHot, targets, weights } = batch.tensors();
+    // soft targets from the table where the objective has them, else the reference inside the loss
+    const reference = objective.needsReference && !targets ? opts.reference!.rows(batch.idx) : undefined;
+    let logitsOut: tf.Tensor2D | undefined;
+    let inferenceOut: tf.Tensor2D | undefined;
+    // read each step: a phased objective's terms change with its phase
+    const logged = opts.logTerms ? objectiveTerms(objective) : undefined;
+    const cost = optimizer.minimize(
+      () => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+        logitsOut = tf.keep(logits);
+        const inferenceLogits = objective.needsInferenceLogits ? (applyWithoutDropout(model, x) as tf.Tensor2D) : undefined;
+        if (logged && inferenceLogits) inferenceOut = tf.keep(inferenceLogits);
+        const perExample = targets ? softTargetCrossEntropy(targets, logits) : objective.perExampleLoss({ logits, labels, oneHot, reference, inferenceLogits });
+        return exampleMean(perExample, weights);
+      },
+      true,
+      run.state.variables as tf.Variable[],
+    );
+    const result = { loss: cost!.dataSync()[0], hits: countCorrect(argmaxRows(logitsOut!.dataSync() as Float32Array, K), batch.labels) };
+    if (logged) {
+      const termReference = reference ?? (logged.some(([, t]) => t.needsReference) ? opts.reference!.rows(batch.idx) : undefined);
+      const ctx = { logits: logitsOut!, labels, oneHot, reference: termReference, inferenceLogits: inferenceOut };
+      const values = tf.stack(logged.map(([, t]) => exampleMean(t.perExampleLoss(ctx), weights))).dataSync();
+      terms.add(logged, values, batch.rows);
+      inferenceOut?.dispose();
+    }
+    logitsOut!.dispose();
+    return result;
+  });
+  if (!Number.isFinite(stats.loss)) {
+    throw new InputError(run.train.source, `training diverged: loss is ${stats.loss} at step ${run.state.steps + 1} (lower the learning rate, or check the features for extreme values)`);
+  }
+  return stats;
+}
+
+/** The objective's named terms logged per epoch (`logTerms`): each term's weighted sum over the rows it was measured on. */
+class TermLog {
+  private readonly sums = new Map<string, { weight: number; sum: number; rows: number }>();
+
+  /** Adds a step's mean value of each term, over its `rows` rows. */
+  add(terms: readonly WeightedTerm[], values: ArrayLike<number>, rows: number): void {
+    terms.forEach(([w, t], j) => {
+      const acc = this.sums.get(t.name) ?? { weight: w, sum: 0, rows: 0 };
+      this.sums.set(t.name, { weight: w, sum: acc.sum + values[j] * rows, rows: acc.rows + rows });
+    });
+  }
+
+  /** Each term's mean over the rows it was measured on since the last call (undefined when none was), and a fresh start. */
+  take(): EpochRecord['terms'] {
+    if (!this.sums.size) return undefined;
+    const means = Object.fromEntries([...this.sums].map(([name, t]) => [name, { weight: t.weight, value: t.sum / t.rows }]));
+    this.sums.clear();
+    return means;
+  }
+}
+
+/** The epoch's record: the mean loss and training accuracy over its rows, each logged term's mean, and the validation loss and accuracy. */
+function epochRecord(epoch: number, sums: EpochSums, terms: TermLog, model: LayersModel, validation: Dataset | undefined): EpochRecord {
+  const record: EpochRecord = { epoch, loss: sums.lossSum / sums.rows, trainAccuracy: sums.correct / sums.rows };
+  // the mean of each term over the rows it was computed on (a run resumed mid-epoch: from the resumed rows on)
+  const means = terms.take();
+  if (means) record.terms = means;
+  if (validation) {
+    const v = evaluate(model, validation);
+    record.valLoss = v.loss;
+    record.valAccuracy = v.accuracy;
+  }
+  return record;
+}
+
+/** A step's work is synchronous: lets signal handlers (Ctrl-C) run at least every SIGNAL_CHECK_MS, whatever the caller. */
+class SignalCheck {
+  private last = Date.now();
+
+  due(): boolean {
+    return Date.now() - this.last >= SIGNAL_CHECK_MS;
+  }
+
+  async letIn(): Promise<void> {
+    await yieldToSignals();
+    this.last = Date.now();
+  }
 }

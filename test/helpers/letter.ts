@@ -23,15 +23,3 @@ export async function letterSplits(sizes: { initial: number; validation: number;
   const apply = (idx: Int32Array) => applyPreprocessing(spec, subsetRaw(raw, idx));
   return { spec, initial: apply(split.initial), validation: apply(split.validation), newBatch: apply(split.newBatch), test: apply(split.test) };
 }
-
-export function accuracy(pred: Int32Array, labels: Int32Array): number {
-  let c = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) c++;
-  return c / pred.length;
-}
-
-export function disagreement(a: Int32Array, b: Int32Array): number {
-  let c = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) c++;
-  return c / a.length;
-}

@@ -7,7 +7,8 @@ import { trainUpdate } from '../../src/methods/update.js';
 import { ReferenceCache } from '../../src/methods/references.js';
 import { crossEntropyObjective } from '../../src/objectives/objectives.js';
 import { InputError } from '../../src/util/errors.js';
-import { accuracy, disagreement, letterSplits } from '../helpers/letter.js';
+import { letterSplits } from '../helpers/letter.js';
+import { accuracy, churn } from '../../src/models/agreement.js';
 
 const data = await letterSplits({ initial: 600, validation: 200, newBatch: 600, test: 2000 });
 const K = data.spec.classNames.length;
@@ -28,8 +29,8 @@ const basePred = predict(base);
 test('distillation with λ = 0.9 stays far closer to the base model than plain retraining', async () => {
   const plain = await trainUpdate({ base, train: updateTrain, validation: data.validation, method: { method: 'plain' }, training, seed: 2 });
   const distilled = await trainUpdate({ base, train: updateTrain, validation: data.validation, method: { method: 'distill', lambda: 0.9 }, training, seed: 2 });
-  const churnPlain = disagreement(predict(plain.trained), basePred);
-  const churnDistilled = disagreement(predict(distilled.trained), basePred);
+  const churnPlain = churn(predict(plain.trained), basePred);
+  const churnDistilled = churn(predict(distilled.trained), basePred);
   assert.ok(churnDistilled < 0.75 * churnPlain, `churn plain ${churnPlain}, distilled ${churnDistilled}`);
   assert.equal(distilled.trained.meta.recipe.method, 'distill');
   assert.deepEqual(distilled.trained.meta.recipe.params, { lambda: 0.9 });
@@ -70,7 +71,7 @@ test('churn budget, met: every λ is within a budget of 100%, and the most accur
   const chosen = sweep.points.find((p) => p.lambda === sweep.chosenLambda)!;
   assert.equal(chosen.validationAccuracy, Math.max(...sweep.points.map((p) => p.validationAccuracy)));
   // The returned model is the one measured: its validation churn matches the sweep.
-  assert.equal(disagreement(valPredOf(outcome.trained), valPredOf(base)), chosen.validationChurn);
+  assert.equal(churn(valPredOf(outcome.trained), valPredOf(base)), chosen.validationChurn);
   assert.equal(outcome.trained.meta.recipe.chosenLambda, sweep.chosenLambda);
   assert.equal(outcome.trained.meta.recipe.budgetMet, true);
 });
@@ -89,7 +90,7 @@ test('churn budget, unmet: with a budget of 0 and only plain retraining, the low
   assert.ok(sweep.points.every((p) => !p.withinBudget && p.validationChurn > 0));
   const lowest = Math.min(...sweep.points.map((p) => p.validationChurn));
   assert.equal(sweep.points.find((p) => p.lambda === sweep.chosenLambda)!.validationChurn, lowest);
-  assert.equal(disagreement(valPredOf(outcome.trained), valPredOf(base)), lowest);
+  assert.equal(churn(valPredOf(outcome.trained), valPredOf(base)), lowest);
   assert.equal(outcome.trained.meta.recipe.budgetMet, false);
 });
 

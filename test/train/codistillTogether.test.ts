@@ -7,7 +7,8 @@ import { buildModel } from '../../src/models/build.js';
 import { crossEntropyObjective } from '../../src/objectives/objectives.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { argmaxRows, predictLogits } from '../../src/models/predict.js';
-import { disagreement, letterSplits } from '../helpers/letter.js';
+import { letterSplits } from '../helpers/letter.js';
+import { churn } from '../../src/models/agreement.js';
 
 const data = await letterSplits({ initial: 3000, validation: 100, newBatch: 0, test: 1500 });
 const arch = { kind: 'mlp' as const, hidden: [32] };
@@ -33,8 +34,8 @@ test('in-process codistillation is deterministic, and the copies end closer to e
   const { models: [a0, a1] } = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config });
   // The same two copies trained without the peers' term (w = 0) disagree more.
   const { models: [p0, p1] } = await codistillTogether({ architecture: arch, shards, seeds: [11, 12], config: { ...config, weight: 0 } });
-  const codistilled = disagreement(predict(a0), predict(a1));
-  const independent = disagreement(predict(p0), predict(p1));
+  const codistilled = churn(predict(a0), predict(a1));
+  const independent = churn(predict(p0), predict(p1));
   assert.ok(codistilled < independent * 0.85, `codistilled copies disagree on ${codistilled}, independent ones on ${independent}`);
   // w = 0 is plain training: identical to trainModel on the shard with the same seed.
   const plain = buildModel(arch, [16], 26, 11);

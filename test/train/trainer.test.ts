@@ -9,7 +9,8 @@ import { CachedReference, staleReferenceRefresh, type ReferenceProvider } from '
 import { InputError } from '../../src/util/errors.js';
 import { everySteps } from '../../src/train/callbacks.js';
 import { logProgress } from '../../src/train/progress.js';
-import { accuracy, letterSplits } from '../helpers/letter.js';
+import { letterSplits } from '../helpers/letter.js';
+import { accuracy } from '../../src/models/agreement.js';
 
 const data = await letterSplits({ initial: 800, validation: 200, newBatch: 0, test: 1000 });
 const K = data.spec.classNames.length;

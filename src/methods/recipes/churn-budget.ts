@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Dataset } from '../../data/types.js';
 import type { TrainedModel } from '../../models/types.js';
 import { argmaxRows } from '../../models/logits.js';
+import { accuracy, churn } from '../../models/agreement.js';
 import { modelLogitsOn } from '../../models/predict.js';
 import { distillationObjective } from '../../objectives/objectives.js';
 import type { TrainResult } from '../../train/trainer.js';
@@ -16,17 +17,6 @@ const params = z
     refinements: z.number().int().min(0).max(20).default(2),
   })
   .strict();
-
-/** Validation accuracy of `predicted`, and its churn against `basePred`. */
-function agreement(predicted: Int32Array, basePred: Int32Array, labels: Int32Array): { accuracy: number; churn: number } {
-  let right = 0;
-  let changed = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (predicted[i] === labels[i]) right++;
-    if (predicted[i] !== basePred[i]) changed++;
-  }
-  return { accuracy: right / labels.length, churn: changed / labels.length };
-}
 
 const predictions = (model: TrainedModel, ds: Dataset) => argmaxRows(modelLogitsOn(model, ds), ds.classNames.length);
 
@@ -45,8 +35,9 @@ async function trainWithinChurnBudget(ctx: MethodContext, spec: z.output<typeof 
   const candidates: { point: BudgetSweepPoint; outcome: { trained: TrainedModel; result: TrainResult } }[] = [];
   const tryLambda = async (lambda: number) => {
     const outcome = await ctx.fit(distillationObjective(lambda), {}, `churn budget λ=${lambda.toFixed(3)}`);
-    const s = agreement(predictions(outcome.trained, ctx.validation), basePred, ctx.validation.labels);
-    const point = { lambda, validationAccuracy: s.accuracy, validationChurn: s.churn, withinBudget: s.churn <= spec.maxChurn };
+    const predicted = predictions(outcome.trained, ctx.validation);
+    const validationChurn = churn(predicted, basePred);
+    const point = { lambda, validationAccuracy: accuracy(predicted, ctx.validation.labels), validationChurn, withinBudget: validationChurn <= spec.maxChurn };
     candidates.push({ point, outcome });
     return point;
   };

@@ -7,7 +7,7 @@ import type { Dataset } from '../../data/types.js';
 import type { TrainedModel } from '../../models/types.js';
 import type { TrainingConfig } from '../../models/recipe.js';
 import { classifierLogits, disposeClassifier, networkClassifier, type LocalClassifier as Classifier } from '../../models/classifier.js';
-import { argmaxRows } from '../../models/logits.js';
+import { scoresAccuracy } from '../../models/agreement.js';
 import type { ProgressSink } from '../../train/progress.js';
 import { ReferenceCache } from '../references.js';
 import { describeMethod, type UpdateMethodSpec } from '../registry.js';
@@ -31,10 +31,7 @@ export interface HopRequest {
 
 /** Accuracy of a classifier on `ds`. */
 export function classifierAccuracy(c: Classifier, ds: Dataset): number {
-  const pred = argmaxRows(classifierLogits(c, ds), ds.classNames.length);
-  let correct = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === ds.labels[i]) correct++;
-  return correct / pred.length;
+  return scoresAccuracy(classifierLogits(c, ds), ds.labels, ds.classNames.length);
 }
 
 /** Trains the hop's student with its method and measures its validation accuracy. */
