@@ -17,6 +17,7 @@ import { writeDirAtomic } from '../util/outputs.js';
 import { isEnsembleDir, loadModelOrEnsemble } from './ensemble.js';
 import { InputError } from '../util/errors.js';
 import { isOnnxPath, loadOnnxModel, onnxLogits, type OnnxModel } from './onnx.js';
+import { MODEL_FORMAT } from './metadata.js';
 
 export const TREE_JSON = 'tree.json';
 
@@ -104,7 +105,7 @@ async function loadTree(dir: string): Promise<TrainedTree> {
     throw new InputError(metaFile, `cannot be read as JSON: ${(e as Error).message.split('\n')[0]}`);
   }
   if (!isTreeJson(tree)) throw new InputError(file, 'is not a Distillery decision tree (numFeatures, numClasses, nodes with children after their parent)');
-  if (meta?.format !== 'distillery-model' || meta?.architecture?.kind !== 'tree') throw new InputError(metaFile, 'is not the metadata of a Distillery tree');
+  if (meta?.format !== MODEL_FORMAT || meta?.architecture?.kind !== 'tree') throw new InputError(metaFile, 'is not the metadata of a Distillery tree');
   if (!Array.isArray(meta.classNames) || meta.classNames.length !== tree.numClasses) throw new InputError(dir, `the tree has ${tree.numClasses} classes but ${METADATA_JSON} lists ${meta.classNames?.length}`);
   return { tree, meta: meta as TreeMetadata };
 }

@@ -23,6 +23,7 @@ import { fromLayersModel, MODEL_INPUT_JSON, modelInputSchema } from './ownModel.
 import type { ModelConfig } from './config.js';
 import { modelConfigSchema } from './configSchema.js';
 import { readYamlFile } from '../util/yamlFile.js';
+import { MODEL_FORMAT } from './metadata.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -255,7 +256,7 @@ async function readMetadata(dir: string): Promise<ModelMetadata> {
   }
   const meta = await readJson(file);
   if (!isObject(meta)) throw new InputError(file, 'must hold a JSON object');
-  if (meta.format !== 'distillery-model') {
+  if (meta.format !== MODEL_FORMAT) {
     throw new InputError(file, `has format ${JSON.stringify(meta.format)}; expected "distillery-model" (not Distillery model metadata)`);
   }
   if (meta.formatVersion !== 1) {
