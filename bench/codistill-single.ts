@@ -9,10 +9,10 @@ import { initEngine } from '../src/engine/index.js';
 import { loadData } from '../src/data/builtin.js';
 import { prepareRunData } from '../src/codistill/data.js';
 import { buildModel } from '../src/models/build.js';
-import { crossEntropyObjective } from '../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../src/objectives/targetObjectives.js';
 import { evaluate, trainModel } from '../src/train/trainer.js';
 import { workerSeed } from '../src/codistill/worker.js';
-import type { CurvePoint } from '../src/codistill/checkpoint.js';
+import type { CurvePoint } from '../src/codistill/workerCheckpoint.js';
 
 const opt = (name: string, d: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CurvePoint } from '../src/codistill/checkpoint.js';
+import type { CurvePoint } from '../src/codistill/workerCheckpoint.js';
 import type { CodistillResult } from '../src/codistill/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

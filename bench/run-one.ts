@@ -103,7 +103,7 @@ console.log(
 async function trainerRun(): Promise<Record<string, unknown>> {
   const { buildModel, parameterCount } = await import('../src/models/build.js');
   const { trainModel } = await import('../src/train/trainer.js');
-  const { crossEntropyObjective } = await import('../src/objectives/objectives.js');
+  const { crossEntropyObjective } = await import('../src/objectives/targetObjectives.js');
   const { TRANSFORMER } = await import('./models.js');
   const spec =
     modelName === 'mlp'

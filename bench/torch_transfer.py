@@ -2,7 +2,7 @@
 bench/transferChain.ts. Reads the rows Distillery itself prepared (transfer-chain-run.ts --export)
 and, per seed: trains the teacher with cross entropy; then each hop of the chain, teacher ->
 intermediate(s) -> student, with knowledge distillation from the previous model,
-(1-a)*CE(y, z) + a*T^2*KL(softmax(z_t/T) || softmax(z/T)) (src/objectives/objectives.ts), the hop
+(1-a)*CE(y, z) + a*T^2*KL(softmax(z_t/T) || softmax(z/T)) (src/objectives/targetObjectives.ts), the hop
 teacher's logits on the training rows computed once (eval mode, no gradient); every model with
 Adam, the manifest's batch, epochs and early stopping (src/train/*.ts, via torch_mainjob.fit);
 then every model's test accuracy. Prints one JSON line.

@@ -12,7 +12,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { sha256 } from './checkpoint.js';
+import { sha256 } from './workerCheckpoint.js';
 import type { CodistillStore, Publication, RunInfo, StoredCheckpoint } from './store.js';
 
 interface ManifestEntry extends Publication {

@@ -13,7 +13,7 @@
  */
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../util/redis.js';
-import { sha256 } from './checkpoint.js';
+import { sha256 } from './workerCheckpoint.js';
 import { redactUrl, type CodistillStore, type Publication, type RunInfo, type StoredCheckpoint } from './store.js';
 
 interface VersionEntry extends Publication {

@@ -17,7 +17,7 @@ import { engineInfo } from '../engine/index.js';
 import { networkMetadata } from '../models/metadata.js';
 import { metadataFileSignature, type OutputTarget } from '../util/outputs.js';
 import { DistilleryError } from '../util/errors.js';
-import { decodeCheckpoint, setModelWeights, type CurvePoint } from './checkpoint.js';
+import { decodeCheckpoint, setModelWeights, type CurvePoint } from './workerCheckpoint.js';
 import { burnInSteps, type CodistillConfig } from './config.js';
 import type { RunData } from './data.js';
 import { shardRows } from './shards.js';

@@ -12,7 +12,7 @@ import { writeDirAtomic } from '../util/outputs.js';
 import type { RawData } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import { DistilleryError, InputError, ParamError, param } from '../util/errors.js';
-import { architectureHash } from './checkpoint.js';
+import { architectureHash } from './workerCheckpoint.js';
 import type { CodistillConfig } from './config.js';
 import { prepareRunData, type RunData } from './data.js';
 import { launchWorkers, type LauncherEvent } from './launcher.js';

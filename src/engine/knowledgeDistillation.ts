@@ -7,7 +7,7 @@
  * instead of tfjs's composition of about twenty ops forward (the tempered softmaxes, the KL's
  * p·log p with its guards, two cross entropies, the weights) and a dozen backward.
  *
- * Bit for bit `knowledgeDistillationObjective`'s composition (objectives/objectives.ts): the same
+ * Bit for bit `knowledgeDistillationObjective`'s composition (objectives/targetObjectives.ts): the same
  * steps in the same order — r/T and z/T as float32 divisions by float32 T, the teacher's softmax,
  * maximum, log, exp and every reduction through the same native routines as the kernels tfjs
  * would run, the weights and T² rounded to float32 as tfjs's scalar tensors are, and the gradient

@@ -21,7 +21,7 @@ import { modelConfigSchema, DEFAULT_MLP } from '../models/configSchema.js';
 import { softmax } from '../models/logits.js';
 import { deriveSeed } from '../models/layers.js';
 import { predictLogits } from '../models/predict.js';
-import { crossEntropyObjective } from '../objectives/objectives.js';
+import { crossEntropyObjective } from '../objectives/targetObjectives.js';
 import { trainModel } from '../train/trainer.js';
 import { CODISTILL_PARAMS } from '../codistill/config.js';
 import { shardRows } from '../codistill/shards.js';

@@ -14,7 +14,7 @@ import type { MlpConfig } from '../models/config.js';
 import { loadModel } from '../models/io.js';
 import { disposeClassifier, networkClassifier, saveClassifier, type LocalClassifier as Classifier } from '../models/classifier.js';
 import { fitModel } from '../methods/fit.js';
-import { crossEntropyObjective } from '../objectives/objectives.js';
+import { crossEntropyObjective } from '../objectives/targetObjectives.js';
 import { classifierAccuracy } from '../methods/transfer/hop.js';
 import { searchChain, type ChainRecord, type HopRecord, type SearchDecision } from '../methods/transfer/chain.js';
 import { chooseProbeLayers } from '../methods/exampleWeights.js';

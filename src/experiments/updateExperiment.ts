@@ -16,7 +16,7 @@ import { resolveReference, type ReferenceSpec, type ResolvedReference } from '..
 import { trainUpdate, type BudgetSweepPoint } from '../methods/update.js';
 import { OLD_ENSEMBLE_FIRST_MEMBER } from '../methods/ensemble.js';
 import { retrainOldModel } from '../methods/retrainOld.js';
-import { crossEntropyObjective } from '../objectives/objectives.js';
+import { crossEntropyObjective } from '../objectives/targetObjectives.js';
 import { compareModels, type ComparisonMetrics } from '../metrics/compare.js';
 import { flipMetrics } from '../metrics/flips.js';
 import { meanCI, type MeanCI } from '../metrics/bootstrap.js';

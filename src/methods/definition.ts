@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
@@ -8,6 +8,9 @@ import type { TrainResult } from '../train/trainer.js';
 import type { CachedReference } from '../train/reference.js';
 import type { ProgressSink } from '../train/progress.js';
 import type { ReferenceKind, ReferenceSource, ResolvedReference } from './references.js';
+
+/** A method parameter that is a weight or a rate: a number in [0, 1]. */
+export const unitInterval = z.number().min(0).max(1);
 
 /** A command-line flag of one method parameter, e.g. `--lambda` for distill's `lambda`. */
 export interface MethodFlag {

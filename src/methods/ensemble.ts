@@ -2,7 +2,7 @@ import type { Dataset, PreprocessingSpec } from '../data/types.js';
 import type { ModelConfig } from '../models/config.js';
 import type { TrainedModel } from '../models/types.js';
 import type { TrainingConfig } from '../models/recipe.js';
-import { crossEntropyObjective } from '../objectives/objectives.js';
+import { crossEntropyObjective } from '../objectives/targetObjectives.js';
 import type { ProgressSink } from '../train/progress.js';
 import { fitModel } from './fit.js';
 

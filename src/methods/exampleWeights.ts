@@ -18,7 +18,7 @@ import { layerActivations, probeableLayers } from '../models/probes.js';
 import { predictLogits } from '../models/predict.js';
 import { softmax } from '../models/logits.js';
 import { scoresAccuracy } from '../models/agreement.js';
-import { crossEntropyObjective } from '../objectives/objectives.js';
+import { crossEntropyObjective } from '../objectives/targetObjectives.js';
 import { trainModel } from '../train/trainer.js';
 import { InputError } from '../util/errors.js';
 

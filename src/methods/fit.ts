@@ -14,7 +14,7 @@ import type { Objective } from '../objectives/types.js';
 import { trainModel, type TrainResult } from '../train/trainer.js';
 import type { ReferenceProvider } from '../train/reference.js';
 import type { TrainingCallback } from '../train/callbacks.js';
-import { checkpointCallback, loadSnapshot, type CheckpointStore } from '../train/checkpoint.js';
+import { checkpointCallback, loadSnapshot, type CheckpointStore } from '../train/snapshots.js';
 import type { ProgressSink } from '../train/progress.js';
 import { DEFAULT_TRAINING } from '../train/trainingParams.js';
 
@@ -39,7 +39,7 @@ export interface FitRequest {
   callbacks?: TrainingCallback[];
   /** Log each named loss term per epoch (trainModel's `logTerms`). */
   logTerms?: boolean;
-  /** Checkpoint every epoch here, and continue from the snapshot it holds (train/checkpoint.ts). */
+  /** Checkpoint every epoch here, and continue from the snapshot it holds (train/snapshots.ts). */
   checkpoint?: CheckpointStore;
   seed: number;
   /** What the metadata records about the method (default: method 'base', no parameters). */

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { MethodFlag } from './definition.js';
-import { unitInterval } from './params.js';
-import { crossEntropyObjective } from '../objectives/objectives.js';
+import { unitInterval, type MethodFlag } from './definition.js';
+import { crossEntropyObjective } from '../objectives/targetObjectives.js';
 import { fusedLdiCrossEntropy, ldiObjective, type LdiOptions } from '../objectives/logitDifferenceInhibition.js';
 import { weightedSum, type CompositeObjective } from '../objectives/weightedSum.js';
 

@@ -5,7 +5,7 @@ import type { ModelRecipe, TrainingConfig } from '../models/recipe.js';
 import { checkCompatible } from '../models/predict.js';
 import type { Objective } from '../objectives/types.js';
 import type { ProgressSink } from '../train/progress.js';
-import type { CheckpointStore } from '../train/checkpoint.js';
+import type { CheckpointStore } from '../train/snapshots.js';
 import { fitModel } from './fit.js';
 import { inheritOnnxInterface } from '../models/metadata.js';
 import type { MethodContext, UpdateOutcome } from './definition.js';
@@ -53,7 +53,7 @@ export interface UpdateRequest {
   label?: string;
   /** Log each named loss term per epoch (EpochRecord.terms). */
   logTerms?: boolean;
-  /** A checkpoint store for each training run, in the order the method trains (train/checkpoint.ts): the update resumes. */
+  /** A checkpoint store for each training run, in the order the method trains (train/snapshots.ts): the update resumes. */
   checkpoints?: () => CheckpointStore;
 }
 

@@ -3,7 +3,7 @@ import type { BatchContext, Objective } from './types.js';
 import { softTargetCrossEntropy, klDivergence, temperedSoftmax } from './crossEntropy.js';
 import { InputError } from '../util/errors.js';
 import { withoutGradient } from './noGradient.js';
-import { crossEntropyObjective } from './objectives.js';
+import { crossEntropyObjective } from './targetObjectives.js';
 import type { CompositeObjective } from './weightedSum.js';
 
 /** The divergence D between the old and the new model of focal distillation (Yan et al. 2021). */

@@ -29,7 +29,7 @@ export interface TrainingState {
   stopTraining: boolean;
   /** Set by a callback that restores an earlier epoch's weights (early stopping): that epoch, 1-based. */
   restoredEpoch?: number;
-  /** Everything needed to continue the run exactly from here (at an epoch end); see checkpoint.ts. */
+  /** Everything needed to continue the run exactly from here (at an epoch end); see snapshots.ts. */
   snapshot(): Promise<TrainingSnapshot>;
 }
 
@@ -82,7 +82,7 @@ export interface SavedTensor {
   values: Float32Array;
 }
 
-/** Everything a training run needs to continue exactly (`state.snapshot()`; checkpoint.ts saves it). */
+/** Everything a training run needs to continue exactly (`state.snapshot()`; snapshots.ts saves it). */
 export interface TrainingSnapshot {
   format: 'distillery-training-snapshot';
   /** Epochs completed. */

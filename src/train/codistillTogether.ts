@@ -10,7 +10,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Dataset } from '../data/types.js';
 import { buildNetwork } from '../models/build.js';
 import type { ModelConfig } from '../models/config.js';
-import { codistillationObjective, crossEntropyObjective } from '../objectives/objectives.js';
+import { codistillationObjective, crossEntropyObjective } from '../objectives/targetObjectives.js';
 import { phasedObjective } from '../objectives/phased.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainingCallback } from './callbacks.js';

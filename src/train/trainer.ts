@@ -20,7 +20,7 @@ import { countCorrect, scoresAccuracy } from '../models/agreement.js';
 import { createOptimizer, optimizerState, restoreOptimizerState } from '../engine/optimizer.js';
 import { warnIfSlowDefaultEngine } from '../engine/index.js';
 import { SeededDropout, applyWithoutDropout } from '../models/layers.js';
-import type { TrainingSnapshot } from './checkpoint.js';
+import type { TrainingSnapshot } from './snapshots.js';
 import { DEFAULT_TRAINING } from './trainingParams.js';
 
 export type { EpochRecord } from './callbacks.js';
@@ -54,7 +54,7 @@ export interface TrainOptions {
   label?: string;
   /** More callbacks (stale-reference refresh, checkpoint publication, …), run after early stopping. */
   callbacks?: TrainingCallback[];
-  /** Continue a run from this snapshot (checkpoint.ts) instead of from the start; same options otherwise. */
+  /** Continue a run from this snapshot (snapshots.ts) instead of from the start; same options otherwise. */
   resumeFrom?: TrainingSnapshot;
   /**
    * Log each named term of a composite objective (`terms`, e.g. a weightedSum) per epoch, as

@@ -21,7 +21,7 @@ import { initEngine } from '../../src/engine/index.js';
 import { fitModel } from '../../src/methods/fit.js';
 import { saveModel } from '../../src/models/io.js';
 import { argmaxRows, predictLogits } from '../../src/models/predict.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { Rng } from '../../src/util/rng.js';
 import { confirmedRegionsByExample, type RegionDiscovery } from '../../src/metrics/regions.js';
 import { columnTable } from '../../src/cli/sliceOptions.js';

@@ -19,7 +19,7 @@ import { FusedDense } from '../../src/models/denseLayer.js';
 import { buildModel } from '../../src/models/build.js';
 import { predictLogits } from '../../src/models/predict.js';
 import { klDivergence, klDivergenceReference, softTargetCrossEntropy } from '../../src/objectives/crossEntropy.js';
-import { anchorObjective, distillationObjective, knowledgeDistillationObjective } from '../../src/objectives/objectives.js';
+import { anchorObjective, distillationObjective, knowledgeDistillationObjective } from '../../src/objectives/targetObjectives.js';
 import { KNOWLEDGE_DISTILLATION, KNOWLEDGE_DISTILLATION_GRAD } from '../../src/engine/knowledgeDistillation.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { CachedReference } from '../../src/train/reference.js';

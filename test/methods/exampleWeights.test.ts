@@ -5,7 +5,7 @@ import { initEngine } from '../../src/engine/index.js';
 import { chooseProbeLayers, profWeightLayers, profWeightWeights, sratioWeights } from '../../src/methods/exampleWeights.js';
 import { fitModel } from '../../src/methods/fit.js';
 import { trainUpdate } from '../../src/methods/update.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { predictLogits } from '../../src/models/predict.js';
 import { softmax } from '../../src/models/logits.js';
 import type { Dataset } from '../../src/data/types.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { autoCandidates, complexity, describeArchitecture, parseStudent } from '../../src/methods/transfer/students.js';
 import { searchChain } from '../../src/methods/transfer/chain.js';
 import { fitModel } from '../../src/methods/fit.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { disposeClassifier } from '../../src/models/classifier.js';
 import { letterSplits } from '../helpers/letter.js';
 import { InputError } from '../../src/util/errors.js';

@@ -5,7 +5,7 @@ import { argmaxRows, predictLogits } from '../../src/models/predict.js';
 import { fitModel, type TrainingConfig } from '../../src/methods/fit.js';
 import { trainUpdate } from '../../src/methods/update.js';
 import { ReferenceCache } from '../../src/methods/references.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { InputError } from '../../src/util/errors.js';
 import { letterSplits } from '../helpers/letter.js';
 import { accuracy, churn } from '../../src/models/agreement.js';

@@ -13,7 +13,7 @@ import { splitUpdateScenario } from '../../src/data/split.js';
 import { subsetRaw } from '../../src/data/types.js';
 import { initEngine } from '../../src/engine/index.js';
 import { fitModel } from '../../src/methods/fit.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { argmaxRows, predictLogits } from '../../src/models/predict.js';
 import { adjustPValues, binomialUpperTail, confirmedRegionsByExample, findRegressedRegions, rateRatioTest } from '../../src/metrics/regions.js';
 import { logGamma } from '../../src/metrics/bootstrap.js';

@@ -19,7 +19,7 @@ import { loadArchitecture, loadModel, MODEL_JSON, saveModel, WEIGHTS_BIN } from 
 import { predictLogits } from '../../src/models/predict.js';
 import { CachedReference } from '../../src/train/reference.js';
 import { trainModel } from '../../src/train/trainer.js';
-import { crossEntropyObjective, distillationObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective, distillationObjective } from '../../src/objectives/targetObjectives.js';
 import { InputError } from '../../src/util/errors.js';
 import type { Dataset } from '../../src/data/types.js';
 

@@ -4,7 +4,7 @@ import { subsetDataset } from '../../src/data/types.js';
 import { codistillTogether } from '../../src/train/codistillTogether.js';
 import { shardRows } from '../../src/codistill/shards.js';
 import { buildModel } from '../../src/models/build.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { argmaxRows, predictLogits } from '../../src/models/predict.js';
 import { letterSplits } from '../helpers/letter.js';

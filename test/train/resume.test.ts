@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildModel } from '../../src/models/build.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { everySteps } from '../../src/train/callbacks.js';
-import { decodeSnapshot, encodeSnapshot, type TrainingSnapshot } from '../../src/train/checkpoint.js';
+import { decodeSnapshot, encodeSnapshot, type TrainingSnapshot } from '../../src/train/snapshots.js';
 import { letterSplits } from '../helpers/letter.js';
 
 const data = await letterSplits({ initial: 700, validation: 100, newBatch: 0, test: 100 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/engine/tfjs.js';
 import { buildModel } from '../../src/models/build.js';
 import { predictLogits } from '../../src/models/predict.js';
-import { anchorObjective, distillationObjective, knowledgeDistillationObjective, labelSmoothingObjective, referenceCrossEntropyObjective } from '../../src/objectives/objectives.js';
+import { anchorObjective, distillationObjective, knowledgeDistillationObjective, labelSmoothingObjective, referenceCrossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { CachedReference, staleReferenceRefresh, type ReferenceProvider } from '../../src/train/reference.js';
 import { SoftTargetTable, softTargetTables } from '../../src/train/targetTable.js';

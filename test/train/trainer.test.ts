@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/engine/tfjs.js';
 import { buildModel } from '../../src/models/build.js';
 import { argmaxRows, predictLogits } from '../../src/models/predict.js';
-import { crossEntropyObjective, distillationObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective, distillationObjective } from '../../src/objectives/targetObjectives.js';
 import { trainModel, evaluate } from '../../src/train/trainer.js';
 import { CachedReference, staleReferenceRefresh, type ReferenceProvider } from '../../src/train/reference.js';
 import { InputError } from '../../src/util/errors.js';

@@ -10,7 +10,7 @@ import { parseExperimentConfig } from '../../src/experiments/config.js';
 import { trainingFromFlags } from '../../src/cli/options.js';
 import { runCliHere } from '../helpers/cliInProcess.js';
 import { buildModel } from '../../src/models/build.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { letterSplits } from '../helpers/letter.js';
 

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { applyPreprocessing, fitPreprocessing } from '../../data/preprocess.js';
 import type { Dataset, PreprocessingSpec } from '../../data/types.js';
 import { fitModel } from '../../methods/fit.js';
-import { crossEntropyObjective } from '../../objectives/objectives.js';
+import { crossEntropyObjective } from '../../objectives/targetObjectives.js';
 import { modelOutput, saveModel } from '../../models/io.js';
 import { parameterCount } from '../../models/build.js';
 import { formatRate } from '../../report/table.js';

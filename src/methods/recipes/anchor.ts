@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { defineMethod } from '../definition.js';
-import { unitInterval } from '../params.js';
-import { anchorObjective } from '../../objectives/objectives.js';
+import { defineMethod, unitInterval } from '../definition.js';
+import { anchorObjective } from '../../objectives/targetObjectives.js';
 
 /** Anchor / RCP (Milani Fard et al. 2016): α·σ(z_old) + (1−α)·onehot(y) where the base is right, ε·onehot(y) elsewhere. */
 export const anchor = defineMethod({

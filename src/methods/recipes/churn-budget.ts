@@ -4,10 +4,9 @@ import type { TrainedModel } from '../../models/types.js';
 import { argmaxRows } from '../../models/logits.js';
 import { accuracy, churn } from '../../models/agreement.js';
 import { modelLogitsOn } from '../../models/predict.js';
-import { distillationObjective } from '../../objectives/objectives.js';
+import { distillationObjective } from '../../objectives/targetObjectives.js';
 import type { TrainResult } from '../../train/trainer.js';
-import { defineMethod, type BudgetSweepPoint, type MethodContext, type UpdateOutcome } from '../definition.js';
-import { unitInterval } from '../params.js';
+import { defineMethod, type BudgetSweepPoint, type MethodContext, type UpdateOutcome, unitInterval } from '../definition.js';
 import { InputError } from '../../util/errors.js';
 
 const params = z

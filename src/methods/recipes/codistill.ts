@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { defineMethod } from '../definition.js';
+import { defineMethod, unitInterval } from '../definition.js';
 import { describeTrained } from '../fit.js';
-import { unitInterval } from '../params.js';
 import { deriveSeed } from '../../models/layers.js';
-import { codistillationObjective } from '../../objectives/objectives.js';
+import { codistillationObjective } from '../../objectives/targetObjectives.js';
 import { burnInSteps, codistillTogether } from '../../train/codistillTogether.js';
 
 /**

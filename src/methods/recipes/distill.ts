@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { defineMethod } from '../definition.js';
-import { unitInterval } from '../params.js';
-import { distillationObjective } from '../../objectives/objectives.js';
+import { defineMethod, unitInterval } from '../definition.js';
+import { distillationObjective } from '../../objectives/targetObjectives.js';
 
 /** Churn reduction by distillation (Jiang et al. 2022): target λ·σ(z_old) + (1−λ)·onehot(y), no temperature. */
 export const distill = defineMethod({

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { defineMethod } from '../definition.js';
-import { unitInterval } from '../params.js';
-import { knowledgeDistillationObjective } from '../../objectives/objectives.js';
+import { defineMethod, unitInterval } from '../definition.js';
+import { knowledgeDistillationObjective } from '../../objectives/targetObjectives.js';
 
 /** Knowledge distillation (Hinton et al. 2015): (1−α)·CE(onehot(y), z) + α·T²·KL(σ(z_t/T) ‖ σ(z/T)). */
 export const kd = defineMethod({

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { defineMethod } from '../definition.js';
-import { unitInterval } from '../params.js';
-import { labelSmoothingObjective } from '../../objectives/objectives.js';
+import { defineMethod, unitInterval } from '../definition.js';
+import { labelSmoothingObjective } from '../../objectives/targetObjectives.js';
 
 /** Label smoothing, a baseline: CE((1−ε)·onehot(y) + ε/K, z). */
 export const labelSmoothing = defineMethod({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineMethod } from '../definition.js';
-import { crossEntropyObjective } from '../../objectives/objectives.js';
+import { crossEntropyObjective } from '../../objectives/targetObjectives.js';
 
 /** Plain retraining (cold start, no teacher): CE(onehot(y), z). */
 export const plain = defineMethod({

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { defineMethod } from '../definition.js';
-import { unitInterval } from '../params.js';
+import { defineMethod, unitInterval } from '../definition.js';
 import { profWeightWeights } from '../exampleWeights.js';
-import { crossEntropyObjective } from '../../objectives/objectives.js';
+import { crossEntropyObjective } from '../../objectives/targetObjectives.js';
 
 /**
  * ProfWeight (Dhurandhar et al., NeurIPS 2018): linear probes on the teacher's top layers;

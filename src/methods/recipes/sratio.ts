@@ -3,7 +3,7 @@ import { defineMethod } from '../definition.js';
 import { sratioWeights } from '../exampleWeights.js';
 import { predictLogits } from '../../models/predict.js';
 import { softmax } from '../../models/logits.js';
-import { crossEntropyObjective } from '../../objectives/objectives.js';
+import { crossEntropyObjective } from '../../objectives/targetObjectives.js';
 
 /**
  * SRatio (Dhurandhar et al., ICML 2020): a first pass trains the new model on the labels;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../../src/engine/index.js';
 import { buildModel } from '../../src/models/build.js';
-import { architectureHash, CheckpointRejected, decodeCheckpoint, encodeCheckpoint, modelWeights, setModelWeights, type CheckpointContent } from '../../src/codistill/checkpoint.js';
+import { architectureHash, CheckpointRejected, decodeCheckpoint, encodeCheckpoint, modelWeights, setModelWeights, type CheckpointContent } from '../../src/codistill/workerCheckpoint.js';
 import { DirectoryStore } from '../../src/codistill/directoryStore.js';
 import { redactUrl } from '../../src/codistill/store.js';
 import { Rng } from '../../src/util/rng.js';

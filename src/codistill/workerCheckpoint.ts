@@ -15,8 +15,8 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { TrainingSnapshot } from '../train/checkpoint.js';
-import { decodeSnapshot, encodeSnapshot } from '../train/checkpoint.js';
+import type { TrainingSnapshot } from '../train/snapshots.js';
+import { decodeSnapshot, encodeSnapshot } from '../train/snapshots.js';
 import type { ModelConfig } from '../models/config.js';
 
 const MAGIC = Buffer.from('DCKP2\n', 'latin1');

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitModel } from '../../src/methods/fit.js';
-import { crossEntropyObjective } from '../../src/objectives/objectives.js';
-import { decodeSnapshot, type CheckpointStore } from '../../src/train/checkpoint.js';
+import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
+import { decodeSnapshot, type CheckpointStore } from '../../src/train/snapshots.js';
 import type { TrainingCallback } from '../../src/train/callbacks.js';
 import { letterSplits } from '../helpers/letter.js';
 
