@@ -15,7 +15,7 @@ export interface KArgs {
 }
 export type KFunc = (args: KArgs) => TensorInfo | TensorInfo[];
 
-/** The addon's codes for activations, binary and unary ops and reductions (shared with native/distillery.cc). */
+/** The addon's codes for activations, binary and unary ops and reductions (shared with native/src: gemm.h, elementwise.cc, reductions.cc). */
 export const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, elu: 4, leakyrelu: 5 };
 export const BIN = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6, Pow: 7 } as const;
 export const UN: Record<string, number> = {
