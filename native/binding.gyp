@@ -7,7 +7,18 @@
   "targets": [
     {
       "target_name": "distillery_native",
-      "sources": ["distillery.cc"],
+      "sources": [
+        "src/addon.cc",
+        "src/settings.cc",
+        "src/matmul.cc",
+        "src/conv.cc",
+        "src/reductions.cc",
+        "src/elementwise.cc",
+        "src/movement.cc",
+        "src/normalization.cc",
+        "src/dropout.cc",
+        "src/optimizer.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions", "-O2", "-O0"],

@@ -61,7 +61,8 @@ export function findOpenBlas() {
  * official tarballs) avoid a download. Returns whether the .node file was made, and the output.
  */
 export function runNodeGyp(nodeGyp, dir, defs, verbose = false) {
-  const args = [nodeGyp, 'rebuild', '--directory', dir];
+  // --jobs max: the addon is one file per kernel family (native/src/), compiled in parallel
+  const args = [nodeGyp, 'rebuild', '--directory', dir, '--jobs', 'max'];
   const nodeRoot = resolve(dirname(process.execPath), '..');
   if (existsSync(join(nodeRoot, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${nodeRoot}`);
   const napi = nodeAddonApiDir();

@@ -12,10 +12,10 @@
 // --out DIR writes DIR/prebuilds/... instead of the package's prebuilds/ (tests).
 // --clean (postpack) removes the package's prebuilds/ again: in a checkout the install script
 // must keep building from source, and it skips that when a prebuild is there.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prebuildDir, prebuildFileName, thisMachine, variantsFor } from '../src/engine/prebuilds.ts';
 import { buildError, findNodeGyp, nativeDir, nodeAddonApiDir, root, runNodeGyp } from './native-gyp.mjs';
@@ -46,7 +46,8 @@ mkdirSync(outDir, { recursive: true });
 for (const variant of all.filter((v) => wanted.includes(v.name))) {
   const work = mkdtempSync(join(tmpdir(), 'distillery-prebuild-'));
   try {
-    for (const f of readdirSync(nativeDir)) if (/\.(cc|h|gyp)$/.test(f)) copyFileSync(join(nativeDir, f), join(work, f));
+    // the sources (binding.gyp, src/), not a local build (build/)
+    cpSync(nativeDir, work, { recursive: true, filter: (p) => relative(nativeDir, p).split(sep)[0] !== 'build' });
     const started = Date.now();
     const res = runNodeGyp(nodeGyp, work, { use_openblas: 0, simd_flags: variant.cflags }, values.verbose);
     if (!res.ok) fail(`${variant.name}: ${buildError(res.out)}`);

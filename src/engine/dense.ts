@@ -17,9 +17,8 @@
  * to tfjs-layers' own Dense everywhere else.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NativeAddon } from './addon.js';
-import { ACT, allocF32, f32, make, RED, scratch, type KFunc } from './kernelValues.js';
-import { fusedOps } from './fusion.js';
+import { ACT, allocF32, f32, make, RED, scratch, type FusedOpConfig } from './kernelValues.js';
+import { useFusedOp } from './fusion.js';
 
 export const DENSE = 'DistilleryDense';
 export const DENSE_GRAD = 'DistilleryDenseGrad';
@@ -33,7 +32,7 @@ const WRT = { x: 0, kernel: 1, bias: 2 } as const;
 
 /** Whether the fused kernel serves this input and activation on the current backend. */
 export function denseFused(x: tf.Tensor, activation: string): activation is DenseActivation {
-  return fusedOps.dense && x.rank === 2 && x.dtype === 'float32' && (ACTIVATIONS as readonly string[]).includes(activation) && tf.getKernel(DENSE, tf.getBackend()) !== undefined;
+  return x.rank === 2 && x.dtype === 'float32' && (ACTIVATIONS as readonly string[]).includes(activation) && useFusedOp(DENSE);
 }
 
 /** act(x·kernel + bias) as one kernel; callers check `denseFused` first. */
@@ -42,49 +41,52 @@ export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | u
   return tf.engine().runKernel(DENSE, inputs, { activation }) as tf.Tensor2D;
 }
 
-/** The forward and gradient kernels, on the addon's GEMM and reductions. */
-export function denseKernels(addon: NativeAddon): Map<string, KFunc> {
-  const k = new Map<string, KFunc>();
-  k.set(DENSE, ({ inputs, backend: b, attrs }) => {
-    const x = inputs.x!, w = inputs.kernel!, bias = inputs.bias;
-    const [M, K] = x.shape, N = w.shape[1];
-    const out = allocF32(b, M * N);
-    addon.gemm(false, false, 1, 1, 1, M, N, K, f32(b, x), f32(b, w), out, bias ? f32(b, bias) : null, ACT[attrs!.activation as DenseActivation], 0);
-    return make(b, [M, N], out);
-  });
-  k.set(DENSE_GRAD, ({ inputs, backend: b, attrs }) => {
-    const dy = inputs.dy!, x = inputs.x!, w = inputs.kernel!, y = inputs.y!;
-    const [M, K] = x.shape, N = w.shape[1];
-    let g = f32(b, dy);
-    if (attrs!.activation === 'relu') {
-      const s = scratch('dense.dAct', M * N);
-      addon.reluGrad(f32(b, y), g, s);
-      g = s;
-    }
-    switch (attrs!.wrt) {
-      case WRT.x: {
-        const dx = allocF32(b, M * K);
-        addon.gemm(false, true, 1, 1, 1, M, K, N, g, f32(b, w), dx, null, 0, 0);
-        return make(b, [M, K], dx);
-      }
-      case WRT.kernel: {
-        const dw = allocF32(b, K * N);
-        addon.gemm(true, false, 1, 1, 1, K, N, M, f32(b, x), g, dw, null, 0, 0);
-        return make(b, [K, N], dw);
-      }
-      default: {
-        const db = allocF32(b, N);
-        addon.reduce(RED.Sum, g, db, 1, M, N);
-        return make(b, [N], db);
-      }
-    }
-  });
-  return k;
-}
-
-/** Registers DENSE's gradient (with the native backend; it only runs where DENSE runs). */
-export function registerDenseGradient(): void {
-  tf.registerGradient({
+/** The op: its forward and gradient kernels, on the addon's GEMM and reductions, and its gradient. */
+export const denseOp: FusedOpConfig = {
+  kernelName: DENSE,
+  kernels: [
+    {
+      kernelName: DENSE,
+      create: ({ addon }) => ({ inputs, backend: b, attrs }) => {
+        const x = inputs.x!, w = inputs.kernel!, bias = inputs.bias;
+        const [M, K] = x.shape, N = w.shape[1];
+        const out = allocF32(b, M * N);
+        addon.gemm(false, false, 1, 1, 1, M, N, K, f32(b, x), f32(b, w), out, bias ? f32(b, bias) : null, ACT[attrs!.activation as DenseActivation], 0);
+        return make(b, [M, N], out);
+      },
+    },
+    {
+      kernelName: DENSE_GRAD,
+      create: ({ addon }) => ({ inputs, backend: b, attrs }) => {
+        const dy = inputs.dy!, x = inputs.x!, w = inputs.kernel!, y = inputs.y!;
+        const [M, K] = x.shape, N = w.shape[1];
+        let g = f32(b, dy);
+        if (attrs!.activation === 'relu') {
+          const s = scratch('dense.dAct', M * N);
+          addon.reluGrad(f32(b, y), g, s);
+          g = s;
+        }
+        switch (attrs!.wrt) {
+          case WRT.x: {
+            const dx = allocF32(b, M * K);
+            addon.gemm(false, true, 1, 1, 1, M, K, N, g, f32(b, w), dx, null, 0, 0);
+            return make(b, [M, K], dx);
+          }
+          case WRT.kernel: {
+            const dw = allocF32(b, K * N);
+            addon.gemm(true, false, 1, 1, 1, K, N, M, f32(b, x), g, dw, null, 0, 0);
+            return make(b, [K, N], dw);
+          }
+          default: {
+            const db = allocF32(b, N);
+            addon.reduce(RED.Sum, g, db, 1, M, N);
+            return make(b, [N], db);
+          }
+        }
+      },
+    },
+  ],
+  gradient: {
     kernelName: DENSE,
     inputsToSave: ['x', 'kernel'],
     outputsToSave: [true],
@@ -95,5 +97,5 @@ export function registerDenseGradient(): void {
       const wrt = (which: number) => () => tf.engine().runKernel(DENSE_GRAD, { dy: d, x, kernel, y }, { activation, wrt: which }) as tf.Tensor;
       return { x: wrt(WRT.x), kernel: wrt(WRT.kernel), bias: wrt(WRT.bias) };
     },
-  });
-}
+  },
+};

@@ -39,21 +39,20 @@ export function tileGradient(dy: tf.Tensor, xShape: number[], reps: number[]): t
 type Thunks = Record<string, () => tf.Tensor>;
 type FastGradient = (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Thunks | undefined;
 
-const replaced = new Set<string>();
+/** Marks the gradient functions registered by replaceGradient. */
+const REPLACEMENT = Symbol('distillery.gradientReplacement');
+type GradFunc = tf.GradConfig['gradFunc'];
 
 /**
- * Puts `fast` in place of the registered gradient of `kernelName` (once per kernel); where
- * `fast` returns undefined, tfjs's own gradient runs.
+ * Puts `fast` in place of the registered gradient of `kernelName`; where `fast` returns
+ * undefined, tfjs's own gradient runs. Idempotent: a gradient that is already a replacement
+ * (the registry's, marked) is left as it is.
  */
 function replaceGradient(kernelName: string, fast: FastGradient): void {
-  if (replaced.has(kernelName)) return;
-  replaced.add(kernelName);
   const orig = tf.getGradient(kernelName);
-  if (!orig) return;
-  tf.registerGradient({
-    ...orig,
-    gradFunc: (dy, saved, attrs) => fast(Array.isArray(dy) ? dy[0] : dy, saved, attrs as tf.NamedAttrMap) ?? orig.gradFunc(dy, saved, attrs),
-  });
+  if (!orig || REPLACEMENT in orig.gradFunc) return;
+  const gradFunc: GradFunc = (dy, saved, attrs) => fast(Array.isArray(dy) ? dy[0] : dy, saved, attrs as tf.NamedAttrMap) ?? orig.gradFunc(dy, saved, attrs);
+  tf.registerGradient({ ...orig, gradFunc: Object.assign(gradFunc, { [REPLACEMENT]: true }) });
 }
 
 /** Replaces the Tile gradient (every backend). */

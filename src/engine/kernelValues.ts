@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from './addon.js';
 
 export type TensorInfo = tf.TensorInfo;
 export type Attrs = Record<string, unknown>;
@@ -15,7 +16,39 @@ export interface KArgs {
 }
 export type KFunc = (args: KArgs) => TensorInfo | TensorInfo[];
 
-/** The addon's codes for activations, binary and unary ops and reductions (shared with native/distillery.cc). */
+/** What the native backend's kernels are made with: the addon, and tfjs-cpu's kernels for what they do not cover. */
+export interface KernelEnv {
+  addon: NativeAddon;
+  /** tfjs-cpu's kernel `name` (throws if there is none). */
+  cpu: (name: string) => KFunc;
+}
+
+/**
+ * One kernel of the native backend, as tfjs's backends declare theirs (KernelConfig): its name
+ * and its function, made once from the addon when the backend is registered. Every kernel is
+ * listed once, in NATIVE_KERNELS (src/engine/kernels/index.ts).
+ */
+export interface NativeKernelConfig {
+  kernelName: string;
+  create: (env: KernelEnv) => KFunc;
+}
+
+/**
+ * One of Distillery's fused ops: a registered kernel (and its gradient kernels) that computes
+ * what a composition of tfjs ops would, where the current backend has it and fused ops are on
+ * (`useFusedOp`, src/engine/fusion.ts), the composition elsewhere. Listed in FUSED_OPS
+ * (src/engine/kernels/index.ts); the native backend registers its kernels and its gradient.
+ */
+export interface FusedOpConfig {
+  /** The forward kernel (its name decides whether the op is fused: fusion.ts). */
+  kernelName: string;
+  /** The forward kernel and the kernels its gradient runs. */
+  kernels: NativeKernelConfig[];
+  /** The forward kernel's gradient (tfjs registers gradients for every backend). */
+  gradient: tf.GradConfig;
+}
+
+/** The addon's codes for activations, binary and unary ops and reductions (shared with native/src: gemm.h, elementwise.cc, reductions.cc). */
 export const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, elu: 4, leakyrelu: 5 };
 export const BIN = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6, Pow: 7 } as const;
 export const UN: Record<string, number> = {
@@ -29,6 +62,12 @@ export const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1
 /** The values of a float32 tensor (no copy). */
 export function f32(b: MathBackendCPU, t: TensorInfo): Float32Array {
   return b.data.get(t.dataId).values as Float32Array;
+}
+
+/** The values of a float32 tensor as a Float32Array (a converted copy if they are stored as int32/bool). */
+export function asF32(b: MathBackendCPU, t: TensorInfo): Float32Array {
+  const v = b.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
 /** Whether every tensor is float32 and stored as a Float32Array. */

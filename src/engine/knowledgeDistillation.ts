@@ -17,9 +17,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { allocF32, BIN, f32, make, RED, scratch, UN, type KFunc } from './kernelValues.js';
+import { allocF32, BIN, f32, make, RED, scratch, UN, type FusedOpConfig, type KFunc } from './kernelValues.js';
 import { crossEntropyArithmetic } from './softTargetCrossEntropy.js';
-import { fusedOps } from './fusion.js';
+import { useFusedOp } from './fusion.js';
 
 export const KNOWLEDGE_DISTILLATION = 'DistilleryKnowledgeDistillation';
 export const KNOWLEDGE_DISTILLATION_GRAD = 'DistilleryKnowledgeDistillationGrad';
@@ -35,8 +35,8 @@ const LOG_FLOOR = Float32Array.of(1e-30);
 /** Whether the fused kernel serves these tensors and settings on the current backend. */
 export function knowledgeDistillationFused(logits: tf.Tensor, reference: tf.Tensor | undefined, o: KnowledgeDistillationAttrs): boolean {
   return (
-    fusedOps.softTargetCrossEntropy && o.alpha > 0 && o.alpha < 1 && reference !== undefined && logits.rank === 2 && logits.dtype === 'float32' &&
-    reference.dtype === 'float32' && tf.util.arraysEqual(reference.shape, logits.shape) && tf.getKernel(KNOWLEDGE_DISTILLATION, tf.getBackend()) !== undefined
+    o.alpha > 0 && o.alpha < 1 && reference !== undefined && logits.rank === 2 && logits.dtype === 'float32' &&
+    reference.dtype === 'float32' && tf.util.arraysEqual(reference.shape, logits.shape) && useFusedOp(KNOWLEDGE_DISTILLATION)
   );
 }
 
@@ -45,7 +45,8 @@ export function fusedKnowledgeDistillation(logits: tf.Tensor2D, oneHot: tf.Tenso
   return tf.engine().runKernel(KNOWLEDGE_DISTILLATION, { logits, oneHot, reference }, { ...o } as unknown as tf.NamedAttrMap) as tf.Tensor1D;
 }
 
-export function knowledgeDistillationKernels(addon: NativeAddon): Map<string, KFunc> {
+/** The forward and gradient kernels, on the addon's routines (tfjs's composition step by step). */
+function knowledgeDistillationKernels(addon: NativeAddon): { forward: KFunc; gradient: KFunc } {
   const ce = crossEntropyArithmetic(addon);
   /** The float32 scalars tfjs's composition multiplies and divides by. */
   const scalars = (o: KnowledgeDistillationAttrs) => ({ T: Math.fround(o.temperature), T2: Math.fround(o.temperature * o.temperature), w1: Math.fround(1 - o.alpha), w2: Math.fround(o.alpha) });
@@ -60,8 +61,7 @@ export function knowledgeDistillationKernels(addon: NativeAddon): Map<string, KF
     return p;
   };
 
-  const k = new Map<string, KFunc>();
-  k.set(KNOWLEDGE_DISTILLATION, ({ inputs, backend: b, attrs }) => {
+  const forward: KFunc = ({ inputs, backend: b, attrs }) => {
     const [rows, K] = inputs.logits!.shape;
     const n = rows * K;
     const { T, T2, w1, w2 } = scalars(attrs as unknown as KnowledgeDistillationAttrs);
@@ -82,8 +82,8 @@ export function knowledgeDistillationKernels(addon: NativeAddon): Map<string, KF
       out[i] = Math.fround(ceLabels[i] * w1) + Math.fround(Math.fround(kl * T2) * w2);
     }
     return make(b, [rows], out);
-  });
-  k.set(KNOWLEDGE_DISTILLATION_GRAD, ({ inputs, backend: b, attrs }) => {
+  };
+  const gradient: KFunc = ({ inputs, backend: b, attrs }) => {
     const [rows, K] = inputs.logits!.shape;
     const n = rows * K;
     const o = attrs as unknown as KnowledgeDistillationAttrs & { wrt: 'logits' | 'oneHot' };
@@ -106,13 +106,18 @@ export function knowledgeDistillationKernels(addon: NativeAddon): Map<string, KF
     ce.gradLogits(f32(b, inputs.oneHot!), z, dyLabels, rows, K, out);
     for (let j = 0; j < n; j++) out[j] = out[j] + Math.fround(dzT[j] / T);
     return make(b, [rows, K], out);
-  });
-  return k;
+  };
+  return { forward, gradient };
 }
 
-/** Registers KNOWLEDGE_DISTILLATION's gradient (with the native backend; it only runs where the kernel runs). */
-export function registerKnowledgeDistillationGradient(): void {
-  tf.registerGradient({
+/** The op: its forward kernel, its gradient kernel (one call per input) and its gradient. */
+export const knowledgeDistillationOp: FusedOpConfig = {
+  kernelName: KNOWLEDGE_DISTILLATION,
+  kernels: [
+    { kernelName: KNOWLEDGE_DISTILLATION, create: ({ addon }) => knowledgeDistillationKernels(addon).forward },
+    { kernelName: KNOWLEDGE_DISTILLATION_GRAD, create: ({ addon }) => knowledgeDistillationKernels(addon).gradient },
+  ],
+  gradient: {
     kernelName: KNOWLEDGE_DISTILLATION,
     inputsToSave: ['logits', 'oneHot', 'reference'],
     gradFunc: (dy, saved, attrs) => {
@@ -127,5 +132,5 @@ export function registerKnowledgeDistillationGradient(): void {
         },
       };
     },
-  });
-}
+  },
+};

@@ -5,17 +5,19 @@
  *   diff = z − r (centred: minus its mean over classes), e = |diff| (one-sided: diff),
  *   d = max(e − ξ, 0), loss = Σ_k mask_k · d_k^p / Σ_k mask_k.
  *
- * On the native engine it is a registered kernel pair — the loss in one pass over each row, its
- * gradient with respect to z in another (and LDI's whole training objective, with the cross
- * entropy, another pair: `ldiCrossEntropy`) — instead of about a dozen small tfjs ops forward and
- * twice as many backward, which at the batch sizes of these models cost more than the network's
- * own step (docs/elodi.md, the bench). On every other backend the caller composes differentiable
- * tfjs-core ops (`ldiPenaltyReference`), so gradients flow anywhere; both paths agree to float32
- * rounding (the row sums here are accumulated in double).
+ * On the native engine it is a fused op (src/engine/fusion.ts), a registered kernel pair — the
+ * loss in one pass over each row, its gradient with respect to z in another (and LDI's whole
+ * training objective, with the cross entropy, another pair: `ldiCrossEntropy`) — instead of about
+ * a dozen small tfjs ops forward and twice as many backward, which at the batch sizes of these
+ * models cost more than the network's own step (docs/elodi.md, the bench). On every other
+ * backend, or with fused ops off, the caller composes differentiable tfjs-core ops
+ * (`ldiPenaltyReference`), so gradients flow anywhere; both paths agree to float32 rounding (the
+ * row sums here are accumulated in double).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { allocF32 } from './kernelValues.js';
+import { allocF32, type FusedOpConfig, type KArgs } from './kernelValues.js';
+import { useFusedOp } from './fusion.js';
 
 export const LDI_PENALTY = 'DistilleryLdiPenalty';
 export const LDI_PENALTY_GRAD = 'DistilleryLdiPenaltyGrad';
@@ -42,7 +44,7 @@ export function ldiPenaltyReference(logits: tf.Tensor2D, reference: tf.Tensor2D,
 
 /** Whether the fused kernel serves these tensors on the current backend. */
 export function ldiPenaltyFused(logits: tf.Tensor): boolean {
-  return logits.dtype === 'float32' && logits.rank === 2 && logits.size > 0 && tf.getKernel(LDI_PENALTY, tf.getBackend()) !== undefined;
+  return logits.dtype === 'float32' && logits.rank === 2 && logits.size > 0 && useFusedOp(LDI_PENALTY);
 }
 
 /** The penalty per example [b]; the fused kernel where registered, else the composition. */
@@ -99,20 +101,14 @@ function rowPenaltyGradient(scale: number, z: Values, r: Values, m: Values, off:
   for (let k = 0; k < K; k++) out[off + k] = g[k] - mean;
 }
 
-interface KernelArgs {
-  inputs: Record<string, tf.TensorInfo>;
-  backend: unknown;
-  attrs?: unknown;
+function valuesOf(backend: MathBackendCPU, t: tf.TensorInfo | undefined): Values {
+  return backend.data.get(t!.dataId).values as Values;
 }
 
-function valuesOf(backend: MathBackendCPU, t: tf.TensorInfo): Values {
-  return backend.data.get(t.dataId).values as Values;
-}
-
-function forward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const b = backend as MathBackendCPU;
+/** LDI_PENALTY: the penalty of each row. */
+function ldiPenaltyForward({ inputs, backend: b, attrs }: KArgs): tf.TensorInfo {
   const o = attrs as unknown as LdiPenaltyAttrs;
-  const [rows, K] = inputs.logits.shape;
+  const [rows, K] = inputs.logits!.shape;
   const z = valuesOf(b, inputs.logits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask);
   const out = allocF32(b, rows);
   const d = new Float64Array(K);
@@ -121,11 +117,10 @@ function forward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   return b.makeTensorInfo([rows], 'float32', out);
 }
 
-/** ∂(Σ_i dy_i · loss_i)/∂z. */
-function gradient({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const b = backend as MathBackendCPU;
+/** LDI_PENALTY_GRAD: ∂(Σ_i dy_i · loss_i)/∂z. */
+function ldiPenaltyGradient({ inputs, backend: b, attrs }: KArgs): tf.TensorInfo {
   const o = attrs as unknown as LdiPenaltyAttrs;
-  const [rows, K] = inputs.logits.shape;
+  const [rows, K] = inputs.logits!.shape;
   const z = valuesOf(b, inputs.logits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), dy = valuesOf(b, inputs.dy);
   const out = allocF32(b, rows * K);
   const d = new Float64Array(K);
@@ -140,7 +135,7 @@ function gradient({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
  * (methods/ldiParams.ts) — so that the cross entropy, the penalty and their weighting cost one
  * kernel forward and one backward instead of a dozen ops. `ldiLogits` is `logits` itself, or the
  * dropout-free pass's logits (the inference-pass option). Native engine only: callers check
- * `ldiPenaltyFused` and compose core ops elsewhere.
+ * `ldiCrossEntropyFused` and compose core ops elsewhere.
  */
 export const LDI_CROSS_ENTROPY = 'DistilleryLdiCrossEntropy';
 export const LDI_CROSS_ENTROPY_GRAD = 'DistilleryLdiCrossEntropyGrad';
@@ -149,6 +144,12 @@ export interface LdiCrossEntropyAttrs extends LdiPenaltyAttrs {
   alpha: number;
 }
 
+/** Whether the fused objective serves these logits on the current backend. */
+export function ldiCrossEntropyFused(logits: tf.Tensor): boolean {
+  return logits.dtype === 'float32' && logits.rank === 2 && logits.size > 0 && useFusedOp(LDI_CROSS_ENTROPY);
+}
+
+/** (1 − α)·CE + α·LDI per row [b]; callers check `ldiCrossEntropyFused` first. */
 export function ldiCrossEntropy(logits: tf.Tensor2D, ldiLogits: tf.Tensor2D, reference: tf.Tensor2D, mask: tf.Tensor2D, oneHot: tf.Tensor2D, o: LdiCrossEntropyAttrs): tf.Tensor1D {
   return tf.engine().runKernel(LDI_CROSS_ENTROPY, { logits, ldiLogits, reference, mask, oneHot }, { ...o } as unknown as tf.NamedAttrMap) as tf.Tensor1D;
 }
@@ -167,10 +168,10 @@ function logSumExp(z: Values, off: number, K: number, p?: Float64Array): number 
   return max + Math.log(s);
 }
 
-function crossEntropyForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const b = backend as MathBackendCPU;
+/** LDI_CROSS_ENTROPY: (1 − α)·CE(y, z) + α·LDI(z_ldi, r) of each row. */
+function ldiCrossEntropyForward({ inputs, backend: b, attrs }: KArgs): tf.TensorInfo {
   const o = attrs as unknown as LdiCrossEntropyAttrs;
-  const [rows, K] = inputs.logits.shape;
+  const [rows, K] = inputs.logits!.shape;
   const z = valuesOf(b, inputs.logits), zl = valuesOf(b, inputs.ldiLogits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), y = valuesOf(b, inputs.oneHot);
   const out = allocF32(b, rows);
   const d = new Float64Array(K);
@@ -185,11 +186,10 @@ function crossEntropyForward({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   return b.makeTensorInfo([rows], 'float32', out);
 }
 
-/** [∂/∂logits, ∂/∂ldiLogits] of Σ_i dy_i · loss_i. */
-function crossEntropyGradient({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
-  const b = backend as MathBackendCPU;
+/** LDI_CROSS_ENTROPY_GRAD: [∂/∂logits, ∂/∂ldiLogits] of Σ_i dy_i · loss_i. */
+function ldiCrossEntropyGradient({ inputs, backend: b, attrs }: KArgs): tf.TensorInfo[] {
   const o = attrs as unknown as LdiCrossEntropyAttrs;
-  const [rows, K] = inputs.logits.shape;
+  const [rows, K] = inputs.logits!.shape;
   const z = valuesOf(b, inputs.logits), zl = valuesOf(b, inputs.ldiLogits), r = valuesOf(b, inputs.reference), m = valuesOf(b, inputs.mask), y = valuesOf(b, inputs.oneHot), dy = valuesOf(b, inputs.dy);
   const dz = allocF32(b, rows * K);
   const dzl = allocF32(b, rows * K);
@@ -209,16 +209,14 @@ function crossEntropyGradient({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   return [b.makeTensorInfo([rows, K], 'float32', dz), b.makeTensorInfo([rows, K], 'float32', dzl)];
 }
 
-let gradientsRegistered = false;
-
-/** Registers both kernel pairs (the penalty; the fused objective) on an in-memory backend, and their gradients once. */
-export function registerLdiKernels(backendName: string): void {
-  for (const [kernelName, f] of [[LDI_PENALTY, forward], [LDI_PENALTY_GRAD, gradient], [LDI_CROSS_ENTROPY, crossEntropyForward], [LDI_CROSS_ENTROPY_GRAD, crossEntropyGradient]] as const) {
-    tf.registerKernel({ kernelName, backendName, kernelFunc: f as unknown as tf.KernelFunc });
-  }
-  if (gradientsRegistered) return;
-  gradientsRegistered = true;
-  tf.registerGradient({
+/** The penalty: its kernels (plain JS on the in-memory backend's arrays) and its gradient. */
+export const ldiPenaltyOp: FusedOpConfig = {
+  kernelName: LDI_PENALTY,
+  kernels: [
+    { kernelName: LDI_PENALTY, create: () => ldiPenaltyForward },
+    { kernelName: LDI_PENALTY_GRAD, create: () => ldiPenaltyGradient },
+  ],
+  gradient: {
     kernelName: LDI_PENALTY,
     inputsToSave: ['logits', 'reference', 'mask'],
     gradFunc: (dy, saved, attrs) => {
@@ -227,8 +225,17 @@ export function registerLdiKernels(backendName: string): void {
       // the penalty depends on z − r only: the reference's gradient is the negated one
       return { logits: grad, reference: () => tf.neg(grad()), mask: () => tf.zerosLike(mask) };
     },
-  });
-  tf.registerGradient({
+  },
+};
+
+/** LDI's training objective: its kernels (plain JS) and its gradient. */
+export const ldiCrossEntropyOp: FusedOpConfig = {
+  kernelName: LDI_CROSS_ENTROPY,
+  kernels: [
+    { kernelName: LDI_CROSS_ENTROPY, create: () => ldiCrossEntropyForward },
+    { kernelName: LDI_CROSS_ENTROPY_GRAD, create: () => ldiCrossEntropyGradient },
+  ],
+  gradient: {
     kernelName: LDI_CROSS_ENTROPY,
     inputsToSave: ['logits', 'ldiLogits', 'reference', 'mask', 'oneHot'],
     gradFunc: (dy, saved, attrs) => {
@@ -244,5 +251,5 @@ export function registerLdiKernels(backendName: string): void {
         oneHot: () => tf.zerosLike(oneHot),
       };
     },
-  });
-}
+  },
+};

@@ -17,8 +17,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeAddon } from './addon.js';
-import { allocF32, f32, make, RED, scratch, UN, type KFunc } from './kernelValues.js';
-import { fusedOps } from './fusion.js';
+import { allocF32, f32, make, RED, scratch, UN, type FusedOpConfig } from './kernelValues.js';
+import { useFusedOp } from './fusion.js';
 
 export const SOFT_TARGET_CE = 'DistillerySoftTargetCrossEntropy';
 export const SOFT_TARGET_CE_GRAD = 'DistillerySoftTargetCrossEntropyGrad';
@@ -28,8 +28,8 @@ const WRT = { logits: 0, targets: 1 } as const;
 /** Whether the fused kernel serves these tensors on the current backend. */
 export function softTargetCrossEntropyFused(targets: tf.Tensor, logits: tf.Tensor): boolean {
   return (
-    fusedOps.softTargetCrossEntropy && logits.rank === 2 && logits.dtype === 'float32' && targets.dtype === 'float32' && logits.size > 0 &&
-    tf.util.arraysEqual(targets.shape, logits.shape) && tf.getKernel(SOFT_TARGET_CE, tf.getBackend()) !== undefined
+    logits.rank === 2 && logits.dtype === 'float32' && targets.dtype === 'float32' && logits.size > 0 &&
+    tf.util.arraysEqual(targets.shape, logits.shape) && useFusedOp(SOFT_TARGET_CE)
   );
 }
 
@@ -89,29 +89,38 @@ export function crossEntropyArithmetic(addon: NativeAddon): CrossEntropyArithmet
   };
 }
 
-export function softTargetCrossEntropyKernels(addon: NativeAddon): Map<string, KFunc> {
-  const ce = crossEntropyArithmetic(addon);
-  const k = new Map<string, KFunc>();
-  k.set(SOFT_TARGET_CE, ({ inputs, backend: b }) => {
-    const [rows, K] = inputs.logits!.shape;
-    const out = allocF32(b, rows);
-    ce.loss(f32(b, inputs.targets!), f32(b, inputs.logits!), rows, K, out);
-    return make(b, [rows], out);
-  });
-  k.set(SOFT_TARGET_CE_GRAD, ({ inputs, backend: b, attrs }) => {
-    const [rows, K] = inputs.logits!.shape;
-    const z = f32(b, inputs.logits!), dy = f32(b, inputs.dy!);
-    const out = allocF32(b, rows * K);
-    if (attrs!.wrt === WRT.targets) ce.gradTargets(z, dy, rows, K, out);
-    else ce.gradLogits(f32(b, inputs.targets!), z, dy, rows, K, out);
-    return make(b, [rows, K], out);
-  });
-  return k;
-}
-
-/** Registers SOFT_TARGET_CE's gradient (with the native backend; it only runs where the kernel runs). */
-export function registerSoftTargetCrossEntropyGradient(): void {
-  tf.registerGradient({
+/** The op: its forward kernel, its gradient kernel (one call per input) and its gradient. */
+export const softTargetCrossEntropyOp: FusedOpConfig = {
+  kernelName: SOFT_TARGET_CE,
+  kernels: [
+    {
+      kernelName: SOFT_TARGET_CE,
+      create: ({ addon }) => {
+        const ce = crossEntropyArithmetic(addon);
+        return ({ inputs, backend: b }) => {
+          const [rows, K] = inputs.logits!.shape;
+          const out = allocF32(b, rows);
+          ce.loss(f32(b, inputs.targets!), f32(b, inputs.logits!), rows, K, out);
+          return make(b, [rows], out);
+        };
+      },
+    },
+    {
+      kernelName: SOFT_TARGET_CE_GRAD,
+      create: ({ addon }) => {
+        const ce = crossEntropyArithmetic(addon);
+        return ({ inputs, backend: b, attrs }) => {
+          const [rows, K] = inputs.logits!.shape;
+          const z = f32(b, inputs.logits!), dy = f32(b, inputs.dy!);
+          const out = allocF32(b, rows * K);
+          if (attrs!.wrt === WRT.targets) ce.gradTargets(z, dy, rows, K, out);
+          else ce.gradLogits(f32(b, inputs.targets!), z, dy, rows, K, out);
+          return make(b, [rows, K], out);
+        };
+      },
+    },
+  ],
+  gradient: {
     kernelName: SOFT_TARGET_CE,
     inputsToSave: ['targets', 'logits'],
     gradFunc: (dy, saved) => {
@@ -120,5 +129,5 @@ export function registerSoftTargetCrossEntropyGradient(): void {
       const wrt = (which: number) => () => tf.engine().runKernel(SOFT_TARGET_CE_GRAD, { targets, logits, dy: d }, { wrt: which }) as tf.Tensor;
       return { logits: wrt(WRT.logits), targets: wrt(WRT.targets) };
     },
-  });
-}
+  },
+};

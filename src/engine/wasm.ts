@@ -20,13 +20,10 @@ interface KArgs {
   attrs?: Record<string, unknown>;
 }
 
-let prepared = false;
-
+/** Loads the wasm backend and registers the kernels it lacks (idempotent: each shim checks the registry). */
 export async function prepareWasm(): Promise<void> {
-  if (prepared) return;
   await import('@tensorflow/tfjs-backend-wasm');
   registerShims();
-  prepared = true;
 }
 
 function kernel(name: string): (args: KArgs) => TensorInfo {

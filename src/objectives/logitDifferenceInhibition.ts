@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BatchContext, Objective } from './types.js';
 import { InputError } from '../util/errors.js';
 import { withoutGradient } from './noGradient.js';
-import { ldiCrossEntropy, ldiPenalty, ldiPenaltyFused, ldiPenaltyReference } from '../engine/logitDifference.js';
+import { ldiCrossEntropy, ldiCrossEntropyFused, ldiPenalty, ldiPenaltyReference } from '../engine/logitDifference.js';
 
 /** Options of Logit Difference Inhibition (Zhao et al. 2022, methods.md §3). */
 export interface LdiOptions {
@@ -84,11 +84,11 @@ function ldiInputs(ctx: BatchContext, o: LdiOptions): { logits: tf.Tensor2D; ref
 
 /**
  * `(1 − α)·CE(y, z) + α·LDI` per example — LDI's training objective — as one op where the engine
- * fuses it (the native engine; `ldiPenaltyFused`), else undefined: compose the terms instead.
+ * fuses it (the native engine with fused ops on; `ldiCrossEntropyFused`), else undefined: compose the terms instead.
  * A margin relative to the reference's scale is never fused.
  */
 export function fusedLdiCrossEntropy(ctx: BatchContext, o: LdiOptions, alpha: number): tf.Tensor1D | undefined {
-  if (o.relativeMargin || alpha <= 0 || !ldiPenaltyFused(ctx.logits)) return undefined;
+  if (o.relativeMargin || alpha <= 0 || !ldiCrossEntropyFused(ctx.logits)) return undefined;
   return tf.tidy(() => {
     const { logits, reference, mask } = ldiInputs(ctx, o);
     return ldiCrossEntropy(ctx.logits, logits, reference, mask, ctx.oneHot, { alpha, xi: o.xi, power: o.power, oneSided: o.oneSided, centred: o.centred });

@@ -1,12 +1,15 @@
 /**
- * The fused dense and soft-target cross-entropy ops (engine/dense.ts,
- * engine/softTargetCrossEntropy.ts) against the tfjs compositions they replace, on the native
- * engine: values and every gradient bit for bit (odd shapes, batch 1, no bias, extreme and
- * tied logits, soft and one-hot targets), whole training runs on real data with identical
- * weights either way, and models that still save as plain tfjs Dense layers.
+ * The fused dense, soft-target cross-entropy and knowledge-distillation ops (engine/dense.ts,
+ * engine/softTargetCrossEntropy.ts, engine/knowledgeDistillation.ts) against the tfjs
+ * compositions they replace, on the native engine: values and every gradient bit for bit (odd
+ * shapes, batch 1, no bias, extreme and tied logits, soft and one-hot targets), whole training
+ * runs on real data with identical weights either way, and models that still save as plain tfjs
+ * Dense layers. And DISTILLERY_FUSED_OPS=0: every fused op of FUSED_OPS falls back to its
+ * composition, with the same numbers (fusedOpCases.ts).
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initEngine, resetEngineForTests } from '../../src/engine/index.js';
@@ -15,6 +18,7 @@ import { NATIVE_BACKEND } from '../../src/engine/nativeBackend.js';
 import { DENSE, DENSE_GRAD } from '../../src/engine/dense.js';
 import { SOFT_TARGET_CE, SOFT_TARGET_CE_GRAD } from '../../src/engine/softTargetCrossEntropy.js';
 import { fusedOps } from '../../src/engine/fusion.js';
+import { FUSED_OPS } from '../../src/engine/kernels/index.js';
 import { FusedDense } from '../../src/models/denseLayer.js';
 import { buildModel } from '../../src/models/build.js';
 import { predictLogits } from '../../src/models/predict.js';
@@ -25,24 +29,25 @@ import { trainModel } from '../../src/train/trainer.js';
 import { CachedReference } from '../../src/train/reference.js';
 import { softTargetTables } from '../../src/train/targetTable.js';
 import { letterSplits } from '../helpers/letter.js';
-import { randArr, rng, T, type Arr } from './helpers.js';
+import { maxRelErr, randArr, rng, T, type Arr } from './helpers.js';
+import { FUSED_OP_CASES, type FusedOpRun } from './fusedOpCases.js';
 
 const native = loadAddon() !== undefined;
 const skip = native ? false : 'the native addon is not built';
 if (native) await initEngine({ backend: 'native' });
 after(() => {
-  fusedOps.dense = fusedOps.softTargetCrossEntropy = true;
+  fusedOps.enabled = true;
   resetEngineForTests();
 });
 
 /** Runs `fn` with the fused ops on and off; returns both results' values. */
 function bothWays(fn: () => tf.Tensor[]): { fused: Float32Array[]; composed: Float32Array[] } {
   const run = (on: boolean) => {
-    fusedOps.dense = fusedOps.softTargetCrossEntropy = on;
+    fusedOps.enabled = on;
     try {
       return tf.tidy(() => fn().map((t) => t.dataSync().slice() as Float32Array));
     } finally {
-      fusedOps.dense = fusedOps.softTargetCrossEntropy = true;
+      fusedOps.enabled = true;
     }
   };
   return { fused: run(true), composed: run(false) };
@@ -216,13 +221,13 @@ describe('training with the fused ops', { skip }, () => {
     const reference = new CachedReference(predictLogits(teacher, data.initial.features, [16]), K);
     for (const objective of [distillationObjective(0.5), anchorObjective(0.5, 0.5), knowledgeDistillationObjective(0.5, 4)]) {
       const train = async (on: boolean) => {
-        fusedOps.dense = fusedOps.softTargetCrossEntropy = softTargetTables.enabled = on;
+        fusedOps.enabled = softTargetTables.enabled = on;
         try {
           const model = buildModel({ kind: 'mlp', hidden: [32, 24], dropout: 0.2 }, [16], K, 4);
           const result = await trainModel(model, data.initial, { objective, reference, epochs: 3, batchSize: 32, learningRate: 0.01, validation: data.validation, seed: 4 });
           return { weights: model.getWeights().map((w) => w.dataSync().slice() as Float32Array), history: result.history };
         } finally {
-          fusedOps.dense = fusedOps.softTargetCrossEntropy = softTargetTables.enabled = true;
+          fusedOps.enabled = softTargetTables.enabled = true;
         }
       };
       const fused = await train(true), composed = await train(false);
@@ -233,6 +238,68 @@ describe('training with the fused ops', { skip }, () => {
   });
 });
 
-test('on the native engine, the fused kernels are registered', { skip }, () => {
+test('on the native engine, the fused kernels are registered, each fused op\'s kernels with its gradient', { skip }, () => {
   for (const name of [DENSE, DENSE_GRAD, SOFT_TARGET_CE, SOFT_TARGET_CE_GRAD]) assert.ok(tf.getKernel(name, NATIVE_BACKEND), name);
+  for (const op of FUSED_OPS) {
+    for (const k of op.kernels) assert.ok(tf.getKernel(k.kernelName, NATIVE_BACKEND), k.kernelName);
+    assert.equal(tf.getGradient(op.kernelName), op.gradient, `${op.kernelName}: its gradient`);
+  }
+});
+
+describe('DISTILLERY_FUSED_OPS=0', { skip }, () => {
+  const root = new URL('../../', import.meta.url).pathname;
+  type Runs = { enabled: boolean; runs: Record<string, FusedOpRun> };
+  /** FUSED_OP_CASES run in a child process with DISTILLERY_FUSED_OPS set to `flag` (one thread, the native engine). */
+  function runCases(flag: '0' | '1'): Runs {
+    const code = `
+      const { initEngine } = await import('./src/engine/index.ts');
+      const { fusedOps } = await import('./src/engine/fusion.ts');
+      const { runFusedOpCases } = await import('./test/engine/fusedOpCases.ts');
+      await initEngine({ backend: 'native', threads: 1 });
+      process.stdout.write(JSON.stringify({ enabled: fusedOps.enabled, runs: await runFusedOpCases() }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: root, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20,
+      env: { ...process.env, DISTILLERY_ENGINE: '', DISTILLERY_THREADS: '', DISTILLERY_FUSED_OPS: flag },
+    });
+    assert.equal(r.status, 0, `child with DISTILLERY_FUSED_OPS=${flag} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Runs;
+  }
+  const floats = (b64: string) => new Float32Array(Uint8Array.from(Buffer.from(b64, 'base64')).buffer);
+  let on: Runs, off: Runs;
+  before(() => {
+    on = runCases('1');
+    off = runCases('0');
+  });
+  const fusedKernels = new Set(FUSED_OPS.flatMap((op) => op.kernels.map((k) => k.kernelName)));
+
+  test('every fused op of FUSED_OPS has a case', () => {
+    assert.deepEqual(FUSED_OP_CASES.map((c) => c.op).sort(), FUSED_OPS.map((op) => op.kernelName).sort());
+  });
+  test("with fused ops on, each case runs its op's kernels (forward and gradient)", () => {
+    assert.equal(on.enabled, true);
+    for (const op of FUSED_OPS) {
+      const ran = on.runs[op.kernelName].kernels;
+      for (const k of op.kernels) assert.ok(ran.includes(k.kernelName), `${op.kernelName}: ${k.kernelName} did not run (${ran.join(' ')})`);
+    }
+  });
+  test('with DISTILLERY_FUSED_OPS=0, no kernel of any fused op runs: every op composes tfjs ops', () => {
+    assert.equal(off.enabled, false);
+    for (const [op, run] of Object.entries(off.runs)) {
+      assert.deepEqual(run.kernels.filter((k) => fusedKernels.has(k)), [], `${op}: fused kernels ran with DISTILLERY_FUSED_OPS=0`);
+    }
+  });
+  test('both ways give the same numbers: bit for bit for dense, soft-target CE and KD; within 1e-4 (relative to 1 + |x|) for layer norm and LDI, which accumulate in double', () => {
+    for (const c of FUSED_OP_CASES) {
+      const a = on.runs[c.op].values.map(floats), b = off.runs[c.op].values.map(floats);
+      assert.equal(a.length, b.length, `${c.op}: number of outputs`);
+      a.forEach((v, i) => {
+        if (c.tolerance === 0) assertSameBits(v, b[i], `${c.op}: output ${i} (value, then gradients)`);
+        else {
+          assert.equal(v.length, b[i].length, `${c.op}: output ${i} length`);
+          const e = maxRelErr(v, b[i]);
+          assert.ok(e <= c.tolerance, `${c.op}: output ${i} (value, then gradients) differs by ${e} (tolerance ${c.tolerance})`);
+        }
+      });
+    }
+  });
 });

@@ -180,7 +180,11 @@ describe('the packed package in a fresh project (npm install, scripts on, offlin
     const inTarball = packed[0].files.map((f) => f.path);
     assert.ok(inTarball.includes(prebuildRel), `${prebuildRel} not in the tarball`);
     assert.ok(inTarball.includes('generated/tfjs-core-registrations.js'), 'the bundled tfjs-core registrations');
-    assert.ok(inTarball.includes('native/distillery.cc') && inTarball.includes('scripts/build-native.mjs'), 'sources for the from-source fallback');
+    // the sources for the from-source fallback: every file binding.gyp compiles, and their headers
+    const gyp = JSON.parse(readFileSync(join(root, 'native', 'binding.gyp'), 'utf8')) as { targets: Array<{ sources: string[] }> };
+    const headers = readdirSync(join(root, 'native', 'src')).filter((f) => f.endsWith('.h')).map((f) => `src/${f}`);
+    for (const f of ['binding.gyp', ...gyp.targets[0].sources, ...headers]) assert.ok(inTarball.includes(`native/${f}`), `native/${f} not in the tarball`);
+    assert.ok(inTarball.includes('scripts/build-native.mjs'), 'the install script');
     assert.ok(!inTarball.some((p) => p.startsWith('native/build/')), 'no local build in the tarball');
 
     mkdirSync(consumer);

@@ -123,7 +123,11 @@ class Pool {
   std::condition_variable cv_, done_;
 };
 
-Pool& pool();
+// The engine's one pool (an inline function's static: one instance across the addon's files).
+inline Pool& pool() {
+  static Pool p;
+  return p;
+}
 
 // Splits [0, n) into contiguous ranges, one per worker; runs inline when the work is small.
 // `cost` is the approximate work per index (in "element operations"), used to decide
