@@ -15,7 +15,7 @@
  * comparison fair on a machine that other jobs share.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAddon } from '../src/engine/addon.js';
@@ -108,6 +108,11 @@ function compileRunner(): string | undefined {
   if (r.status !== 0) {
     console.log(`(could not compile bench/run-one.ts, running through tsx: ${(r.stdout || r.stderr).split('\n')[0]})`);
     return undefined;
+  }
+  // what the compiled sources reach outside src/ by relative path (generated/ tfjs registrations, datasets/, the version)
+  for (const shared of ['generated', 'datasets', 'package.json']) {
+    const link = join(outDir, shared);
+    if (!existsSync(link)) symlinkSync(join(root, shared), link);
   }
   return js;
 }

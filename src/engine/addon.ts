@@ -86,11 +86,6 @@ export function addonBinaries(root = packageRoot(), target: Target = thisMachine
   ];
 }
 
-/** Paths of the binaries loadAddon() would try. */
-export function addonCandidates(): string[] {
-  return addonBinaries().map((b) => b.path);
-}
-
 export function loadAddon(): NativeAddon | undefined {
   if (tried) return cached;
   tried = true;

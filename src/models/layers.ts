@@ -329,16 +329,13 @@ const CUSTOM_LAYERS = [PaddingMask, PositionEmbedding, MultiHeadSelfAttention, M
 /** Class names under which Distillery's custom layers appear in a saved model.json. */
 export const DISTILLERY_LAYER_CLASS_NAMES: readonly string[] = CUSTOM_LAYERS.map((c) => c.className);
 
-let registered = false;
-
 /**
  * Registers the custom layers with tfjs serialisation so saved transformers load (also in a
- * program that otherwise uses plain tfjs). Idempotent; runs when this module is imported.
+ * program that otherwise uses plain tfjs). Idempotent (registering a class again sets the same
+ * entries); runs when this module is imported.
  */
 export function registerDistilleryLayers(): void {
-  if (registered) return;
   for (const cls of CUSTOM_LAYERS) tf.serialization.registerClass(cls);
-  registered = true;
 }
 
 registerDistilleryLayers();

@@ -13,7 +13,7 @@ import { SOFT_TARGET_CE } from '../../src/engine/softTargetCrossEntropy.js';
 import { KNOWLEDGE_DISTILLATION } from '../../src/engine/knowledgeDistillation.js';
 import { LDI_CROSS_ENTROPY, LDI_PENALTY } from '../../src/engine/logitDifference.js';
 import { softTargetCrossEntropy } from '../../src/objectives/crossEntropy.js';
-import { knowledgeDistillationObjective } from '../../src/objectives/objectives.js';
+import { knowledgeDistillationObjective } from '../../src/objectives/targetObjectives.js';
 import { DEFAULT_LDI, ldiObjective } from '../../src/objectives/logitDifferenceInhibition.js';
 import { ldiTrainingObjective } from '../../src/methods/ldiParams.js';
 import type { BatchContext } from '../../src/objectives/types.js';
