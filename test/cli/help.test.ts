@@ -29,7 +29,7 @@ test('every --help shows each default once: per method of a shared flag, and nev
 });
 
 test('a flag that does not apply is an error naming it, never ignored', async () => {
-  const { runCliHere } = await import('../helpers/cliInProcess.js');
+  const { runCliHere } = await import('../helpers/cli.js');
   const { scratchDir } = await import('../helpers/scratch.js');
   // paths that exist, so that the up-front checks of --base and --model-config pass (src/cli/pathOptions.ts)
   const { dir: b, file } = scratchDir('distillery-help-');

@@ -16,7 +16,7 @@ import { loadModel } from '../../src/models/io.js';
 import { predictLogits, argmaxRows } from '../../src/models/predict.js';
 import { applyPreprocessing } from '../../src/data/preprocess.js';
 import { parseCsvText } from '../../src/data/csv.js';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 
 const BASE = fileURLToPath(new URL('../fixtures/onnx/letter-mlp-v1.onnx', import.meta.url));
 

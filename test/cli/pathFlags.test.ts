@@ -8,6 +8,7 @@
  * command without minimal arguments here fails the sweep. Then the issue #27 cases one by one,
  * on a real redis-server without append-only persistence.
  */
+import { runCliHere, CLI_ENTRY } from '../helpers/cli.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -18,8 +19,6 @@ import type { Argument, Command, Option } from 'commander';
 import { buildProgram } from '../../src/cli/main.js';
 import { argumentLabel, pathKindOf, type PathKind } from '../../src/cli/pathOptions.js';
 import { openStore } from '../../src/codistill/openStore.js';
-import { runCliHere } from '../helpers/cliInProcess.js';
-import { CLI_ENTRY } from '../helpers/cli.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 import { scratchDir } from '../helpers/scratch.js';
 

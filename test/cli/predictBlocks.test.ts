@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
 import { loadCsv } from '../../src/data/csv.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distillery-reliability-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 import { EXPERIMENT_KINDS } from '../../src/experiments/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distillery-run-kinds-'));

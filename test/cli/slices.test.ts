@@ -5,14 +5,13 @@
  * x.box > 4. The slices, the discovered region, the per-slice gate (which blocks what the
  * whole-data gate passes), --flips keys, the report rebuilt from JSON, and bad input.
  */
+import { runCli, runCliHere } from '../helpers/cli.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { runCli } from '../helpers/cli.js';
-import { runCliHere } from '../helpers/cliInProcess.js';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
 import { parseCsvText } from '../../src/data/csv.js';
 import { GATE_BLOCKED_EXIT } from '../../src/cli/commands/gate.js';

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
 import { BUDGET_NOT_MET_EXIT } from '../../src/cli/commands/update.js';
 

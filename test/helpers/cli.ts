@@ -49,8 +49,10 @@ export function startCli(args: string[], cwd: string, onLine: (line: string) => 
 }
 
 /**
- * Runs the CLI's `main` in this process, capturing what it writes (for cheap checks of bad
- * input, which must end before any work starts). Not for commands that train.
+ * Runs the real CLI's `main` (src/cli/main.ts) in this process, capturing the text it writes
+ * (results, messages, commander's --help), for tests of many commands where a child process per
+ * case would cost seconds of start-up each. Exit codes are main()'s; use runCli (a child
+ * process) where signals or process exit matter.
  */
 export async function runCliHere(args: string[]): Promise<CliResult> {
   const { main } = await import('../../src/cli/main.js');

@@ -25,7 +25,7 @@ import { parseCsvText } from '../../src/data/csv.js';
 import { loadData } from '../../src/data/builtin.js';
 import type { Dataset } from '../../src/data/types.js';
 import { trainUpdate } from '../../src/methods/update.js';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 import { assertAllClose } from '../helpers/tolerance.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));

@@ -30,7 +30,7 @@ import { loadData } from '../../src/data/builtin.js';
 import { parseCsvText } from '../../src/data/csv.js';
 import type { Dataset } from '../../src/data/types.js';
 import type { TrainedModel } from '../../src/models/types.js';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 
 const TOLERANCE = 1e-4;
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 import { CHROMIUM, openReport as open } from '../helpers/browser.js';
 import { initEngine } from '../../src/engine/index.js';
 import { loadOnnxModel, onnxLogits } from '../../src/models/onnx.js';

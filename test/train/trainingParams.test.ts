@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_TRAINING, TRAINING_PARAMS } from '../../src/train/trainingParams.js';
 import { parseExperimentConfig } from '../../src/experiments/config.js';
 import { trainingFromFlags } from '../../src/cli/options.js';
-import { runCliHere } from '../helpers/cliInProcess.js';
+import { runCliHere } from '../helpers/cli.js';
 import { buildModel } from '../../src/models/build.js';
 import { crossEntropyObjective } from '../../src/objectives/targetObjectives.js';
 import { trainModel } from '../../src/train/trainer.js';
