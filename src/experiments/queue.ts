@@ -16,7 +16,7 @@ import type { Job } from 'bullmq';
 import type * as IORedis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { DistilleryError, InputError } from '../util/errors.js';
-import { connectRedis } from '../util/redis.js';
+import { closeWithin, connectRedis, watchOutage } from '../util/redis.js';
 import { checkOptional, importOptional } from '../util/optional.js';
 import { redactUrl } from '../codistill/store.js';
 import { memoTable, TASKS, type TaskContext, type TaskKind } from './tasks.js';
@@ -84,6 +84,8 @@ export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts
   const eventsConnection = connection.duplicate();
   const queue = new Queue<JobData>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection });
+  // a Redis that goes away is waited for (a restart keeps the persisted jobs), for a bounded time
+  const outage = watchOutage([connection, eventsConnection], flag, opts.url, opts.outageSeconds, 'stopped waiting for the queued jobs (they stay queued; the outputs that arrived were kept)');
   try {
     await events.waitUntilReady();
     const batch = randomBytes(4).toString('hex');
@@ -96,7 +98,7 @@ export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts
     );
     log(`queued ${jobs.length} job(s) on ${redactUrl(opts.url)} (batch ${batch}); waiting for workers (distillery worker --queue …)`);
     let done = 0;
-    const outputs = await Promise.all(
+    const outputs = Promise.all(
       jobs.map(async (job, index) => {
         try {
           const out = (await job.waitUntilFinished(events)) as TaskOutput<K>;
@@ -104,14 +106,21 @@ export async function runTasksOnQueue<K extends TaskKind>(tasks: Task<K>[], opts
           await opts.onDone?.(index, out);
           return out;
         } catch (e) {
+          if (outage.fired) return outage.lost;
           throw new DistilleryError(`job ${job.id} (${job.name}) failed: ${(e as Error).message}`, 1);
         }
       }),
     );
-    return outputs;
+    outputs.catch(() => {}); // after an outage the race has settled: a later rejection is no one's
+    return await Promise.race([outputs, outage.lost]);
   } finally {
-    await events.close();
-    await queue.close();
+    outage.stop();
+    if (outage.fired) {
+      // nothing waits on a server that is away: drop the connections first, then close what is left
+      connection.disconnect();
+      eventsConnection.disconnect();
+    }
+    await closeWithin(5000, [() => events.close(), () => queue.close()]);
     connection.disconnect();
     eventsConnection.disconnect();
   }
@@ -147,25 +156,32 @@ export async function serveQueue(opts: ServeOptions): Promise<number> {
     worker.on('completed', async () => {
       served++;
       if (opts.maxJobs !== undefined && served >= opts.maxJobs) {
+        outage.stop();
         await worker.close();
         connection.disconnect();
         resolve(served);
       }
     });
     worker.on('error', (e) => log(`queue: ${e.message}`));
+    // a Redis that goes away is waited for (a restart keeps the jobs), for a bounded time
+    const outage = watchOutage([connection], flag, opts.url, opts.outageSeconds, 'stopped serving (a job in progress goes back to the queue when its lock expires)');
     const stop = async () => {
+      outage.stop();
       await worker.close();
       connection.disconnect();
       resolve(served);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    worker.waitUntilReady().catch(async (e) => {
+    const fail = async (e: unknown) => {
+      outage.stop();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      await worker.close().catch(() => {});
       connection.disconnect();
+      await closeWithin(5000, [() => worker.close(true)]);
       reject(e);
-    });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    outage.lost.catch(fail);
+    worker.waitUntilReady().then(() => log(`waiting for jobs on ${redactUrl(opts.url)}`), fail);
   });
 }

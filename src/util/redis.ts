@@ -115,3 +115,70 @@ export async function probeRedis(url: string, flag: string, feature: string, tim
   const redis = await connectRedis(url, flag, { feature, timeoutMs, options: { maxRetriesPerRequest: 1, enableOfflineQueue: false } });
   redis.disconnect();
 }
+
+/**
+ * How long a command that is using Redis (the job queue) waits for it to come back when it goes
+ * away mid-run, in seconds: long enough for a restart (the queue persists its jobs), short enough
+ * that a server that is gone ends the command instead of leaving it waiting for ever.
+ */
+export const REDIS_OUTAGE_SECONDS = 60;
+
+/** A watch on connections in use: `lost` rejects once one has been unreachable for the limit on end. */
+export interface OutageWatch {
+  lost: Promise<never>;
+  /** Whether `lost` has rejected. */
+  readonly fired: boolean;
+  stop(): void;
+}
+
+/**
+ * Watches `connections` (ioredis reconnects by itself): a connection that closes starts a clock,
+ * one that is ready again stops it, and when a clock reaches `seconds`, `lost` rejects with an
+ * InputError naming `flag`, the server and the `consequence`. `stop()` detaches the watch.
+ */
+export function watchOutage(connections: Redis[], flag: string, url: string, seconds: number = REDIS_OUTAGE_SECONDS, consequence?: string): OutageWatch {
+  const display = redactUrl(url);
+  const timers = new Map<Redis, NodeJS.Timeout>();
+  const detach: (() => void)[] = [];
+  let fail!: (e: Error) => void;
+  let fired = false;
+  const lost = new Promise<never>((_, reject) => (fail = reject));
+  lost.catch(() => {}); // observed by whoever races it; never an unhandled rejection
+  for (const c of connections) {
+    const down = () => {
+      if (timers.has(c) || fired) return;
+      timers.set(c, setTimeout(() => {
+        fired = true;
+        fail(new InputError(flag, `Redis at ${display} has been unreachable for ${seconds} s${consequence ? `: ${consequence}` : ''}`));
+      }, seconds * 1000));
+    };
+    const up = () => {
+      clearTimeout(timers.get(c));
+      timers.delete(c);
+    };
+    c.on('close', down);
+    c.on('ready', up);
+    detach.push(() => (c.off('close', down), c.off('ready', up)));
+  }
+  return {
+    lost,
+    get fired() {
+      return fired;
+    },
+    stop() {
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      detach.forEach((d) => d());
+    },
+  };
+}
+
+/** Runs the closers, waiting at most `ms` for them (a close on a server that is away may never finish). */
+export async function closeWithin(ms: number, closers: (() => Promise<unknown>)[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(closers.map((c) => c())),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}

@@ -16,18 +16,17 @@ import { addOutputOptions, checkOutputs, inputFiles, resumeSettings, runResumabl
 import { createContext, type GlobalFlags } from '../context.js';
 import { parseInteger, parseNumberList } from '../options.js';
 import { availableParallelism } from 'node:os';
+import { addQueueOptions, queueFromFlags, type QueueFlags } from '../queueOptions.js';
 import { PATH_KINDS, pathOption } from '../pathOptions.js';
 
 /** The config behind `distillery demo` (and `npm start`). */
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../../configs/letter-update.yaml', import.meta.url));
 
-interface ExperimentFlags extends OutputFlags {
+interface ExperimentFlags extends OutputFlags, QueueFlags {
   config?: string;
   out?: string;
   seeds?: number[];
   jobs?: number;
-  queue?: string;
-  allowVolatileQueue?: boolean;
 }
 
 function timestamp(): string {
@@ -58,7 +57,7 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
     const result = await runUpdateExperimentParallel(
       cfg,
       { progress: ctx.progress, log: ctx.log, finishedTrials, onTrialDone: (o) => partial.store(trialFile(o.seed)).save(serialize(o)) },
-      { jobs, progressEvery: globals.verbose ? 10 : 0, ...(flags.queue ? { queue: { url: flags.queue, allowVolatile: flags.allowVolatileQueue } } : {}) },
+      { jobs, progressEvery: globals.verbose ? 10 : 0, queue: queueFromFlags(flags) },
     );
     await writeExperimentRun(out, result);
     return result;
@@ -69,12 +68,12 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
 
 function addExperimentOptions(cmd: Command): Command {
   addOutputOptions(cmd, { resumable: true });
-  return cmd
+  cmd
     .addOption(pathOption('--out <dir>', 'run directory for results.json, report.md, the plot and the resolved config (default runs/<name>-<time>)', PATH_KINDS.outputDir))
     .option('--seeds <list>', 'override the seeds, e.g. 1,2,3,4,5', parseNumberList('seeds'))
-    .option('--jobs <n>', 'trials (seeds) run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64))
-    .addOption(pathOption('--queue <url>', 'run the trials as jobs on a Redis queue (redis://[user:pass@]host:port/db) served by `distillery worker --queue` on any machines', PATH_KINDS.queue))
-    .option('--allow-volatile-queue', 'accept a Redis without append-only persistence (a restart loses queued jobs)')
+    .option('--jobs <n>', 'trials (seeds) run at once, each in its own thread (default: number of cores)', parseInteger('jobs', 1, 64));
+  addQueueOptions(cmd, 'run the trials as jobs on a Redis queue (redis://[user:pass@]host:port/db) served by `distillery worker --queue` on any machines');
+  return cmd
     .addHelpText('after', '\nA killed or interrupted run keeps its finished trials: run the same command with --resume (and the same --out) to finish it.\n');
 }
 
