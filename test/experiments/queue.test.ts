@@ -6,13 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI_ENTRY, runCliHere } from '../helpers/cli.js';
+import { runCliHere, startCli, type RunningCli } from '../helpers/cli.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,21 +40,6 @@ bootstrap: { resamples: 100 }
 `,
 );
 
-function start(args: string[], onLine: (line: string) => void = () => {}): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let partial = '';
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    const lines = (partial + d).split('\n');
-    partial = lines.pop()!;
-    lines.forEach(onLine);
-  });
-  child.stdout!.resume();
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
-  return { child, done };
-}
-
 const numbers = (file: string) => {
   const r = JSON.parse(readFileSync(file, 'utf8'));
   return { base: r.base, trials: r.trials, methods: r.methods };
@@ -68,19 +52,17 @@ test("a queued experiment with a worker killed mid-job gives the local run's res
   // The victim takes the first job and is SIGKILLed at once; the survivor, started then, gets the
   // other job and, once the victim's lock has expired, the stalled one.
   const workerArgs = ['worker', '--queue', redis.url, '--lock-seconds', '2'];
-  let survivor: ReturnType<typeof start> | undefined;
+  let survivor: RunningCli | undefined;
   let killed = false;
-  const victim = start(workerArgs, (line) => {
+  const victim = startCli(workerArgs, root, (line) => {
     if (!killed && /^job \S+: update-trial/.test(line)) {
       killed = true;
-      victim.child.kill('SIGKILL');
-      survivor = start(workerArgs);
+      victim.kill();
+      survivor = startCli(workerArgs, root, undefined, 120_000);
     }
-  });
-  const guard = setTimeout(() => (victim.child.kill('SIGKILL'), survivor?.child.kill('SIGKILL')), 120_000);
+  }, 120_000);
   const r = await runCliHere(['run', '--config', config, '--queue', redis.url, '--out', join(dir, 'queued')]);
-  clearTimeout(guard);
-  survivor?.child.kill('SIGTERM');
+  survivor?.kill('SIGTERM');
   const s = await survivor?.done;
   await victim.done;
   assert.equal(r.code, 0, r.stderr);

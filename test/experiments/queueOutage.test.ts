@@ -5,12 +5,11 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI_ENTRY } from '../helpers/cli.js';
+import { startCli } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,39 +31,14 @@ bootstrap: { resamples: 50 }
 `,
 );
 
-interface Running {
-  child: ChildProcess;
-  /** Resolves with the exit code and stderr; the process is SIGKILLed after `limitMs`. */
-  done: Promise<{ code: number | null; stderr: string; ms: number }>;
-}
-
-function start(args: string[], limitMs: number, onLine: (line: string) => void = () => {}): Running {
-  const started = Date.now();
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let partial = '';
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    const lines = (partial + d).split('\n');
-    partial = lines.pop()!;
-    lines.forEach(onLine);
-  });
-  child.stdout!.resume();
-  const guard = setTimeout(() => child.kill('SIGKILL'), limitMs);
-  const done = new Promise<{ code: number | null; stderr: string; ms: number }>((resolve) =>
-    child.on('exit', (code) => (clearTimeout(guard), resolve({ code, stderr, ms: Date.now() - started }))),
-  );
-  return { child, done };
-}
-
 const oneErrorLine = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('distillery:'));
 
 test('run --queue gives up on a Redis that is gone: one line naming --queue, exit 2, within the limit', { timeout: 120_000 }, async () => {
   const redis = await startRedis({ appendOnly: true });
   let stopped: Promise<void> | undefined;
-  const run = start(['run', '--config', config, '--queue', redis.url, '--queue-outage', '2', '--out', join(dir, 'run')], 90_000, (line) => {
+  const run = startCli(['run', '--config', config, '--queue', redis.url, '--queue-outage', '2', '--out', join(dir, 'run')], root, (line) => {
     if (!stopped && /^queued 1 job/.test(line)) stopped = redis.stop(); // no worker: the run waits on Redis alone
-  });
+  }, 90_000);
   const r = await run.done;
   await stopped;
   await redis.stop();
@@ -81,12 +55,12 @@ test('a worker rides out a Redis restart shorter than --queue-outage, and gives 
   const redis = await startRedis({ appendOnly: true });
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
-  const worker = start(['worker', '--queue', redis.url, '--queue-outage', '4'], 90_000, (line) => /^waiting for jobs on /.test(line) && ready());
+  const worker = startCli(['worker', '--queue', redis.url, '--queue-outage', '4'], root, (line) => void (/^waiting for jobs on /.test(line) && ready()), 90_000);
   try {
     await Promise.race([isReady, worker.done.then((r) => assert.fail(`the worker ended before it was ready:\n${r.stderr}`))]);
     await redis.restart(1000); // down for about a second
     await new Promise((r) => setTimeout(r, 6000)); // past the limit had the clock not been stopped by the reconnect
-    if (worker.child.exitCode !== null) assert.fail(`the worker gave up on a restart shorter than --queue-outage:\n${(await worker.done).stderr}`);
+    if (worker.exited) assert.fail(`the worker gave up on a restart shorter than --queue-outage:\n${(await worker.done).stderr}`);
     await redis.stop();
     const r = await worker.done;
     assert.equal(r.code, 2, r.stderr);
@@ -94,7 +68,7 @@ test('a worker rides out a Redis restart shorter than --queue-outage, and gives 
     assert.equal(errors.length, 1, r.stderr);
     assert.match(errors[0], /^distillery: --queue: Redis at \S+ has been unreachable for 4 s: stopped serving/);
   } finally {
-    worker.child.kill('SIGKILL');
+    worker.kill();
     await redis.stop();
   }
 });

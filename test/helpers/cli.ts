@@ -26,10 +26,11 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliRes
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A CLI child process started in `cwd`: `kill()` ends it; `done` gives its exit code (-1: killed) and output. */
+/** A CLI child process started in `cwd`: `kill()` ends it (SIGKILL unless another signal is named); `done` gives its exit code (-1: killed by a signal) and output; `exited` whether it has ended. */
 export interface RunningCli {
-  kill(): void;
+  kill(signal?: NodeJS.Signals): void;
   done: Promise<CliResult>;
+  readonly exited: boolean;
 }
 
 /** Starts the CLI in a child process in `cwd`, each stderr line handed to `onLine` as it arrives; killed after `timeoutMs`. */
@@ -45,7 +46,13 @@ export function startCli(args: string[], cwd: string, onLine: (line: string) => 
     for (const l of got) onLine(l);
   });
   const done = new Promise<CliResult>((resolve) => child.on('exit', (code) => (clearTimeout(timer), resolve({ code: code ?? -1, stdout, stderr }))));
-  return { kill: () => child.kill('SIGKILL'), done };
+  return {
+    kill: (signal = 'SIGKILL') => void child.kill(signal),
+    done,
+    get exited() {
+      return child.exitCode !== null || child.signalCode !== null;
+    },
+  };
 }
 
 /**
