@@ -43,8 +43,9 @@ async function runAndReport(cfg: UpdateExperimentConfig, flags: ExperimentFlags,
   ctx.log(`${cfg.name}: ${cfg.seeds.length} seed(s) × ${cfg.methods.length} method(s) on ${cfg.data}; engine ${ctx.engine.backend}; ${jobs} trial(s) at a time`);
   // Resumes at the trial level: each finished trial is kept in the temporary output (trial-<seed>.v8).
   const configFile = flags.config ?? DEMO_CONFIG_PATH;
-  // the files it reads: the config (its `model:` file is in cfg, as the architecture it holds) and the data it names
-  const inputs = [...inputFiles('--config', flags.config, 'path'), ...inputFiles(`${configFile}: data`, cfg.data, 'data'), ...inputFiles(`${configFile}: testData`, cfg.testData, 'data')];
+  // the files it reads: the data the config names. The config itself is compared by what it says
+  // (the settings: cfg, with its `model:` file's architecture), so an edited comment is no change.
+  const inputs = [...inputFiles(`${configFile}: data`, cfg.data, 'data'), ...inputFiles(`${configFile}: testData`, cfg.testData, 'data')];
   const result = await runResumable({ path: out, flag: '--out', configFile, inputs }, resumeSettings('run', { cfg }), flags, ctx.log, async (partial) => {
     const trialFile = (seed: number) => `trial-${seed}.v8`;
     const finishedTrials: TrialOutcome[] = [];
