@@ -8,6 +8,7 @@
  * test/cli/pathFlags.test.ts sweeps every declared flag of every command with bad values of
  * its kind, so a new flag is covered by being declared with {@link pathOption}.
  */
+import { onnxExternalDataFiles } from '../models/onnxProto.js';
 import { promises as fs, type Stats } from 'node:fs';
 import { Argument, type Command, Option } from 'commander';
 import { InputError } from '../util/errors.js';
@@ -84,7 +85,10 @@ export function commandInputs(cmd: Command, flags: object): RunInput[] {
     const kind = kinds.get(option);
     const value = values[option.attributeName()];
     if (kind === undefined || !INPUT_KINDS.has(kind) || typeof value !== 'string') return [];
-    return inputFiles(option.long!, value, kind === PATH_KINDS.data ? 'data' : 'path');
+    const files = inputFiles(option.long!, value, kind === PATH_KINDS.data ? 'data' : 'path');
+    // an ONNX model may keep its weights in files next to it: they are part of the input
+    if (kind === PATH_KINDS.model && /\.onnx$/i.test(value)) return files.map((f) => ({ ...f, companions: () => onnxExternalDataFiles(f.path) }));
+    return files;
   });
 }
 

@@ -38,12 +38,71 @@ export async function readOnnxProto(file: string): Promise<ModelProto> {
   } catch {
     throw new InputError(file, 'not found or not readable (expected an ONNX model file)');
   }
+  let m: ModelProto;
   try {
-    const m = onnx.ModelProto.decode(bytes);
+    m = onnx.ModelProto.decode(bytes);
     if (!m.graph || !m.graph.node?.length) throw new Error('no graph');
-    return m;
   } catch (e) {
     throw new InputError(file, `is not an ONNX model: ${(e as Error).message.split('\n')[0]}`);
+  }
+  await loadExternalData(m, file);
+  return m;
+}
+
+/** The tensors of a graph that may keep their data outside the model file: initializers and constant attributes. */
+function graphTensors(m: ModelProto): OnnxProtoModule.onnx.ITensorProto[] {
+  const g = m.graph!;
+  return [...(g.initializer ?? []), ...(g.node ?? []).flatMap((n) => (n.attribute ?? []).flatMap((a) => [a.t, ...(a.tensors ?? [])]).filter((t): t is OnnxProtoModule.onnx.ITensorProto => !!t))];
+}
+
+/**
+ * The files a model's tensors keep their data in (ONNX external data, as exporters write models
+ * too large for one protobuf: `location` relative to the model file), resolved next to `file`.
+ */
+export function externalDataFiles(m: ModelProto, file: string): string[] {
+  const EXTERNAL = onnxProto().TensorProto.DataLocation.EXTERNAL;
+  const files = new Set<string>();
+  for (const t of graphTensors(m)) {
+    if (t.dataLocation !== EXTERNAL) continue;
+    const location = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
+    if (location) files.add(path.resolve(path.dirname(file), location));
+  }
+  return [...files].sort();
+}
+
+/** The external data files of the ONNX model in `file` (none for a model that holds its tensors), read from its graph alone. */
+export async function onnxExternalDataFiles(file: string): Promise<string[]> {
+  const m = onnxProto('reading an ONNX model').ModelProto.decode(await fs.readFile(file));
+  return m.graph ? externalDataFiles(m, file) : [];
+}
+
+/** Reads every externally stored tensor's bytes into the tensor (rawData), so readers of the model need not know. */
+async function loadExternalData(m: ModelProto, file: string): Promise<void> {
+  const onnx = onnxProto();
+  const tensors = graphTensors(m).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+  const opened = new Map<string, Buffer>();
+  for (const t of tensors) {
+    const entry = (key: string) => (t.externalData ?? []).find((e) => e.key === key)?.value ?? undefined;
+    const location = entry('location');
+    if (!location) throw new InputError(file, `tensor "${t.name}" is stored outside the model but names no file (external_data "location")`);
+    const where = path.resolve(path.dirname(file), location);
+    let data = opened.get(where);
+    if (!data) {
+      try {
+        data = await fs.readFile(where);
+      } catch {
+        throw new InputError(file, `tensor "${t.name}" keeps its data in ${location} (next to the model), which is not there or not readable`);
+      }
+      opened.set(where, data);
+    }
+    const offset = Number(entry('offset') ?? 0);
+    const length = entry('length') !== undefined ? Number(entry('length')) : data.length - offset;
+    if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= data.length)) {
+      throw new InputError(file, `tensor "${t.name}": bytes ${offset}–${offset + length} of ${location} are outside the file (${data.length} bytes)`);
+    }
+    t.rawData = new Uint8Array(data.buffer, data.byteOffset + offset, length);
+    t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+    t.externalData = [];
   }
 }
 

@@ -122,6 +122,8 @@ const SHOWN_CHANGES = 5;
 export interface RunInput {
   name: string;
   path: string;
+  /** Further files the input names and that are read with it (an ONNX model's external data), fingerprinted as part of it. */
+  companions?: () => Promise<string[]>;
 }
 
 /** An input with what it held when the run started (null: nothing was there). */
@@ -133,10 +135,15 @@ interface SavedInput extends RunInput {
 async function fingerprintInputs(inputs: readonly RunInput[], dir: string): Promise<SavedInput[]> {
   const byPath = new Map<string, Fingerprint | undefined>();
   const saved: SavedInput[] = [];
+  const add = async (name: string, p: string) => {
+    const abs = path.resolve(p);
+    if (!byPath.has(abs)) byPath.set(abs, await fingerprintPath(p, [dir]));
+    saved.push({ name, path: p, fingerprint: byPath.get(abs) ?? null });
+  };
   for (const i of inputs) {
-    const abs = path.resolve(i.path);
-    if (!byPath.has(abs)) byPath.set(abs, await fingerprintPath(i.path, [dir]));
-    saved.push({ name: i.name, path: i.path, fingerprint: byPath.get(abs) ?? null });
+    await add(i.name, i.path);
+    // an input that cannot be read for its companions is refused later by what reads it
+    for (const c of (await i.companions?.().catch(() => [])) ?? []) await add(`${i.name}, data of ${path.basename(i.path)}`, c);
   }
   return saved;
 }

@@ -1,7 +1,7 @@
 /**
  * A resume reads the inputs the interrupted run read: `train`, `update` and `run` are killed
  * (SIGKILL) once their temporary output holds work, an input's content is changed (the data,
- * the base model, the data a config names), and `--resume` must refuse with exit 2 in one
+ * the base model and the external data of an ONNX base, the data a config names), and `--resume` must refuse with exit 2 in one
  * line naming the file and the flag or config key that gave it. The same content written
  * again (a new mtime) still resumes.
  */
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { CLI_ENTRY } from '../helpers/cli.js';
+import { ONNX_FIXTURES, withExternalData } from '../helpers/onnx.js';
 import { LETTER_CSV_PATH } from '../../src/data/builtin.js';
 import { partialDirOf } from '../../src/util/partialRun.js';
 
@@ -137,6 +138,20 @@ test('update killed after its first checkpoint: --resume refuses once the --base
   const retrained = await train('2', ['--force']);
   assert.equal(retrained.code, 0, retrained.stderr);
   assertRefused(await resume(args, out), base, '--base');
+});
+
+test('update from an ONNX base that keeps its weights in an external data file: --resume refuses once that file changed, naming it and --base', async () => {
+  const { model: base, data: weights } = withExternalData(join(ONNX_FIXTURES, 'letter-mlp-v1.onnx'), dir, 'base-external.onnx');
+  const data = letterRows(join(dir, 'onnx-new.csv'), 500, 301);
+  const out = join(dir, 'onnx-update-model');
+  const args = ['update', '--base', base, '--data', data, '--method', 'distill', '--lambda', '0.5', '--out', out, ...LONG, '-q'];
+  await killAfterFirstCheckpoint(args, out);
+
+  // one weight changed in the data file; the model file itself is as it was
+  const bytes = readFileSync(weights);
+  bytes[0] ^= 0x01;
+  writeFileSync(weights, bytes);
+  assertRefused(await resume(args, out), weights, '--base, data of base-external.onnx');
 });
 
 test('run (a YAML config) killed once its temporary output is made: --resume refuses once the data file the config names changed, naming the config key, and not for a comment added to the config', async () => {

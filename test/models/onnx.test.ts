@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import type { Dataset } from '../../src/data/types.js';
 import { trainUpdate } from '../../src/methods/update.js';
 import { runCliHere } from '../helpers/cli.js';
 import { assertAllClose } from '../helpers/tolerance.js';
+import { withExternalData } from '../helpers/onnx.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
 const V1 = join(FIXTURES, 'letter-mlp-v1.onnx');
@@ -61,6 +62,39 @@ test('an ONNX MLP from PyTorch: onnxruntime and the imported network agree, and 
   } finally {
     net.model.dispose();
     await ort.session.release();
+  }
+});
+
+test('an ONNX model that keeps its weights in an external data file runs and imports exactly as the same model in one file; a missing data file gets one clear line', async () => {
+  await initEngine();
+  const dir = mkdtempSync(join(tmpdir(), 'distillery-onnx-external-'));
+  try {
+    const { model: external, data } = withExternalData(V1, dir, 'v1-external.onnx');
+    assert.ok(statSync(external).size + statSync(data).size <= statSync(V1).size + 1024 && statSync(data).size > 10_000, 'the weights are outside the model file');
+    const raw = parseCsvText(letterRows(16000, 16500), 'holdout.csv', { labelColumn: 'lettr' });
+    const [inOne, outside] = [await loadOnnxModel(V1), await loadOnnxModel(external)];
+    const [netInOne, netOutside] = [await importOnnxNetwork(V1), await importOnnxNetwork(external)];
+    try {
+      const ds = applyPreprocessing(inOne.meta.preprocessing, raw);
+      // the same bytes: the same logits from onnxruntime, the same imported weights
+      assert.deepEqual(await onnxLogits(outside, ds), await onnxLogits(inOne, ds));
+      assert.deepEqual(netOutside.model.getWeights().map((w) => w.dataSync()), netInOne.model.getWeights().map((w) => w.dataSync()));
+    } finally {
+      netInOne.model.dispose();
+      netOutside.model.dispose();
+      await inOne.session.release();
+      await outside.session.release();
+    }
+    rmSync(data);
+    const hold = join(dir, 'holdout.csv');
+    writeFileSync(hold, letterRows(16000, 16100));
+    for (const args of [['predict', '--model', external, '--data', hold, '--out', join(dir, 'p.csv')], ['update', '--base', external, '--data', hold, '--out', join(dir, 'v2')]]) {
+      const r = await runCliHere(['-q', ...args]);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, /^distillery: .*v1-external\.onnx: tensor "[^"]+" keeps its data in v1-external\.onnx\.weights \(next to the model\), which is not there or not readable\n$/, args[0]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
