@@ -50,7 +50,7 @@ async function ort(): Promise<typeof Ort> {
 /** Loads an ONNX classifier: its metadata, and an onnxruntime session on the CPU. */
 export async function loadOnnxModel(file: string): Promise<OnnxModel> {
   checkOptional([...ONNX_RUNTIME_PACKAGES], READING);
-  const proto = await readOnnxProto(file);
+  const proto = await readOnnxProto(file, { externalData: 'check' }); // onnxruntime reads the weights
   const meta = onnxMetadata(proto, file);
   const { InferenceSession } = await ort();
   let session: Ort.InferenceSession;

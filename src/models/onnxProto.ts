@@ -29,8 +29,12 @@ export function onnxProto(feature = 'reading or writing an ONNX file'): Onnx {
 /** An int64 field of a decoded message (a number or a Long) as a number. */
 export const num = (x: number | { toNumber(): number }): number => (typeof x === 'number' ? x : x.toNumber());
 
-/** The decoded ModelProto of a file, or one clear error. */
-export async function readOnnxProto(file: string): Promise<ModelProto> {
+/**
+ * The decoded ModelProto of a file, or one clear error. Tensors kept in external data files are
+ * read into the model (`externalData: 'load'`, for an import), or only checked to be there
+ * (`'check'`, for a reader of the graph and metadata that leaves the weights to onnxruntime).
+ */
+export async function readOnnxProto(file: string, opts: { externalData?: 'load' | 'check' } = {}): Promise<ModelProto> {
   const onnx = onnxProto('reading an ONNX model');
   let bytes: Buffer;
   try {
@@ -45,7 +49,7 @@ export async function readOnnxProto(file: string): Promise<ModelProto> {
   } catch (e) {
     throw new InputError(file, `is not an ONNX model: ${(e as Error).message.split('\n')[0]}`);
   }
-  await loadExternalData(m, file);
+  await loadExternalData(m, file, opts.externalData ?? 'load');
   return m;
 }
 
@@ -76,31 +80,32 @@ export async function onnxExternalDataFiles(file: string): Promise<string[]> {
   return m.graph ? externalDataFiles(m, file) : [];
 }
 
-/** Reads every externally stored tensor's bytes into the tensor (rawData), so readers of the model need not know. */
-async function loadExternalData(m: ModelProto, file: string): Promise<void> {
+/**
+ * Checks every externally stored tensor's place (its file there, its bytes within it) and, with
+ * 'load', reads the bytes into the tensor (rawData), so readers of the model need not know.
+ */
+async function loadExternalData(m: ModelProto, file: string, mode: 'load' | 'check'): Promise<void> {
   const onnx = onnxProto();
   const tensors = graphTensors(m).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
-  const opened = new Map<string, Buffer>();
+  const opened = new Map<string, { size: number; bytes?: Buffer }>();
   for (const t of tensors) {
     const entry = (key: string) => (t.externalData ?? []).find((e) => e.key === key)?.value ?? undefined;
     const location = entry('location');
     if (!location) throw new InputError(file, `tensor "${t.name}" is stored outside the model but names no file (external_data "location")`);
     const where = path.resolve(path.dirname(file), location);
-    let data = opened.get(where);
-    if (!data) {
-      try {
-        data = await fs.readFile(where);
-      } catch {
+    const data =
+      opened.get(where) ??
+      (await (mode === 'load' ? fs.readFile(where).then((bytes) => ({ size: bytes.length, bytes })) : fs.stat(where).then((st) => ({ size: st.size, bytes: undefined }))).catch(() => {
         throw new InputError(file, `tensor "${t.name}" keeps its data in ${location} (next to the model), which is not there or not readable`);
-      }
-      opened.set(where, data);
-    }
+      }));
+    opened.set(where, data);
     const offset = Number(entry('offset') ?? 0);
-    const length = entry('length') !== undefined ? Number(entry('length')) : data.length - offset;
-    if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= data.length)) {
-      throw new InputError(file, `tensor "${t.name}": bytes ${offset}–${offset + length} of ${location} are outside the file (${data.length} bytes)`);
+    const length = entry('length') !== undefined ? Number(entry('length')) : data.size - offset;
+    if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= data.size)) {
+      throw new InputError(file, `tensor "${t.name}": bytes ${offset}–${offset + length} of ${location} are outside the file (${data.size} bytes)`);
     }
-    t.rawData = new Uint8Array(data.buffer, data.byteOffset + offset, length);
+    if (!data.bytes) continue;
+    t.rawData = new Uint8Array(data.bytes.buffer, data.bytes.byteOffset + offset, length);
     t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
     t.externalData = [];
   }
