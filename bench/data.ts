@@ -32,6 +32,7 @@ import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineInfo, option, sideBySideRun } from './harness.js';
+import { rng } from '../test/helpers/random.js'; // mulberry32: the same table for the same size on every machine
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -73,21 +74,9 @@ async function child(file: string): Promise<void> {
   );
 }
 
-/** A small seeded generator (mulberry32): the same table for the same size on every machine. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes the synthetic table of `rows` rows as CSV to `path`. */
 function writeTable(path: string, rows: number): void {
-  const rand = mulberry32(SEED);
+  const rand = rng(SEED);
   const means = Array.from({ length: NUMERIC }, (_, j) => (j % 7) * 10 - 20);
   const scales = Array.from({ length: NUMERIC }, (_, j) => 0.5 + (j % 5) * 3);
   const fd = openSync(path, 'w');

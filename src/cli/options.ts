@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import type { TrainingConfig } from '../methods/fit.js';
-import { DEFAULT_TRAINING, TRAINING_PARAMS, type TrainingParam } from '../train/trainingParams.js';
+import { DEFAULT_TRAINING, TRAINING_PARAMS, trainingFlag, type TrainingParam } from '../train/trainingParams.js';
 
 /** commander's key of a flag: "--max-churn" or "max-churn" → "maxChurn". */
 export function optionKey(flag: string): string {
@@ -44,6 +44,6 @@ export function trainingFromFlags(flags: TrainingFlags, defaults: TrainingConfig
   if (flags.patience === 0 && flags.monitor !== undefined) throw new InputError('--monitor', 'does not apply with --patience 0 (early stopping is off)');
   const given = flags as Record<string, unknown>;
   return Object.fromEntries(
-    (Object.keys(TRAINING_PARAMS) as TrainingParam[]).map((name) => [name, given[optionKey(TRAINING_PARAMS[name].flag.split(' ')[0])] ?? defaults[name]]),
+    (Object.keys(TRAINING_PARAMS) as TrainingParam[]).map((name) => [name, given[optionKey(trainingFlag(name))] ?? defaults[name]]),
   ) as unknown as TrainingConfig;
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
-import { DEFAULT_TRAINING, TRAINING_PARAMS, type TrainingParam } from '../train/trainingParams.js';
+import { DEFAULT_TRAINING, TRAINING_PARAMS, trainingFlag, type TrainingParam } from '../train/trainingParams.js';
 import type { TrainingConfig } from '../models/recipe.js';
 import { InputError } from '../util/errors.js';
 import { describeZodError } from '../util/yamlFile.js';
@@ -18,7 +18,7 @@ export function trainingOption(name: TrainingParam, help: string = TRAINING_PARA
   const schema = p.schema as z.ZodType;
   if ('options' in schema) return option.choices((schema as z.ZodEnum).options as string[]);
   const number = schema as z.ZodNumber;
-  const flag = p.flag.split(' ')[0];
+  const flag = trainingFlag(name);
   const bound = (x: number | null, none: number) => (x === null || Math.abs(x) >= Number.MAX_SAFE_INTEGER ? none : x);
   const parse = (number.isInt ? parseInteger : parseNumber)(flag.slice(2), bound(number.minValue, -Infinity), bound(number.maxValue, Infinity));
   return option.argParser((value: string) => {
@@ -42,7 +42,7 @@ export function addTrainingParamOptions(cmd: Command, defaults: Partial<Training
 
 /** The flag of each training parameter by its config key (`training.learningRate` → `--lr`), for errors that name a config key. */
 export const TRAINING_FLAG_OF_KEY: Record<string, string> = Object.fromEntries(
-  (Object.keys(TRAINING_PARAMS) as TrainingParam[]).map((name) => [`training.${name}`, TRAINING_PARAMS[name].flag.split(' ')[0]]),
+  (Object.keys(TRAINING_PARAMS) as TrainingParam[]).map((name) => [`training.${name}`, trainingFlag(name)]),
 );
 
 /** Adds the optimisation flags every training command shares, with the hold-out and seed flags of a command that trains on one file. */

@@ -31,10 +31,11 @@ export const num = (x: number | { toNumber(): number }): number => (typeof x ===
 
 /**
  * The decoded ModelProto of a file, or one clear error. Tensors kept in external data files are
- * read into the model (`externalData: 'load'`, for an import), or only checked to be there
- * (`'check'`, for a reader of the graph and metadata that leaves the weights to onnxruntime).
+ * read into the model (`externalData: 'load'`, for an import), only checked to be there
+ * (`'check'`, for a reader of the graph and metadata that leaves the weights to onnxruntime), or
+ * left as they are (`'leave'`: where they are is all the caller asks).
  */
-export async function readOnnxProto(file: string, opts: { externalData?: 'load' | 'check' } = {}): Promise<ModelProto> {
+export async function readOnnxProto(file: string, opts: { externalData?: 'load' | 'check' | 'leave' } = {}): Promise<ModelProto> {
   const onnx = onnxProto('reading an ONNX model');
   let bytes: Buffer;
   try {
@@ -49,7 +50,8 @@ export async function readOnnxProto(file: string, opts: { externalData?: 'load' 
   } catch (e) {
     throw new InputError(file, `is not an ONNX model: ${(e as Error).message.split('\n')[0]}`);
   }
-  await loadExternalData(m, file, opts.externalData ?? 'load');
+  const external = opts.externalData ?? 'load';
+  if (external !== 'leave') await loadExternalData(m, file, external);
   return m;
 }
 
@@ -63,7 +65,7 @@ function graphTensors(m: ModelProto): OnnxProtoModule.onnx.ITensorProto[] {
  * The files a model's tensors keep their data in (ONNX external data, as exporters write models
  * too large for one protobuf: `location` relative to the model file), resolved next to `file`.
  */
-export function externalDataFiles(m: ModelProto, file: string): string[] {
+function externalDataFiles(m: ModelProto, file: string): string[] {
   const EXTERNAL = onnxProto().TensorProto.DataLocation.EXTERNAL;
   const files = new Set<string>();
   for (const t of graphTensors(m)) {
@@ -76,8 +78,7 @@ export function externalDataFiles(m: ModelProto, file: string): string[] {
 
 /** The external data files of the ONNX model in `file` (none for a model that holds its tensors), read from its graph alone. */
 export async function onnxExternalDataFiles(file: string): Promise<string[]> {
-  const m = onnxProto('reading an ONNX model').ModelProto.decode(await fs.readFile(file));
-  return m.graph ? externalDataFiles(m, file) : [];
+  return externalDataFiles(await readOnnxProto(file, { externalData: 'leave' }), file);
 }
 
 /**

@@ -35,7 +35,7 @@ export interface TrainOptions {
   reference?: ReferenceProvider;
   /** A weight per training example (e.g. ProfWeight); the loss is mean(w_i · loss_i). Finite, ≥ 0, not all 0. */
   exampleWeights?: Float32Array;
-  /** Passes over the training data (default 100). */
+  /** Passes over the training data (default DEFAULT_TRAINING.epochs; batchSize, optimizer and learningRate likewise). */
   epochs?: number;
   /** Stop after this many optimizer steps, whatever the epoch count. */
   maxSteps?: number;

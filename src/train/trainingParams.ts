@@ -29,6 +29,9 @@ export const TRAINING_PARAMS = {
 
 export type TrainingParam = keyof typeof TRAINING_PARAMS;
 
+/** The flag of a training parameter without its value placeholder (`--lr`). */
+export const trainingFlag = (name: TrainingParam): string => TRAINING_PARAMS[name].flag.split(' ')[0];
+
 /** The defaults of every training parameter (those of the main job, configs/letter-update.yaml). */
 export const DEFAULT_TRAINING: Required<TrainingConfig> = Object.fromEntries(Object.entries(TRAINING_PARAMS).map(([k, p]) => [k, p.default])) as unknown as Required<TrainingConfig>;
 
